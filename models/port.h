@@ -1,0 +1,104 @@
+/*
+ * port: local port selection and the bind hash (bhash) of one host, as the
+ * kernel does them in __inet_hash_connect (connect() on an unbound socket) and
+ * inet_csk_get_port / inet_csk_find_open_port (bind()).
+ * See linux-rules.md §3; each algorithm variant cites its kernel version.
+ *
+ * The table records, per local port, the bind bucket: how many sockets own the
+ * port (full sockets and timewait minisockets alike: a TIME_WAIT keeps its
+ * port until it dies) and whether the bucket was created by bind() (then
+ * connect() on other sockets skips the port for every destination) or by
+ * connect() (then connect() may share it with connections to other
+ * destinations, subject to the 4-tuple check).
+ *
+ * The 4-tuple uniqueness check (__inet_check_established, which looks in the
+ * established hash and may let connect() take over a TIME_WAIT through
+ * tcp_twsk_unique) belongs to the TCP layer: port_connect calls it back for
+ * each candidate port whose bucket was created by connect().
+ *
+ * Errors are negative errnos (-EADDRNOTAVAIL, -EADDRINUSE), never prints.
+ */
+#ifndef CONNSIM_PORT_H
+#define CONNSIM_PORT_H
+
+#include <gsl/gsl_rng.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* connect() port search variants (linux-rules.md §3.2, §3.5). */
+typedef enum port_algo {
+	PORT_ALGO_HINT,        /* <= 4.1: global hint + 32-bit hash, stride 1, hint += i */
+	PORT_ALGO_EVEN_HINT,   /* 4.2-4.5: even start, stride 1, hint += (i + 2) & ~1 */
+	PORT_ALGO_PARITY_HINT, /* 4.6-5.11: two-pass parity scan, global hint += i + 2 */
+	PORT_ALGO_PERTURB256,  /* 5.12-5.17 before the 2022 fixes: 256-entry table, 32-bit */
+	PORT_ALGO_PERTURB,     /* 5.18+ and 2022 stable: 65536-entry table, 64-bit offset,
+	                        * 10 s salt, random increment */
+} port_algo;
+
+typedef struct port_cfg {
+	port_algo algo;
+	uint16_t low, high;      /* ip_local_port_range, inclusive */
+	const uint8_t *reserved; /* ip_local_reserved_ports: bitmap of 65536 bits, or NULL */
+	bool autobind_reuse;     /* ip_autobind_reuse (5.7+) */
+	uint32_t hz;             /* jiffies per second, for the 10 s salt period */
+} port_cfg;
+
+/* Result of the caller's 4-tuple check for one candidate port. */
+typedef enum port_check {
+	PORT_CHECK_BUSY = 0,   /* a live socket or an unreusable TIME_WAIT has the 4-tuple */
+	PORT_CHECK_UNIQUE = 1, /* free for this destination */
+	PORT_CHECK_REUSE = 2,  /* unique after taking over a TIME_WAIT (tcp_twsk_unique said yes) */
+} port_check;
+
+/* ctx: the caller's; lport: candidate local port (host order). */
+typedef port_check (*port_check_fn)(void *ctx, uint16_t lport);
+
+typedef struct port_table port_table;
+
+/* rng: the host's kernel stream (boot secrets, perturbation table, random
+ * increments); the table keeps it and draws from it. */
+port_table *port_table_new(const port_cfg *cfg, gsl_rng *rng);
+void port_table_free(port_table *t);
+
+/*
+ * connect() on an unbound socket: choose a local port for (saddr, daddr,
+ * dport) at time now_ns.  Calls check() for candidate ports whose bucket was
+ * created by connect(); ports with no bucket are taken without calling it.
+ * On success stores the port in *lport, adds one owner to its bucket and
+ * returns 0, or PORT_CHECK_REUSE's value 1 when check() returned
+ * PORT_CHECK_REUSE for the chosen port (the caller then kills that TIME_WAIT;
+ * the TIME_WAIT's ownership is *not* released by the table: the caller calls
+ * port_release for it as for any dying socket).
+ * Returns -EADDRNOTAVAIL when no port qualifies.
+ */
+int port_connect(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, uint64_t now_ns,
+		 port_check_fn check, void *ctx, uint16_t *lport);
+
+/*
+ * bind(): port 0 picks a port as inet_csk_find_open_port does (opposite
+ * parity to connect(), SO_REUSEADDR half-range preference, TIME_WAIT owners
+ * block, ip_autobind_reuse second round); a non-zero port is an explicit bind
+ * with the conflict rules of inet_csk_bind_conflict, simplified to one local
+ * address: two owners conflict unless both have SO_REUSEADDR and the existing
+ * one is not listening.  On success adds one owner (bucket created by bind)
+ * and returns 0; else -EADDRINUSE.
+ */
+int port_bind(port_table *t, uint16_t port, bool reuseaddr, uint16_t *bound);
+
+/* A bound socket starts listening (blocks SO_REUSEADDR sharing). */
+void port_listen(port_table *t, uint16_t port);
+
+/* One owner of the port goes away (socket destroyed or timewait freed).
+ * reuseaddr/listening: the flags it had when it took the port. */
+void port_release(port_table *t, uint16_t port, bool reuseaddr, bool listening);
+
+/* Owners of the port (0 when no bucket exists). */
+uint32_t port_owners(const port_table *t, uint16_t port);
+/* Ports with a bucket: what `ss -tan` would show as distinct local ports. */
+uint32_t port_in_use(const port_table *t);
+/* Ports connect() can ever choose: range size minus reserved, minus the top
+ * port when the range size is odd on profiles with the parity rule. */
+uint32_t port_usable(const port_table *t);
+size_t port_table_bytes(const port_table *t);
+
+#endif

@@ -1,0 +1,913 @@
+/*
+ * Configuration loading and validation.
+ *
+ * GKeyFile parses experiment files; a line scan beside it records where each
+ * group and key stands, because GKeyFile keeps no line numbers and every
+ * message must name the line.  Sysctl files have their own small grammar
+ * (sysctl.conf(5): "key = value", "key=value", '#' and ';' comments, a
+ * leading '-' meaning "ignore failure", '/' as well as '.' separators).
+ */
+#include "sim/cfg.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+G_DEFINE_QUARK(connsim-cfg-error-quark, cfg_error)
+
+enum { PRI_DEFAULT, PRI_SYSCTL_FILE, PRI_EXPERIMENT, PRI_CLI_SYSCTL, PRI_SET };
+
+typedef struct val {
+	char *section, *key, *text;
+	char *file;  /* "--set" for overrides */
+	int line;
+	int pri;
+	unsigned order;
+} val;
+
+struct cfg {
+	const cfg_key *keys;
+	const cfg_alias *aliases;
+	GHashTable *vals;      /* "section\nkey" -> val* */
+	GPtrArray *sections;   /* char*, order of appearance */
+	char *base_dir;
+	unsigned order;
+};
+
+static void val_free(gpointer p)
+{
+	val *v = p;
+	g_free(v->section);
+	g_free(v->key);
+	g_free(v->text);
+	g_free(v->file);
+	g_free(v);
+}
+
+cfg *cfg_new(const cfg_key *keys, const cfg_alias *aliases)
+{
+	cfg *c = g_new0(cfg, 1);
+	c->keys = keys;
+	c->aliases = aliases;
+	c->vals = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, val_free);
+	c->sections = g_ptr_array_new_with_free_func(g_free);
+	c->base_dir = g_strdup(".");
+	return c;
+}
+
+void cfg_free(cfg *c)
+{
+	if (!c)
+		return;
+	g_hash_table_destroy(c->vals);
+	g_ptr_array_free(c->sections, TRUE);
+	g_free(c->base_dir);
+	g_free(c);
+}
+
+const cfg_key *cfg_schema(const cfg *c)
+{
+	return c->keys;
+}
+
+const char *cfg_base_dir(const cfg *c)
+{
+	return c->base_dir;
+}
+
+const GPtrArray *cfg_sections(const cfg *c)
+{
+	return c->sections;
+}
+
+/* "client.sysctl" and "sysctl" both use the schema section "sysctl". */
+static const char *schema_section(const char *section)
+{
+	if (!strcmp(section, "sysctl") || g_str_has_suffix(section, ".sysctl"))
+		return "sysctl";
+	return section;
+}
+
+static bool section_matches(const char *list, const char *section)
+{
+	size_t n = strlen(section);
+	for (const char *p = list; *p;) {
+		const char *e = strchr(p, '|');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len == n && !strncmp(p, section, n))
+			return true;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return false;
+}
+
+static bool section_known(const cfg *c, const char *section)
+{
+	const char *s = schema_section(section);
+	for (const cfg_key *k = c->keys; k->name; k++)
+		if (section_matches(k->section, s))
+			return true;
+	return false;
+}
+
+const cfg_key *cfg_schema_find(const cfg *c, const char *section, const char *key)
+{
+	const char *s = schema_section(section);
+	for (const cfg_key *k = c->keys; k->name; k++)
+		if (section_matches(k->section, s) && !strcmp(k->name, key))
+			return k;
+	return NULL;
+}
+
+static const char *alias_of(const cfg *c, const char *key)
+{
+	if (!c->aliases)
+		return key;
+	for (const cfg_alias *a = c->aliases; a->old_name; a++)
+		if (!strcmp(a->old_name, key))
+			return a->new_name;
+	return key;
+}
+
+static char *hkey(const char *section, const char *key)
+{
+	return g_strconcat(section, "\n", key, NULL);
+}
+
+static char *where(const char *file, int line)
+{
+	if (!file)
+		return g_strdup("(default)");
+	if (line > 0)
+		return g_strdup_printf("%s:%d", file, line);
+	return g_strdup(file);
+}
+
+/* ---- value parsing ---------------------------------------------------- */
+
+static bool parse_int(const char *s, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	while (g_ascii_isspace(*s))
+		s++;
+	if (!*s)
+		return false;
+	long long v = strtoll(s, &end, 10);
+	while (g_ascii_isspace(*end))
+		end++;
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_double(const char *s, double *out)
+{
+	char *end;
+	while (g_ascii_isspace(*s))
+		s++;
+	if (!*s)
+		return false;
+	double v = g_ascii_strtod(s, &end);
+	while (g_ascii_isspace(*end))
+		end++;
+	if (*end || !isfinite(v))
+		return false;
+	*out = v;
+	return true;
+}
+
+bool cfg_parse_time(const char *s, uint64_t *ns)
+{
+	char *end;
+	while (g_ascii_isspace(*s))
+		s++;
+	if (!*s)
+		return false;
+	double v = g_ascii_strtod(s, &end);
+	if (end == s || !isfinite(v) || v < 0)
+		return false;
+	while (g_ascii_isspace(*end))
+		end++;
+	double unit;
+	if (!*end || !strcmp(end, "s"))
+		unit = 1e9;
+	else if (!strcmp(end, "ms"))
+		unit = 1e6;
+	else if (!strcmp(end, "us"))
+		unit = 1e3;
+	else if (!strcmp(end, "ns"))
+		unit = 1;
+	else if (!strcmp(end, "m") || !strcmp(end, "min"))
+		unit = 60e9;
+	else if (!strcmp(end, "h"))
+		unit = 3600e9;
+	else if (!strcmp(end, "d"))
+		unit = 86400e9;
+	else
+		return false;
+	double t = v * unit;
+	if (t > 1.8e19)
+		return false;
+	*ns = (uint64_t)llround(t);
+	return true;
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+	static const char *yes[] = { "1", "true", "yes", "on" }, *no[] = { "0", "false", "no", "off" };
+	for (unsigned i = 0; i < 4; i++) {
+		if (!g_ascii_strcasecmp(s, yes[i])) {
+			*out = true;
+			return true;
+		}
+		if (!g_ascii_strcasecmp(s, no[i])) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool parse_range(const char *s, int64_t *lo, int64_t *hi)
+{
+	char **w = g_strsplit_set(s, " \t", -1);
+	int64_t v[2];
+	unsigned n = 0;
+	bool ok = true;
+	for (char **p = w; *p && ok; p++) {
+		if (!**p)
+			continue;
+		if (n == 2 || !parse_int(*p, &v[n]))
+			ok = false;
+		else
+			n++;
+	}
+	g_strfreev(w);
+	if (!ok || n != 2)
+		return false;
+	*lo = v[0];
+	*hi = v[1];
+	return true;
+}
+
+/* Marks each "a" or "a-b" item in bitmap (if given); false on a bad item. */
+static bool parse_ports(const char *s, double min, double max, uint8_t *bitmap, unsigned *count,
+			char **bad)
+{
+	char **items = g_strsplit_set(s, ", \t", -1);
+	bool ok = true;
+	*count = 0;
+	for (char **p = items; *p && ok; p++) {
+		if (!**p)
+			continue;
+		int64_t a, b;
+		char *dash = strchr(*p, '-');
+		if (dash) {
+			*dash = 0;
+			ok = parse_int(*p, &a) && parse_int(dash + 1, &b) && a <= b;
+			*dash = '-';
+		} else {
+			ok = parse_int(*p, &a);
+			b = a;
+		}
+		if (ok && (a < min || b > max))
+			ok = false;
+		if (!ok) {
+			*bad = g_strdup(*p);
+			break;
+		}
+		for (int64_t x = a; x <= b; x++) {
+			if (bitmap && !(bitmap[x >> 3] & (1u << (x & 7)))) {
+				bitmap[x >> 3] |= (uint8_t)(1u << (x & 7));
+				(*count)++;
+			}
+		}
+	}
+	g_strfreev(items);
+	return ok;
+}
+
+static char *fmt_num(double x)
+{
+	if (x == floor(x) && fabs(x) < 1e15)
+		return g_strdup_printf("%.0f", x);
+	return g_strdup_printf("%g", x);
+}
+
+/* What the key accepts, for messages: "an integer in [1, 65535]". */
+static char *expected(const cfg_key *k)
+{
+	char *lo = fmt_num(k->min), *hi = fmt_num(k->max), *r;
+	bool has_max = k->max > k->min;
+	switch (k->type) {
+	case CFG_INT:
+		r = has_max ? g_strdup_printf("an integer in [%s, %s]", lo, hi)
+			    : g_strdup_printf("an integer >= %s", lo);
+		break;
+	case CFG_DOUBLE:
+		r = has_max ? g_strdup_printf("a number in [%s, %s]", lo, hi)
+			    : g_strdup_printf("a number >= %s", lo);
+		break;
+	case CFG_TIME:
+		r = has_max ? g_strdup_printf("a duration in [%s s, %s s] such as 60s, 250ms, 2m", lo, hi)
+			    : g_strdup_printf("a duration >= %s s such as 60s, 250ms, 2m", lo);
+		break;
+	case CFG_BOOL:
+		r = g_strdup("true or false (also yes/no, on/off, 1/0)");
+		break;
+	case CFG_ENUM: {
+		char *alts = g_strdup(k->choices);
+		g_strdelimit(alts, "|", ',');
+		r = g_strdup_printf("one of: %s", alts);
+		g_free(alts);
+		break;
+	}
+	case CFG_STRING:
+		r = g_strdup("a string");
+		break;
+	case CFG_RANGE:
+		r = g_strdup_printf("two integers 'low high' with %s <= low <= high <= %s", lo, hi);
+		break;
+	case CFG_PORTS:
+		r = g_strdup_printf("a list of ports or ranges in [%s, %s] such as 8080,9000-9010", lo, hi);
+		break;
+	case CFG_LIST:
+	default:
+		r = g_strdup("a comma-separated list");
+		break;
+	}
+	g_free(lo);
+	g_free(hi);
+	return r;
+}
+
+/* Checks text against k; on failure, a reason (else NULL). */
+static char *check_value(const cfg_key *k, const char *text)
+{
+	int64_t i, lo, hi;
+	double d;
+	uint64_t ns;
+	bool b;
+	unsigned n;
+	char *bad = NULL;
+	bool has_max = k->max > k->min;
+	switch (k->type) {
+	case CFG_INT:
+		if (parse_int(text, &i) && i >= k->min && (!has_max || i <= k->max))
+			return NULL;
+		break;
+	case CFG_DOUBLE:
+		if (parse_double(text, &d) && d >= k->min && (!has_max || d <= k->max))
+			return NULL;
+		break;
+	case CFG_TIME:
+		if (cfg_parse_time(text, &ns) && ns >= k->min * 1e9 && (!has_max || ns <= k->max * 1e9))
+			return NULL;
+		break;
+	case CFG_BOOL:
+		if (parse_bool(text, &b))
+			return NULL;
+		break;
+	case CFG_ENUM:
+		if (*text && section_matches(k->choices, text))
+			return NULL;
+		break;
+	case CFG_STRING:
+	case CFG_LIST:
+		return NULL;
+	case CFG_RANGE:
+		if (parse_range(text, &lo, &hi)) {
+			if (lo > hi) {
+				char *e = expected(k);
+				char *r = g_strdup_printf("the range is upside down (%lld > %lld); expected %s",
+							  (long long)lo, (long long)hi, e);
+				g_free(e);
+				return r;
+			}
+			if (lo >= k->min && hi <= k->max)
+				return NULL;
+		}
+		break;
+	case CFG_PORTS:
+		if (parse_ports(text, k->min, k->max, NULL, &n, &bad))
+			return NULL;
+		{
+			char *e = expected(k), *r = g_strdup_printf("bad item '%s'; expected %s", bad, e);
+			g_free(e);
+			g_free(bad);
+			return r;
+		}
+	}
+	char *e = expected(k), *r = g_strdup_printf("expected %s", e);
+	g_free(e);
+	return r;
+}
+
+/* ---- storing values --------------------------------------------------- */
+
+static void note_section(cfg *c, const char *section)
+{
+	for (guint i = 0; i < c->sections->len; i++)
+		if (!strcmp(g_ptr_array_index(c->sections, i), section))
+			return;
+	g_ptr_array_add(c->sections, g_strdup(section));
+}
+
+static unsigned edit_distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	unsigned *row = g_new(unsigned, m + 1);
+	for (size_t j = 0; j <= m; j++)
+		row[j] = (unsigned)j;
+	for (size_t i = 1; i <= n; i++) {
+		unsigned diag = row[0];
+		row[0] = (unsigned)i;
+		for (size_t j = 1; j <= m; j++) {
+			unsigned up = row[j];
+			unsigned best = MIN(row[j] + 1, row[j - 1] + 1);
+			row[j] = MIN(best, diag + (a[i - 1] != b[j - 1]));
+			diag = up;
+		}
+	}
+	unsigned d = row[m];
+	g_free(row);
+	return d;
+}
+
+static char *suggest_key(const cfg *c, const char *section, const char *key)
+{
+	const char *s = schema_section(section), *best = NULL;
+	unsigned bd = 4;
+	for (const cfg_key *k = c->keys; k->name; k++) {
+		if (!section_matches(k->section, s))
+			continue;
+		unsigned d = edit_distance(k->name, key);
+		if (d < bd) {
+			bd = d;
+			best = k->name;
+		}
+	}
+	return best ? g_strdup_printf("; did you mean '%s'?", best) : g_strdup("");
+}
+
+static char *known_sections(const cfg *c)
+{
+	GString *s = g_string_new(NULL);
+	GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+	for (const cfg_key *k = c->keys; k->name; k++) {
+		char **parts = g_strsplit(k->section, "|", -1);
+		for (char **p = parts; *p; p++) {
+			if (g_hash_table_contains(seen, *p))
+				continue;
+			g_hash_table_add(seen, (char *)g_intern_string(*p));
+			g_string_append_printf(s, "%s[%s]", s->len ? ", " : "", *p);
+		}
+		g_strfreev(parts);
+	}
+	g_hash_table_destroy(seen);
+	return g_string_free(s, FALSE);
+}
+
+/* Validates and stores; file/line for provenance and messages. */
+static bool store(cfg *c, const char *section, const char *key_in, const char *text, const char *file,
+		  int line, int pri, GError **err)
+{
+	const char *key = !strcmp(schema_section(section), "sysctl") ? alias_of(c, key_in) : key_in;
+	char *at = where(file, line);
+	if (!section_known(c, section)) {
+		char *ks = known_sections(c);
+		g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s: unknown section [%s]; expected one of %s",
+			    at, section, ks);
+		g_free(ks);
+		g_free(at);
+		return false;
+	}
+	const cfg_key *k = cfg_schema_find(c, section, key);
+	if (!k) {
+		char *hint = suggest_key(c, section, key);
+		g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s: unknown key '%s' in [%s]%s", at, key_in,
+			    section, hint);
+		g_free(hint);
+		g_free(at);
+		return false;
+	}
+	char *why = check_value(k, text);
+	if (why) {
+		g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s: [%s] %s = '%s': %s", at, section, key_in, text,
+			    why);
+		g_free(why);
+		g_free(at);
+		return false;
+	}
+	g_free(at);
+	char *hk = hkey(section, key);
+	val *old = g_hash_table_lookup(c->vals, hk);
+	if (old && old->pri > pri) {
+		g_free(hk);
+		return true;
+	}
+	val *v = g_new0(val, 1);
+	v->section = g_strdup(section);
+	v->key = g_strdup(key);
+	v->text = g_strstrip(g_strdup(text));
+	v->file = g_strdup(file);
+	v->line = line;
+	v->pri = pri;
+	v->order = old ? old->order : c->order++;
+	g_hash_table_replace(c->vals, hk, v);
+	note_section(c, section);
+	return true;
+}
+
+/* ---- experiment files --------------------------------------------------- */
+
+typedef struct linemap {
+	GHashTable *keys;    /* "section\nkey" -> line (GINT_TO_POINTER) */
+	GHashTable *groups;  /* section -> line */
+} linemap;
+
+static bool is_blank_or_comment(const char *l)
+{
+	while (g_ascii_isspace(*l))
+		l++;
+	return !*l || *l == '#' || *l == ';';
+}
+
+/* Scans the text once for line numbers and for the syntax errors GKeyFile
+ * would report without a line. */
+static bool scan_lines(const char *path, const char *text, linemap *m, GError **err)
+{
+	char **lines = g_strsplit(text, "\n", -1);
+	char *group = NULL;
+	bool ok = true;
+	for (int i = 0; lines[i] && ok; i++) {
+		char *l = g_strstrip(g_strdup(lines[i]));
+		int ln = i + 1;
+		if (is_blank_or_comment(l)) {
+			/* nothing */
+		} else if (*l == '[') {
+			char *close = strchr(l, ']');
+			if (!close || close[1] || close == l + 1) {
+				g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
+					    "%s:%d: malformed section header '%s'; expected [name]", path, ln, l);
+				ok = false;
+			} else {
+				g_free(group);
+				group = g_strndup(l + 1, (gsize)(close - l - 1));
+				if (!g_hash_table_contains(m->groups, group))
+					g_hash_table_insert(m->groups, g_strdup(group), GINT_TO_POINTER(ln));
+			}
+		} else {
+			char *eq = strchr(l, '=');
+			if (!eq || eq == l) {
+				g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
+					    "%s:%d: '%s' is not 'key = value', a [section] or a comment", path, ln, l);
+				ok = false;
+			} else if (!group) {
+				g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
+					    "%s:%d: key outside any section; put it under a [section] header", path,
+					    ln);
+				ok = false;
+			} else {
+				char *key = g_strstrip(g_strndup(l, (gsize)(eq - l)));
+				g_hash_table_insert(m->keys, hkey(group, key), GINT_TO_POINTER(ln));
+				g_free(key);
+			}
+		}
+		g_free(l);
+	}
+	g_free(group);
+	g_strfreev(lines);
+	return ok;
+}
+
+static bool read_whole(const char *path, char **text, GError **err)
+{
+	GError *e = NULL;
+	gsize len;
+	if (!g_file_get_contents(path, text, &len, &e)) {
+		g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s: cannot read: %s", path,
+			    g_strerror(e->code == G_FILE_ERROR_NOENT ? ENOENT
+				       : e->code == G_FILE_ERROR_ACCES ? EACCES
+				       : e->code == G_FILE_ERROR_ISDIR ? EISDIR
+				       : EIO));
+		g_error_free(e);
+		return false;
+	}
+	if (strlen(*text) != len) {
+		g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s: contains a NUL byte; not a text file", path);
+		g_free(*text);
+		return false;
+	}
+	return true;
+}
+
+bool cfg_load_file(cfg *c, const char *path, GError **err)
+{
+	char *text;
+	if (!read_whole(path, &text, err))
+		return false;
+	bool ok = false;
+	linemap m = { g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+		      g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL) };
+	GKeyFile *kf = g_key_file_new();
+	GError *e = NULL;
+	char **groups = NULL;
+
+	if (!scan_lines(path, text, &m, err))
+		goto out;
+	if (!g_hash_table_size(m.groups)) {
+		g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
+			    "%s: no sections: the file is empty or has only comments; an experiment needs at "
+			    "least an [experiment] section",
+			    path);
+		goto out;
+	}
+	if (!g_key_file_load_from_data(kf, text, (gsize)-1, G_KEY_FILE_NONE, &e)) {
+		g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s: %s", path, e->message);
+		g_error_free(e);
+		goto out;
+	}
+	g_free(c->base_dir);
+	c->base_dir = g_path_get_dirname(path);
+
+	groups = g_key_file_get_groups(kf, NULL);
+	for (char **g = groups; *g; g++) {
+		int gline = GPOINTER_TO_INT(g_hash_table_lookup(m.groups, *g));
+		if (!section_known(c, *g)) {
+			char *ks = known_sections(c);
+			g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s:%d: unknown section [%s]; expected one of %s",
+				    path, gline, *g, ks);
+			g_free(ks);
+			goto out;
+		}
+		note_section(c, *g);
+		char **keys = g_key_file_get_keys(kf, *g, NULL, NULL);
+		for (char **k = keys; *k; k++) {
+			char *hk = hkey(*g, *k);
+			int line = GPOINTER_TO_INT(g_hash_table_lookup(m.keys, hk));
+			g_free(hk);
+			char *v = g_key_file_get_value(kf, *g, *k, &e);
+			if (!v) {
+				g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s:%d: [%s] %s: %s", path, line, *g, *k,
+					    e->message);
+				g_error_free(e);
+				g_strfreev(keys);
+				goto out;
+			}
+			bool stored = store(c, *g, *k, v, path, line, PRI_EXPERIMENT, err);
+			g_free(v);
+			if (!stored) {
+				g_strfreev(keys);
+				goto out;
+			}
+		}
+		g_strfreev(keys);
+	}
+	ok = true;
+out:
+	g_strfreev(groups);
+	g_key_file_free(kf);
+	g_hash_table_destroy(m.keys);
+	g_hash_table_destroy(m.groups);
+	g_free(text);
+	return ok;
+}
+
+/* ---- sysctl files ------------------------------------------------------- */
+
+bool cfg_load_sysctl_file(cfg *c, const char *path, const char *section, bool from_cli,
+			  GPtrArray *ignored, GError **err)
+{
+	char *text;
+	if (!read_whole(path, &text, err))
+		return false;
+	char **lines = g_strsplit(text, "\n", -1);
+	g_free(text);
+	bool ok = true;
+	for (int i = 0; lines[i] && ok; i++) {
+		int ln = i + 1;
+		char *l = g_strstrip(lines[i]);
+		if (is_blank_or_comment(l))
+			continue;
+		if (*l == '-')  /* sysctl.d: "-key = value" ignores failures to set it */
+			l++;
+		char *eq = strchr(l, '=');
+		if (!eq) {
+			g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
+				    "%s:%d: '%s' is not 'name = value' (sysctl.conf syntax)", path, ln, l);
+			ok = false;
+			break;
+		}
+		*eq = 0;
+		char *key = g_strstrip(l), *value = g_strstrip(eq + 1);
+		g_strdelimit(key, "/", '.');
+		const char *canon = alias_of(c, key);
+		if (!cfg_schema_find(c, section, canon)) {
+			if (ignored)
+				g_ptr_array_add(ignored, g_strdup(key));
+			continue;
+		}
+		ok = store(c, section, key, value, path, ln, from_cli ? PRI_CLI_SYSCTL : PRI_SYSCTL_FILE, err);
+	}
+	g_strfreev(lines);
+	return ok;
+}
+
+/* ---- --set ------------------------------------------------------------ */
+
+bool cfg_set(cfg *c, const char *section, const char *key, const char *value, GError **err)
+{
+	return store(c, section, key, value, "--set", 0, PRI_SET, err);
+}
+
+bool cfg_set_arg(cfg *c, const char *arg, GError **err)
+{
+	const char *eq = strchr(arg, '=');
+	if (!eq || eq == arg) {
+		g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
+			    "--set '%s': expected section.key=value, e.g. --set workload.rate=500", arg);
+		return false;
+	}
+	char *lhs = g_strstrip(g_strndup(arg, (gsize)(eq - arg)));
+	char *section, *key;
+	const char *mid = strstr(lhs, ".sysctl.");
+	if (g_str_has_prefix(lhs, "net.") || g_str_has_prefix(lhs, "kernel.") ||
+	    g_str_has_prefix(lhs, "nf_conntrack.")) {
+		section = g_strdup("sysctl");
+		key = g_strdup(lhs);
+	} else if (g_str_has_prefix(lhs, "sysctl.")) {
+		section = g_strdup("sysctl");
+		key = g_strdup(lhs + 7);
+	} else if (mid) {
+		section = g_strndup(lhs, (gsize)(mid - lhs) + 7);
+		key = g_strdup(mid + 8);
+	} else {
+		const char *dot = strchr(lhs, '.');
+		if (!dot) {
+			g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
+				    "--set '%s': expected section.key=value, e.g. --set workload.rate=500", arg);
+			g_free(lhs);
+			return false;
+		}
+		section = g_strndup(lhs, (gsize)(dot - lhs));
+		key = g_strdup(dot + 1);
+	}
+	bool ok = cfg_set(c, section, key, eq + 1, err);
+	g_free(section);
+	g_free(key);
+	g_free(lhs);
+	return ok;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+static const cfg_key *need_key(const cfg *c, const char *section, const char *key)
+{
+	const cfg_key *k = cfg_schema_find(c, section, key);
+	if (!k) {
+		fprintf(stderr, "connsim: bug: key [%s] %s is not in the schema\n", section, key);
+		abort();
+	}
+	return k;
+}
+
+static const val *lookup(const cfg *c, const char *section, const char *key)
+{
+	char *hk = hkey(section, key);
+	const val *v = g_hash_table_lookup(c->vals, hk);
+	g_free(hk);
+	return v;
+}
+
+/* The text in force: given, else the schema default, else "". */
+static const char *text_of(const cfg *c, const char *section, const char *key)
+{
+	const cfg_key *k = need_key(c, section, key);
+	const val *v = lookup(c, section, key);
+	if (v)
+		return v->text;
+	/* X.sysctl falls back to [sysctl], which holds the settings of every host. */
+	if (strcmp(section, "sysctl") && !strcmp(schema_section(section), "sysctl")) {
+		v = lookup(c, "sysctl", key);
+		if (v)
+			return v->text;
+	}
+	return k->def ? k->def : "";
+}
+
+bool cfg_has(const cfg *c, const char *section, const char *key)
+{
+	if (lookup(c, section, key))
+		return true;
+	return strcmp(section, "sysctl") && !strcmp(schema_section(section), "sysctl") &&
+	       lookup(c, "sysctl", key);
+}
+
+int64_t cfg_int(const cfg *c, const char *section, const char *key)
+{
+	int64_t v = 0;
+	parse_int(text_of(c, section, key), &v);
+	return v;
+}
+
+double cfg_double(const cfg *c, const char *section, const char *key)
+{
+	double v = 0;
+	parse_double(text_of(c, section, key), &v);
+	return v;
+}
+
+uint64_t cfg_time(const cfg *c, const char *section, const char *key)
+{
+	uint64_t v = 0;
+	cfg_parse_time(text_of(c, section, key), &v);
+	return v;
+}
+
+bool cfg_bool(const cfg *c, const char *section, const char *key)
+{
+	bool v = false;
+	parse_bool(text_of(c, section, key), &v);
+	return v;
+}
+
+const char *cfg_str(const cfg *c, const char *section, const char *key)
+{
+	return text_of(c, section, key);
+}
+
+void cfg_range(const cfg *c, const char *section, const char *key, int64_t *lo, int64_t *hi)
+{
+	*lo = *hi = 0;
+	parse_range(text_of(c, section, key), lo, hi);
+}
+
+unsigned cfg_ports(const cfg *c, const char *section, const char *key, uint8_t bitmap[8192])
+{
+	const cfg_key *k = need_key(c, section, key);
+	unsigned n = 0;
+	char *bad = NULL;
+	memset(bitmap, 0, 8192);
+	parse_ports(text_of(c, section, key), k->min, k->max, bitmap, &n, &bad);
+	g_free(bad);
+	return n;
+}
+
+char **cfg_list(const cfg *c, const char *section, const char *key)
+{
+	char **parts = g_strsplit_set(text_of(c, section, key), ", \t", -1);
+	GPtrArray *a = g_ptr_array_new();
+	for (char **p = parts; *p; p++)
+		if (**p)
+			g_ptr_array_add(a, g_strdup(*p));
+	g_ptr_array_add(a, NULL);
+	g_strfreev(parts);
+	return (char **)g_ptr_array_free(a, FALSE);
+}
+
+void cfg_error(const cfg *c, const char *section, const char *key, GError **err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	const val *v = lookup(c, section, key);
+	if (!v && strcmp(section, "sysctl") && !strcmp(schema_section(section), "sysctl"))
+		v = lookup(c, "sysctl", key);
+	char *at = v ? where(v->file, v->line) : g_strdup("(default)");
+	g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s: [%s] %s = '%s': %s", at, v ? v->section : section,
+		    key, v ? v->text : text_of(c, section, key), msg);
+	g_free(at);
+	g_free(msg);
+}
+
+static gint by_order(gconstpointer a, gconstpointer b)
+{
+	const val *x = *(const val *const *)a, *y = *(const val *const *)b;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+void cfg_dump(const cfg *c, GString *out, const char *prefix)
+{
+	GPtrArray *all = g_ptr_array_new();
+	GList *vs = g_hash_table_get_values(c->vals);
+	for (GList *l = vs; l; l = l->next)
+		g_ptr_array_add(all, l->data);
+	g_list_free(vs);
+	g_ptr_array_sort(all, by_order);
+	for (guint i = 0; i < all->len; i++) {
+		const val *v = g_ptr_array_index(all, i);
+		char *at = where(v->file, v->line);
+		g_string_append_printf(out, "%s[%s] %s = %s   (%s)\n", prefix, v->section, v->key, v->text, at);
+		g_free(at);
+	}
+	g_ptr_array_free(all, TRUE);
+}

@@ -1,0 +1,106 @@
+/*
+ * cfg: configuration from experiment files, sysctl files and --set overrides.
+ *
+ * A schema (a table of cfg_key, owned by whoever defines the keys) says which
+ * sections and keys exist, their types, ranges and defaults.  Every value is
+ * validated as it is loaded; errors are GErrors whose message names the file,
+ * the line, the section and key, the bad value and what is accepted:
+ *
+ *	experiments/lb.ini:12: [workload] rate = '-5': expected a number >= 0
+ *
+ * Precedence (a later source overrides an earlier one):
+ *	sysctl files named in the experiment  <  the experiment file
+ *	<  --sysctl files on the command line  <  --set
+ *
+ * Sections whose name is "sysctl" or ends in ".sysctl" hold kernel sysctls
+ * (schema section "sysctl"); sysctl files load into one of those sections.
+ */
+#ifndef CONNSIM_CFG_H
+#define CONNSIM_CFG_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CFG_ERROR (cfg_error_quark())
+GQuark cfg_error_quark(void);
+enum { CFG_ERROR_INPUT = 1 };
+
+typedef enum cfg_type {
+	CFG_INT,     /* integer in [min, max] */
+	CFG_DOUBLE,  /* real in [min, max] */
+	CFG_TIME,    /* duration: 60s, 250ms, 1.5s, 2m, 1h, 10us, 5ns; bare = seconds */
+	CFG_BOOL,    /* true/false, yes/no, on/off, 1/0 */
+	CFG_ENUM,    /* one of choices, "a|b|c" */
+	CFG_STRING,
+	CFG_RANGE,   /* two integers "lo hi" (spaces or tabs), min <= lo <= hi <= max */
+	CFG_PORTS,   /* list "8080,9000-9010" of ports/ranges in [min, max]; may be empty */
+	CFG_LIST,    /* comma- or space-separated words */
+} cfg_type;
+
+typedef struct cfg_key {
+	const char *section;  /* "workload", or several: "client|server" */
+	const char *name;
+	cfg_type type;
+	double min, max;      /* INT, DOUBLE, TIME (seconds), RANGE, PORTS */
+	const char *choices;  /* ENUM */
+	const char *def;      /* default as text; NULL = no default (unset) */
+	const char *help;     /* one line, with the unit */
+} cfg_key;
+
+typedef struct cfg_alias {
+	const char *old_name, *new_name;  /* legacy sysctl names */
+} cfg_alias;
+
+typedef struct cfg cfg;
+
+/* keys: terminated by an entry with name NULL.  aliases: likewise (may be NULL). */
+cfg *cfg_new(const cfg_key *keys, const cfg_alias *aliases);
+void cfg_free(cfg *c);
+
+bool cfg_load_file(cfg *c, const char *path, GError **err);
+/* section: e.g. "sysctl" or "client.sysctl".  Unknown sysctls are not errors:
+ * they are appended to *ignored (a GPtrArray of char*, may be NULL). */
+bool cfg_load_sysctl_file(cfg *c, const char *path, const char *section, bool from_cli,
+			  GPtrArray *ignored, GError **err);
+/* "section.key=value"; a bare sysctl name ("net.ipv4.tcp_tw_reuse=1") goes to [sysctl]. */
+bool cfg_set_arg(cfg *c, const char *arg, GError **err);
+/* Programmatic override with the priority of --set (sweeps use it). */
+bool cfg_set(cfg *c, const char *section, const char *key, const char *value, GError **err);
+
+/* The directory of the experiment file, for resolving relative paths. */
+const char *cfg_base_dir(const cfg *c);
+/* Whether a value was given (not merely defaulted). */
+bool cfg_has(const cfg *c, const char *section, const char *key);
+/* Sections present in the loaded files, in order of first appearance. */
+const GPtrArray *cfg_sections(const cfg *c);
+
+/* Typed getters.  The key must be in the schema (else abort: a bug); values
+ * were validated on load; an unset key without default reads as 0/""/false. */
+int64_t cfg_int(const cfg *c, const char *section, const char *key);
+double cfg_double(const cfg *c, const char *section, const char *key);
+uint64_t cfg_time(const cfg *c, const char *section, const char *key);  /* ns */
+bool cfg_bool(const cfg *c, const char *section, const char *key);
+const char *cfg_str(const cfg *c, const char *section, const char *key);
+void cfg_range(const cfg *c, const char *section, const char *key, int64_t *lo, int64_t *hi);
+/* Fills a bitmap of 65536 bits (8192 bytes); returns the number of ports set. */
+unsigned cfg_ports(const cfg *c, const char *section, const char *key, uint8_t bitmap[8192]);
+/* NULL-terminated; free with g_strfreev. */
+char **cfg_list(const cfg *c, const char *section, const char *key);
+
+/* An error about a value that parsed but is wrong in context (cross-key
+ * checks done by the models): prefixed with the value's file:line. */
+void cfg_error(const cfg *c, const char *section, const char *key, GError **err,
+	       const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+
+/* "# section.key = value   (file:line)" lines of every value given, in order. */
+void cfg_dump(const cfg *c, GString *out, const char *prefix);
+
+const cfg_key *cfg_schema_find(const cfg *c, const char *section, const char *key);
+/* For help text: the schema. */
+const cfg_key *cfg_schema(const cfg *c);
+
+/* Duration parsing shared with the command line ("--duration 10m"). */
+bool cfg_parse_time(const char *s, uint64_t *ns);
+
+#endif

@@ -1,0 +1,329 @@
+/*
+ * The engine: slots, lanes, the priority queue and the run loop.
+ *
+ * Every scheduled event owns a slot (kind, object, argument, generation).
+ * Queue entries carry (time, seq, slot) so comparisons never touch the slot
+ * table; the slot is read once, when the entry reaches the front.  Freed slots
+ * go on a free list; the generation is bumped on every free so that a stale
+ * ev_id no longer matches.
+ */
+#include "sim/ev.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct slot {
+	uint32_t obj;
+	uint32_t arg;
+	uint32_t gen;     /* odd while pending; even when free */
+	uint16_t kind;
+	uint16_t lane;    /* lane index + 1, or 0 for the evq */
+} slot;
+
+typedef struct kind_def {
+	ev_fn fn;
+	void *ctx;
+	const char *name;
+	uint64_t count;
+} kind_def;
+
+/* A FIFO ring of entries whose times never decrease. */
+typedef struct lane {
+	evq_ent *ring;
+	uint32_t head, n, cap;  /* cap is a power of two */
+	ev_time length;
+	ev_time last;           /* latest expiry pushed */
+	const char *name;
+} lane;
+
+struct ev_loop {
+	ev_time now;
+	uint64_t seq;
+	bool stop, lanes_off;
+
+	const evq_ops *q_ops;
+	void *q;
+
+	lane *lanes;
+	unsigned nlanes;
+
+	slot *slots;
+	uint32_t nslots, cap_slots;
+	uint32_t *free_slots;
+	uint32_t nfree, cap_free;
+
+	kind_def *kinds;
+	unsigned nkinds;
+
+	uint64_t run, cancelled, pending, lane_fallbacks;
+};
+
+static void bug(const char *what)
+{
+	fprintf(stderr, "connsim: engine bug: %s\n", what);
+	abort();
+}
+
+ev_loop *ev_loop_new(const evq_ops *sched)
+{
+	ev_loop *L = g_new0(ev_loop, 1);
+	L->q_ops = sched ? sched : &evq_heap;
+	L->q = L->q_ops->create();
+	return L;
+}
+
+ev_loop *ev_loop_new_ref(void)
+{
+	ev_loop *L = ev_loop_new(&evq_list);
+	L->lanes_off = true;
+	return L;
+}
+
+void ev_loop_free(ev_loop *L)
+{
+	if (!L)
+		return;
+	L->q_ops->destroy(L->q);
+	for (unsigned i = 0; i < L->nlanes; i++)
+		g_free(L->lanes[i].ring);
+	g_free(L->lanes);
+	g_free(L->slots);
+	g_free(L->free_slots);
+	g_free(L->kinds);
+	g_free(L);
+}
+
+ev_kind ev_kind_register(ev_loop *L, const char *name, ev_fn fn, void *ctx)
+{
+	if (L->nkinds >= UINT16_MAX)
+		bug("too many event kinds");
+	L->kinds = g_renew(kind_def, L->kinds, L->nkinds + 1);
+	L->kinds[L->nkinds] = (kind_def){ fn, ctx, name, 0 };
+	return (ev_kind)L->nkinds++;
+}
+
+ev_lane ev_lane_new(ev_loop *L, const char *name, ev_time length)
+{
+	if (L->nlanes >= UINT16_MAX - 1)
+		bug("too many lanes");
+	L->lanes = g_renew(lane, L->lanes, L->nlanes + 1);
+	L->lanes[L->nlanes] = (lane){ .length = length, .name = name };
+	return (ev_lane)L->nlanes++;
+}
+
+ev_time ev_now(const ev_loop *L)
+{
+	return L->now;
+}
+
+static uint32_t slot_alloc(ev_loop *L)
+{
+	if (L->nfree)
+		return L->free_slots[--L->nfree];
+	if (L->nslots == L->cap_slots) {
+		L->cap_slots = L->cap_slots ? L->cap_slots * 2 : 1024;
+		L->slots = g_renew(slot, L->slots, L->cap_slots);
+	}
+	L->slots[L->nslots].gen = 0;
+	return L->nslots++;
+}
+
+static void slot_push_free(ev_loop *L, uint32_t s)
+{
+	if (L->nfree == L->cap_free) {
+		L->cap_free = L->cap_free ? L->cap_free * 2 : 1024;
+		L->free_slots = g_renew(uint32_t, L->free_slots, L->cap_free);
+	}
+	L->free_slots[L->nfree++] = s;
+}
+
+static void slot_release(ev_loop *L, uint32_t s)
+{
+	L->slots[s].gen++;  /* odd -> even: stale ids stop matching */
+	slot_push_free(L, s);
+}
+
+static evq_ent make_entry(ev_loop *L, ev_time when, ev_kind k, uint32_t obj, uint32_t arg,
+			  uint16_t lane1, ev_id *id)
+{
+	if (when < L->now)
+		bug("event scheduled in the past");
+	if (k >= L->nkinds)
+		bug("unregistered event kind");
+	uint32_t s = slot_alloc(L);
+	slot *sl = &L->slots[s];
+	sl->gen++;  /* even -> odd: pending */
+	sl->obj = obj;
+	sl->arg = arg;
+	sl->kind = k;
+	sl->lane = lane1;
+	L->pending++;
+	*id = ((uint64_t)sl->gen << 32) | s;
+	return (evq_ent){ when, L->seq++, s };
+}
+
+ev_id ev_at(ev_loop *L, ev_time when, ev_kind k, uint32_t obj, uint32_t arg)
+{
+	ev_id id;
+	L->q_ops->push(L->q, make_entry(L, when, k, obj, arg, 0, &id));
+	return id;
+}
+
+ev_id ev_after(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_t arg)
+{
+	return ev_at(L, L->now + delay, k, obj, arg);
+}
+
+ev_id ev_lane_at(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, uint32_t obj, uint32_t arg)
+{
+	if (ln >= L->nlanes)
+		bug("unknown lane");
+	lane *la = &L->lanes[ln];
+	if (L->lanes_off || (la->n && when < la->last)) {
+		if (!L->lanes_off)
+			L->lane_fallbacks++;
+		return ev_at(L, when, k, obj, arg);
+	}
+	ev_id id;
+	evq_ent e = make_entry(L, when, k, obj, arg, (uint16_t)(ln + 1), &id);
+	if (la->n == la->cap) {
+		uint32_t ncap = la->cap ? la->cap * 2 : 1024;
+		evq_ent *r = g_new(evq_ent, ncap);
+		for (uint32_t i = 0; i < la->n; i++)
+			r[i] = la->ring[(la->head + i) & (la->cap - 1)];
+		g_free(la->ring);
+		la->ring = r;
+		la->head = 0;
+		la->cap = ncap;
+	}
+	la->ring[(la->head + la->n) & (la->cap - 1)] = e;
+	la->n++;
+	la->last = when;
+	return id;
+}
+
+ev_id ev_lane_arm(ev_loop *L, ev_lane ln, ev_kind k, uint32_t obj, uint32_t arg)
+{
+	if (ln >= L->nlanes)
+		bug("unknown lane");
+	return ev_lane_at(L, ln, L->now + L->lanes[ln].length, k, obj, arg);
+}
+
+static slot *live_slot(const ev_loop *L, ev_id id)
+{
+	uint32_t s = (uint32_t)id, gen = (uint32_t)(id >> 32);
+	if (id == EV_NONE || s >= L->nslots || L->slots[s].gen != gen || !(gen & 1))
+		return NULL;
+	return &L->slots[s];
+}
+
+bool ev_cancel(ev_loop *L, ev_id id)
+{
+	slot *sl = live_slot(L, id);
+	if (!sl)
+		return false;
+	/* The queue entry stays; its slot turns even ("cancelled") and is
+	 * released when the entry surfaces.  The slot must not be reused
+	 * before then, so it is not put on the free list here. */
+	sl->gen++;
+	L->cancelled++;
+	return true;
+}
+
+bool ev_pending(const ev_loop *L, ev_id id)
+{
+	return live_slot(L, id) != NULL;
+}
+
+/* The lane whose head is earliest, or -1. */
+static int earliest_lane(const ev_loop *L)
+{
+	int best = -1;
+	const evq_ent *b = NULL;
+	for (unsigned i = 0; i < L->nlanes; i++) {
+		const lane *la = &L->lanes[i];
+		if (!la->n)
+			continue;
+		const evq_ent *h = &la->ring[la->head];
+		if (!b || evq_before(h, b)) {
+			b = h;
+			best = (int)i;
+		}
+	}
+	return best;
+}
+
+uint64_t ev_run(ev_loop *L, ev_time until)
+{
+	uint64_t ran = 0;
+	L->stop = false;
+	while (!L->stop) {
+		const evq_ent *qh = L->q_ops->peek(L->q);
+		int li = earliest_lane(L);
+		evq_ent e;
+		if (li >= 0 && (!qh || evq_before(&L->lanes[li].ring[L->lanes[li].head], qh))) {
+			lane *la = &L->lanes[li];
+			e = la->ring[la->head];
+			if (e.time > until)
+				break;
+			la->head = (la->head + 1) & (la->cap - 1);
+			la->n--;
+		} else if (qh) {
+			e = *qh;
+			if (e.time > until)
+				break;
+			L->q_ops->pop(L->q);
+		} else {
+			break;
+		}
+		if (e.time < L->now)
+			bug("time went backwards");
+		L->pending--;
+		slot *sl = &L->slots[e.slot];
+		if (!(sl->gen & 1)) {  /* cancelled: gen already even */
+			slot_push_free(L, e.slot);
+			continue;
+		}
+		L->now = e.time;
+		kind_def *kd = &L->kinds[sl->kind];
+		uint32_t obj = sl->obj, arg = sl->arg;
+		slot_release(L, e.slot);  /* before the call, which may schedule */
+		kd->count++;
+		ran++;
+		kd->fn(kd->ctx, obj, arg);
+	}
+	L->run += ran;
+	if (!L->stop && until != EV_FOREVER && L->now < until)
+		L->now = until;
+	return ran;
+}
+
+void ev_stop(ev_loop *L)
+{
+	L->stop = true;
+}
+
+void ev_get_stats(const ev_loop *L, ev_stats *out)
+{
+	size_t bytes = sizeof(*L) + L->q_ops->bytes(L->q) + L->cap_slots * sizeof(slot) +
+		       L->cap_free * sizeof(uint32_t) + L->nkinds * sizeof(kind_def);
+	for (unsigned i = 0; i < L->nlanes; i++)
+		bytes += sizeof(lane) + L->lanes[i].cap * sizeof(evq_ent);
+	*out = (ev_stats){ L->run, L->cancelled, L->pending, L->lane_fallbacks, bytes };
+}
+
+uint64_t ev_kind_count(const ev_loop *L, ev_kind k)
+{
+	return k < L->nkinds ? L->kinds[k].count : 0;
+}
+
+const char *ev_kind_name(const ev_loop *L, ev_kind k)
+{
+	return k < L->nkinds ? L->kinds[k].name : "?";
+}
+
+unsigned ev_kind_total(const ev_loop *L)
+{
+	return L->nkinds;
+}

@@ -1,0 +1,99 @@
+/*
+ * ev: the discrete-event engine.  It knows nothing about TCP.
+ *
+ * Time is a uint64_t count of nanoseconds (ev_time).  An event is a handler
+ * kind (registered once, a callback and its context) applied to an object
+ * index and a 32-bit argument; models keep their objects in pools and refer to
+ * them by index, so an event carries no pointers.
+ *
+ * Ordering: events run by (time, insertion sequence).  Two events at the same
+ * time run in the order they were scheduled, whatever queue holds them, so a
+ * run is reproducible bit for bit.
+ *
+ * Two kinds of queue:
+ *   - lanes: FIFOs for timers of one fixed length (TIME_WAIT 60 s, a conntrack
+ *     timeout).  Timers of one length expire in the order they were armed, so
+ *     arming and expiry are O(1).  A lane also accepts any expiry not earlier
+ *     than its last one (a timer rounded up to a wheel granularity stays FIFO).
+ *   - the priority queue (evq, a 4-ary heap) for everything else.
+ *
+ * Cancellation is O(1): ev_cancel marks the event's slot; the entry is dropped
+ * when it reaches the front.  An ev_id stays safe to cancel after the event ran
+ * or was cancelled (a generation counter guards reused slots).
+ *
+ *	ev_loop *L = ev_loop_new(NULL);
+ *	ev_kind k = ev_kind_register(L, "tw_expire", tw_expire, tw_table);
+ *	ev_lane tw = ev_lane_new(L, "TIME_WAIT", 60 * EV_SEC);
+ *	ev_id id = ev_lane_arm(L, tw, k, sock_index, 0);
+ *	...
+ *	ev_cancel(L, id);
+ *	ev_run(L, 600 * EV_SEC);
+ */
+#ifndef CONNSIM_EV_H
+#define CONNSIM_EV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/evq.h"
+
+typedef uint64_t ev_time;
+#define EV_NS  ((ev_time)1)
+#define EV_US  ((ev_time)1000)
+#define EV_MS  ((ev_time)1000000)
+#define EV_SEC ((ev_time)1000000000)
+#define EV_FOREVER UINT64_MAX
+
+typedef struct ev_loop ev_loop;
+typedef uint16_t ev_kind;
+typedef uint16_t ev_lane;
+/* (generation << 32) | slot; 0 is never a valid id ("no timer"). */
+typedef uint64_t ev_id;
+#define EV_NONE ((ev_id)0)
+
+typedef void (*ev_fn)(void *ctx, uint32_t obj, uint32_t arg);
+
+/* sched: the queue for irregular events; NULL means evq_heap.  With
+ * lanes_off, lane timers go to that queue too (the reference configuration). */
+ev_loop *ev_loop_new(const evq_ops *sched);
+ev_loop *ev_loop_new_ref(void);  /* evq_list and no lanes: the reference */
+void ev_loop_free(ev_loop *L);
+
+ev_kind ev_kind_register(ev_loop *L, const char *name, ev_fn fn, void *ctx);
+ev_lane ev_lane_new(ev_loop *L, const char *name, ev_time length);
+
+ev_time ev_now(const ev_loop *L);
+
+/* Schedule at an absolute time; scheduling in the past is a bug and aborts. */
+ev_id ev_at(ev_loop *L, ev_time when, ev_kind k, uint32_t obj, uint32_t arg);
+ev_id ev_after(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_t arg);
+/* A timer of the lane's length from now. */
+ev_id ev_lane_arm(ev_loop *L, ev_lane lane, ev_kind k, uint32_t obj, uint32_t arg);
+/* A lane timer with an explicit expiry; falls back to the heap if it would
+ * break the lane's FIFO order. */
+ev_id ev_lane_at(ev_loop *L, ev_lane lane, ev_time when, ev_kind k, uint32_t obj, uint32_t arg);
+
+/* Returns true when the event was pending and is now cancelled. */
+bool ev_cancel(ev_loop *L, ev_id id);
+bool ev_pending(const ev_loop *L, ev_id id);
+
+/* Run every event with time <= until (EV_FOREVER: until none is left or
+ * ev_stop).  Afterwards the clock reads until (unless stopped or FOREVER).
+ * Returns the number of events run. */
+uint64_t ev_run(ev_loop *L, ev_time until);
+void ev_stop(ev_loop *L);
+
+typedef struct ev_stats {
+	uint64_t run;        /* events executed */
+	uint64_t cancelled;  /* events cancelled before running */
+	uint64_t pending;    /* events waiting (including cancelled not yet dropped) */
+	uint64_t lane_fallbacks;
+	size_t bytes;        /* memory held by queues, lanes and slots */
+} ev_stats;
+void ev_get_stats(const ev_loop *L, ev_stats *out);
+uint64_t ev_kind_count(const ev_loop *L, ev_kind k);  /* events run of a kind */
+const char *ev_kind_name(const ev_loop *L, ev_kind k);
+unsigned ev_kind_total(const ev_loop *L);
+
+#endif

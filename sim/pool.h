@@ -1,0 +1,52 @@
+/*
+ * pool: fixed-size records addressed by a 32-bit index.
+ *
+ * Models keep sockets, timewait minisockets and conntrack entries in pools and
+ * link them by index (4 bytes instead of an 8-byte pointer, and nothing to fix
+ * up when the pool grows).  Storage is a list of chunks of 2^16 records that
+ * never move, so a pointer from pool_at() stays valid until that record is
+ * freed, even across later allocations.  Freed records go on an intrusive free
+ * list (the first 4 bytes of a free record hold the next free index), so a
+ * record must be at least 4 bytes.
+ *
+ * The struct is public so that pool_at() inlines on the hot path; treat its
+ * fields as private.
+ */
+#ifndef CONNSIM_POOL_H
+#define CONNSIM_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define POOL_CHUNK_BITS 16
+#define POOL_NONE UINT32_MAX
+
+typedef struct pool {
+	char **chunks;
+	uint32_t nchunks;
+	uint32_t used;       /* records ever handed out (high-water mark) */
+	uint32_t live;
+	uint32_t free_head;  /* POOL_NONE when empty */
+	size_t elem;
+	const char *name;
+} pool;
+
+void pool_init(pool *p, size_t elem_size, const char *name);
+void pool_destroy(pool *p);
+/* A zeroed record. */
+uint32_t pool_alloc(pool *p);
+void pool_free(pool *p, uint32_t idx);
+size_t pool_bytes(const pool *p);
+
+static inline void *pool_at(const pool *p, uint32_t idx)
+{
+	return p->chunks[idx >> POOL_CHUNK_BITS] +
+	       (size_t)(idx & ((1u << POOL_CHUNK_BITS) - 1)) * p->elem;
+}
+
+static inline uint32_t pool_live(const pool *p)
+{
+	return p->live;
+}
+
+#endif
