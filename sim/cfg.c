@@ -109,6 +109,14 @@ static bool section_matches(const char *list, const char *section)
 static bool section_known(const cfg *c, const char *section)
 {
 	const char *s = schema_section(section);
+	if (strcmp(section, "sysctl") && strcmp(s, section)) {
+		/* "client.sysctl": the host part must be a section of its own. */
+		char *host = g_strndup(section, strlen(section) - strlen(".sysctl"));
+		bool ok = strcmp(schema_section(host), "sysctl") && section_known(c, host);
+		g_free(host);
+		if (!ok)
+			return false;
+	}
 	for (const cfg_key *k = c->keys; k->name; k++)
 		if (section_matches(k->section, s))
 			return true;
@@ -215,7 +223,7 @@ bool cfg_parse_time(const char *s, uint64_t *ns)
 	double t = v * unit;
 	if (t > 1.8e19)
 		return false;
-	*ns = (uint64_t)llround(t);
+	*ns = (uint64_t)round(t);  /* not llround: t may exceed LLONG_MAX */
 	return true;
 }
 
@@ -571,9 +579,11 @@ static bool scan_lines(const char *path, const char *text, linemap *m, GError **
 					    "%s:%d: '%s' is not 'key = value', a [section] or a comment", path, ln, l);
 				ok = false;
 			} else if (!group) {
+				char *key = g_strstrip(g_strndup(l, (gsize)(eq - l)));
 				g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
-					    "%s:%d: key outside any section; put it under a [section] header", path,
-					    ln);
+					    "%s:%d: key '%s' outside any section; put it under a [section] header",
+					    path, ln, key);
+				g_free(key);
 				ok = false;
 			} else {
 				char *key = g_strstrip(g_strndup(l, (gsize)(eq - l)));
@@ -609,6 +619,24 @@ static bool read_whole(const char *path, char **text, GError **err)
 	return true;
 }
 
+/* scan_lines takes ';' lines for comments as sysctl files do; GKeyFile knows
+ * only '#', so it would reject them (without a line number) or read
+ * "; a = b" as a key.  Make them '#' comments before GKeyFile sees them. */
+static void semicolon_comments(char *text)
+{
+	bool bol = true;
+	for (char *p = text; *p; p++) {
+		if (*p == '\n') {
+			bol = true;
+			continue;
+		}
+		if (bol && *p == ';')
+			*p = '#';
+		if (!g_ascii_isspace(*p))
+			bol = false;
+	}
+}
+
 bool cfg_load_file(cfg *c, const char *path, GError **err)
 {
 	char *text;
@@ -630,6 +658,7 @@ bool cfg_load_file(cfg *c, const char *path, GError **err)
 			    path);
 		goto out;
 	}
+	semicolon_comments(text);
 	if (!g_key_file_load_from_data(kf, text, (gsize)-1, G_KEY_FILE_NONE, &e)) {
 		g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s: %s", path, e->message);
 		g_error_free(e);
@@ -662,7 +691,8 @@ bool cfg_load_file(cfg *c, const char *path, GError **err)
 				g_strfreev(keys);
 				goto out;
 			}
-			bool stored = store(c, *g, *k, v, path, line, PRI_EXPERIMENT, err);
+			/* GKeyFile keeps trailing blanks; "mode = open  " must be "open". */
+			bool stored = store(c, *g, *k, g_strstrip(v), path, line, PRI_EXPERIMENT, err);
 			g_free(v);
 			if (!stored) {
 				g_strfreev(keys);
@@ -708,6 +738,13 @@ bool cfg_load_sysctl_file(cfg *c, const char *path, const char *section, bool fr
 		}
 		*eq = 0;
 		char *key = g_strstrip(l), *value = g_strstrip(eq + 1);
+		if (!*key) {
+			g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
+				    "%s:%d: '= %s' has no name; expected 'name = value' (sysctl.conf syntax)", path,
+				    ln, value);
+			ok = false;
+			break;
+		}
 		g_strdelimit(key, "/", '.');
 		const char *canon = alias_of(c, key);
 		if (!cfg_schema_find(c, section, canon)) {
@@ -725,7 +762,10 @@ bool cfg_load_sysctl_file(cfg *c, const char *path, const char *section, bool fr
 
 bool cfg_set(cfg *c, const char *section, const char *key, const char *value, GError **err)
 {
-	return store(c, section, key, value, "--set", 0, PRI_SET, err);
+	char *text = g_strstrip(g_strdup(value));
+	bool ok = store(c, section, key, text, "--set", 0, PRI_SET, err);
+	g_free(text);
+	return ok;
 }
 
 bool cfg_set_arg(cfg *c, const char *arg, GError **err)
@@ -906,7 +946,7 @@ void cfg_dump(const cfg *c, GString *out, const char *prefix)
 	for (guint i = 0; i < all->len; i++) {
 		const val *v = g_ptr_array_index(all, i);
 		char *at = where(v->file, v->line);
-		g_string_append_printf(out, "%s[%s] %s = %s   (%s)\n", prefix, v->section, v->key, v->text, at);
+		g_string_append_printf(out, "%s%s.%s = %s   (%s)\n", prefix, v->section, v->key, v->text, at);
 		g_free(at);
 	}
 	g_ptr_array_free(all, TRUE);
