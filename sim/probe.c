@@ -115,6 +115,11 @@ void probe_hist_add(probe_hist *h, uint64_t v)
 		h->max = v;
 }
 
+void probe_hist_reset(probe_hist *h)
+{
+	memset(h, 0, sizeof(*h));
+}
+
 uint64_t probe_hist_count(const probe_hist *h)
 {
 	return h->count;
@@ -178,6 +183,11 @@ const char *probe_hist_name(const probe_set *ps, size_t i)
 }
 
 const probe_hist *probe_hist_at(const probe_set *ps, size_t i)
+{
+	return g_array_index(ps->hists, named, i).p;
+}
+
+probe_hist *probe_hist_mut(probe_set *ps, size_t i)
 {
 	return g_array_index(ps->hists, named, i).p;
 }

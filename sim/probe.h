@@ -59,6 +59,7 @@ double probe_gauge_mean(const probe_gauge *g, uint64_t now);
 
 void probe_hist_add(probe_hist *h, uint64_t v);
 uint64_t probe_hist_count(const probe_hist *h);
+void probe_hist_reset(probe_hist *h);
 /* q in [0, 1]; 0 when empty.  Returns the upper edge of the bucket. */
 uint64_t probe_hist_quantile(const probe_hist *h, double q);
 uint64_t probe_hist_max(const probe_hist *h);
@@ -74,5 +75,6 @@ const probe_gauge *probe_gauge_at(const probe_set *ps, size_t i);
 size_t probe_nhists(const probe_set *ps);
 const char *probe_hist_name(const probe_set *ps, size_t i);
 const probe_hist *probe_hist_at(const probe_set *ps, size_t i);
+probe_hist *probe_hist_mut(probe_set *ps, size_t i);
 
 #endif

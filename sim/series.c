@@ -10,11 +10,15 @@ struct series {
 	FILE *fp;
 	ev_kind kind;
 	bool any;
+	void (*before)(void *ctx);
+	void *ctx;
 };
 
 static void write_row(series *s)
 {
 	ev_time now = ev_now(s->L);
+	if (s->before)
+		s->before(s->ctx);
 	fprintf(s->fp, "%.3f", (double)now / 1e9);
 	for (size_t i = 0; i < probe_ncounters(s->ps); i++)
 		fprintf(s->fp, ",%" PRIu64, probe_counter_value(s->ps, i));
@@ -32,9 +36,12 @@ static void tick(void *ctx, uint32_t obj, uint32_t arg)
 	ev_after(s->L, s->interval, s->kind, 0, 0);
 }
 
-series *series_start(ev_loop *L, const probe_set *ps, ev_time interval, FILE *fp)
+series *series_start(ev_loop *L, const probe_set *ps, ev_time interval, FILE *fp,
+		     void (*before)(void *ctx), void *ctx)
 {
 	series *s = g_new0(series, 1);
+	s->before = before;
+	s->ctx = ctx;
 	s->L = L;
 	s->ps = ps;
 	s->interval = interval;

@@ -16,8 +16,11 @@
 
 typedef struct series series;
 
-/* Rows go to fp (already holding the '#' header); the first sample is at 0. */
-series *series_start(ev_loop *L, const probe_set *ps, ev_time interval, FILE *fp);
+/* Rows go to fp (already holding the '#' header); the first sample is at
+ * the current time.  before (may be NULL) runs just before each row, to
+ * refresh gauges that are levels of tables rather than event counts. */
+series *series_start(ev_loop *L, const probe_set *ps, ev_time interval, FILE *fp,
+		     void (*before)(void *ctx), void *ctx);
 /* Writes a final row at the current time if it is not already sampled. */
 void series_finish(series *s);
 void series_free(series *s);

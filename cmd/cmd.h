@@ -1,0 +1,18 @@
+/*
+ * The commands of connsim.  Each takes argv after the command name and
+ * returns the process exit status.
+ */
+#ifndef CONNSIM_CMD_H
+#define CONNSIM_CMD_H
+
+/* Exit codes, documented in the README. */
+enum {
+	EXIT_OK = 0,
+	EXIT_RUNTIME = 1,   /* could not write output; internal error */
+	EXIT_USAGE = 2,     /* bad command line or bad input file */
+};
+
+int cmd_run(int argc, char **argv);
+int cmd_profiles(int argc, char **argv);
+
+#endif

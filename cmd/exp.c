@@ -1,0 +1,84 @@
+#include "cmd/exp.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "models/kconf.h"
+#include "models/world.h"
+
+/* The [experiment] section: how a run is driven. */
+static const cfg_key run_keys[] = {
+	{ "experiment", "question", CFG_STRING, 0, 0, NULL, "", "the question the experiment answers" },
+	{ "experiment", "duration", CFG_TIME, 0.000001, 0, NULL, "120s", "simulated time to run" },
+	{ "experiment", "warmup", CFG_TIME, 0, 0, NULL, "0s",
+	  "summary metrics count from this time (time series start at 0)" },
+	{ "experiment", "sample", CFG_TIME, 0.000001, 0, NULL, "1s", "time-series sampling interval" },
+	{ "experiment", "seed", CFG_INT, 0, 9.2e18, NULL, "1", "master seed (overridden by --seed)" },
+	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL },
+};
+
+static cfg_key *schema(void)
+{
+	static cfg_key *all;
+	if (all)
+		return all;
+	const cfg_key *parts[] = { run_keys, world_keys, kconf_sysctl_keys };
+	size_t n = 0;
+	for (unsigned p = 0; p < G_N_ELEMENTS(parts); p++)
+		for (const cfg_key *k = parts[p]; k->name; k++)
+			n++;
+	all = g_new0(cfg_key, n + 1);
+	n = 0;
+	for (unsigned p = 0; p < G_N_ELEMENTS(parts); p++)
+		for (const cfg_key *k = parts[p]; k->name; k++)
+			all[n++] = *k;
+	return all;
+}
+
+static void report_ignored(const char *what, GPtrArray *ign)
+{
+	if (!ign->len)
+		return;
+	GString *s = g_string_new(NULL);
+	for (guint i = 0; i < ign->len && i < 4; i++)
+		g_string_append_printf(s, "%s%s", i ? ", " : "", (char *)g_ptr_array_index(ign, i));
+	fprintf(stderr, "connsim: note: %s: ignored %u sysctl%s that connsim does not model (%s%s)\n", what,
+		ign->len, ign->len == 1 ? "" : "s", s->str, ign->len > 4 ? ", ..." : "");
+	g_string_free(s, TRUE);
+}
+
+cfg *exp_load(const char *path, char **sysctls, char **sets, GError **err)
+{
+	cfg *c = cfg_new(schema(), kconf_aliases);
+	GPtrArray *ign = g_ptr_array_new_with_free_func(g_free);
+	if (!cfg_load_file(c, path, err))
+		goto fail;
+	if (!world_load_sysctl_files(c, ign, err))
+		goto fail;
+	report_ignored("sysctl files named by the experiment", ign);
+	for (char **f = sysctls; f && *f; f++) {
+		const char *file = *f, *section = "sysctl";
+		char *sec = NULL;
+		const char *colon = strchr(file, ':');
+		if (colon && (g_str_has_prefix(file, "client:") || g_str_has_prefix(file, "server:"))) {
+			sec = g_strdup_printf("%.*s.sysctl", (int)(colon - file), file);
+			section = sec;
+			file = colon + 1;
+		}
+		g_ptr_array_set_size(ign, 0);
+		bool ok = cfg_load_sysctl_file(c, file, section, true, ign, err);
+		g_free(sec);
+		if (!ok)
+			goto fail;
+		report_ignored(file, ign);
+	}
+	for (char **s = sets; s && *s; s++)
+		if (!cfg_set_arg(c, *s, err))
+			goto fail;
+	g_ptr_array_free(ign, TRUE);
+	return c;
+fail:
+	g_ptr_array_free(ign, TRUE);
+	cfg_free(c);
+	return NULL;
+}

@@ -1,0 +1,17 @@
+/*
+ * exp: loading an experiment the way every command does: the schema
+ * ([experiment], hosts, workload, sysctls), the file, the sysctl files it
+ * names, --sysctl files and --set overrides, in that order of precedence.
+ */
+#ifndef CONNSIM_CMD_EXP_H
+#define CONNSIM_CMD_EXP_H
+
+#include <glib.h>
+
+#include "sim/cfg.h"
+
+/* sysctls: "FILE" (every host) or "client:FILE" / "server:FILE".  Sysctl
+ * names that connsim does not model are reported once on stderr. */
+cfg *exp_load(const char *path, char **sysctls, char **sets, GError **err);
+
+#endif

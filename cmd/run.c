@@ -1,0 +1,302 @@
+/*
+ * connsim run: one replication of an experiment.  Writes, in the output
+ * directory, timeseries.csv (every probe sampled at --sample) and
+ * summary.csv (one row: the run's totals over the measurement window), each
+ * headed by '#' lines that trace it to the version, seed and configuration.
+ */
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "cmd/exp.h"
+#include "models/world.h"
+#include "sim/ev.h"
+#include "sim/out.h"
+#include "sim/probe.h"
+#include "sim/series.h"
+
+typedef struct window {
+	ev_time start;
+	uint64_t *counters;  /* values at start */
+	double *areas;       /* gauge integrals at start */
+	size_t nc, ng;
+	probe_set *ps;
+	ev_loop *L;
+} window;
+
+static void window_open(void *ctx, uint32_t obj, uint32_t arg)
+{
+	window *w = ctx;
+	for (size_t i = 0; i < w->nc; i++)
+		w->counters[i] = probe_counter_value(w->ps, i);
+	for (size_t i = 0; i < w->ng; i++) {
+		const probe_gauge *g = probe_gauge_at(w->ps, i);
+		w->areas[i] = g->area + (double)g->value * (double)(ev_now(w->L) - g->last_change);
+	}
+	for (size_t i = 0; i < probe_nhists(w->ps); i++)
+		probe_hist_reset(probe_hist_mut(w->ps, i));
+}
+
+static double secs(ev_time t)
+{
+	return (double)t / 1e9;
+}
+
+static void write_header(FILE *fp, const char *what, int argc, char **argv, const char *exp, uint64_t seed,
+			 const cfg *c, const world *W)
+{
+	GString *h = g_string_new(NULL);
+	g_string_append_printf(h, "connsim %s: %s\ncommand:", CONNSIM_VERSION, what);
+	for (int i = 0; i < argc; i++)
+		g_string_append_printf(h, " %s", argv[i]);
+	g_string_append_printf(h, "\nexperiment: %s\nseed: %" PRIu64 ", replication: 0\n", exp, seed);
+	const char *q = cfg_str(c, "experiment", "question");
+	if (*q)
+		g_string_append_printf(h, "question: %s\n", q);
+	g_string_append(h, "values given (section.key = value   (source)):\n");
+	cfg_dump(c, h, "  ");
+	g_string_append(h, "in force:\n");
+	world_describe(W, h, "  ");
+	g_string_append(h, "columns: see README.md, \"Output columns\"\n");
+	out_comment_block(fp, h->str);
+	g_string_free(h, TRUE);
+}
+
+static void write_summary(FILE *fp, const probe_set *ps, const window *w, ev_time end, uint64_t seed,
+			  unsigned pool)
+{
+	double span = secs(end - w->start);
+	fputs("seed,replication,duration_s,warmup_s,port_pool", fp);
+	for (size_t i = 0; i < w->nc; i++)
+		fprintf(fp, ",%s", probe_counter_name(ps, i));
+	for (size_t i = 0; i < w->ng; i++)
+		fprintf(fp, ",%s.mean,%s.peak", probe_gauge_name(ps, i), probe_gauge_name(ps, i));
+	for (size_t i = 0; i < probe_nhists(ps); i++) {
+		const char *n = probe_hist_name(ps, i);
+		fprintf(fp, ",%s.count,%s.mean_ms,%s.p50_ms,%s.p99_ms,%s.max_ms", n, n, n, n, n);
+	}
+	fputs(",conn.fail_fraction,conn.rate\n", fp);
+
+	fprintf(fp, "%" PRIu64 ",0,%.3f,%.3f,%u", seed, secs(end), secs(w->start), pool);
+	uint64_t attempts = 0, failed = 0;
+	for (size_t i = 0; i < w->nc; i++) {
+		const char *n = probe_counter_name(ps, i);
+		uint64_t v = probe_counter_value(ps, i) - w->counters[i];
+		fprintf(fp, ",%" PRIu64, v);
+		if (!strcmp(n, "conn.attempts"))
+			attempts = v;
+		else if (g_str_has_prefix(n, "conn.E") && strcmp(n, "conn.ECONNRESET"))
+			failed += v;
+	}
+	for (size_t i = 0; i < w->ng; i++) {
+		const probe_gauge *g = probe_gauge_at(ps, i);
+		double area = g->area + (double)g->value * (double)(end - g->last_change) - w->areas[i];
+		fprintf(fp, ",%.3f,%" PRId64, span > 0 ? area / (double)(end - w->start) : (double)g->value, g->peak);
+	}
+	for (size_t i = 0; i < probe_nhists(ps); i++) {
+		const probe_hist *hh = probe_hist_at(ps, i);
+		fprintf(fp, ",%" PRIu64 ",%.3f,%.3f,%.3f,%.3f", probe_hist_count(hh), probe_hist_mean(hh) / 1e6,
+			(double)probe_hist_quantile(hh, 0.5) / 1e6, (double)probe_hist_quantile(hh, 0.99) / 1e6,
+			(double)probe_hist_max(hh) / 1e6);
+	}
+	fprintf(fp, ",%.6g,%.6g\n", attempts ? (double)failed / (double)attempts : 0.0,
+		span > 0 ? (double)attempts / span : 0.0);
+}
+
+static double wall(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void sample_world(void *ctx)
+{
+	world_sample(ctx);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	char *seed_opt = NULL;
+	char *out = NULL, *duration = NULL, *sample = NULL, *warmup = NULL;
+	char **sets = NULL, **sysctls = NULL;
+	gboolean quiet = FALSE;
+	GOptionEntry entries[] = {
+		{ "seed", 0, 0, G_OPTION_ARG_STRING, &seed_opt, "Master seed (default: [experiment] seed)", "N" },
+		{ "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output directory (default: out/NAME)", "DIR" },
+		{ "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets,
+		  "Override a setting: section.key=value, or a sysctl name=value (repeatable)", "KEY=VALUE" },
+		{ "sysctl", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &sysctls,
+		  "Load a sysctl.conf or `sysctl -a` file for every host, or client:FILE / server:FILE", "FILE" },
+		{ "duration", 'd', 0, G_OPTION_ARG_STRING, &duration, "Simulated time, e.g. 10m", "T" },
+		{ "sample", 0, 0, G_OPTION_ARG_STRING, &sample, "Time-series interval, e.g. 1s", "T" },
+		{ "warmup", 0, 0, G_OPTION_ARG_STRING, &warmup, "Summary counts from this time", "T" },
+		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress on stderr", NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+	GOptionContext *ctx = g_option_context_new("EXPERIMENT.ini - run one experiment");
+	g_option_context_set_summary(ctx,
+		"Runs the experiment once and writes DIR/timeseries.csv and DIR/summary.csv.\n"
+		"Settings come from the experiment file, the sysctl files it names, --sysctl files\n"
+		"and --set, each overriding the one before.");
+	g_option_context_set_description(ctx,
+		"Examples:\n"
+		"  connsim run experiments/default.ini\n"
+		"  connsim run experiments/default.ini --set net.ipv4.tcp_tw_reuse=1 --out out/reuse\n"
+		"  connsim run lb.ini --sysctl client:/etc/sysctl.conf --seed 7 --duration 10m\n"
+		"\nExit status: 0 success, 1 output could not be written, 2 usage or input error.");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	GError *err = NULL;
+	int rc = EXIT_USAGE;
+	cfg *c = NULL;
+	ev_loop *L = NULL;
+	probe_set *ps = NULL;
+	world *W = NULL;
+	out_file *fts = NULL, *fsum = NULL;
+	series *ser = NULL;
+	window win = { 0 };
+	char *outdir = NULL, *ts_path = NULL, *sum_path = NULL;
+
+	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+		fprintf(stderr, "connsim run: %s (see connsim run --help)\n", err->message);
+		goto done;
+	}
+	if (argc != 2) {
+		fprintf(stderr, "connsim run: expected one experiment file, got %d (see connsim run --help)\n", argc - 1);
+		goto done;
+	}
+	const char *exp = argv[1];
+	c = exp_load(exp, sysctls, sets, &err);
+	if (!c) {
+		fprintf(stderr, "connsim: %s\n", err->message);
+		goto done;
+	}
+	struct { const char *key, *val; } cli[] = { { "duration", duration }, { "sample", sample }, { "warmup", warmup } };
+	for (unsigned i = 0; i < G_N_ELEMENTS(cli); i++) {
+		if (cli[i].val && !cfg_set(c, "experiment", cli[i].key, cli[i].val, &err)) {
+			fprintf(stderr, "connsim: %s\n", err->message);
+			goto done;
+		}
+	}
+	guint64 seed = (uint64_t)cfg_int(c, "experiment", "seed");
+	if (seed_opt && !g_ascii_string_to_unsigned(seed_opt, 10, 0, G_MAXUINT64, &seed, NULL)) {
+		fprintf(stderr, "connsim run: --seed '%s': expected an integer >= 0\n", seed_opt);
+		goto done;
+	}
+	ev_time dur = cfg_time(c, "experiment", "duration"), smp = cfg_time(c, "experiment", "sample"),
+		wup = cfg_time(c, "experiment", "warmup");
+	if (wup >= dur) {
+		cfg_error(c, "experiment", "warmup", &err, "must be shorter than the duration (%.3f s)", secs(dur));
+		fprintf(stderr, "connsim: %s\n", err->message);
+		goto done;
+	}
+
+	L = ev_loop_new(NULL);
+	ps = probe_set_new();
+	W = world_new(c, L, ps, seed, 0, dur, &err);
+	if (!W) {
+		fprintf(stderr, "connsim: %s\n", err->message);
+		goto done;
+	}
+
+	if (out)
+		outdir = g_strdup(out);
+	else {
+		char *base = g_path_get_basename(exp);
+		char *dot = strrchr(base, '.');
+		if (dot && dot != base)
+			*dot = 0;
+		outdir = g_build_filename("out", base, NULL);
+		g_free(base);
+	}
+	rc = EXIT_RUNTIME;
+	if (!out_mkdir(outdir, &err)) {
+		fprintf(stderr, "connsim: %s\n", err->message);
+		goto done;
+	}
+	ts_path = g_build_filename(outdir, "timeseries.csv", NULL);
+	sum_path = g_build_filename(outdir, "summary.csv", NULL);
+	if (!(fts = out_open(ts_path, &err)) || !(fsum = out_open(sum_path, &err))) {
+		fprintf(stderr, "connsim: %s\n", err->message);
+		goto done;
+	}
+
+	win.ps = ps;
+	win.L = L;
+	win.start = wup;
+	win.nc = probe_ncounters(ps);
+	win.ng = probe_ngauges(ps);
+	win.counters = g_new0(uint64_t, win.nc);
+	win.areas = g_new0(double, win.ng);
+	ev_at(L, wup, ev_kind_register(L, "warmup", window_open, &win), 0, 0);
+
+	write_header(out_stream(fts), "time series", argc, argv, exp, seed, c, W);
+	ser = series_start(L, ps, smp, out_stream(fts), sample_world, W);
+	world_start(W);
+
+	bool progress = !quiet && isatty(2);
+	double t0 = wall(), last = t0;
+	for (unsigned step = 1; step <= 100; step++) {
+		ev_run(L, dur / 100 * step + (step == 100 ? dur % 100 : 0));
+		double t = wall();
+		if (progress && (t - last > 0.25 || step == 100)) {
+			double eta = (t - t0) / step * (100 - step);
+			fprintf(stderr, "\r[%-25.*s] %3u%%  %.0f s simulated  %.1f s elapsed  %.1f s left ", step / 4,
+				"#########################", step, secs(ev_now(L)), t - t0, eta);
+			last = t;
+		}
+	}
+	if (progress)
+		fputc('\n', stderr);
+	series_finish(ser);
+	write_header(out_stream(fsum), "summary", argc, argv, exp, seed, c, W);
+	write_summary(out_stream(fsum), ps, &win, ev_now(L), seed, world_port_pool(W));
+	if (!out_commit(fts, &err)) {
+		fts = NULL;
+		fprintf(stderr, "connsim: %s\n", err->message);
+		goto done;
+	}
+	fts = NULL;
+	if (!out_commit(fsum, &err)) {
+		fsum = NULL;
+		g_unlink(ts_path);
+		fprintf(stderr, "connsim: %s\n", err->message);
+		goto done;
+	}
+	fsum = NULL;
+	ev_stats st;
+	ev_get_stats(L, &st);
+	if (!quiet)
+		fprintf(stderr, "connsim: %s: %.0f s simulated, %" PRIu64 " events in %.2f s wall; wrote %s and %s\n",
+			exp, secs(dur), st.run, wall() - t0, ts_path, sum_path);
+	rc = EXIT_OK;
+done:
+	out_abort(fts);
+	out_abort(fsum);
+	if (ser)
+		series_free(ser);
+	world_free(W);
+	probe_set_free(ps);
+	ev_loop_free(L);
+	cfg_free(c);
+	g_free(win.counters);
+	g_free(win.areas);
+	g_clear_error(&err);
+	g_free(outdir);
+	g_free(ts_path);
+	g_free(sum_path);
+	g_free(out);
+	g_free(seed_opt);
+	g_free(duration);
+	g_free(sample);
+	g_free(warmup);
+	g_strfreev(sets);
+	g_strfreev(sysctls);
+	g_option_context_free(ctx);
+	return rc;
+}

@@ -1,0 +1,135 @@
+#include "models/ehash.h"
+
+#include <glib.h>
+#include <stdlib.h>
+
+#include "sim/rng.h"
+
+struct ehash {
+	uint32_t *heads;
+	uint32_t mask, count;
+	bool linear;
+	uint64_t secret;
+	const pool *socks, *tws;
+};
+
+ehash *ehash_new(uint32_t entries, bool linear_lport, uint64_t secret, const pool *socks,
+		 const pool *tws)
+{
+	if (!entries || (entries & (entries - 1)))
+		abort();
+	ehash *h = g_new0(ehash, 1);
+	h->heads = g_new(uint32_t, entries);
+	for (uint32_t i = 0; i < entries; i++)
+		h->heads[i] = EH_NIL;
+	h->mask = entries - 1;
+	h->linear = linear_lport;
+	h->secret = secret;
+	h->socks = socks;
+	h->tws = tws;
+	return h;
+}
+
+void ehash_free(ehash *h)
+{
+	if (!h)
+		return;
+	g_free(h->heads);
+	g_free(h);
+}
+
+static inline ehash_node *node(const ehash *h, uint32_t ref)
+{
+	return (ref & EH_TW) ? pool_at(h->tws, ref & ~EH_TW) : pool_at(h->socks, ref);
+}
+
+/* inet_ehashfn */
+static inline uint32_t bucket(const ehash *h, const tuple4 *t)
+{
+	if (h->linear) {
+		/* 6.15+: lport + hash(laddr, 0, faddr, fport) */
+		uint64_t x = ((uint64_t)t->laddr << 32 | t->faddr) ^ ((uint64_t)t->fport << 17) ^ h->secret;
+		return ((uint32_t)rng_splitmix64(x) + t->lport) & h->mask;
+	}
+	uint64_t x = ((uint64_t)t->laddr << 32 | t->faddr) ^ h->secret;
+	x = rng_splitmix64(x ^ ((uint64_t)t->lport << 16 | t->fport) * 0x9e3779b97f4a7c15ULL);
+	return (uint32_t)x & h->mask;
+}
+
+void ehash_insert(ehash *h, uint32_t ref)
+{
+	ehash_node *n = node(h, ref);
+	uint32_t b = bucket(h, &n->t);
+	n->next = h->heads[b];
+	h->heads[b] = ref;
+	h->count++;
+}
+
+static uint32_t *link_to(ehash *h, uint32_t ref)
+{
+	uint32_t *p = &h->heads[bucket(h, &node(h, ref)->t)];
+	while (*p != ref) {
+		if (*p == EH_NIL) {
+			g_error("ehash: entry %#x is not in its chain", ref);
+		}
+		p = &node(h, *p)->next;
+	}
+	return p;
+}
+
+void ehash_remove(ehash *h, uint32_t ref)
+{
+	uint32_t *p = link_to(h, ref);
+	*p = node(h, ref)->next;
+	h->count--;
+}
+
+void ehash_replace(ehash *h, uint32_t old_ref, uint32_t new_ref)
+{
+	uint32_t *p = link_to(h, old_ref);
+	node(h, new_ref)->next = node(h, old_ref)->next;
+	*p = new_ref;
+}
+
+uint32_t ehash_lookup(const ehash *h, const tuple4 *t)
+{
+	uint32_t r = h->heads[bucket(h, t)];
+	while (r != EH_NIL) {
+		const ehash_node *n = node(h, r);
+		if (tuple4_eq(&n->t, t))
+			return r;
+		r = n->next;
+	}
+	return EH_NIL;
+}
+
+uint32_t ehash_entries(const ehash *h)
+{
+	return h->mask + 1;
+}
+
+uint32_t ehash_count(const ehash *h)
+{
+	return h->count;
+}
+
+uint32_t ehash_chain_hist(const ehash *h, uint64_t *hist, unsigned n)
+{
+	uint32_t longest = 0;
+	for (unsigned i = 0; i < n; i++)
+		hist[i] = 0;
+	for (uint32_t b = 0; b <= h->mask; b++) {
+		uint32_t len = 0;
+		for (uint32_t r = h->heads[b]; r != EH_NIL; r = node(h, r)->next)
+			len++;
+		hist[len < n ? len : n - 1]++;
+		if (len > longest)
+			longest = len;
+	}
+	return longest;
+}
+
+size_t ehash_bytes(const ehash *h)
+{
+	return sizeof(*h) + (size_t)(h->mask + 1) * sizeof(uint32_t);
+}

@@ -1,0 +1,67 @@
+/*
+ * ehash: one host's established hash (linux-rules.md §8), holding every
+ * non-listening TCP socket: request sockets, full sockets and timewait
+ * minisockets, found by 4-tuple.
+ *
+ * Entries are records of two pools (full sockets, timewait minisockets) that
+ * start with an ehash_node; a reference is a pool index, with EH_TW set for
+ * the timewait pool.  Chains are linked through the nodes, so the table is an
+ * array of 4-byte heads and nothing more.
+ *
+ * Index (inet_ehashfn): <= 6.14 a keyed hash of the 4-tuple masked to the
+ * table size; 6.15+ lport + hash(laddr, faddr, fport), so one client's
+ * connections to one server fill consecutive buckets.  The hash is a keyed
+ * 64-bit mix standing in for jhash_3words/siphash: the secret is random at
+ * boot, so only the distribution matters.
+ */
+#ifndef CONNSIM_EHASH_H
+#define CONNSIM_EHASH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/pool.h"
+
+#define EH_TW  0x80000000u
+#define EH_NIL 0xffffffffu
+
+/* Addresses and ports in host order, seen from the socket's host. */
+typedef struct tuple4 {
+	uint32_t laddr, faddr;
+	uint16_t lport, fport;
+} tuple4;
+
+static inline bool tuple4_eq(const tuple4 *a, const tuple4 *b)
+{
+	return a->laddr == b->laddr && a->faddr == b->faddr && a->lport == b->lport && a->fport == b->fport;
+}
+
+typedef struct ehash_node {
+	tuple4 t;
+	uint32_t next;  /* EH_NIL ends the chain */
+} ehash_node;
+
+typedef struct ehash ehash;
+
+/* entries: a power of two.  socks, tws: the pools whose records begin with an
+ * ehash_node. */
+ehash *ehash_new(uint32_t entries, bool linear_lport, uint64_t secret, const pool *socks,
+		 const pool *tws);
+void ehash_free(ehash *h);
+
+void ehash_insert(ehash *h, uint32_t ref);
+void ehash_remove(ehash *h, uint32_t ref);
+/* Replace ref old by ref new with the same tuple, in place (inet_twsk_hashdance). */
+void ehash_replace(ehash *h, uint32_t old_ref, uint32_t new_ref);
+/* EH_NIL when absent. */
+uint32_t ehash_lookup(const ehash *h, const tuple4 *t);
+
+uint32_t ehash_entries(const ehash *h);
+uint32_t ehash_count(const ehash *h);
+/* Chain-length histogram: hist[i] = buckets with i entries, i < n (the last
+ * cell counts longer chains too).  Returns the longest chain. */
+uint32_t ehash_chain_hist(const ehash *h, uint64_t *hist, unsigned n);
+size_t ehash_bytes(const ehash *h);
+
+#endif

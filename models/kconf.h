@@ -1,0 +1,58 @@
+/*
+ * kconf: one host's kernel settings, resolved from the configuration and the
+ * host's profile: the sysctls connsim models, under their kernel names, with
+ * each profile's defaults and the defaults the kernel derives from memory
+ * (ehash size, tcp_max_tw_buckets).
+ *
+ * kconf_sysctl_keys is the schema of every sysctl section; kconf_aliases maps
+ * legacy names.  Settings a profile does not have (tcp_tw_recycle on 4.12+,
+ * tcp_tw_reuse_delay before 6.14, tcp_tw_reuse = 2 before 4.19) are input
+ * errors that say which version added or removed them.
+ */
+#ifndef CONNSIM_KCONF_H
+#define CONNSIM_KCONF_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "models/prof.h"
+#include "sim/cfg.h"
+
+typedef struct kconf {
+	const prof *prof;
+	unsigned hz;               /* CONFIG_HZ */
+	uint64_t mem_bytes;        /* usable RAM: sizes ehash and derived limits */
+	uint32_t ehash_entries;    /* "TCP established hash table entries" */
+
+	uint16_t port_lo, port_hi;         /* net.ipv4.ip_local_port_range */
+	uint8_t reserved[8192];            /* net.ipv4.ip_local_reserved_ports (bitmap) */
+	unsigned nreserved;
+	bool autobind_reuse;               /* net.ipv4.ip_autobind_reuse */
+	int tw_reuse;                      /* net.ipv4.tcp_tw_reuse */
+	unsigned tw_reuse_delay_ms;        /* net.ipv4.tcp_tw_reuse_delay */
+	bool tw_recycle;                   /* net.ipv4.tcp_tw_recycle */
+	int timestamps;                    /* net.ipv4.tcp_timestamps */
+	bool rfc1337;                      /* net.ipv4.tcp_rfc1337 */
+	unsigned fin_timeout_s;            /* net.ipv4.tcp_fin_timeout */
+	uint32_t max_tw_buckets;           /* net.ipv4.tcp_max_tw_buckets */
+	unsigned syn_retries;              /* net.ipv4.tcp_syn_retries */
+	unsigned synack_retries;           /* net.ipv4.tcp_synack_retries */
+	unsigned orphan_retries;           /* net.ipv4.tcp_orphan_retries (0 means 8) */
+	unsigned invalid_ratelimit_ms;     /* net.ipv4.tcp_invalid_ratelimit */
+} kconf;
+
+extern const cfg_key kconf_sysctl_keys[];  /* terminated by name NULL */
+extern const cfg_alias kconf_aliases[];
+
+/*
+ * host_section: e.g. "client"; its "profile", "hz", "memory" and
+ * "thash_entries" keys and its "<host_section>.sysctl" section (falling back
+ * to [sysctl]) are read.
+ */
+bool kconf_resolve(kconf *k, const cfg *c, const char *host_section, GError **err);
+
+/* Lines "name = value" of every modelled setting, for output headers. */
+void kconf_describe(const kconf *k, GString *out, const char *prefix);
+
+#endif

@@ -1,0 +1,136 @@
+/*
+ * The profile matrix of linux-rules.md §1.4, one row per profile.
+ */
+#include "models/prof.h"
+
+#include <string.h>
+
+static const prof profiles[] = {
+	{
+		.name = "3.10", .kernels = "3.10 (RHEL 7 era; rules of 3.6-4.0)", .version = 310,
+		.port = PORT_ALGO_HINT, .twtimer = TWT_DEATHROW, .reuse = REUSE_GT_1S,
+		.recycle = RECYCLE_BY_DADDR, .tsoff = TSOFF_NONE, .ts_ms_clock = false,
+		.rfc1337_restarts = true,
+		.tw_reuse = 0, .port_lo = 32768, .port_hi = 61000, .somaxconn = 128, .syn_retries = 6,
+	},
+	{
+		.name = "4.4", .kernels = "4.4 (Ubuntu 16.04; rules of 4.2-4.5)", .version = 404,
+		.port = PORT_ALGO_EVEN_HINT, .twtimer = TWT_OLDWHEEL, .reuse = REUSE_GT_1S,
+		.recycle = RECYCLE_BY_PAIR, .tsoff = TSOFF_NONE, .ts_ms_clock = false,
+		.rfc1337_restarts = true,
+		.tw_reuse = 0, .port_lo = 32768, .port_hi = 60999, .somaxconn = 128, .syn_retries = 6,
+	},
+	{
+		.name = "4.12", .kernels = "4.12 (tw_recycle removed; rules of 4.12)", .version = 412,
+		.port = PORT_ALGO_PARITY_HINT, .twtimer = TWT_WHEEL, .reuse = REUSE_GT_1S,
+		.recycle = RECYCLE_NONE, .tsoff = TSOFF_HOSTPAIR, .ts_ms_clock = false,
+		.rfc1337_restarts = true,
+		.tw_reuse = 0, .port_lo = 32768, .port_hi = 60999, .somaxconn = 128, .syn_retries = 6,
+	},
+	{
+		.name = "5.15", .kernels = "5.15 LTS with the 2022 port-selection fixes", .version = 515,
+		.port = PORT_ALGO_PERTURB, .twtimer = TWT_WHEEL, .reuse = REUSE_NEXT_SEC,
+		.recycle = RECYCLE_NONE, .tsoff = TSOFF_HOSTPAIR, .ts_ms_clock = true,
+		.reuse_has_loopback = true,
+		.tw_reuse = 2, .port_lo = 32768, .port_hi = 60999, .somaxconn = 4096, .syn_retries = 6,
+	},
+	{
+		.name = "6.8", .kernels = "6.8 (Ubuntu 24.04)", .version = 608,
+		.port = PORT_ALGO_PERTURB, .twtimer = TWT_WHEEL, .reuse = REUSE_NEXT_SEC,
+		.recycle = RECYCLE_NONE, .tsoff = TSOFF_HOSTPAIR, .ts_ms_clock = true,
+		.reuse_has_loopback = true,
+		.tw_reuse = 2, .port_lo = 32768, .port_hi = 60999, .somaxconn = 4096, .syn_retries = 6,
+	},
+	{
+		.name = "6.13", .kernels = "6.13 (FIN_WAIT2 reuse exclusion of 6.11)", .version = 613,
+		.port = PORT_ALGO_PERTURB, .twtimer = TWT_WHEEL, .reuse = REUSE_NEXT_SEC,
+		.recycle = RECYCLE_NONE, .tsoff = TSOFF_HOSTPAIR, .ts_ms_clock = true,
+		.reuse_has_loopback = true, .reuse_skips_fw2 = true,
+		.tw_reuse = 2, .port_lo = 32768, .port_hi = 60999, .somaxconn = 4096, .syn_retries = 6,
+	},
+	{
+		.name = "current", .kernels = "6.15+ (tcp_tw_reuse_delay, linear ehash)", .version = 615,
+		.port = PORT_ALGO_PERTURB, .twtimer = TWT_WHEEL, .reuse = REUSE_DELAY_MS,
+		.recycle = RECYCLE_NONE, .tsoff = TSOFF_HOSTPAIR, .ts_ms_clock = true,
+		.reuse_has_loopback = true, .reuse_skips_fw2 = true, .ehash_linear_lport = true,
+		.tw_reuse = 2, .port_lo = 32768, .port_hi = 60999, .somaxconn = 4096, .syn_retries = 6,
+	},
+};
+
+#define NPROF (sizeof(profiles) / sizeof(profiles[0]))
+
+const prof *prof_find(const char *name)
+{
+	for (size_t i = 0; i < NPROF; i++)
+		if (!strcmp(profiles[i].name, name))
+			return &profiles[i];
+	return NULL;
+}
+
+const prof *prof_default(void)
+{
+	return &profiles[NPROF - 1];
+}
+
+const prof *prof_all(size_t *n)
+{
+	*n = NPROF;
+	return profiles;
+}
+
+const char *prof_choices(void)
+{
+	return "3.10|4.4|4.12|5.15|6.8|6.13|current";
+}
+
+const char *prof_port_algo_name(port_algo a)
+{
+	switch (a) {
+	case PORT_ALGO_HINT: return "global hint, stride 1 (<=4.1)";
+	case PORT_ALGO_EVEN_HINT: return "even start, stride 1 (4.2-4.5)";
+	case PORT_ALGO_PARITY_HINT: return "two-pass parity, global hint (4.6-5.11)";
+	case PORT_ALGO_PERTURB256: return "RFC 6056 alg. 4, 256 entries (5.12-5.17)";
+	case PORT_ALGO_PERTURB: return "RFC 6056 alg. 4, 65536 entries, 10 s salt (5.18+)";
+	}
+	return "?";
+}
+
+const char *prof_twtimer_name(prof_twtimer t)
+{
+	switch (t) {
+	case TWT_DEATHROW: return "death row, 8 x 7.5 s slots: (52.5, 60] s";
+	case TWT_OLDWHEEL: return "per-socket timer, old wheel: 60 s + <=0.4 %";
+	case TWT_WHEEL: return "per-socket timer, new wheel: 60 s + level granularity";
+	}
+	return "?";
+}
+
+const char *prof_reuse_name(prof_reuse r)
+{
+	switch (r) {
+	case REUSE_GT_1S: return "> 1 s after last timestamp (1-2 s)";
+	case REUSE_NEXT_SEC: return "next whole second after last timestamp (0-1 s)";
+	case REUSE_DELAY_MS: return "tcp_tw_reuse_delay ms after entering TIME_WAIT";
+	}
+	return "?";
+}
+
+const char *prof_recycle_name(prof_recycle r)
+{
+	switch (r) {
+	case RECYCLE_NONE: return "removed";
+	case RECYCLE_BY_DADDR: return "yes, cache keyed by peer address";
+	case RECYCLE_BY_PAIR: return "yes, cache keyed by (saddr, daddr)";
+	}
+	return "?";
+}
+
+const char *prof_tsoff_name(prof_tsoff t)
+{
+	switch (t) {
+	case TSOFF_NONE: return "none (host-global clock)";
+	case TSOFF_HOSTPAIR: return "random per (saddr, daddr)";
+	case TSOFF_4TUPLE: return "random per 4-tuple";
+	}
+	return "?";
+}

@@ -1,0 +1,75 @@
+/*
+ * prof: kernel profiles.  Behaviour that changed across kernel versions is
+ * chosen here, never hard-wired in a model (linux-rules.md §1.4).  A profile
+ * is a row of rule variants plus the defaults of the sysctls that changed.
+ */
+#ifndef CONNSIM_PROF_H
+#define CONNSIM_PROF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "models/port.h"
+
+/* How a 60 s TIME_WAIT timer actually fires (linux-rules.md §2.6). */
+typedef enum prof_twtimer {
+	TWT_DEATHROW,  /* <= 4.0: 8 slots of 7.5 s, lifetime in (52.5, 60] s */
+	TWT_OLDWHEEL,  /* 4.1-4.7: per-socket timer, old wheel slack (<= 0.4 % late) */
+	TWT_WHEEL,     /* 4.8+: rounded up to the wheel level's granularity */
+} prof_twtimer;
+
+/* tcp_twsk_unique's time condition (linux-rules.md §4). */
+typedef enum prof_reuse {
+	REUSE_GT_1S,     /* <= 4.18: get_seconds() - ts_recent_stamp > 1 */
+	REUSE_NEXT_SEC,  /* 4.19-6.13: ktime_get_seconds() > ts_recent_stamp */
+	REUSE_DELAY_MS,  /* 6.14+: tcp_clock_ms() > tw_entry_stamp + tcp_tw_reuse_delay */
+} prof_reuse;
+
+/* tw_recycle's per-peer timestamp cache key (linux-rules.md §5.3). */
+typedef enum prof_recycle {
+	RECYCLE_NONE,         /* 4.12+: removed */
+	RECYCLE_BY_DADDR,     /* 3.6-3.14: tcp_metrics keyed by destination */
+	RECYCLE_BY_PAIR,      /* 3.15-4.11: tcp_metrics keyed by (saddr, daddr) */
+} prof_recycle;
+
+/* TCP timestamp value source (linux-rules.md §5.1). */
+typedef enum prof_tsoff {
+	TSOFF_NONE,      /* <= 4.9: host-global clock, no offset */
+	TSOFF_HOSTPAIR,  /* 4.11+: keyed hash of (saddr, daddr) */
+	TSOFF_4TUPLE,    /* 4.10 and 2026 kernels: keyed hash of the 4-tuple */
+} prof_tsoff;
+
+typedef struct prof {
+	const char *name;     /* "3.10", ..., "current" */
+	const char *kernels;  /* the versions the profile stands for */
+	unsigned version;     /* major * 100 + minor, for "since" messages */
+	port_algo port;
+	prof_twtimer twtimer;
+	prof_reuse reuse;
+	prof_recycle recycle;
+	prof_tsoff tsoff;
+	bool ts_ms_clock;          /* 4.13+: 1 ms clock; else jiffies */
+	bool reuse_has_loopback;   /* 4.19+: tcp_tw_reuse = 2 */
+	bool reuse_skips_fw2;      /* 6.11+: never reuse a FIN_WAIT2 minisocket */
+	bool rfc1337_restarts;     /* <= ~5.5: an ignored RST restarts the timer */
+	bool ehash_linear_lport;   /* 6.15+: ehash index linear in the local port */
+	/* defaults of sysctls that changed */
+	int tw_reuse;
+	uint16_t port_lo, port_hi;
+	unsigned somaxconn;
+	unsigned syn_retries;
+} prof;
+
+const prof *prof_find(const char *name);
+const prof *prof_default(void);       /* "current" */
+const prof *prof_all(size_t *n);
+/* "3.10|4.4|..." for the config schema's enum. */
+const char *prof_choices(void);
+const char *prof_port_algo_name(port_algo a);
+const char *prof_twtimer_name(prof_twtimer t);
+const char *prof_reuse_name(prof_reuse r);
+const char *prof_recycle_name(prof_recycle r);
+const char *prof_tsoff_name(prof_tsoff t);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * tcp: the TCP connection lifecycle of a set of hosts, at connection level
+ * with segment events (linux-rules.md §2-§5).
+ *
+ * Each host is one kernel: a profile and its sysctls (kconf), an established
+ * hash, a bind table and port allocator, timewait minisockets, a timestamp
+ * clock and, for profiles <= 4.11, the per-peer timestamp cache.  Segments
+ * (SYN, SYN-ACK, ACK, FIN, RST) cross a path with a one-way delay and a loss
+ * probability; there is no byte-level data transfer: the data phase is a
+ * duration chosen by the application (the workload).
+ *
+ * Applications drive sockets through tcp_connect / tcp_listen / tcp_close and
+ * hear back through tcp_app callbacks.  Failures that the simulation studies
+ * come back as negative errnos and are counted under kernel counter names
+ * (per role: "client.TcpExtTW", "server.TcpExtPAWSPassive", ...).
+ */
+#ifndef CONNSIM_TCP_H
+#define CONNSIM_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "models/kconf.h"
+#include "sim/ev.h"
+#include "sim/probe.h"
+
+typedef struct tcp_net tcp_net;
+
+/*
+ * Callbacks to the application layer (the workload).  A deferred close is a
+ * timer owned by the socket (tcp_close_after), so an application never holds
+ * a socket index across time and a socket that dies cancels it.
+ */
+typedef struct tcp_app {
+	void *ctx;
+	/* client: handshake complete, setup_ns after connect() */
+	void (*connected)(void *ctx, int host, uint32_t sk, uint64_t setup_ns);
+	/* client: connect failed after it started (-ETIMEDOUT, -ECONNREFUSED,
+	 * -ECONNRESET) */
+	void (*failed)(void *ctx, int host, int err, uint64_t started_ns);
+	/* server: a connection was accepted */
+	void (*accepted)(void *ctx, int host, uint32_t sk);
+	/* either side: the peer's FIN arrived on an open connection; return how
+	 * long the application takes to close() (0: at once, and the FIN rides
+	 * on the ACK), or EV_FOREVER if it already has a close scheduled. */
+	ev_time (*peer_closed)(void *ctx, int host, uint32_t sk, bool client);
+} tcp_app;
+
+typedef struct tcp_connect_opts {
+	uint32_t saddr;       /* 0: the host's first address */
+	bool bind_port0;      /* bind(0) before connect: the port is global over destinations */
+	bool reuseaddr;       /* SO_REUSEADDR on the socket */
+} tcp_connect_opts;
+
+/* Per-role counters and gauges register in ps at tcp_host_add time. */
+tcp_net *tcp_net_new(ev_loop *L, probe_set *ps, uint64_t seed, uint32_t replication, const tcp_app *app);
+void tcp_net_free(tcp_net *n);
+
+/* role: "client" or "server" (prefix of the probes); link_delay and loss are
+ * the host's access link: one-way delay between two hosts is the sum of their
+ * link delays, and a segment is lost on each link with its probability. */
+int tcp_host_add(tcp_net *n, const char *role, const kconf *k, const uint32_t *addrs, unsigned naddrs,
+		 ev_time link_delay, double loss);
+const kconf *tcp_host_kconf(const tcp_net *n, int host);
+
+/* Listen on every address of host.  Returns 0 or -EADDRINUSE. */
+int tcp_listen(tcp_net *n, int host, uint16_t port);
+
+/* Returns 0 and stores the socket in *sk, or a negative errno:
+ * -EADDRNOTAVAIL (no port), -EADDRINUSE (bind(0) found none), -ENETUNREACH. */
+int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_connect_opts *o,
+		uint32_t *sk);
+/* close() after delay (0: now).  abort: SO_LINGER {1, 0}, i.e. RST and no
+ * TIME_WAIT.  Replaces any close already scheduled on the socket. */
+void tcp_close_after(tcp_net *n, uint32_t sk, ev_time delay, bool abort);
+/* Bytes each side sends in the data phase (advance the sequence space, which
+ * decides whether a SYN without timestamps may reopen a TIME_WAIT). */
+void tcp_set_data_bytes(tcp_net *n, uint32_t request, uint32_t response);
+
+/* Occupancy, for probes and tests. */
+typedef struct tcp_host_stats {
+	uint32_t tw;           /* timewait minisockets, both substates */
+	uint32_t tw_fw2;       /* of which FIN_WAIT2 substate */
+	uint32_t sockets;      /* full and request sockets */
+	uint32_t established;
+	uint32_t ports_in_use; /* distinct local ports with a bind bucket */
+	uint32_t port_usable;  /* ports connect() can choose */
+	uint32_t ehash_count, ehash_entries;
+} tcp_host_stats;
+void tcp_host_stats_get(const tcp_net *n, int host, tcp_host_stats *out);
+unsigned tcp_host_count(const tcp_net *n);
+/* Simulator memory, for `make bench`. */
+size_t tcp_tw_record_bytes(void);
+size_t tcp_net_bytes(const tcp_net *n);
+
+#endif

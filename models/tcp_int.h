@@ -1,0 +1,163 @@
+/*
+ * Internals shared by tcp.c (full sockets, segments) and tw.c (timewait
+ * minisockets).  Not part of any interface; tcp__ names are private.
+ */
+#ifndef CONNSIM_TCP_INT_H
+#define CONNSIM_TCP_INT_H
+
+#include <gsl/gsl_rng.h>
+
+#include "models/ehash.h"
+#include "models/kconf.h"
+#include "models/port.h"
+#include "models/tcp.h"
+#include "models/tcpm.h"
+#include "models/tsc.h"
+#include "sim/pool.h"
+
+/* One list of states; names and the enum come from it (include/net/tcp_states.h). */
+#define TCP_STATE_MAP(X) \
+	X(CLOSE)         \
+	X(LISTEN)        \
+	X(SYN_SENT)      \
+	X(SYN_RECV)      \
+	X(ESTABLISHED)   \
+	X(FIN_WAIT1)     \
+	X(FIN_WAIT2)     \
+	X(CLOSE_WAIT)    \
+	X(CLOSING)       \
+	X(LAST_ACK)      \
+	X(TIME_WAIT)
+
+typedef enum tcp_state {
+#define X(s) TCP_##s,
+	TCP_STATE_MAP(X)
+#undef X
+	TCP_NSTATES
+} tcp_state;
+
+const char *tcp__state_name(tcp_state s);
+
+/* Segment flags */
+enum { F_SYN = 1, F_ACK = 2, F_FIN = 4, F_RST = 8, F_TS = 16 };
+
+typedef struct seg {
+	uint32_t saddr, daddr;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint32_t tsval, tsecr;
+	uint16_t dst;      /* destination host */
+	uint8_t flags;
+} seg;
+
+/* Socket flags */
+enum {
+	SK_CLIENT = 1,      /* active opener */
+	SK_OWNS_PORT = 2,   /* holds a bind-bucket reference */
+	SK_REUSEADDR = 4,
+	SK_TS = 8,          /* timestamps negotiated (or offered, in SYN_SENT) */
+	SK_ORPHAN = 16,     /* the application has closed it */
+	SK_APP_GONE = 32,   /* the application was told (closed or reset) */
+	SK_BOUND = 64,      /* bind() chose the port: twsk_unique without twp */
+	SK_RECYCLED = 128,  /* timewait: tw_recycle shortened it (tw_timeout = 3.5 RTO) */
+};
+
+/* A full socket or request socket.  Starts with its ehash node. */
+typedef struct sock {
+	ehash_node node;
+	uint32_t snd_nxt, rcv_nxt;
+	uint32_t ts_recent, ts_recent_stamp;  /* stamp: seconds; 0 = none */
+	uint32_t ts_off;
+	uint64_t started;   /* connect() or SYN arrival, ns */
+	ev_id rtx;          /* retransmission / FIN_WAIT2 keepalive timer */
+	ev_id app;          /* deferred application close */
+	uint32_t rto_ms;
+	uint16_t host;
+	uint8_t state;
+	uint8_t flags;
+	uint8_t retries;
+} sock;
+
+/* A timewait minisocket (struct tcp_timewait_sock): what TIME_WAIT keeps. */
+typedef struct tw_sock {
+	ehash_node node;
+	uint32_t snd_nxt, rcv_nxt;
+	uint32_t ts_recent, ts_recent_stamp;
+	uint32_t entry_ms;   /* tw_entry_stamp (6.14+), low 32 bits of tcp_clock_ms */
+	ev_id timer;
+	uint16_t host;
+	uint8_t substate;    /* TCP_TIME_WAIT or TCP_FIN_WAIT2 */
+	uint8_t flags;       /* SK_* subset: OWNS_PORT, REUSEADDR, BOUND, CLIENT */
+	uint16_t rto_ms;     /* for 3.5 x RTO floors and recycle timeouts */
+	uint16_t pad;
+} tw_sock;
+
+/* Counters and gauges of one role ("client", "server"). */
+typedef struct tcp_mib {
+	uint64_t *ActiveOpens, *PassiveOpens, *AttemptFails, *EstabResets, *OutRsts;
+	uint64_t *TW, *TWKilled, *TWRecycled, *TimeWaitOverflow, *PAWSPassive, *PAWSEstab;
+	uint64_t *SynRetrans, *AbortOnTimeout, *AbortOnData, *SynToTimewait, *TwSynAccepted;
+	probe_gauge *tw, *established;
+} tcp_mib;
+
+typedef struct tcp_host {
+	kconf k;
+	uint32_t *addrs;
+	unsigned naddrs;
+	ev_time link_delay;
+	double loss;
+	gsl_rng *kernel_rng, *loss_rng;
+	ehash *eh;
+	port_table *ports;
+	tsc ts;
+	tcpm *peers;          /* NULL unless the profile has tw_recycle */
+	uint16_t listen[16];  /* listening ports */
+	unsigned nlisten;
+	uint32_t ntw, ntw_fw2, nsock, nestab;
+	uint64_t isn_secret;
+	ev_lane tw_lane;      /* 60 s TIME_WAIT timers */
+	uint64_t tw_phase_ns; /* death-row / jiffies phase */
+	tcp_mib *mib;
+} tcp_host;
+
+struct tcp_net {
+	ev_loop *L;
+	probe_set *ps;
+	tcp_app app;
+	uint64_t seed;
+	uint32_t rep;
+	pool socks, tws, segs;
+	tcp_host *hosts;
+	unsigned nhosts;
+	GHashTable *addr2host;  /* address -> host index + 1 */
+	GPtrArray *mibs;        /* tcp_mib*, one per role */
+	GPtrArray *roles;       /* role names, parallel to mibs */
+	uint32_t req_bytes, resp_bytes;
+	ev_kind k_seg, k_rtx, k_app, k_tw;
+};
+
+/* tcp.c, used by tw.c */
+void tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t seq, uint32_t ack,
+	       uint32_t tsval, uint32_t tsecr);
+void tcp__send_reset_for(tcp_net *n, tcp_host *h, const seg *s);
+void tcp__conn_request(tcp_net *n, tcp_host *h, const seg *s, uint32_t isn);
+bool tcp__listening(const tcp_host *h, uint16_t port);
+uint32_t tcp__rto3_5(uint32_t rto_ms);
+
+/* tw.c */
+#define TCP_TIMEWAIT_LEN (60 * EV_SEC)
+/* tcp_time_wait(): the socket becomes a timewait minisocket in substate
+ * state for timeo (TIME_WAIT: 60 s unless recycled).  Frees the full socket
+ * in either case; on tcp_max_tw_buckets overflow there is no minisocket and
+ * the port is released at once. */
+void tcp__time_wait(tcp_net *n, uint32_t sk, tcp_state state, ev_time timeo);
+/* tcp_timewait_state_process + the tcp_v4_rcv do_time_wait dispatch. */
+void tcp__tw_rcv(tcp_net *n, tcp_host *h, uint32_t tw, const seg *s);
+/* tcp_twsk_unique: may connect() take over this minisocket?  bound: the
+ * socket's port came from bind() (called without twp). */
+bool tcp__twsk_unique(tcp_net *n, tcp_host *h, uint32_t tw, bool bound);
+/* Kill a minisocket now (reuse, RST, TW_SYN, timer). */
+void tcp__tw_kill(tcp_net *n, tcp_host *h, uint32_t tw);
+void tcp__tw_expire(void *ctx, uint32_t tw, uint32_t arg);
+
+#endif

@@ -1,0 +1,338 @@
+/*
+ * Timewait minisockets: entering TIME_WAIT (tcp_time_wait), the timer each
+ * profile really runs, segments that meet a minisocket
+ * (tcp_timewait_state_process and the do_time_wait dispatch of tcp_v4_rcv),
+ * and connect()'s reuse test (tcp_twsk_unique).  linux-rules.md §2.5-§2.9, §4, §5.2.
+ */
+#include "models/tcp_int.h"
+
+#include <glib.h>
+
+static inline tw_sock *TW(tcp_net *n, uint32_t i)
+{
+	return pool_at(&n->tws, i);
+}
+
+/* ---- the timer ---------------------------------------------------------- */
+
+/* Simulated time at which jiffy j begins on this host. */
+static ev_time jiffy_time(const tcp_host *h, uint64_t j)
+{
+	uint64_t t = j / h->k.hz * EV_SEC + ((j % h->k.hz) * EV_SEC + h->k.hz - 1) / h->k.hz;
+	return t > h->ts.boot_ns ? t - h->ts.boot_ns : 0;
+}
+
+/*
+ * When a timewait timer of length timeo armed now fires (linux-rules.md §2.6):
+ *  - <= 4.0: the central death row reaps 8 slots of TCP_TIMEWAIT_LEN / 8;
+ *    a 60 s entry dies at the 7th reaping after the next one: (52.5, 60] s
+ *    (inet_twsk_schedule, inet_twdr_hangman).  Short (recycle) timeouts go
+ *    to a calendar of 2^7-jiffy ticks (inet_twdr_twcal_tick).
+ *  - 4.1-4.7: one timer per minisocket; the old wheel's apply_slack rounds
+ *    the expiry up within 0.4 % of the delay.
+ *  - 4.8+: the new wheel rounds up to the granularity of the level that
+ *    holds the delay (calc_wheel_index / calc_index), never early.
+ */
+static ev_time tw_expiry(const tcp_net *n, const tcp_host *h, ev_time timeo)
+{
+	ev_time t = ev_now(n->L);
+	uint64_t hz = h->k.hz, now_j = tsc_jiffies(&h->ts, t);
+	uint64_t d_j = (timeo * hz + EV_SEC - 1) / EV_SEC;  /* timeouts are in jiffies */
+	switch (h->k.prof->twtimer) {
+	case TWT_DEATHROW: {
+		if (timeo < TCP_TIMEWAIT_LEN) {
+			uint64_t tick = 128;  /* INET_TWDR_RECYCLE_TICK ~ 2^7 jiffies */
+			return jiffy_time(h, (now_j + d_j + tick - 1) / tick * tick);
+		}
+		uint64_t period = 60 * hz / 8, slots = (d_j + period - 1) / period;
+		uint64_t next = (now_j / period + 1) * period;  /* next reaping */
+		return jiffy_time(h, next + (slots - 1) * period);
+	}
+	case TWT_OLDWHEEL: {
+		uint64_t e = now_j + d_j, lim = e + d_j / 256;
+		if (lim != e) {
+			uint64_t mask = e ^ lim;
+			int bit = 63 - __builtin_clzll(mask);
+			lim &= ~((1ULL << bit) - 1);
+			e = lim;
+		}
+		return jiffy_time(h, e);
+	}
+	case TWT_WHEEL:
+	default: {
+		/* LVL_CLK_SHIFT 3, LVL_BITS 6: level n holds delays below 63 << 3n */
+		unsigned lvl = 0;
+		while (lvl < 8 && d_j >= (63ULL << (3 * lvl)))
+			lvl++;
+		uint64_t e = now_j + d_j;
+		if (lvl == 0)
+			return jiffy_time(h, e);
+		unsigned shift = 3 * lvl;
+		return jiffy_time(h, ((e >> shift) + 1) << shift);
+	}
+	}
+}
+
+static void tw_arm(tcp_net *n, tcp_host *h, uint32_t i, ev_time timeo)
+{
+	tw_sock *tw = TW(n, i);
+	ev_cancel(n->L, tw->timer);
+	ev_time when = tw_expiry(n, h, timeo);
+	tw->timer = timeo == TCP_TIMEWAIT_LEN ? ev_lane_at(n->L, h->tw_lane, when, n->k_tw, i, (uint32_t)(timeo <= 4 * EV_SEC))
+					      : ev_at(n->L, when, n->k_tw, i, (uint32_t)(timeo <= 4 * EV_SEC));
+}
+
+/* Restart after a segment: 60 s, or the recycle timeout (tw_timeout). */
+static void tw_restart(tcp_net *n, tcp_host *h, uint32_t i)
+{
+	tw_sock *tw = TW(n, i);
+	ev_time timeo = TCP_TIMEWAIT_LEN;
+	if (tw->flags & SK_RECYCLED)
+		timeo = (ev_time)tcp__rto3_5(tw->rto_ms) * EV_MS;
+	tw_arm(n, h, i, timeo);
+}
+
+void tcp__tw_kill(tcp_net *n, tcp_host *h, uint32_t i)
+{
+	tw_sock *tw = TW(n, i);
+	ev_cancel(n->L, tw->timer);
+	ehash_remove(h->eh, i | EH_TW);
+	if (tw->flags & SK_OWNS_PORT)
+		port_release(h->ports, tw->node.t.lport, tw->flags & SK_REUSEADDR, false);
+	h->ntw--;
+	if (tw->substate == TCP_FIN_WAIT2)
+		h->ntw_fw2--;
+	probe_gauge_add(h->mib->tw, -1, ev_now(n->L));
+	pool_free(&n->tws, i);
+}
+
+/* tw_timer_handler: counts TWKilled for short (<= 4 s) timeouts, else TW. */
+void tcp__tw_expire(void *ctx, uint32_t i, uint32_t kill)
+{
+	tcp_net *n = ctx;
+	tw_sock *tw = TW(n, i);
+	tcp_host *h = &n->hosts[tw->host];
+	tw->timer = EV_NONE;
+	if (kill)
+		(*h->mib->TWKilled)++;
+	else
+		(*h->mib->TW)++;
+	tcp__tw_kill(n, h, i);
+}
+
+/* ---- tcp_time_wait ------------------------------------------------------ */
+
+void tcp__time_wait(tcp_net *n, uint32_t si, tcp_state state, ev_time timeo)
+{
+	sock *s = pool_at(&n->socks, si);
+	tcp_host *h = &n->hosts[s->host];
+	ev_time now = ev_now(n->L);
+	ev_cancel(n->L, s->rtx);
+	ev_cancel(n->L, s->app);
+	if (h->ntw >= h->k.max_tw_buckets) {
+		/* inet_twsk_alloc refused: TCPTimeWaitOverflow, tcp_done(), the
+		 * port is free at once. */
+		(*h->mib->TimeWaitOverflow)++;
+		ehash_remove(h->eh, si);
+		if (s->flags & SK_OWNS_PORT)
+			port_release(h->ports, s->node.t.lport, s->flags & SK_REUSEADDR, false);
+		h->nsock--;
+		if (s->state == TCP_ESTABLISHED) {
+			h->nestab--;
+			probe_gauge_add(h->mib->established, -1, now);
+		}
+		pool_free(&n->socks, si);
+		return;
+	}
+	uint32_t ti = pool_alloc(&n->tws);
+	tw_sock *tw = TW(n, ti);
+	s = pool_at(&n->socks, si);  /* pools never move; reload for clarity */
+	tw->node.t = s->node.t;
+	tw->snd_nxt = s->snd_nxt;
+	tw->rcv_nxt = s->rcv_nxt;
+	tw->ts_recent = s->ts_recent;
+	tw->ts_recent_stamp = (s->flags & SK_TS) ? s->ts_recent_stamp : 0;
+	tw->entry_ms = (uint32_t)tsc_ms(&h->ts, now);
+	tw->host = s->host;
+	tw->substate = (uint8_t)state;
+	tw->flags = (uint8_t)(s->flags & (SK_OWNS_PORT | SK_REUSEADDR | SK_BOUND | SK_CLIENT));
+	tw->rto_ms = (uint16_t)(s->rto_ms > 65535 ? 65535 : s->rto_ms);
+	tw->timer = EV_NONE;
+
+	ev_time rto35 = (ev_time)tcp__rto3_5(s->rto_ms) * EV_MS;
+	bool recycle_ok = false;
+	if (h->peers && h->k.tw_recycle && tw->ts_recent_stamp)
+		recycle_ok = tcpm_remember(h->peers, tw->node.t.laddr, tw->node.t.faddr, tw->ts_recent,
+					   tw->ts_recent_stamp, tsc_seconds(&h->ts, now));
+	if (timeo < rto35)
+		timeo = rto35;
+	if (recycle_ok)
+		tw->flags |= SK_RECYCLED;
+	else if (state == TCP_TIME_WAIT)
+		timeo = TCP_TIMEWAIT_LEN;
+
+	/* inet_twsk_hashdance: the minisocket takes the socket's place in
+	 * ehash and its bind-bucket ownership; the full socket goes. */
+	ehash_replace(h->eh, si, ti | EH_TW);
+	if (s->state == TCP_ESTABLISHED) {
+		h->nestab--;
+		probe_gauge_add(h->mib->established, -1, now);
+	}
+	h->nsock--;
+	pool_free(&n->socks, si);
+	h->ntw++;
+	if (state == TCP_FIN_WAIT2)
+		h->ntw_fw2++;
+	probe_gauge_add(h->mib->tw, 1, now);
+	tw_arm(n, h, ti, timeo);
+}
+
+/* ---- segments meeting a minisocket -------------------------------------- */
+
+static void tw_send_ack(tcp_net *n, tcp_host *h, tw_sock *tw)
+{
+	bool ts = tw->ts_recent_stamp != 0;
+	tcp__send(n, h, &tw->node.t, (uint8_t)(F_ACK | (ts ? F_TS : 0)), tw->snd_nxt, tw->rcv_nxt,
+		  ts ? tsc_clock(&h->ts, ev_now(n->L)) + tsc_offset(&h->ts, &tw->node.t) : 0,
+		  ts ? tw->ts_recent : 0);
+}
+
+static void tw_send_rst(tcp_net *n, tcp_host *h, tw_sock *tw)
+{
+	tcp__send(n, h, &tw->node.t, F_RST, tw->snd_nxt, 0, 0, 0);
+}
+
+void tcp__tw_rcv(tcp_net *n, tcp_host *h, uint32_t i, const seg *in)
+{
+	tw_sock *tw = TW(n, i);
+	ev_time now = ev_now(n->L);
+	uint32_t now_s = tsc_seconds(&h->ts, now);
+	bool rst = in->flags & F_RST, syn = in->flags & F_SYN, ack = in->flags & F_ACK, fin = in->flags & F_FIN;
+	/* Timestamp options are parsed only if the connection used them. */
+	bool saw_ts = tw->ts_recent_stamp && (in->flags & F_TS);
+	bool paws_reject = saw_ts && tsc_paws_reject(tw->ts_recent, tw->ts_recent_stamp, in->tsval, now_s, rst);
+
+	if (tw->substate == TCP_FIN_WAIT2) {
+		/* Out of window or PAWS: ACK.  Our segments are in window unless old. */
+		if (paws_reject || (int32_t)(in->seq - tw->rcv_nxt) < 0) {
+			tw_send_ack(n, h, tw);
+			return;
+		}
+		if (rst) {
+			tcp__tw_kill(n, h, i);
+			return;
+		}
+		if (syn) {  /* SYN at or beyond rcv_nxt: RST */
+			tw_send_rst(n, h, tw);
+			tcp__tw_kill(n, h, i);
+			return;
+		}
+		if (fin && in->seq == tw->rcv_nxt) {
+			/* The peer's FIN: TIME_WAIT proper. */
+			tw->substate = TCP_TIME_WAIT;
+			h->ntw_fw2--;
+			tw->rcv_nxt++;
+			if (saw_ts) {
+				tw->ts_recent = in->tsval;
+				tw->ts_recent_stamp = now_s;
+			}
+			tw->entry_ms = (uint32_t)tsc_ms(&h->ts, now);
+			ev_time timeo = TCP_TIMEWAIT_LEN;
+			if (h->peers && h->k.tw_recycle && tw->ts_recent_stamp &&
+			    tcpm_remember(h->peers, tw->node.t.laddr, tw->node.t.faddr, tw->ts_recent,
+					  tw->ts_recent_stamp, now_s)) {
+				tw->flags |= SK_RECYCLED;
+				timeo = (ev_time)tcp__rto3_5(tw->rto_ms) * EV_MS;
+			}
+			tw_arm(n, h, i, timeo);
+			tw_send_ack(n, h, tw);
+			return;
+		}
+		if (!ack || !fin) /* duplicate ACK or empty: drop */
+			return;
+		tw_send_rst(n, h, tw);  /* new data after our half-close */
+		tcp__tw_kill(n, h, i);
+		return;
+	}
+
+	/* Substate TIME_WAIT. */
+	if (!paws_reject && in->seq == tw->rcv_nxt && (rst || (ack && !syn && !fin))) {
+		if (saw_ts) {
+			tw->ts_recent = in->tsval;
+			tw->ts_recent_stamp = now_s;
+		}
+		if (rst) {
+			if (!h->k.rfc1337) {  /* TIME_WAIT assassination */
+				tcp__tw_kill(n, h, i);
+				return;
+			}
+			if (h->k.prof->rfc1337_restarts)
+				tw_restart(n, h, i);
+			return;
+		}
+		tw_restart(n, h, i);
+		return;
+	}
+	if (syn && !rst && !ack && !paws_reject &&
+	    ((int32_t)(in->seq - tw->rcv_nxt) > 0 || (saw_ts && ts_after(in->tsval, tw->ts_recent)))) {
+		/* TCP_TW_SYN: a listener takes the SYN with isn = snd_nxt + 65537. */
+		if (tcp__listening(h, in->dport)) {
+			uint32_t isn = tw->snd_nxt + 65535 + 2;
+			if (!isn)
+				isn = 1;
+			(*h->mib->TwSynAccepted)++;
+			tcp__tw_kill(n, h, i);
+			tcp__conn_request(n, h, in, isn);
+			return;
+		}
+		tw_send_ack(n, h, tw);
+		return;
+	}
+	if (paws_reject)
+		(*h->mib->PAWSEstab)++;
+	if (!rst) {
+		/* Out-of-window segment: restart the timer when PAWS-rejected or
+		 * carrying ACK (not for an ACK-less old SYN), then ACK.  The
+		 * tcp_invalid_ratelimit on these ACKs is not modelled: the peers
+		 * here retransmit at >= 1 s, beyond its default 500 ms. */
+		if (paws_reject || ack)
+			tw_restart(n, h, i);
+		if (syn)
+			(*h->mib->SynToTimewait)++;
+		tw_send_ack(n, h, tw);
+	}
+}
+
+/* ---- tcp_twsk_unique ---------------------------------------------------- */
+
+static bool loopback(uint32_t a)
+{
+	return (a >> 24) == 127;
+}
+
+bool tcp__twsk_unique(tcp_net *n, tcp_host *h, uint32_t i, bool bound)
+{
+	const tw_sock *tw = TW(n, i);
+	const prof *p = h->k.prof;
+	ev_time now = ev_now(n->L);
+	int reuse = h->k.tw_reuse;
+	if (p->reuse_skips_fw2 && tw->substate == TCP_FIN_WAIT2)
+		reuse = 0;  /* 6.11+: never a FIN_WAIT2 minisocket */
+	if (reuse == 2 && !(loopback(tw->node.t.laddr) || loopback(tw->node.t.faddr)))
+		reuse = 0;
+	if (!tw->ts_recent_stamp)
+		return false;  /* needs timestamps */
+	if (bound)
+		return true;   /* bound port: called without twp */
+	if (!reuse)
+		return false;
+	switch (p->reuse) {
+	case REUSE_GT_1S:
+		return tsc_seconds(&h->ts, now) - tw->ts_recent_stamp > 1;
+	case REUSE_NEXT_SEC:
+		return tsc_seconds(&h->ts, now) > tw->ts_recent_stamp;
+	case REUSE_DELAY_MS:
+	default:
+		return (int32_t)((uint32_t)tsc_ms(&h->ts, now) - (tw->entry_ms + h->k.tw_reuse_delay_ms)) > 0;
+	}
+}

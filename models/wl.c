@@ -1,0 +1,195 @@
+#include "models/wl.h"
+
+#include <errno.h>
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "sim/rng.h"
+
+typedef struct client {
+	int host;
+	gsl_rng *arrivals, *choices;
+	ev_time gap;  /* constant arrivals */
+} client;
+
+struct wl {
+	ev_loop *L;
+	wl_spec s;
+	tcp_net *tcp;
+	client *clients;
+	gsl_rng *server_rng;
+	ev_kind k_arrival;
+	uint64_t *attempts, *established, *eaddrnotavail, *eaddrinuse, *etimedout, *econnrefused,
+		*econnreset, *enetunreach;
+	probe_hist *setup;
+};
+
+ev_time wl_draw_life(const wl_spec *s, gsl_rng *r)
+{
+	double m = (double)s->life_mean;
+	switch (s->life) {
+	case WL_EXPONENTIAL:
+		return (ev_time)gsl_ran_exponential(r, m);
+	case WL_LOGNORMAL: {
+		/* mean m: mu = ln m - sigma^2 / 2 */
+		double sg = s->life_sigma, mu = log(m > 1 ? m : 1) - sg * sg / 2;
+		return (ev_time)gsl_ran_lognormal(r, mu, sg);
+	}
+	case WL_FIXED:
+	default:
+		return s->life_mean;
+	}
+}
+
+static void count_error(wl *w, int err)
+{
+	switch (-err) {
+	case EADDRNOTAVAIL: (*w->eaddrnotavail)++; break;
+	case EADDRINUSE: (*w->eaddrinuse)++; break;
+	case ETIMEDOUT: (*w->etimedout)++; break;
+	case ECONNREFUSED: (*w->econnrefused)++; break;
+	case ECONNRESET: (*w->econnreset)++; break;
+	default: (*w->enetunreach)++; break;
+	}
+}
+
+static void schedule_next(wl *w, uint32_t ci)
+{
+	client *c = &w->clients[ci];
+	ev_time gap = w->s.arrival == WL_CONSTANT ? c->gap
+						  : (ev_time)gsl_ran_exponential(c->arrivals,
+										 1e9 * w->s.nclients / w->s.rate);
+	ev_time t = ev_now(w->L) + gap;
+	if (t < w->s.stop)
+		ev_at(w->L, t, w->k_arrival, ci, 0);
+}
+
+static void on_arrival(void *ctx, uint32_t ci, uint32_t arg)
+{
+	wl *w = ctx;
+	client *c = &w->clients[ci];
+	uint32_t daddr = w->s.daddrs[w->s.ndaddrs > 1 ? rng_below(c->choices, w->s.ndaddrs) : 0];
+	uint16_t dport = w->s.dports[w->s.ndports > 1 ? rng_below(c->choices, w->s.ndports) : 0];
+	tcp_connect_opts o = { 0, w->s.bind == WL_BIND_PORT0, w->s.reuseaddr };
+	uint32_t sk;
+	(*w->attempts)++;
+	int r = tcp_connect(w->tcp, c->host, daddr, dport, &o, &sk);
+	if (r < 0)
+		count_error(w, r);
+	schedule_next(w, ci);
+}
+
+static bool draw_abort(wl *w, gsl_rng *r)
+{
+	return w->s.abort_fraction > 0 && gsl_rng_uniform(r) < w->s.abort_fraction;
+}
+
+static client *client_of(wl *w, int host)
+{
+	for (unsigned i = 0; i < w->s.nclients; i++)
+		if (w->clients[i].host == host)
+			return &w->clients[i];
+	return &w->clients[0];
+}
+
+static void on_connected(void *ctx, int host, uint32_t sk, uint64_t setup_ns)
+{
+	wl *w = ctx;
+	(*w->established)++;
+	probe_hist_add(w->setup, setup_ns);
+	if (w->s.closer == WL_SERVER)
+		return;
+	client *c = client_of(w, host);
+	tcp_close_after(w->tcp, sk, wl_draw_life(&w->s, c->choices), draw_abort(w, c->choices));
+}
+
+static void on_failed(void *ctx, int host, int err, uint64_t started)
+{
+	wl *w = ctx;
+	/* A reset after establishment is counted as such; a failed connect
+	 * counts against the attempt. */
+	count_error(w, err);
+}
+
+static void on_accepted(void *ctx, int host, uint32_t sk)
+{
+	wl *w = ctx;
+	if (w->s.closer == WL_CLIENT)
+		return;
+	tcp_close_after(w->tcp, sk, wl_draw_life(&w->s, w->server_rng), draw_abort(w, w->server_rng));
+}
+
+static ev_time on_peer_closed(void *ctx, int host, uint32_t sk, bool is_client)
+{
+	wl *w = ctx;
+	return w->s.peer_close_delay;
+}
+
+tcp_app wl_tcp_app(wl *w)
+{
+	return (tcp_app){ w, on_connected, on_failed, on_accepted, on_peer_closed };
+}
+
+wl *wl_new(ev_loop *L, probe_set *ps, const wl_spec *spec, uint64_t seed, uint32_t rep)
+{
+	wl *w = g_new0(wl, 1);
+	w->L = L;
+	w->s = *spec;
+	w->clients = g_new0(client, spec->nclients);
+	for (unsigned i = 0; i < spec->nclients; i++) {
+		char name[64];
+		client *c = &w->clients[i];
+		snprintf(name, sizeof(name), "client/%u/arrivals", i);
+		c->arrivals = rng_stream(seed, rep, name);
+		snprintf(name, sizeof(name), "client/%u/choices", i);
+		c->choices = rng_stream(seed, rep, name);
+		if (spec->rate > 0)
+			c->gap = (ev_time)(1e9 * spec->nclients / spec->rate);
+	}
+	w->server_rng = rng_stream(seed, rep, "server/app");
+	w->k_arrival = ev_kind_register(L, "arrival", on_arrival, w);
+	w->attempts = probe_counter(ps, "conn.attempts", "connect() calls by the workload");
+	w->established = probe_counter(ps, "conn.established", "connections that completed the handshake");
+	w->eaddrnotavail = probe_counter(ps, "conn.EADDRNOTAVAIL", "connect(): no free local port");
+	w->eaddrinuse = probe_counter(ps, "conn.EADDRINUSE", "bind(0): no free port");
+	w->etimedout = probe_counter(ps, "conn.ETIMEDOUT", "SYN retries exhausted");
+	w->econnrefused = probe_counter(ps, "conn.ECONNREFUSED", "RST in reply to the SYN");
+	w->econnreset = probe_counter(ps, "conn.ECONNRESET", "established connection reset by the peer");
+	w->enetunreach = probe_counter(ps, "conn.ENETUNREACH", "no host has the destination address");
+	w->setup = probe_histogram(ps, "conn.setup", "connect() to ESTABLISHED, ns");
+	return w;
+}
+
+void wl_attach(wl *w, tcp_net *tcp)
+{
+	w->tcp = tcp;
+}
+
+void wl_start(wl *w)
+{
+	if (w->s.rate <= 0)
+		return;
+	for (unsigned i = 0; i < w->s.nclients; i++) {
+		client *c = &w->clients[i];
+		c->host = w->s.clients[i];  /* hosts exist only once tcp is built */
+		ev_time first = w->s.start + (w->s.arrival == WL_CONSTANT
+						      ? (ev_time)(c->gap * (double)i / w->s.nclients)
+						      : (ev_time)gsl_ran_exponential(c->arrivals, 1e9 * w->s.nclients / w->s.rate));
+		if (first < w->s.stop)
+			ev_at(w->L, first, w->k_arrival, i, 0);
+	}
+}
+
+void wl_free(wl *w)
+{
+	if (!w)
+		return;
+	for (unsigned i = 0; i < w->s.nclients; i++) {
+		rng_free(w->clients[i].arrivals);
+		rng_free(w->clients[i].choices);
+	}
+	g_free(w->clients);
+	rng_free(w->server_rng);
+	g_free(w);
+}

@@ -1,0 +1,60 @@
+/*
+ * wl: synthetic workloads.  Client hosts open connections to server
+ * addresses and ports with constant or Poisson arrivals; each connection
+ * lives a drawn time (fixed, exponential, lognormal) and is closed by the
+ * client, the server or both; a fraction of closes abort with RST.
+ *
+ * Outcomes are counted per cause under "conn." probes; a connect() that fails
+ * is lost, not retried (the Erlang loss model of linux-rules.md §9.1).
+ */
+#ifndef CONNSIM_WL_H
+#define CONNSIM_WL_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "models/tcp.h"
+#include "sim/cfg.h"
+
+typedef enum wl_arrival { WL_POISSON, WL_CONSTANT } wl_arrival;
+typedef enum wl_life { WL_FIXED, WL_EXPONENTIAL, WL_LOGNORMAL } wl_life;
+typedef enum wl_closer { WL_CLIENT, WL_SERVER, WL_BOTH } wl_closer;
+typedef enum wl_bind { WL_BIND_NONE, WL_BIND_PORT0 } wl_bind;
+
+typedef struct wl_spec {
+	wl_arrival arrival;
+	double rate;             /* connections per second, over all clients */
+	ev_time start, stop;     /* arrivals in [start, stop) */
+	wl_life life;
+	ev_time life_mean;
+	double life_sigma;       /* lognormal: sigma of the underlying normal */
+	wl_closer closer;
+	double abort_fraction;   /* closes by SO_LINGER 0 */
+	ev_time peer_close_delay;/* the other side's close() after the FIN */
+	wl_bind bind;
+	bool reuseaddr;
+	const uint32_t *daddrs;
+	unsigned ndaddrs;
+	const uint16_t *dports;
+	unsigned ndports;
+	const int *clients;      /* client host ids */
+	unsigned nclients;
+} wl_spec;
+
+typedef struct wl wl;
+
+/* Registers the "conn.*" probes; tcp must have been created with
+ * wl_tcp_app()'s callbacks. */
+wl *wl_new(ev_loop *L, probe_set *ps, const wl_spec *spec, uint64_t seed, uint32_t replication);
+void wl_free(wl *w);
+void wl_attach(wl *w, tcp_net *tcp);
+/* The callbacks to give tcp_net_new. */
+tcp_app wl_tcp_app(wl *w);
+/* Schedules the first arrivals; spec->clients must hold the host ids by now. */
+void wl_start(wl *w);
+
+/* Draws a connection life (exposed for tests of the distributions). */
+ev_time wl_draw_life(const wl_spec *s, gsl_rng *r);
+
+#endif

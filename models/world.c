@@ -1,0 +1,283 @@
+#include "models/world.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "models/kconf.h"
+#include "models/wl.h"
+
+#define HOST_KEYS(sec)                                                                                          \
+	{ sec, "profile", CFG_ENUM, 0, 0, "3.10|4.4|4.12|5.15|6.8|6.13|current", "current",                     \
+	  "kernel profile (connsim profiles lists them)" },                                                      \
+	{ sec, "hz", CFG_INT, 100, 1000, NULL, "250", "CONFIG_HZ: jiffies per second (100, 250, 300, 1000)" },  \
+	{ sec, "memory", CFG_DOUBLE, 0.0625, 65536, NULL, "16", "usable RAM in GiB (sizes ehash)" },           \
+	{ sec, "thash_entries", CFG_INT, 0, 67108864, NULL, "0", "ehash size override (0: from memory)" },      \
+	{ sec, "link_delay", CFG_TIME, 0, 10, NULL, "50us", "one-way delay of the host's link" },               \
+	{ sec, "loss", CFG_DOUBLE, 0, 0.99, NULL, "0", "probability a segment is lost on the host's link" },    \
+	{ sec, "sysctl_file", CFG_STRING, 0, 0, NULL, "", "sysctl.conf or `sysctl -a` file for this host" }
+
+const cfg_key world_keys[] = {
+	HOST_KEYS("client"),
+	{ "client", "count", CFG_INT, 1, 4096, NULL, "1", "number of client hosts" },
+	{ "client", "address", CFG_STRING, 0, 0, NULL, "10.0.0.1",
+	  "address of the first client host; the next ones follow" },
+	HOST_KEYS("server"),
+	{ "server", "addresses", CFG_LIST, 0, 0, NULL, "10.0.1.1",
+	  "server addresses (one host holds them all); 127.x: the client host serves itself (loopback)" },
+	{ "server", "ports", CFG_PORTS, 1, 65535, NULL, "80", "listening ports, e.g. 80,8080-8083" },
+	{ "workload", "arrival", CFG_ENUM, 0, 0, "poisson|constant", "poisson", "arrival process" },
+	{ "workload", "rate", CFG_DOUBLE, 0, 0, NULL, "100", "connections per second over all clients" },
+	{ "workload", "start", CFG_TIME, 0, 0, NULL, "0s", "first arrival not before this time" },
+	{ "workload", "stop", CFG_TIME, 0, 0, NULL, NULL, "no arrivals from this time (default: run end)" },
+	{ "workload", "life", CFG_ENUM, 0, 0, "fixed|exponential|lognormal", "fixed",
+	  "distribution of the connection's data phase" },
+	{ "workload", "life_mean", CFG_TIME, 0, 0, NULL, "100ms", "mean data phase" },
+	{ "workload", "life_sigma", CFG_DOUBLE, 0, 10, NULL, "1", "lognormal: sigma of the log" },
+	{ "workload", "close", CFG_ENUM, 0, 0, "client|server|both", "client",
+	  "who closes first (both: each after its own draw; FINs cross with a fixed life)" },
+	{ "workload", "abort_fraction", CFG_DOUBLE, 0, 1, NULL, "0", "fraction of closes with SO_LINGER 0 (RST)" },
+	{ "workload", "peer_close_delay", CFG_TIME, 0, 0, NULL, "0s",
+	  "the other side's close() after the FIN (0: FIN rides on the ACK)" },
+	{ "workload", "bind", CFG_ENUM, 0, 0, "none|port0", "none",
+	  "none: connect() picks the port; port0: bind(0) first (pool global over destinations)" },
+	{ "workload", "reuseaddr", CFG_BOOL, 0, 0, NULL, "false", "SO_REUSEADDR on client sockets" },
+	{ "workload", "request_bytes", CFG_INT, 0, 4294967295.0, NULL, "1000", "bytes the client sends" },
+	{ "workload", "response_bytes", CFG_INT, 0, 4294967295.0, NULL, "1000", "bytes the server sends" },
+	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL },
+};
+
+struct world {
+	tcp_net *tcp;
+	wl *w;
+	int *clients;
+	unsigned nclients;
+	int server;
+	bool loopback;
+	uint32_t *daddrs;
+	unsigned ndaddrs;
+	uint16_t *dports;
+	unsigned ndports;
+	probe_gauge *ports_in_use;
+	ev_loop *L;
+};
+
+static bool parse_addr(const cfg *c, const char *sec, const char *key, const char *text, uint32_t *out,
+		       GError **err)
+{
+	struct in_addr a;
+	if (inet_pton(AF_INET, text, &a) != 1) {
+		cfg_error(c, sec, key, err, "'%s' is not an IPv4 address (expected e.g. 10.0.0.1)", text);
+		return false;
+	}
+	*out = ntohl(a.s_addr);
+	return true;
+}
+
+bool world_load_sysctl_files(cfg *c, GPtrArray *ignored, GError **err)
+{
+	static const char *hosts[] = { "client", "server" };
+	for (unsigned i = 0; i < 2; i++) {
+		const char *f = cfg_str(c, hosts[i], "sysctl_file");
+		if (!*f)
+			continue;
+		char *path = g_path_is_absolute(f) ? g_strdup(f) : g_build_filename(cfg_base_dir(c), f, NULL);
+		char *sec = g_strconcat(hosts[i], ".sysctl", NULL);
+		GError *e = NULL;
+		bool ok = cfg_load_sysctl_file(c, path, sec, false, ignored, &e);
+		if (!ok) {
+			/* name the key that pointed at the file */
+			if (g_str_has_prefix(e->message, path) && strstr(e->message, "cannot read"))
+				cfg_error(c, hosts[i], "sysctl_file", err, "%s", e->message);
+			else
+				g_propagate_error(err, g_steal_pointer(&e));
+			g_clear_error(&e);
+		}
+		g_free(sec);
+		g_free(path);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool is_loopback(uint32_t a)
+{
+	return (a >> 24) == 127;
+}
+
+world *world_new(const cfg *c, ev_loop *L, probe_set *ps, uint64_t seed, uint32_t rep, ev_time stop,
+		 GError **err)
+{
+	world *W = g_new0(world, 1);
+	W->L = L;
+	kconf kc, ks;
+	if (!kconf_resolve(&kc, c, "client", err) || !kconf_resolve(&ks, c, "server", err))
+		goto fail;
+
+	/* addresses */
+	uint32_t first;
+	if (!parse_addr(c, "client", "address", cfg_str(c, "client", "address"), &first, err))
+		goto fail;
+	W->nclients = (unsigned)cfg_int(c, "client", "count");
+	char **sa = cfg_list(c, "server", "addresses");
+	W->ndaddrs = g_strv_length(sa);
+	W->daddrs = g_new(uint32_t, W->ndaddrs ? W->ndaddrs : 1);
+	bool all_lo = W->ndaddrs > 0;
+	for (unsigned i = 0; i < W->ndaddrs; i++) {
+		if (!parse_addr(c, "server", "addresses", sa[i], &W->daddrs[i], err)) {
+			g_strfreev(sa);
+			goto fail;
+		}
+		all_lo = all_lo && is_loopback(W->daddrs[i]);
+	}
+	g_strfreev(sa);
+	if (!W->ndaddrs) {
+		cfg_error(c, "server", "addresses", err, "expected at least one server address");
+		goto fail;
+	}
+	uint8_t bm[8192];
+	cfg_ports(c, "server", "ports", bm);
+	W->dports = g_new(uint16_t, 65536);
+	for (unsigned p = 1; p < 65536; p++)
+		if (bm[p >> 3] & (1u << (p & 7)))
+			W->dports[W->ndports++] = (uint16_t)p;
+	if (!W->ndports) {
+		cfg_error(c, "server", "ports", err, "expected at least one listening port");
+		goto fail;
+	}
+	W->loopback = all_lo && is_loopback(first);
+	if (W->loopback && W->nclients != 1) {
+		cfg_error(c, "client", "count", err, "loopback (127.x server addresses) needs exactly one client host");
+		goto fail;
+	}
+	if (!W->loopback && (all_lo || is_loopback(first))) {
+		cfg_error(c, "server", "addresses", err,
+			  "loopback needs both the client address and every server address in 127.0.0.0/8");
+		goto fail;
+	}
+
+	/* workload */
+	wl_spec s = { 0 };
+	s.arrival = !strcmp(cfg_str(c, "workload", "arrival"), "constant") ? WL_CONSTANT : WL_POISSON;
+	s.rate = cfg_double(c, "workload", "rate");
+	s.start = cfg_time(c, "workload", "start");
+	s.stop = cfg_has(c, "workload", "stop") ? cfg_time(c, "workload", "stop") : stop;
+	const char *life = cfg_str(c, "workload", "life");
+	s.life = !strcmp(life, "exponential") ? WL_EXPONENTIAL : !strcmp(life, "lognormal") ? WL_LOGNORMAL : WL_FIXED;
+	s.life_mean = cfg_time(c, "workload", "life_mean");
+	s.life_sigma = cfg_double(c, "workload", "life_sigma");
+	const char *cl = cfg_str(c, "workload", "close");
+	s.closer = !strcmp(cl, "server") ? WL_SERVER : !strcmp(cl, "both") ? WL_BOTH : WL_CLIENT;
+	s.abort_fraction = cfg_double(c, "workload", "abort_fraction");
+	s.peer_close_delay = cfg_time(c, "workload", "peer_close_delay");
+	s.bind = !strcmp(cfg_str(c, "workload", "bind"), "port0") ? WL_BIND_PORT0 : WL_BIND_NONE;
+	s.reuseaddr = cfg_bool(c, "workload", "reuseaddr");
+	s.daddrs = W->daddrs;
+	s.ndaddrs = W->ndaddrs;
+	s.dports = W->dports;
+	s.ndports = W->ndports;
+	W->clients = g_new(int, W->nclients);
+	s.clients = W->clients;
+	s.nclients = W->nclients;
+
+	W->w = wl_new(L, ps, &s, seed, rep);
+	tcp_app app = wl_tcp_app(W->w);
+	W->tcp = tcp_net_new(L, ps, seed, rep, &app);
+	wl_attach(W->w, W->tcp);
+	tcp_set_data_bytes(W->tcp, (uint32_t)cfg_int(c, "workload", "request_bytes"),
+			   (uint32_t)cfg_int(c, "workload", "response_bytes"));
+
+	for (unsigned i = 0; i < W->nclients; i++) {
+		uint32_t a = first + i;
+		int id = tcp_host_add(W->tcp, "client", &kc, &a, 1, cfg_time(c, "client", "link_delay"),
+				      cfg_double(c, "client", "loss"));
+		if (id < 0) {
+			cfg_error(c, "client", "address", err, "client address %u.%u.%u.%u is used twice", a >> 24,
+				  (a >> 16) & 255, (a >> 8) & 255, a & 255);
+			goto fail;
+		}
+		W->clients[i] = id;
+	}
+	if (W->loopback) {
+		W->server = W->clients[0];
+		for (unsigned i = 0; i < W->ndaddrs; i++)
+			if (W->daddrs[i] != first) {
+				cfg_error(c, "server", "addresses", err,
+					  "loopback: give the client's own address (one host plays both roles)");
+				goto fail;
+			}
+	} else {
+		W->server = tcp_host_add(W->tcp, "server", &ks, W->daddrs, W->ndaddrs, cfg_time(c, "server", "link_delay"),
+					 cfg_double(c, "server", "loss"));
+		if (W->server < 0) {
+			cfg_error(c, "server", "addresses", err, "a server address is also a client address or repeated");
+			goto fail;
+		}
+	}
+	for (unsigned i = 0; i < W->ndports; i++) {
+		if (tcp_listen(W->tcp, W->server, W->dports[i]) < 0) {
+			cfg_error(c, "server", "ports", err, "cannot listen on port %u (at most 16 listening ports)",
+				  W->dports[i]);
+			goto fail;
+		}
+	}
+	W->ports_in_use = probe_gauge_get(ps, "client.ports_in_use", "local ports with a bind bucket, all clients");
+	return W;
+fail:
+	world_free(W);
+	return NULL;
+}
+
+void world_free(world *W)
+{
+	if (!W)
+		return;
+	wl_free(W->w);
+	tcp_net_free(W->tcp);
+	g_free(W->clients);
+	g_free(W->daddrs);
+	g_free(W->dports);
+	g_free(W);
+}
+
+void world_start(world *W)
+{
+	wl_start(W->w);
+}
+
+tcp_net *world_tcp(world *W)
+{
+	return W->tcp;
+}
+
+void world_sample(world *W)
+{
+	int64_t ports = 0;
+	for (unsigned i = 0; i < W->nclients; i++) {
+		tcp_host_stats st;
+		tcp_host_stats_get(W->tcp, W->clients[i], &st);
+		ports += st.ports_in_use;
+	}
+	probe_gauge_set(W->ports_in_use, ports, ev_now(W->L));
+}
+
+unsigned world_port_pool(const world *W)
+{
+	tcp_host_stats st;
+	tcp_host_stats_get(W->tcp, W->clients[0], &st);
+	return st.port_usable;
+}
+
+void world_describe(const world *W, GString *o, const char *pre)
+{
+	char *p1 = g_strdup_printf("%sclient: ", pre), *p2 = g_strdup_printf("%sserver: ", pre);
+	g_string_append_printf(o, "%sclients: %u host(s); server ports: %u; server addresses: %u%s\n", pre,
+			       W->nclients, W->ndports, W->ndaddrs, W->loopback ? " (loopback: one host)" : "");
+	kconf_describe(tcp_host_kconf(W->tcp, W->clients[0]), o, p1);
+	if (!W->loopback)
+		kconf_describe(tcp_host_kconf(W->tcp, W->server), o, p2);
+	g_free(p1);
+	g_free(p2);
+}

@@ -1,0 +1,124 @@
+#!/bin/sh
+# Command-line tests through the real binary: bad input gives one clear
+# message naming file, line and key, exit status 2, and no output file; the
+# same seed gives byte-identical output.  Run from the repository root:
+#   CONNSIM=./connsim sh tests/cli.sh
+set -u
+BIN=${CONNSIM:-./connsim}
+T=$(mktemp -d)
+trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && sed 's/^/     /' "$2"; }
+
+# A small valid experiment (2 s simulated) used as the base of the bad ones.
+cat > "$T/good.ini" <<'INI'
+[experiment]
+duration = 2s
+sample = 500ms
+
+[workload]
+rate = 200
+life_mean = 10ms
+INI
+
+# expect_error NAME EXIT PATTERN -- connsim args...
+# Checks the exit status, that stderr is exactly one line matching PATTERN,
+# and that no output file was left behind.
+expect_error() {
+	name=$1 want=$2 pat=$3
+	shift 4
+	rm -rf "$T/out"
+	"$BIN" "$@" --out "$T/out" >"$T/stdout" 2>"$T/stderr"
+	rc=$?
+	lines=$(wc -l < "$T/stderr")
+	if [ "$rc" -ne "$want" ]; then
+		bad "$name: exit $rc, expected $want" "$T/stderr"
+	elif [ "$lines" -ne 1 ]; then
+		bad "$name: $lines lines on stderr, expected one" "$T/stderr"
+	elif ! grep -Eq -- "$pat" "$T/stderr"; then
+		bad "$name: message does not match /$pat/" "$T/stderr"
+	elif [ -n "$(find "$T/out" -type f 2>/dev/null)" ]; then
+		bad "$name: left output behind: $(find "$T/out" -type f)"
+	else
+		ok "$name"
+	fi
+}
+
+# mk NAME LINE...: a copy of good.ini (7 lines) with LINEs appended from line 8
+mk() { f="$T/$1.ini"; shift; cp "$T/good.ini" "$f"; printf '%s\n' "$@" >> "$f"; echo "$f"; }
+
+expect_error "missing file" 2 "nope\.ini: cannot read: No such file" -- run "$T/nope.ini"
+f=$(mk syntax '[client]' 'this line is garbage')
+expect_error "syntax error names the line" 2 "syntax\.ini:9: 'this line is garbage' is not" -- run "$f"
+f=$(mk unknown '[workload]' 'ratee = 5')
+expect_error "unknown key with hint" 2 "unknown\.ini:9: unknown key 'ratee' in \[workload\]; did you mean 'rate'" -- run "$f"
+f=$(mk section '[wrokload]' 'rate = 5')
+expect_error "unknown section" 2 "section\.ini:8: unknown section \[wrokload\]" -- run "$f"
+sed 's/^rate = 200/rate = -5/' "$T/good.ini" > "$T/neg.ini"
+expect_error "negative rate" 2 "neg\.ini:6: \[workload\] rate = '-5': expected a number >= 0" -- run "$T/neg.ini"
+f=$(mk range '[sysctl]' 'net.ipv4.ip_local_port_range = 60999 32768')
+expect_error "port range upside down" 2 "range\.ini:9: \[sysctl\] net.ipv4.ip_local_port_range = '60999 32768': the range is upside down" -- run "$f"
+f=$(mk intrange '[sysctl]' 'net.ipv4.tcp_tw_reuse = 3')
+expect_error "integer out of range" 2 "intrange\.ini:9: \[sysctl\] net.ipv4.tcp_tw_reuse = '3': expected an integer in \[0, 2\]" -- run "$f"
+: > "$T/empty.ini"
+expect_error "empty file" 2 "empty\.ini: no sections" -- run "$T/empty.ini"
+f=$(mk recycle '[sysctl]' 'net.ipv4.tcp_tw_recycle = 1')
+expect_error "tw_recycle on a current kernel" 2 "recycle\.ini:9: .*removed in Linux 4\.12" -- run "$f"
+f=$(mk badaddr '[server]' 'addresses = 10.0.1.300')
+expect_error "bad address" 2 "badaddr\.ini:9: \[server\] addresses = '10.0.1.300': '10.0.1.300' is not an IPv4 address" -- run "$f"
+expect_error "bad --set value" 2 "--set: \[workload\] rate = 'fast': expected a number" -- run "$T/good.ini" --set workload.rate=fast
+expect_error "bad --duration" 2 "--set: \[experiment\] duration = '10 parsecs'" -- run "$T/good.ini" --duration "10 parsecs"
+expect_error "bad --seed" 2 "--seed 'x': expected an integer" -- run "$T/good.ini" --seed x
+expect_error "unknown option" 2 "Unknown option --frobnicate" -- run "$T/good.ini" --frobnicate
+
+# Unreadable sysctl file: a directory (root reads any mode), and mode 000 when not root.
+mkdir "$T/sysdir"
+expect_error "sysctl file is a directory" 2 "sysdir: cannot read: Is a directory" -- run "$T/good.ini" --sysctl "$T/sysdir"
+printf 'net.ipv4.tcp_fin_timeout = 30\n' > "$T/locked.conf"
+chmod 000 "$T/locked.conf"
+if [ "$(id -u)" -ne 0 ]; then
+	expect_error "unreadable sysctl file" 2 "locked\.conf: cannot read: Permission denied" -- run "$T/good.ini" --sysctl "$T/locked.conf"
+fi
+printf 'net.ipv4.tcp_fin_timeout = soon\n' > "$T/badval.conf"
+expect_error "bad value in a sysctl file" 2 "badval\.conf:1: \[sysctl\] net.ipv4.tcp_fin_timeout = 'soon'" -- run "$T/good.ini" --sysctl "$T/badval.conf"
+printf '[client]\nsysctl_file = missing.conf\n' >> "$T/good2.ini"; cat "$T/good.ini" "$T/good2.ini" > "$T/refs.ini"
+expect_error "experiment names a missing sysctl file" 2 "refs\.ini:9: \[client\] sysctl_file = 'missing.conf': .*missing\.conf: cannot read" -- run "$T/refs.ini"
+
+# Unknown sysctls in a sysctl file are a note, not an error.
+printf 'kernel.pid_max = 4194304\nnet.ipv4.ip_local_port_range = 1024\t65000\n' > "$T/real.conf"
+if "$BIN" run "$T/good.ini" --sysctl "$T/real.conf" --out "$T/o1" -q 2>"$T/stderr" &&
+   grep -q "ignored 1 sysctl that connsim does not model (kernel.pid_max)" "$T/stderr" &&
+   grep -q "ip_local_port_range = 1024 65000" "$T/o1/summary.csv"; then
+	ok "sysctl file: unknown names noted, tab-separated range applied"
+else
+	bad "sysctl file: unknown names noted, tab-separated range applied" "$T/stderr"
+fi
+
+# Usage
+"$BIN" --help >/dev/null 2>&1 && ok "--help exits 0" || bad "--help exits 0"
+"$BIN" --version | grep -q '^connsim ' && ok "--version" || bad "--version"
+"$BIN" run --help | grep -q -- '--seed' && ok "run --help lists options" || bad "run --help lists options"
+"$BIN" frob >/dev/null 2>&1; [ $? -eq 2 ] && ok "unknown command exits 2" || bad "unknown command exits 2"
+"$BIN" >/dev/null 2>&1; [ $? -eq 2 ] && ok "no command exits 2" || bad "no command exits 2"
+"$BIN" profiles | grep -q '^4.4: ' && ok "profiles lists 4.4" || bad "profiles lists 4.4"
+
+# Reproducibility: same seed, byte-identical; other seed, different.
+"$BIN" run "$T/good.ini" --seed 7 --out "$T/a" -q && "$BIN" run "$T/good.ini" --seed 7 --out "$T/b" -q &&
+	"$BIN" run "$T/good.ini" --seed 8 --out "$T/c" -q
+if cmp -s "$T/a/timeseries.csv" "$T/b/timeseries.csv" && cmp -s "$T/a/summary.csv" "$T/b/summary.csv"; then
+	ok "same seed gives byte-identical output"
+else
+	bad "same seed gives byte-identical output"
+fi
+if ! cmp -s "$T/a/summary.csv" "$T/c/summary.csv" && ! cmp -s "$T/a/timeseries.csv" "$T/c/timeseries.csv"; then
+	ok "different seed gives different output"
+else
+	bad "different seed gives different output"
+fi
+[ -z "$(find "$T/a" -name '*.tmp')" ] && ok "no temporary files after a run" || bad "no temporary files after a run"
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
