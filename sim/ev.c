@@ -28,6 +28,13 @@ typedef struct kind_def {
 	uint64_t count;
 } kind_def;
 
+/* An entry of the lane heap: a non-empty lane and a copy of its head's key. */
+typedef struct lane_key {
+	ev_time time;
+	uint64_t seq;
+	uint32_t lane;
+} lane_key;
+
 /* A FIFO ring of entries whose times never decrease. */
 typedef struct lane {
 	evq_ent *ring;
@@ -47,6 +54,14 @@ struct ev_loop {
 
 	lane *lanes;
 	unsigned nlanes;
+	/* The non-empty lanes, as a binary min-heap keyed by (time, seq) of each
+	 * lane's head entry, copied in so that a sift touches one small array:
+	 * the earliest lane is lheap[0].  A lane's head changes only when it is
+	 * popped (then it is the root) or when it becomes non-empty, so the heap
+	 * stays ordered with one sift per lane event: O(log lanes) instead of a
+	 * scan of every lane (there is one lane per host). */
+	lane_key *lheap;
+	unsigned nlheap;
 
 	slot *slots;
 	uint32_t nslots, cap_slots;
@@ -88,6 +103,7 @@ void ev_loop_free(ev_loop *L)
 	for (unsigned i = 0; i < L->nlanes; i++)
 		g_free(L->lanes[i].ring);
 	g_free(L->lanes);
+	g_free(L->lheap);
 	g_free(L->slots);
 	g_free(L->free_slots);
 	g_free(L->kinds);
@@ -109,6 +125,7 @@ ev_lane ev_lane_new(ev_loop *L, const char *name, ev_time length)
 		bug("too many lanes");
 	L->lanes = g_renew(lane, L->lanes, L->nlanes + 1);
 	L->lanes[L->nlanes] = (lane){ .length = length, .name = name };
+	L->lheap = g_renew(lane_key, L->lheap, L->nlanes + 1);
 	return (ev_lane)L->nlanes++;
 }
 
@@ -175,6 +192,42 @@ ev_id ev_after(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_t arg)
 	return ev_at(L, L->now + delay, k, obj, arg);
 }
 
+static inline bool lkey_before(const lane_key *a, const lane_key *b)
+{
+	return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+}
+
+static void lheap_up(ev_loop *L, unsigned i)
+{
+	lane_key x = L->lheap[i];
+	while (i > 0) {
+		unsigned p = (i - 1) / 2;
+		if (!lkey_before(&x, &L->lheap[p]))
+			break;
+		L->lheap[i] = L->lheap[p];
+		i = p;
+	}
+	L->lheap[i] = x;
+}
+
+static void lheap_down(ev_loop *L, unsigned i)
+{
+	unsigned n = L->nlheap;
+	lane_key x = L->lheap[i];
+	for (;;) {
+		unsigned c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && lkey_before(&L->lheap[c + 1], &L->lheap[c]))
+			c++;
+		if (!lkey_before(&L->lheap[c], &x))
+			break;
+		L->lheap[i] = L->lheap[c];
+		i = c;
+	}
+	L->lheap[i] = x;
+}
+
 ev_id ev_lane_at(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, uint32_t obj, uint32_t arg)
 {
 	if (ln >= L->nlanes)
@@ -198,8 +251,11 @@ ev_id ev_lane_at(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, uint32_t obj, 
 		la->cap = ncap;
 	}
 	la->ring[(la->head + la->n) & (la->cap - 1)] = e;
-	la->n++;
 	la->last = when;
+	if (la->n++ == 0) {  /* newly non-empty: its head joins the lane heap */
+		L->lheap[L->nlheap++] = (lane_key){ e.time, e.seq, ln };
+		lheap_up(L, L->nlheap - 1);
+	}
 	return id;
 }
 
@@ -236,39 +292,29 @@ bool ev_pending(const ev_loop *L, ev_id id)
 	return live_slot(L, id) != NULL;
 }
 
-/* The lane whose head is earliest, or -1. */
-static int earliest_lane(const ev_loop *L)
-{
-	int best = -1;
-	const evq_ent *b = NULL;
-	for (unsigned i = 0; i < L->nlanes; i++) {
-		const lane *la = &L->lanes[i];
-		if (!la->n)
-			continue;
-		const evq_ent *h = &la->ring[la->head];
-		if (!b || evq_before(h, b)) {
-			b = h;
-			best = (int)i;
-		}
-	}
-	return best;
-}
-
 uint64_t ev_run(ev_loop *L, ev_time until)
 {
 	uint64_t ran = 0;
 	L->stop = false;
 	while (!L->stop) {
 		const evq_ent *qh = L->q_ops->peek(L->q);
-		int li = earliest_lane(L);
+		lane_key *lk = L->nlheap ? &L->lheap[0] : NULL;
 		evq_ent e;
-		if (li >= 0 && (!qh || evq_before(&L->lanes[li].ring[L->lanes[li].head], qh))) {
-			lane *la = &L->lanes[li];
-			e = la->ring[la->head];
-			if (e.time > until)
+		if (lk && (!qh || lk->time < qh->time || (lk->time == qh->time && lk->seq < qh->seq))) {
+			if (lk->time > until)
 				break;
+			lane *la = &L->lanes[lk->lane];
+			e = la->ring[la->head];
 			la->head = (la->head + 1) & (la->cap - 1);
-			la->n--;
+			if (--la->n == 0) {
+				L->lheap[0] = L->lheap[--L->nlheap];
+			} else {
+				const evq_ent *h = &la->ring[la->head];
+				lk->time = h->time;
+				lk->seq = h->seq;
+			}
+			if (L->nlheap > 1)
+				lheap_down(L, 0);
 		} else if (qh) {
 			e = *qh;
 			if (e.time > until)
@@ -309,7 +355,7 @@ void ev_get_stats(const ev_loop *L, ev_stats *out)
 	size_t bytes = sizeof(*L) + L->q_ops->bytes(L->q) + L->cap_slots * sizeof(slot) +
 		       L->cap_free * sizeof(uint32_t) + L->nkinds * sizeof(kind_def);
 	for (unsigned i = 0; i < L->nlanes; i++)
-		bytes += sizeof(lane) + L->lanes[i].cap * sizeof(evq_ent);
+		bytes += sizeof(lane) + sizeof(lane_key) + L->lanes[i].cap * sizeof(evq_ent);
 	*out = (ev_stats){ L->run, L->cancelled, L->pending, L->lane_fallbacks, bytes };
 }
 
