@@ -16,7 +16,14 @@
  * tcp_twsk_unique) belongs to the TCP layer: port_connect calls it back for
  * each candidate port whose bucket was created by connect().
  *
- * Errors are negative errnos (-EADDRNOTAVAIL, -EADDRINUSE), never prints.
+ * Simplifications (see port.c for the kernel functions behind them): one
+ * local address per table (every owner overlaps every other, as a wildcard
+ * bind does), no SO_REUSEPORT, no SO_BINDTODEVICE, no per-socket
+ * IP_LOCAL_PORT_RANGE.  Owners added by port_connect count as sockets without
+ * SO_REUSEADDR.
+ *
+ * Errors are negative errnos (-EADDRNOTAVAIL, -EADDRINUSE), never prints;
+ * misuse (releasing an owner that is not there, an invalid config) aborts.
  */
 #ifndef CONNSIM_PORT_H
 #define CONNSIM_PORT_H
@@ -38,9 +45,12 @@ typedef enum port_algo {
 typedef struct port_cfg {
 	port_algo algo;
 	uint16_t low, high;      /* ip_local_port_range, inclusive */
-	const uint8_t *reserved; /* ip_local_reserved_ports: bitmap of 65536 bits, or NULL */
+	const uint8_t *reserved; /* ip_local_reserved_ports: bitmap of 65536 bits, port p is
+	                          * bit p & 7 of byte p >> 3 (as cfg_ports fills it), or
+	                          * NULL; the table keeps its own copy */
 	bool autobind_reuse;     /* ip_autobind_reuse (5.7+) */
-	uint32_t hz;             /* jiffies per second, for the 10 s salt period */
+	uint32_t hz;             /* jiffies per second, for the 10 s salt period; the
+	                          * table's now_ns counts from the host's boot */
 } port_cfg;
 
 /* Result of the caller's 4-tuple check for one candidate port. */
@@ -56,7 +66,9 @@ typedef port_check (*port_check_fn)(void *ctx, uint16_t lport);
 typedef struct port_table port_table;
 
 /* rng: the host's kernel stream (boot secrets, perturbation table, random
- * increments); the table keeps it and draws from it. */
+ * increments, bind(0) offsets); the table keeps it and draws from it, the
+ * secrets and the table on first use as net_get_random_once does.  Aborts on
+ * an invalid cfg (low == 0, low > high, hz == 0 with PORT_ALGO_PERTURB). */
 port_table *port_table_new(const port_cfg *cfg, gsl_rng *rng);
 void port_table_free(port_table *t);
 
@@ -69,10 +81,27 @@ void port_table_free(port_table *t);
  * PORT_CHECK_REUSE for the chosen port (the caller then kills that TIME_WAIT;
  * the TIME_WAIT's ownership is *not* released by the table: the caller calls
  * port_release for it as for any dying socket).
- * Returns -EADDRNOTAVAIL when no port qualifies.
+ * Returns -EADDRNOTAVAIL when no port qualifies.  check must not change the
+ * table.  The new owner counts as a socket without SO_REUSEADDR: release it
+ * with reuseaddr = false.
+ *
+ * With the parity algorithms and an odd-sized range each scan visits
+ * range - 1 ports: the top port is left out when the scan starts at low,
+ * low is left out otherwise (the kernel wraps at high + 1 but scans an even
+ * count), so the top port *can* be chosen; see port.c.
  */
 int port_connect(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, uint64_t now_ns,
 		 port_check_fn check, void *ctx, uint16_t *lport);
+
+/*
+ * The same, faster: dest (may be NULL) is a bitmap of 65536 bits of the local
+ * ports whose 4-tuple to (saddr, daddr, dport) is taken by a socket or by a
+ * TIME_WAIT that cannot be reused now; the scan passes over them without
+ * calling check().  The result is identical to port_connect's.  Callers for
+ * whom a TIME_WAIT might be reusable (tcp_tw_reuse in force) pass NULL.
+ */
+int port_connect_dest(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, uint64_t now_ns,
+		      const uint64_t *dest, port_check_fn check, void *ctx, uint16_t *lport);
 
 /*
  * bind(): port 0 picks a port as inet_csk_find_open_port does (opposite
@@ -85,8 +114,14 @@ int port_connect(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, 
  */
 int port_bind(port_table *t, uint16_t port, bool reuseaddr, uint16_t *bound);
 
-/* A bound socket starts listening (blocks SO_REUSEADDR sharing). */
+/* A bound socket starts listening (blocks SO_REUSEADDR sharing).  The
+ * listen-time conflict re-check of inet_csk_listen_start is not modelled:
+ * the caller must not let two SO_REUSEADDR sockets on one port both listen. */
 void port_listen(port_table *t, uint16_t port);
+
+/* An accepted child joins its listener's bucket (__inet_inherit_port), with
+ * the listener's SO_REUSEADDR flag; the bucket must exist. */
+void port_inherit(port_table *t, uint16_t port, bool reuseaddr);
 
 /* One owner of the port goes away (socket destroyed or timewait freed).
  * reuseaddr/listening: the flags it had when it took the port. */
@@ -96,9 +131,13 @@ void port_release(port_table *t, uint16_t port, bool reuseaddr, bool listening);
 uint32_t port_owners(const port_table *t, uint16_t port);
 /* Ports with a bucket: what `ss -tan` would show as distinct local ports. */
 uint32_t port_in_use(const port_table *t);
-/* Ports connect() can ever choose: range size minus reserved, minus the top
- * port when the range size is odd on profiles with the parity rule. */
+/* Ports one connect() scan can choose from, the pool size N of
+ * linux-rules.md §9.1: range size minus reserved ports, minus one when the
+ * range size is odd (and > 1) on the parity algorithms, unless low or high is
+ * itself reserved (then some scan visits every unreserved port). */
 uint32_t port_usable(const port_table *t);
+/* Memory held by the table (bucket array, perturbation table once drawn,
+ * reserved bitmap copy). */
 size_t port_table_bytes(const port_table *t);
 
 #endif

@@ -1,0 +1,729 @@
+/*
+ * port: the bind hash (bhash) of one host and the two port searches that use
+ * it, __inet_hash_connect (net/ipv4/inet_hashtables.c, connect() on an
+ * unbound socket) and inet_csk_get_port / inet_csk_find_open_port
+ * (net/ipv4/inet_connection_sock.c, bind()).  linux-rules.md §3.
+ *
+ * Layout.  The kernel keeps one inet_bind_bucket per (netns, port, l3mdev) in
+ * a hash of min(ehash, 65536) chains (§8.3), so with 64K chains every port of
+ * a netns has its own chain.  Here the table is that, flattened: a 65536-entry
+ * array of 12-byte buckets indexed by port (768 KiB of address space, of which
+ * calloc only backs the pages a run touches: the range of a client, a few
+ * server ports), with owner counts instead of owner lists.  A bucket exists
+ * while owners > 0 (inet_bind_bucket_destroy frees it with its last owner,
+ * timewait minisockets included).  connect() must be O(1) amortized on a
+ * mostly free range: every candidate costs one array read, plus one check()
+ * call when another destination already uses the port, which is exactly the
+ * kernel's work (bucket lookup, then __inet_check_established).
+ *
+ * The cost cliff, kept on purpose: with the parity algorithms, once more than
+ * half of the range is held for one destination, every connect() to it walks
+ * the whole first-parity half, calling check() on each port, before the
+ * second pass finds a port of the other parity (pass 2 restarts i at 0, so
+ * the start hardly moves).  The kernel does the same.  At the default range
+ * that is about 14000 check() calls per connect (~7-10 us here with a
+ * trivial check, against ~15-60 ns below half occupancy), so the TCP layer's
+ * check() must stay cheap.
+ *
+ * The secret hash.  secure_ipv4_port_ephemeral (net/core/secure_seq.c) is
+ * SipHash keyed by the boot secret net_secret (MD5 before 4.11).  The secret
+ * is random, so no result depends on the exact function; this model keys a
+ * two-round splitmix64 mix (sim/rng.h rng_splitmix64) with 128 bits drawn from
+ * the host's kernel stream.  That is a good 64-bit mix, not SipHash bit for
+ * bit, and not meant to resist an attacker.
+ */
+#include "models/port.h"
+
+#include "sim/rng.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PORT_NR 65536u
+
+/* INET_TABLE_PERTURB_SIZE (inet_hashtables.c): 1 << CONFIG_INET_TABLE_PERTURB_ORDER
+ * (default 16) since 5.18 and the 2022 stable fixes; 1 << INET_TABLE_PERTURB_SHIFT
+ * (8) in 5.12-5.17. */
+#define PERTURB_SIZE (1u << 16)
+#define PERTURB256_SHIFT 8
+#define PERTURB256_SIZE (1u << PERTURB256_SHIFT)
+
+/* GOLDEN_RATIO_32 (include/linux/hash.h), for hash_32(). */
+#define GOLDEN_RATIO_32 0x61C88647u
+
+/* EPHEMERAL_PORT_SHUFFLE_PERIOD (net/core/secure_seq.c) = 10 * HZ. */
+#define SHUFFLE_PERIOD_S 10u
+
+#define NSEC_PER_SEC 1000000000ull
+
+/* An internal bug or a misuse by the caller: say where and abort. */
+static _Noreturn void port_bug(const char *what, int line)
+{
+	fprintf(stderr, "port.c:%d: BUG: %s\n", line, what);
+	abort();
+}
+
+#define PORT_BUG_ON(cond)                              \
+	do {                                           \
+		if (cond)                              \
+			port_bug(#cond, __LINE__);     \
+	} while (0)
+
+/* struct inet_bind_bucket, reduced to what one address needs. */
+typedef struct port_bucket {
+	uint32_t owners;    /* tb->owners: full sockets and timewait minisockets */
+	uint32_t reuse;     /* owners with sk_reuse (SO_REUSEADDR; tw_reuse for a timewait) */
+	uint16_t listeners; /* owners in TCP_LISTEN */
+	int8_t fastreuse;   /* tb->fastreuse: -1 created by connect(), 0/1 by bind() */
+	uint8_t unused;
+} port_bucket;
+
+struct port_table {
+	port_cfg cfg;          /* cfg.reserved points at reserved below, or is NULL */
+	gsl_rng *rng;
+	port_bucket *b;        /* [PORT_NR] */
+	uint8_t *reserved;     /* [PORT_NR / 8] copy, or NULL */
+	uint32_t *perturb;     /* table_perturb, NULL until the first connect() */
+	uint64_t k0, k1;       /* net_secret */
+	bool secret_drawn;
+	uint32_t hint;         /* `static u32 hint` of __inet_hash_connect (<= 5.11) */
+	uint32_t in_use;       /* buckets that exist */
+	uint32_t usable;       /* port_usable(), fixed at creation */
+	/* Ports connect() passes over for every destination: reserved, or a
+	 * bucket made by bind() (fastreuse >= 0).  Lets the scans below skip 64
+	 * ports per word instead of visiting each (same result, see next_open). */
+	uint64_t skip[PORT_NR / 64];
+};
+
+/* inet_is_local_reserved_port (include/net/ip.h): test_bit on the sysctl bitmap. */
+static inline bool port_reserved(const port_table *t, uint32_t port)
+{
+	return t->reserved && (t->reserved[port >> 3] >> (port & 7) & 1);
+}
+
+/* Recompute port's bit of t->skip after any change to its bucket. */
+static inline void sync_skip(port_table *t, uint32_t port)
+{
+	const port_bucket *b = &t->b[port];
+	bool skip = port_reserved(t, port) || (b->owners && b->fastreuse >= 0);
+	uint64_t bit = 1ull << (port & 63);
+	if (skip)
+		t->skip[port >> 6] |= bit;
+	else
+		t->skip[port >> 6] &= ~bit;
+}
+
+static bool is_parity_algo(port_algo a)
+{
+	return a == PORT_ALGO_PARITY_HINT || a == PORT_ALGO_PERTURB256 || a == PORT_ALGO_PERTURB;
+}
+
+static uint32_t count_usable(const port_table *t)
+{
+	uint32_t low = t->cfg.low, high = t->cfg.high, n = 0;
+	for (uint32_t p = low; p <= high; p++)
+		n += !port_reserved(t, p);
+	/* The parity scan visits remaining = size & ~1 positions: for an odd size
+	 * it leaves out high when the pass-1 offset is 0 and low otherwise (see
+	 * scan_parity).  If either is reserved, some scan visits every
+	 * unreserved port. */
+	uint32_t size = high - low + 1;
+	if (is_parity_algo(t->cfg.algo) && size > 1 && (size & 1) && !port_reserved(t, low) &&
+	    !port_reserved(t, high))
+		n--;
+	return n;
+}
+
+port_table *port_table_new(const port_cfg *cfg, gsl_rng *rng)
+{
+	PORT_BUG_ON(!cfg || !rng);
+	PORT_BUG_ON(cfg->low == 0 || cfg->low > cfg->high);
+	PORT_BUG_ON(cfg->algo > PORT_ALGO_PERTURB);
+	PORT_BUG_ON(cfg->algo == PORT_ALGO_PERTURB && cfg->hz == 0);
+
+	port_table *t = calloc(1, sizeof(*t));
+	PORT_BUG_ON(!t);
+	t->cfg = *cfg;
+	t->rng = rng;
+	t->b = calloc(PORT_NR, sizeof(*t->b));
+	PORT_BUG_ON(!t->b);
+	if (cfg->reserved) {
+		t->reserved = malloc(PORT_NR / 8);
+		PORT_BUG_ON(!t->reserved);
+		memcpy(t->reserved, cfg->reserved, PORT_NR / 8);
+	}
+	t->cfg.reserved = t->reserved;
+	t->usable = count_usable(t);
+	for (uint32_t p = 0; p < PORT_NR; p++)
+		sync_skip(t, p);
+	return t;
+}
+
+void port_table_free(port_table *t)
+{
+	if (!t)
+		return;
+	free(t->b);
+	free(t->reserved);
+	free(t->perturb);
+	free(t);
+}
+
+/* ---- secrets and the port offset ---------------------------------------- */
+
+/* net_secret_init: net_get_random_once, i.e. drawn on first use. */
+static void secret_init(port_table *t)
+{
+	if (t->secret_drawn)
+		return;
+	t->k0 = rng_u64(t->rng);
+	t->k1 = rng_u64(t->rng);
+	t->secret_drawn = true;
+}
+
+/* The keyed hash standing in for siphash_3u32/siphash_4u32 (see the top of
+ * the file). */
+static uint64_t keyed_hash(const port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport,
+			   uint32_t salt)
+{
+	uint64_t h = rng_splitmix64(t->k0 ^ ((uint64_t)saddr << 32 | daddr));
+	return rng_splitmix64(h ^ t->k1 ^ ((uint64_t)dport << 32 | salt));
+}
+
+/*
+ * jiffies at now_ns after boot.  INITIAL_JIFFIES (include/linux/jiffies.h) is
+ * (unsigned long)(unsigned int)(-300 * HZ), so the 10 s salt periods of
+ * secure_ipv4_port_ephemeral do not start at boot: at HZ=250 the first one
+ * ends 0.816 s after boot, then every 10 s.
+ */
+static uint64_t jiffies_at(uint32_t hz, uint64_t now_ns)
+{
+	uint64_t initial = (uint32_t)(0u - 300u * hz);
+	return initial + now_ns / NSEC_PER_SEC * hz + now_ns % NSEC_PER_SEC * hz / NSEC_PER_SEC;
+}
+
+/*
+ * inet_sk_port_offset -> secure_ipv4_port_ephemeral (net/core/secure_seq.c).
+ * 5.18+ and the 2022 stable fixes: 64 bits, with the time seed
+ * jiffies / EPHEMERAL_PORT_SHUFFLE_PERIOD (passed as a u32) mixed in.
+ * Before: 32 bits (siphash_3u32 truncated, MD5 before 4.11), no time seed.
+ */
+static uint64_t port_offset(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport,
+			    uint64_t now_ns)
+{
+	secret_init(t);
+	if (t->cfg.algo == PORT_ALGO_PERTURB) {
+		uint64_t j = jiffies_at(t->cfg.hz, now_ns);
+		uint32_t salt = (uint32_t)(j / ((uint64_t)SHUFFLE_PERIOD_S * t->cfg.hz));
+		return keyed_hash(t, saddr, daddr, dport, salt);
+	}
+	return (uint32_t)keyed_hash(t, saddr, daddr, dport, 0);
+}
+
+/* table_perturb: get_random_sleepable_once / net_get_random_once, filled with
+ * random words on the first connect(). */
+static uint32_t *perturb_table(port_table *t)
+{
+	if (!t->perturb) {
+		uint32_t n = t->cfg.algo == PORT_ALGO_PERTURB ? PERTURB_SIZE : PERTURB256_SIZE;
+		t->perturb = malloc(n * sizeof(*t->perturb));
+		PORT_BUG_ON(!t->perturb);
+		for (uint32_t i = 0; i < n; i++)
+			t->perturb[i] = rng_u32(t->rng);
+	}
+	return t->perturb;
+}
+
+/* ---- bucket bookkeeping --------------------------------------------------- */
+
+static void add_owner(port_table *t, uint32_t port, bool reuse, int8_t fastreuse_if_new)
+{
+	port_bucket *b = &t->b[port];
+	if (b->owners == 0) {
+		/* inet_bind_bucket_create */
+		b->fastreuse = fastreuse_if_new;
+		t->in_use++;
+	}
+	PORT_BUG_ON(b->owners == UINT32_MAX);
+	b->owners++;
+	b->reuse += reuse;
+	sync_skip(t, port);
+}
+
+/* ---- connect() ------------------------------------------------------------ */
+
+enum { CAND_NEXT = -1, CAND_UNIQUE = 0, CAND_REUSE = 1 };
+
+/*
+ * One candidate of the __inet_hash_connect scan: reserved -> next; no bucket
+ * -> take it (the bucket will be created with fastreuse = -1); a bucket made
+ * by bind() (fastreuse >= 0, or fastreuseport >= 0, not modelled) -> next;
+ * a bucket made by connect() -> check_established, here the caller's check().
+ */
+static inline int candidate(const port_table *t, uint32_t port, port_check_fn check, void *ctx)
+{
+	if (port_reserved(t, port))
+		return CAND_NEXT;
+	const port_bucket *b = &t->b[port];
+	if (b->owners == 0)
+		return CAND_UNIQUE;
+	if (b->fastreuse >= 0)
+		return CAND_NEXT;
+	port_check r = check(ctx, (uint16_t)port);
+	switch (r) {
+	case PORT_CHECK_BUSY:
+		return CAND_NEXT;
+	case PORT_CHECK_UNIQUE:
+		return CAND_UNIQUE;
+	case PORT_CHECK_REUSE:
+		return CAND_REUSE;
+	}
+	port_bug("check() returned an invalid port_check", __LINE__);
+}
+
+/*
+ * Acceleration, exact: the first port q of {p, p + step, ...} below lim that
+ * is not known to be refused, where "known" is t->skip (reserved, bind
+ * buckets) or the caller's dest bitmap (ports whose 4-tuple to this
+ * destination is taken by a socket or an unreusable TIME_WAIT).  Every port
+ * passed over would have made candidate() return CAND_NEXT, so the scan's
+ * result and its loop index are those of the port-by-port loop; only the
+ * simulator's work changes (a word of 64 ports per step).
+ */
+static inline uint32_t next_open(const port_table *t, const uint64_t *dest, uint32_t p, uint32_t lim,
+				 uint32_t step)
+{
+	while (p < lim) {
+		uint32_t k = p >> 6;
+		uint64_t free = ~(t->skip[k] | (dest ? dest[k] : 0)) & (~0ull << (p & 63));
+		if (step == 2)
+			free &= (p & 1) ? 0xaaaaaaaaaaaaaaaaull : 0x5555555555555555ull;
+		if (free) {
+			uint32_t q = (k << 6) + (uint32_t)__builtin_ctzll(free);
+			return q < lim ? q : lim;
+		}
+		p = ((k + 1) << 6) | (step == 2 ? (p & 1) : 0);
+	}
+	return lim;
+}
+
+/* Visits [start, lim) with step; *i = i_base + (port - start) for the found
+ * port.  CAND_NEXT when the segment holds no port. */
+static int scan_segment(const port_table *t, const uint64_t *dest, uint32_t start, uint32_t lim,
+			uint32_t step, uint32_t i_base, port_check_fn check, void *ctx, uint32_t *port,
+			uint32_t *i)
+{
+	for (uint32_t p = start;; p += step) {
+		p = next_open(t, dest, p, lim, step);
+		if (p >= lim)
+			return CAND_NEXT;
+		int r = candidate(t, p, check, ctx);
+		if (r != CAND_NEXT) {
+			*port = p;
+			*i = i_base + (p - start);
+			return r;
+		}
+	}
+}
+
+/*
+ * The stride-1 loops of the <= 4.5 algorithms, port = low + (i + offset) %
+ * remaining for i in [i0, i0 + remaining): two contiguous segments, unless
+ * i + offset wraps at 2^32 within the loop, which only the port-by-port loop
+ * reproduces (it then jumps).
+ */
+static int scan_stride1(const port_table *t, const uint64_t *dest, uint32_t offset, uint32_t i0,
+			port_check_fn check, void *ctx, uint32_t *port, uint32_t *i)
+{
+	const uint32_t low = t->cfg.low, remaining = (uint32_t)t->cfg.high - low + 1;
+	if ((uint64_t)offset + i0 + remaining > UINT32_MAX) {
+		for (uint32_t k = i0; k < i0 + remaining; k++) {
+			uint32_t p = low + (k + offset) % remaining;
+			int r = candidate(t, p, check, ctx);
+			if (r != CAND_NEXT) {
+				*port = p;
+				*i = k;
+				return r;
+			}
+		}
+		return CAND_NEXT;
+	}
+	uint32_t s = low + (i0 + offset) % remaining, end = low + remaining;
+	int r = scan_segment(t, dest, s, end, 1, i0, check, ctx, port, i);
+	if (r != CAND_NEXT)
+		return r;
+	return scan_segment(t, dest, low, s, 1, i0 + (end - s), check, ctx, port, i);
+}
+
+/*
+ * <= 4.1 (RFC 6056 algorithm 3): offset = hint + port_offset; for
+ * i = 1 .. remaining, port = low + (i + offset) % remaining with
+ * remaining = high - low + 1; on success hint += i.  (The kernel's int i and
+ * remaining are converted to unsigned against the u32 offset.)
+ */
+static int connect_hint(port_table *t, const uint64_t *dest, uint32_t off32, port_check_fn check,
+			void *ctx, uint32_t *lport)
+{
+	uint32_t i;
+	int r = scan_stride1(t, dest, t->hint + off32, 1, check, ctx, lport, &i);
+	if (r == CAND_NEXT)
+		return -EADDRNOTAVAIL;
+	t->hint += i;
+	return r;
+}
+
+/*
+ * 4.2-4.5 (commit "tcp/dccp: try to not exhaust ip_local_port_range in
+ * connect()"): offset = (hint + port_offset) & ~1; for i = 0 .. remaining - 1,
+ * port = low + (i + offset) % remaining; on success hint += (i + 2) & ~1.
+ */
+static int connect_even_hint(port_table *t, const uint64_t *dest, uint32_t off32, port_check_fn check,
+			     void *ctx, uint32_t *lport)
+{
+	uint32_t i;
+	int r = scan_stride1(t, dest, (t->hint + off32) & ~1u, 0, check, ctx, lport, &i);
+	if (r == CAND_NEXT)
+		return -EADDRNOTAVAIL;
+	t->hint += (i + 2) & ~1u;
+	return r;
+}
+
+/* high++ then remaining = high - low, rounded down to even when > 1
+ * (__inet_hash_connect 4.6+, inet_csk_find_open_port). */
+static inline uint32_t even_remaining(uint32_t low, uint32_t high_excl)
+{
+	uint32_t remaining = high_excl - low;
+	return remaining > 1 ? remaining & ~1u : remaining;
+}
+
+/*
+ * The two-pass scan of __inet_hash_connect, 4.6+ (commit "tcp/dccp: better
+ * use of ephemeral ports in connect()"), unchanged through the current source:
+ *
+ *	offset &= ~1U;
+ *  other_parity_scan:
+ *	port = low + offset;
+ *	for (i = 0; i < remaining; i += step, port += step) {
+ *		if (unlikely(port >= high))
+ *			port -= remaining;
+ *		...
+ *	offset++;
+ *	if ((offset & 1) && remaining > 1)
+ *		goto other_parity_scan;
+ *
+ * high is the exclusive end (range high + 1), remaining the size rounded down
+ * to even.  Note the wrap test is against high, not low + remaining: for an
+ * odd-sized range the first pass may reach the top port (offset >= 2) and
+ * then wraps to low + 2, leaving low out; only with offset 0 is the top port
+ * left out.  linux-rules.md §3.2 step 3 says the top port is never chosen; the
+ * source says otherwise and the source wins (DESIGN.md).
+ * *i_out is the loop index of the pass that found the port (the second pass
+ * starts again at 0), which the callers add to the hint or table entry.
+ * offset must already be < remaining.
+ */
+static int scan_parity(port_table *t, const uint64_t *dest, uint32_t offset, port_check_fn check,
+		       void *ctx, uint32_t *lport, uint32_t *i_out)
+{
+	const uint32_t low = t->cfg.low, high = (uint32_t)t->cfg.high + 1;
+	const uint32_t remaining = even_remaining(low, high);
+	offset &= ~1u;
+	for (;;) {
+		/* The pass as two segments: [p0, min(high, p0 + remaining)) and,
+		 * after the wrap (port -= remaining), [q0, p0). */
+		uint32_t p0 = low + offset, lim1 = p0 + remaining < high ? p0 + remaining : high;
+		int r = scan_segment(t, dest, p0, lim1, 2, 0, check, ctx, lport, i_out);
+		if (r != CAND_NEXT)
+			return r;
+		if (p0 + remaining > high) {
+			uint32_t n1 = (high - p0 + 1) / 2, q0 = p0 + 2 * n1 - remaining;
+			r = scan_segment(t, dest, q0, p0, 2, 2 * n1, check, ctx, lport, i_out);
+			if (r != CAND_NEXT)
+				return r;
+		}
+		offset++;
+		if (!((offset & 1) && remaining > 1))
+			return -EADDRNOTAVAIL;
+	}
+}
+
+/* 4.6-5.11: offset = (hint + port_offset) % remaining; global hint += i + 2. */
+static int connect_parity_hint(port_table *t, const uint64_t *dest, uint32_t off32, port_check_fn check,
+			       void *ctx, uint32_t *lport)
+{
+	const uint32_t remaining = even_remaining(t->cfg.low, (uint32_t)t->cfg.high + 1);
+	uint32_t i;
+	int r = scan_parity(t, dest, (t->hint + off32) % remaining, check, ctx, lport, &i);
+	if (r >= 0)
+		t->hint += i + 2;
+	return r;
+}
+
+/*
+ * 5.12-5.17 before the 2022 fixes (commit "tcp: change source port
+ * randomizarion at connect() time", RFC 6056 algorithm 4):
+ * index = hash_32(port_offset, 8); offset = (table_perturb[index] +
+ * port_offset) % remaining; on success table_perturb[index] += i + 2.  (The
+ * "skip one candidate in 1/16 of cases" noise seen in some stable trees came
+ * with the 2022 series and was replaced by the max() with a random below.)
+ */
+static int connect_perturb256(port_table *t, const uint64_t *dest, uint32_t off32, port_check_fn check,
+			      void *ctx, uint32_t *lport)
+{
+	uint32_t *table = perturb_table(t);
+	const uint32_t remaining = even_remaining(t->cfg.low, (uint32_t)t->cfg.high + 1);
+	const uint32_t index = (off32 * GOLDEN_RATIO_32) >> (32 - PERTURB256_SHIFT); /* hash_32 */
+	uint32_t i;
+	int r = scan_parity(t, dest, (table[index] + off32) % remaining, check, ctx, lport, &i);
+	if (r >= 0)
+		table[index] += i + 2;
+	return r;
+}
+
+/*
+ * 5.18+ and the 2022 stable fixes (current __inet_hash_connect, step 2):
+ * index = port_offset & (INET_TABLE_PERTURB_SIZE - 1);
+ * offset = (table_perturb[index] + (port_offset >> 32)) % remaining (u32 sum);
+ * on success i = max_t(int, i, get_random_u32_below(8) * step) and
+ * table_perturb[index] += i + step.
+ */
+static int connect_perturb(port_table *t, const uint64_t *dest, uint64_t off64, port_check_fn check,
+			   void *ctx, uint32_t *lport)
+{
+	uint32_t *table = perturb_table(t);
+	const uint32_t remaining = even_remaining(t->cfg.low, (uint32_t)t->cfg.high + 1);
+	const uint32_t index = (uint32_t)off64 & (PERTURB_SIZE - 1);
+	const uint32_t offset = (table[index] + (uint32_t)(off64 >> 32)) % remaining;
+	uint32_t i;
+	int r = scan_parity(t, dest, offset, check, ctx, lport, &i);
+	if (r >= 0) {
+		uint32_t rnd = rng_below(t->rng, 8) * 2;
+		if (rnd > i)
+			i = rnd;
+		table[index] += i + 2;
+	}
+	return r;
+}
+
+int port_connect(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, uint64_t now_ns,
+		 port_check_fn check, void *ctx, uint16_t *lport)
+{
+	return port_connect_dest(t, saddr, daddr, dport, now_ns, NULL, check, ctx, lport);
+}
+
+int port_connect_dest(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, uint64_t now_ns,
+		      const uint64_t *dest, port_check_fn check, void *ctx, uint16_t *lport)
+{
+	PORT_BUG_ON(!check || !lport);
+	const uint64_t off = port_offset(t, saddr, daddr, dport, now_ns);
+	uint32_t port = 0;
+	int r;
+	switch (t->cfg.algo) {
+	case PORT_ALGO_HINT:
+		r = connect_hint(t, dest, (uint32_t)off, check, ctx, &port);
+		break;
+	case PORT_ALGO_EVEN_HINT:
+		r = connect_even_hint(t, dest, (uint32_t)off, check, ctx, &port);
+		break;
+	case PORT_ALGO_PARITY_HINT:
+		r = connect_parity_hint(t, dest, (uint32_t)off, check, ctx, &port);
+		break;
+	case PORT_ALGO_PERTURB256:
+		r = connect_perturb256(t, dest, (uint32_t)off, check, ctx, &port);
+		break;
+	case PORT_ALGO_PERTURB:
+		r = connect_perturb(t, dest, off, check, ctx, &port);
+		break;
+	default:
+		port_bug("invalid port_algo", __LINE__);
+	}
+	if (r < 0)
+		return r;
+	/* inet_bind_hash on the found or new (fastreuse = -1) bucket. */
+	add_owner(t, port, false, -1);
+	*lport = (uint16_t)port;
+	return r;
+}
+
+/* ---- bind() --------------------------------------------------------------- */
+
+/*
+ * inet_csk_bind_conflict for a socket with SO_REUSEADDR = reuse against the
+ * owners of b, all on the same address, without SO_REUSEPORT or bound
+ * devices.  An owner sk2 conflicts
+ *   - if reuse && sk2->sk_reuse && sk2 is not listening: only when !relax;
+ *   - otherwise always (the reuseport escape needs SO_REUSEPORT).
+ * Timewait owners keep the sk_reuse of their socket and are never listening.
+ */
+static bool bind_conflict(const port_bucket *b, bool reuse, bool relax)
+{
+	if (b->owners == 0)
+		return false;
+	if (!relax)
+		return true;
+	return !reuse || b->reuse != b->owners || b->listeners > 0;
+}
+
+/*
+ * inet_csk_find_open_port (4.6+; ip_autobind_reuse 5.7+):
+ *
+ *	ports_exhausted:
+ *	attempt_half = (sk->sk_reuse == SK_CAN_REUSE) ? 1 : 0;
+ *	other_half_scan:
+ *	high++;
+ *	if (high - low < 4) attempt_half = 0;
+ *	if (attempt_half) {
+ *		int half = low + (((high - low) >> 2) << 1);
+ *		if (attempt_half == 1) high = half; else low = half;
+ *	}
+ *	remaining = high - low, rounded down to even when > 1;
+ *	offset = get_random_u32_below(remaining) | 1U;   (opposite parity to connect)
+ *	other_parity_scan: the loop of scan_parity, with inet_csk_bind_conflict
+ *	offset--; if (!(offset & 1)) goto other_parity_scan;
+ *	if (attempt_half == 1) { attempt_half = 2; goto other_half_scan; }
+ *	if (ip_autobind_reuse && !relax) { relax = true; goto ports_exhausted; }
+ *
+ * With relax == false any owner blocks the port (a TIME_WAIT too, whatever
+ * its SO_REUSEADDR); with relax the port is shared when this socket and every
+ * owner have SO_REUSEADDR and none listens.
+ *
+ * Used for every profile.  The <= 4.5 inet_csk_get_port (random rover,
+ * stride 1, falling back to the SO_REUSEADDR bucket with the fewest owners,
+ * up to 5 retries; linux-rules.md §3.5 [U]) is not modelled.
+ */
+static int find_open_port(port_table *t, bool reuse, uint32_t *port_out)
+{
+	const int rounds = t->cfg.autobind_reuse ? 2 : 1;
+	for (int round = 0; round < rounds; round++) {
+		const bool relax = round == 1;
+		int attempt_half = reuse ? 1 : 0;
+		for (;;) {
+			uint32_t low = t->cfg.low, high = (uint32_t)t->cfg.high + 1;
+			if (high - low < 4)
+				attempt_half = 0;
+			if (attempt_half) {
+				uint32_t half = low + (((high - low) >> 2) << 1);
+				if (attempt_half == 1)
+					high = half;
+				else
+					low = half;
+			}
+			const uint32_t remaining = even_remaining(low, high);
+			uint32_t offset = rng_below(t->rng, remaining) | 1u;
+			do {
+				uint32_t port = low + offset;
+				for (uint32_t i = 0; i < remaining; i += 2, port += 2) {
+					if (port >= high)
+						port -= remaining;
+					if (port_reserved(t, port))
+						continue;
+					if (!bind_conflict(&t->b[port], reuse, relax)) {
+						*port_out = port;
+						return 0;
+					}
+				}
+				offset--;
+			} while (!(offset & 1));
+			if (attempt_half != 1)
+				break;
+			attempt_half = 2;
+		}
+	}
+	return -EADDRINUSE;
+}
+
+/*
+ * inet_csk_get_port.  Explicit port: a bucket with owners admits the socket on
+ * the fast path (tb->fastreuse > 0 && reuse) or when inet_csk_bind_conflict
+ * (relax = true, reuseport_ok = true) finds no conflict.  Reserved ports and
+ * ports outside the range may be bound explicitly.  Then
+ * inet_csk_update_fastreuse: a new bucket gets fastreuse = reuse (the socket is
+ * not listening yet), an existing one drops to 0 on a socket without reuse.
+ */
+int port_bind(port_table *t, uint16_t port, bool reuseaddr, uint16_t *bound)
+{
+	uint32_t p = port;
+	if (p == 0) {
+		int r = find_open_port(t, reuseaddr, &p);
+		if (r < 0)
+			return r;
+	} else {
+		const port_bucket *b = &t->b[p];
+		if (b->owners && !(b->fastreuse > 0 && reuseaddr) && bind_conflict(b, reuseaddr, true))
+			return -EADDRINUSE;
+	}
+	port_bucket *b = &t->b[p];
+	if (b->owners && !reuseaddr)
+		b->fastreuse = 0;
+	add_owner(t, p, reuseaddr, reuseaddr ? 1 : 0);  /* syncs skip */
+	if (bound)
+		*bound = (uint16_t)p;
+	return 0;
+}
+
+/* inet_csk_listen_start calls get_port again with the socket in TCP_LISTEN:
+ * inet_csk_update_fastreuse then sees reuse = false and sets fastreuse = 0. */
+void port_listen(port_table *t, uint16_t port)
+{
+	port_bucket *b = &t->b[port];
+	PORT_BUG_ON(b->owners == 0);
+	PORT_BUG_ON(b->listeners == UINT16_MAX || b->listeners >= b->owners);
+	b->listeners++;
+	b->fastreuse = 0;
+	sync_skip(t, port);
+}
+
+/* __inet_inherit_port: inet_bind_hash on the listener's bucket, no update of
+ * fastreuse (that happens only in the tproxy case, tb->port != port). */
+void port_inherit(port_table *t, uint16_t port, bool reuseaddr)
+{
+	PORT_BUG_ON(t->b[port].owners == 0);
+	add_owner(t, port, reuseaddr, 0);
+}
+
+/* __inet_put_port / inet_twsk_bind_unhash, then inet_bind_bucket_destroy when
+ * the owner list is empty.  fastreuse is not recomputed when an owner leaves
+ * (the kernel only updates it on additions). */
+void port_release(port_table *t, uint16_t port, bool reuseaddr, bool listening)
+{
+	port_bucket *b = &t->b[port];
+	PORT_BUG_ON(b->owners == 0);
+	PORT_BUG_ON(reuseaddr && b->reuse == 0);
+	PORT_BUG_ON(listening && b->listeners == 0);
+	b->owners--;
+	b->reuse -= reuseaddr;
+	b->listeners -= listening;
+	if (b->owners == 0) {
+		PORT_BUG_ON(b->reuse != 0 || b->listeners != 0);
+		memset(b, 0, sizeof(*b));
+		t->in_use--;
+		sync_skip(t, port);
+	}
+}
+
+uint32_t port_owners(const port_table *t, uint16_t port)
+{
+	return t->b[port].owners;
+}
+
+uint32_t port_in_use(const port_table *t)
+{
+	return t->in_use;
+}
+
+uint32_t port_usable(const port_table *t)
+{
+	return t->usable;
+}
+
+size_t port_table_bytes(const port_table *t)
+{
+	size_t n = sizeof(*t) + PORT_NR * sizeof(*t->b);
+	if (t->reserved)
+		n += PORT_NR / 8;
+	if (t->perturb)
+		n += (t->cfg.algo == PORT_ALGO_PERTURB ? PERTURB_SIZE : PERTURB256_SIZE) *
+		     sizeof(*t->perturb);
+	return n;
+}

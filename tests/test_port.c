@@ -1,0 +1,727 @@
+/*
+ * Tests for the bind table and port selection (models/port.c).
+ *
+ * Scenarios are small enough to check by hand.  The 4-tuple check that the
+ * TCP layer does (__inet_check_established) is a mock: one `dest` per
+ * (daddr, dport) holds, for every local port, what check() answers for that
+ * destination; a successful connect marks its port busy for its destination
+ * only, so ports are shared across destinations as in the kernel.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/port.h"
+#include "sim/rng.h"
+
+#define SADDR 0x0a000001u /* 10.0.0.1 */
+#define SEC 1000000000ull
+#define MS 1000000ull
+#define SEED 20240601u
+
+/* ---- fixtures ------------------------------------------------------------ */
+
+enum { ST_UNIQUE = 0, ST_BUSY = 1, ST_REUSE = 2 };
+
+typedef struct dest {
+	uint32_t daddr;
+	uint16_t dport;
+	uint8_t st[65536];    /* ST_* per local port */
+	unsigned calls;       /* check() calls */
+	uint16_t visited[64]; /* the first 64 ports check() was asked about */
+} dest;
+
+static port_check mock_check(void *ctx, uint16_t lport)
+{
+	dest *d = ctx;
+	if (d->calls < 64)
+		d->visited[d->calls] = lport;
+	d->calls++;
+	switch (d->st[lport]) {
+	case ST_BUSY:
+		return PORT_CHECK_BUSY;
+	case ST_REUSE:
+		return PORT_CHECK_REUSE;
+	default:
+		return PORT_CHECK_UNIQUE;
+	}
+}
+
+static dest *dest_new(uint32_t daddr, uint16_t dport)
+{
+	dest *d = calloc(1, sizeof(*d));
+	assert_non_null(d);
+	d->daddr = daddr;
+	d->dport = dport;
+	return d;
+}
+
+/* A destination for which every port with a bucket is taken. */
+static dest *dest_all_busy(uint32_t daddr, uint16_t dport)
+{
+	dest *d = dest_new(daddr, dport);
+	memset(d->st, ST_BUSY, sizeof(d->st));
+	return d;
+}
+
+typedef struct fix {
+	gsl_rng *rng;
+	port_table *t;
+} fix;
+
+static fix mk(port_algo algo, uint16_t low, uint16_t high, const uint8_t *reserved,
+	      bool autobind_reuse, uint32_t hz, uint64_t seed)
+{
+	port_cfg c = {
+		.algo = algo,
+		.low = low,
+		.high = high,
+		.reserved = reserved,
+		.autobind_reuse = autobind_reuse,
+		.hz = hz,
+	};
+	fix f;
+	f.rng = rng_stream(seed, 0, "test");
+	f.t = port_table_new(&c, f.rng);
+	assert_non_null(f.t);
+	return f;
+}
+
+static fix mk_simple(port_algo algo, uint16_t low, uint16_t high)
+{
+	return mk(algo, low, high, NULL, false, 250, SEED);
+}
+
+static void fix_free(fix *f)
+{
+	port_table_free(f->t);
+	rng_free(f->rng);
+}
+
+/* connect() to d at now; on success the port is busy for d from then on. */
+static int conn(port_table *t, dest *d, uint64_t now, uint16_t *lport)
+{
+	*lport = 0;
+	int r = port_connect(t, SADDR, d->daddr, d->dport, now, mock_check, d, lport);
+	if (r >= 0) {
+		assert_true(*lport != 0);
+		d->st[*lport] = ST_BUSY;
+	}
+	return r;
+}
+
+static void set_bit(uint8_t *bm, unsigned port)
+{
+	bm[port >> 3] |= (uint8_t)(1u << (port & 7));
+}
+
+/* Distance from a to b walking up through [low, low + n). */
+static unsigned fwd(unsigned a, unsigned b, unsigned n)
+{
+	return (b + n - a) % n;
+}
+
+static const port_algo parity_algos[] = { PORT_ALGO_PARITY_HINT, PORT_ALGO_PERTURB256,
+					  PORT_ALGO_PERTURB };
+
+/* ---- connect() ----------------------------------------------------------- */
+
+/* linux-rules.md §3.2, observed on 6.18: range 40000-40009, ten connects to
+ * one destination get the ten ports, evens first; the 11th fails; another
+ * destination gets all ten again. */
+static void test_perturb_ten_ports(void **state)
+{
+	fix f = mk_simple(PORT_ALGO_PERTURB, 40000, 40009);
+	dest *a = dest_new(0x0a000002u, 80), *b = dest_new(0x0a000002u, 81);
+	bool seen[10] = { false };
+	uint16_t p;
+
+	assert_int_equal(port_usable(f.t), 10);
+	for (int k = 0; k < 10; k++) {
+		assert_int_equal(conn(f.t, a, 1 * SEC, &p), 0);
+		assert_true(p >= 40000 && p <= 40009);
+		assert_false(seen[p - 40000]);
+		seen[p - 40000] = true;
+		/* First pass: the parity of low; then the other parity. */
+		assert_int_equal(p & 1, k < 5 ? 0 : 1);
+	}
+	assert_int_equal(conn(f.t, a, 1 * SEC, &p), -EADDRNOTAVAIL);
+	assert_int_equal(port_in_use(f.t), 10);
+
+	memset(seen, 0, sizeof(seen));
+	for (int k = 0; k < 10; k++) {
+		assert_int_equal(conn(f.t, b, 1 * SEC, &p), 0);
+		assert_false(seen[p - 40000]);
+		seen[p - 40000] = true;
+		assert_int_equal(p & 1, k < 5 ? 0 : 1);
+	}
+	assert_int_equal(conn(f.t, b, 1 * SEC, &p), -EADDRNOTAVAIL);
+	for (unsigned q = 40000; q <= 40009; q++)
+		assert_int_equal(port_owners(f.t, (uint16_t)q), 2);
+	assert_int_equal(port_in_use(f.t), 10);
+
+	free(a);
+	free(b);
+	fix_free(&f);
+}
+
+/*
+ * Odd-sized range 40000-40010 (11 ports).  The parity algorithms scan an even
+ * count, remaining = 10, wrapping at high + 1 (__inet_hash_connect): each scan
+ * leaves out one port, 40010 when the first pass starts at 40000 and 40000
+ * otherwise, so 40010 is handed out too (linux-rules.md §3.2 step 3 says it
+ * never is; the source wins).  HINT and EVEN_HINT visit all 11.
+ */
+static void odd_range_case(port_algo algo, bool parity)
+{
+	fix f = mk_simple(algo, 40000, 40010);
+	uint16_t p;
+
+	assert_int_equal(port_usable(f.t), parity ? 10 : 11);
+
+	/* Give every port a connect() bucket: destinations that never share a
+	 * port take free ports only, until none is left. */
+	for (uint16_t dport = 1; dport < 200 && port_in_use(f.t) < 11; dport++) {
+		dest *fill = dest_all_busy(0x0a000003u, dport);
+		while (conn(f.t, fill, 1 * SEC, &p) == 0)
+			;
+		free(fill);
+	}
+	assert_int_equal(port_in_use(f.t), 11);
+	assert_int_equal(port_owners(f.t, 40010), 1);
+
+	unsigned left_out_top = 0, left_out_low = 0;
+	for (uint16_t dport = 1000; dport < 1200; dport++) {
+		dest *probe = dest_all_busy(0x0a000004u, dport);
+		assert_int_equal(conn(f.t, probe, 1 * SEC, &p), -EADDRNOTAVAIL);
+		assert_int_equal(probe->calls, parity ? 10 : 11);
+		bool hit[11] = { false };
+		for (unsigned k = 0; k < probe->calls; k++) {
+			assert_false(hit[probe->visited[k] - 40000]);
+			hit[probe->visited[k] - 40000] = true;
+		}
+		if (parity) {
+			/* Pass 1 on ports of low's parity, pass 2 on the others. */
+			for (unsigned k = 0; k < 10; k++)
+				assert_int_equal(probe->visited[k] & 1, k < 5 ? 0 : 1);
+			if (!hit[10]) {
+				assert_int_equal(probe->visited[0], 40000);
+				left_out_top++;
+			} else {
+				assert_false(hit[0]);
+				left_out_low++;
+			}
+		}
+		free(probe);
+	}
+	if (parity) {
+		assert_true(left_out_top > 0);
+		assert_true(left_out_low > left_out_top);
+	}
+	fix_free(&f);
+}
+
+static void test_odd_range(void **state)
+{
+	for (size_t k = 0; k < sizeof(parity_algos) / sizeof(parity_algos[0]); k++)
+		odd_range_case(parity_algos[k], true);
+	odd_range_case(PORT_ALGO_HINT, false);
+	odd_range_case(PORT_ALGO_EVEN_HINT, false);
+}
+
+/* port_usable on odd ranges when low or high is reserved. */
+static void test_usable_reserved_ends(void **state)
+{
+	uint8_t *bm = calloc(8192, 1);
+	set_bit(bm, 40010);
+	fix f = mk(PORT_ALGO_PERTURB, 40000, 40010, bm, false, 250, SEED);
+	assert_int_equal(port_usable(f.t), 10);
+	fix_free(&f);
+	f = mk(PORT_ALGO_HINT, 40000, 40010, bm, false, 250, SEED);
+	assert_int_equal(port_usable(f.t), 10);
+	fix_free(&f);
+	set_bit(bm, 40005);
+	f = mk(PORT_ALGO_PERTURB, 40000, 40010, bm, false, 250, SEED);
+	assert_int_equal(port_usable(f.t), 9);
+	fix_free(&f);
+	/* Default range, even size: 28232. */
+	f = mk_simple(PORT_ALGO_PERTURB, 32768, 60999);
+	assert_int_equal(port_usable(f.t), 28232);
+	fix_free(&f);
+	/* linux-rules.md §9.1: 1024-65000 gives N = 63976. */
+	f = mk_simple(PORT_ALGO_PERTURB, 1024, 65000);
+	assert_int_equal(port_usable(f.t), 63976);
+	fix_free(&f);
+	free(bm);
+}
+
+static void test_reserved_skipped(void **state)
+{
+	uint8_t *bm = calloc(8192, 1);
+	set_bit(bm, 40000);
+	set_bit(bm, 40004);
+	set_bit(bm, 40007);
+	set_bit(bm, 50000); /* outside the range: no effect */
+	for (int algo = PORT_ALGO_HINT; algo <= PORT_ALGO_PERTURB; algo++) {
+		fix f = mk((port_algo)algo, 40000, 40009, bm, false, 250, SEED);
+		dest *a = dest_new(0x0a000002u, 80);
+		uint16_t p;
+		assert_int_equal(port_usable(f.t), 7);
+		for (int k = 0; k < 7; k++) {
+			assert_int_equal(conn(f.t, a, 1 * SEC, &p), 0);
+			assert_true(p != 40000 && p != 40004 && p != 40007);
+		}
+		assert_int_equal(conn(f.t, a, 1 * SEC, &p), -EADDRNOTAVAIL);
+		/* bind(0) skips them too, explicit bind may use them. */
+		assert_int_equal(port_bind(f.t, 0, false, &p), -EADDRINUSE);
+		assert_int_equal(port_bind(f.t, 40004, false, &p), 0);
+		assert_int_equal(p, 40004);
+		free(a);
+		fix_free(&f);
+	}
+	free(bm);
+}
+
+/* A bucket created by bind() is skipped by connect() for every destination
+ * (fastreuse >= 0), without asking check(). */
+static void test_bound_port_skipped(void **state)
+{
+	fix f = mk_simple(PORT_ALGO_PERTURB, 40000, 40009);
+	dest *a = dest_new(0x0a000002u, 80), *b = dest_new(0x0a000005u, 443);
+	uint16_t p;
+
+	assert_int_equal(port_bind(f.t, 40001, false, &p), 0);
+	for (int k = 0; k < 9; k++) {
+		assert_int_equal(conn(f.t, a, 1 * SEC, &p), 0);
+		assert_int_not_equal(p, 40001);
+	}
+	assert_int_equal(conn(f.t, a, 1 * SEC, &p), -EADDRNOTAVAIL);
+	for (int k = 0; k < 9; k++) {
+		assert_int_equal(conn(f.t, b, 1 * SEC, &p), 0);
+		assert_int_not_equal(p, 40001);
+	}
+	assert_int_equal(conn(f.t, b, 1 * SEC, &p), -EADDRNOTAVAIL);
+	for (unsigned k = 0; k < 64 && k < b->calls; k++)
+		assert_int_not_equal(b->visited[k], 40001);
+
+	/* A second owner with SO_REUSEADDR... */
+	port_release(f.t, 40001, false, false);
+	assert_int_equal(port_bind(f.t, 40001, true, &p), 0);
+	assert_int_equal(port_bind(f.t, 40001, true, &p), 0);
+	assert_int_equal(port_owners(f.t, 40001), 2);
+	assert_int_equal(conn(f.t, a, 1 * SEC, &p), -EADDRNOTAVAIL);
+	/* ...and once all owners are gone the port is free for connect(). */
+	port_release(f.t, 40001, true, false);
+	port_release(f.t, 40001, true, false);
+	assert_int_equal(port_owners(f.t, 40001), 0);
+	assert_int_equal(conn(f.t, a, 1 * SEC, &p), 0);
+	assert_int_equal(p, 40001);
+	assert_int_equal(conn(f.t, b, 1 * SEC, &p), 0);
+	assert_int_equal(p, 40001);
+	assert_int_equal(port_owners(f.t, 40001), 2);
+
+	free(a);
+	free(b);
+	fix_free(&f);
+}
+
+/* check() says a TIME_WAIT on the 4-tuple may be taken over: the connect
+ * succeeds on that port and returns 1; the TIME_WAIT still owns the port
+ * until the caller releases it. */
+static void test_check_reuse(void **state)
+{
+	for (int algo = PORT_ALGO_HINT; algo <= PORT_ALGO_PERTURB; algo++) {
+		fix f = mk_simple((port_algo)algo, 40000, 40001);
+		dest *a = dest_new(0x0a000002u, 80), *b = dest_new(0x0a000005u, 80);
+		uint16_t p, pb;
+
+		/* b has two connections: the one on pb is now in TIME_WAIT and
+		 * reusable, the other is live. */
+		assert_int_equal(conn(f.t, b, 0, &pb), 0);
+		assert_int_equal(conn(f.t, b, 0, &p), 0);
+		b->st[pb] = ST_REUSE;
+		/* a holds both ports as well. */
+		assert_int_equal(conn(f.t, a, 0, &p), 0);
+		assert_int_equal(conn(f.t, a, 0, &p), 0);
+		assert_int_equal(port_in_use(f.t), 2);
+
+		assert_int_equal(conn(f.t, b, 1 * SEC, &p), 1);
+		assert_int_equal(p, pb);
+		assert_int_equal(port_owners(f.t, pb), 3);
+		port_release(f.t, pb, false, false); /* the caller kills the TIME_WAIT */
+		assert_int_equal(port_owners(f.t, pb), 2);
+		/* Now b holds pb live: nothing left for b. */
+		assert_int_equal(conn(f.t, b, 1 * SEC, &p), -EADDRNOTAVAIL);
+		free(a);
+		free(b);
+		fix_free(&f);
+	}
+}
+
+/* With a mostly free range, successive connects to one destination walk the
+ * range with the documented stride (linux-rules.md §3.2 step 8, §3.5). */
+static void stride_case(port_algo algo, unsigned min, unsigned max, bool parity_of_low)
+{
+	const unsigned low = 32768, n = 60999 - 32768 + 1;
+	fix f = mk_simple(algo, 32768, 60999);
+	dest *a = dest_new(0x0a000002u, 80);
+	uint16_t prev = 0, p;
+	unsigned strides[17] = { 0 };
+
+	for (int k = 0; k < 200; k++) {
+		assert_int_equal(conn(f.t, a, 1 * SEC, &p), 0);
+		if (parity_of_low)
+			assert_int_equal((p - low) & 1, 0);
+		if (k > 0) {
+			unsigned d = fwd(prev - low, p - low, n);
+			assert_in_range(d, min, max);
+			strides[d]++;
+		}
+		prev = p;
+	}
+	if (min != max) /* the random increment is not constant */
+		assert_true(strides[min] < 199 && strides[max] < 199);
+	free(a);
+	fix_free(&f);
+}
+
+static void test_strides(void **state)
+{
+	stride_case(PORT_ALGO_HINT, 1, 1, false);
+	stride_case(PORT_ALGO_EVEN_HINT, 2, 2, true);
+	stride_case(PORT_ALGO_PARITY_HINT, 2, 2, true);
+	stride_case(PORT_ALGO_PERTURB256, 2, 2, true);
+	stride_case(PORT_ALGO_PERTURB, 2, 16, true);
+}
+
+/* Up to 5.11 the hint is one per host: a connect to another destination
+ * moves the next start for every destination. */
+static void global_hint_case(port_algo algo, unsigned expect)
+{
+	const unsigned low = 32768, n = 60999 - 32768 + 1;
+	fix f = mk_simple(algo, 32768, 60999);
+	dest *a = dest_new(0x0a000002u, 80), *b = dest_new(0x0a000009u, 5432);
+	uint16_t a1, a2, b1;
+	assert_int_equal(conn(f.t, a, 0, &a1), 0);
+	assert_int_equal(conn(f.t, b, 0, &b1), 0);
+	assert_int_equal(conn(f.t, a, 0, &a2), 0);
+	assert_int_equal(fwd(a1 - low, a2 - low, n), expect);
+	free(a);
+	free(b);
+	fix_free(&f);
+}
+
+static void test_global_hint(void **state)
+{
+	global_hint_case(PORT_ALGO_HINT, 2);        /* hint += 1, twice */
+	global_hint_case(PORT_ALGO_EVEN_HINT, 4);   /* hint += 2, twice */
+	global_hint_case(PORT_ALGO_PARITY_HINT, 4); /* hint += 0 + 2, twice */
+}
+
+/*
+ * PERTURB: the port offset changes with jiffies / (10 * HZ).  jiffies start
+ * at INITIAL_JIFFIES = 2^32 - 300 * HZ, so the salt periods end at
+ * 0.816 s + 10 k s after boot at HZ=250 ((2^32 - 75000) mod 2500 = 2296) and
+ * at 2.704 s + 10 k s at HZ=1000.  Within a period a destination continues
+ * 2..16 ports after its last port; across a boundary it starts elsewhere.
+ */
+static void salt_case(uint32_t hz, uint64_t before, uint64_t after)
+{
+	const unsigned low = 32768, n = 60999 - 32768 + 1;
+	fix f = mk(PORT_ALGO_PERTURB, 32768, 60999, NULL, false, hz, SEED);
+	const uint64_t times[] = { after - 9 * SEC, before - 3 * SEC, before, after, after + 5 * SEC };
+	unsigned jumps = 0;
+
+	for (uint16_t dport = 8000; dport < 8016; dport++) {
+		dest *d = dest_new(0x0a000002u, dport);
+		uint16_t prev = 0, p;
+		for (size_t k = 0; k < sizeof(times) / sizeof(times[0]); k++) {
+			assert_int_equal(conn(f.t, d, times[k], &p), 0);
+			port_release(f.t, p, false, false); /* keep the range empty */
+			d->st[p] = ST_UNIQUE;
+			if (k > 0) {
+				unsigned dist = fwd(prev - low, p - low, n);
+				bool cont = dist >= 2 && dist <= 16 && !(dist & 1);
+				if (times[k] == after)
+					jumps += !cont;
+				else
+					assert_true(cont);
+			}
+			prev = p;
+		}
+		free(d);
+	}
+	assert_true(jumps >= 15);
+	assert_int_equal(port_in_use(f.t), 0);
+	fix_free(&f);
+}
+
+static void test_salt_period(void **state)
+{
+	salt_case(250, 10 * SEC + 815 * MS, 10 * SEC + 817 * MS);
+	salt_case(1000, 12 * SEC + 703 * MS, 12 * SEC + 705 * MS);
+}
+
+/* ---- bind() ---------------------------------------------------------------- */
+
+static void test_bind_explicit(void **state)
+{
+	fix f = mk_simple(PORT_ALGO_PERTURB, 40000, 40009);
+	dest *a = dest_new(0x0a000002u, 80);
+	uint16_t p;
+
+	/* Both SO_REUSEADDR and not listening: shared. */
+	assert_int_equal(port_bind(f.t, 8080, true, &p), 0);
+	assert_int_equal(p, 8080);
+	assert_int_equal(port_bind(f.t, 8080, true, &p), 0);
+	assert_int_equal(port_owners(f.t, 8080), 2);
+	/* One listens: no more sharing. */
+	port_listen(f.t, 8080);
+	assert_int_equal(port_bind(f.t, 8080, true, &p), -EADDRINUSE);
+	assert_int_equal(port_bind(f.t, 8080, false, &p), -EADDRINUSE);
+	/* The listener goes; the other owner admits a SO_REUSEADDR socket again
+	 * (fastreuse stays 0, the slow conflict check passes). */
+	port_release(f.t, 8080, true, true);
+	assert_int_equal(port_bind(f.t, 8080, true, &p), 0);
+	assert_int_equal(port_owners(f.t, 8080), 2);
+
+	/* Without SO_REUSEADDR on either side: conflict. */
+	assert_int_equal(port_bind(f.t, 8081, false, &p), 0);
+	assert_int_equal(port_bind(f.t, 8081, true, &p), -EADDRINUSE);
+	assert_int_equal(port_bind(f.t, 8081, false, &p), -EADDRINUSE);
+	assert_int_equal(port_bind(f.t, 8082, true, &p), 0);
+	assert_int_equal(port_bind(f.t, 8082, false, &p), -EADDRINUSE);
+
+	/* A TIME_WAIT keeps its socket's SO_REUSEADDR: binding onto it works
+	 * only when both set it. */
+	assert_int_equal(port_bind(f.t, 8083, true, &p), 0); /* closes into TIME_WAIT */
+	assert_int_equal(port_bind(f.t, 8083, false, &p), -EADDRINUSE);
+	assert_int_equal(port_bind(f.t, 8083, true, &p), 0);
+	assert_int_equal(port_bind(f.t, 8084, false, &p), 0); /* TIME_WAIT without it */
+	assert_int_equal(port_bind(f.t, 8084, true, &p), -EADDRINUSE);
+
+	/* A port taken by connect(): its owners count as without SO_REUSEADDR. */
+	uint16_t c;
+	assert_int_equal(conn(f.t, a, 0, &c), 0);
+	assert_int_equal(port_bind(f.t, c, true, &p), -EADDRINUSE);
+	port_release(f.t, c, false, false);
+	assert_int_equal(port_bind(f.t, c, true, &p), 0);
+
+	/* Released to zero owners: free again. */
+	port_release(f.t, 8081, false, false);
+	assert_int_equal(port_owners(f.t, 8081), 0);
+	assert_int_equal(port_bind(f.t, 8081, false, &p), 0);
+
+	free(a);
+	fix_free(&f);
+}
+
+/* bind(0) without SO_REUSEADDR: odd offsets first (opposite parity to
+ * connect), then the other parity, then EADDRINUSE. */
+static void test_bind0_parity(void **state)
+{
+	fix f = mk_simple(PORT_ALGO_PERTURB, 40000, 40009);
+	dest *a = dest_new(0x0a000002u, 80);
+	bool seen[10] = { false };
+	uint16_t p;
+
+	for (int k = 0; k < 10; k++) {
+		assert_int_equal(port_bind(f.t, 0, false, &p), 0);
+		assert_true(p >= 40000 && p <= 40009);
+		assert_false(seen[p - 40000]);
+		seen[p - 40000] = true;
+		assert_int_equal(p & 1, k < 5 ? 1 : 0);
+	}
+	assert_int_equal(port_bind(f.t, 0, false, &p), -EADDRINUSE);
+	assert_int_equal(port_bind(f.t, 0, true, &p), -EADDRINUSE);
+	/* Every bucket was made by bind(): connect() finds nothing. */
+	assert_int_equal(conn(f.t, a, 0, &p), -EADDRNOTAVAIL);
+	assert_int_equal(a->calls, 0);
+	free(a);
+	fix_free(&f);
+}
+
+/* bind(0) with SO_REUSEADDR (4.6+): the lower half [low, half) first,
+ * half = low + (((high + 1 - low) >> 2) << 1), each half odd then even. */
+static void test_bind0_reuse_half(void **state)
+{
+	fix f = mk_simple(PORT_ALGO_PERTURB, 40000, 40019); /* half = 40010 */
+	uint16_t p;
+
+	for (int k = 0; k < 20; k++) {
+		assert_int_equal(port_bind(f.t, 0, true, &p), 0);
+		if (k < 10)
+			assert_in_range(p, 40000, 40009);
+		else
+			assert_in_range(p, 40010, 40019);
+		assert_int_equal(p & 1, (k % 10) < 5 ? 1 : 0);
+	}
+	assert_int_equal(port_bind(f.t, 0, true, &p), -EADDRINUSE);
+	fix_free(&f);
+}
+
+/* bind(0) never takes a port that has any owner (a TIME_WAIT left after its
+ * socket's close included) unless ip_autobind_reuse lets a second round share
+ * a port whose owners all have SO_REUSEADDR and none listens. */
+static void test_bind0_timewait_autobind(void **state)
+{
+	uint16_t p;
+	for (int autobind = 0; autobind <= 1; autobind++) {
+		fix f = mk(PORT_ALGO_PERTURB, 40000, 40003, NULL, autobind, 250, SEED);
+		for (int k = 0; k < 4; k++)
+			assert_int_equal(port_bind(f.t, 0, true, &p), 0); /* then TIME_WAIT */
+		assert_int_equal(port_in_use(f.t), 4);
+		assert_int_equal(port_bind(f.t, 0, false, &p), -EADDRINUSE);
+		if (!autobind) {
+			assert_int_equal(port_bind(f.t, 0, true, &p), -EADDRINUSE);
+		} else {
+			assert_int_equal(port_bind(f.t, 0, true, &p), 0);
+			assert_in_range(p, 40000, 40003);
+			assert_int_equal(port_owners(f.t, p), 2);
+		}
+		/* An explicit bind with SO_REUSEADDR may join a TIME_WAIT owner. */
+		assert_int_equal(port_bind(f.t, 40001, true, &p), 0);
+		fix_free(&f);
+	}
+
+	/* autobind_reuse does not share with listeners, owners without
+	 * SO_REUSEADDR, or connect() owners. */
+	fix f = mk(PORT_ALGO_PERTURB, 40000, 40003, NULL, true, 250, SEED);
+	for (int k = 0; k < 4; k++) {
+		assert_int_equal(port_bind(f.t, 0, true, &p), 0);
+		port_listen(f.t, p);
+	}
+	assert_int_equal(port_bind(f.t, 0, true, &p), -EADDRINUSE);
+	fix_free(&f);
+
+	f = mk(PORT_ALGO_PERTURB, 40000, 40003, NULL, true, 250, SEED);
+	for (int k = 0; k < 4; k++)
+		assert_int_equal(port_bind(f.t, 0, false, &p), 0);
+	assert_int_equal(port_bind(f.t, 0, true, &p), -EADDRINUSE);
+	fix_free(&f);
+
+	f = mk(PORT_ALGO_PERTURB, 40000, 40003, NULL, true, 250, SEED);
+	dest *a = dest_new(0x0a000002u, 80);
+	for (int k = 0; k < 4; k++)
+		assert_int_equal(conn(f.t, a, 0, &p), 0);
+	assert_int_equal(port_bind(f.t, 0, true, &p), -EADDRINUSE);
+	free(a);
+	fix_free(&f);
+}
+
+/* Accepted children join the listener's bucket. */
+static void test_inherit(void **state)
+{
+	fix f = mk_simple(PORT_ALGO_PERTURB, 40000, 40009);
+	uint16_t p;
+	assert_int_equal(port_bind(f.t, 80, true, &p), 0);
+	port_listen(f.t, 80);
+	for (int k = 0; k < 3; k++)
+		port_inherit(f.t, 80, true);
+	assert_int_equal(port_owners(f.t, 80), 4);
+	assert_int_equal(port_in_use(f.t), 1);
+	assert_int_equal(port_bind(f.t, 80, true, &p), -EADDRINUSE);
+	/* The server restarts while its children live: SO_REUSEADDR lets it. */
+	port_release(f.t, 80, true, true);
+	assert_int_equal(port_bind(f.t, 80, false, &p), -EADDRINUSE);
+	assert_int_equal(port_bind(f.t, 80, true, &p), 0);
+	port_listen(f.t, 80);
+	assert_int_equal(port_owners(f.t, 80), 4);
+	fix_free(&f);
+}
+
+/* ---- determinism and bookkeeping ----------------------------------------- */
+
+static unsigned script(uint64_t seed, uint16_t *out, unsigned max)
+{
+	fix f = mk(PORT_ALGO_PERTURB, 32768, 60999, NULL, true, 250, seed);
+	dest *d[5];
+	unsigned n = 0;
+	for (int k = 0; k < 5; k++)
+		d[k] = dest_new(0x0a000010u + (uint32_t)k, (uint16_t)(80 + k));
+	for (unsigned step = 0; step < 400 && n < max; step++) {
+		uint16_t p = 0;
+		uint64_t now = step * 100 * MS;
+		if (step % 7 == 3) {
+			assert_int_equal(port_bind(f.t, 0, step & 1, &p), 0);
+		} else {
+			assert_true(conn(f.t, d[step % 5], now, &p) >= 0);
+			if (step % 3 == 0) {
+				port_release(f.t, p, false, false);
+				d[step % 5]->st[p] = ST_UNIQUE;
+			}
+		}
+		out[n++] = p;
+	}
+	for (int k = 0; k < 5; k++)
+		free(d[k]);
+	fix_free(&f);
+	return n;
+}
+
+static void test_determinism(void **state)
+{
+	static uint16_t a[400], b[400], c[400];
+	unsigned na = script(7, a, 400), nb = script(7, b, 400), nc = script(8, c, 400);
+	assert_int_equal(na, 400);
+	assert_int_equal(na, nb);
+	assert_memory_equal(a, b, sizeof(a));
+	assert_int_equal(nc, 400);
+	assert_memory_not_equal(a, c, sizeof(a));
+}
+
+static void test_bytes_and_counts(void **state)
+{
+	fix f = mk_simple(PORT_ALGO_PERTURB, 32768, 60999);
+	dest *a = dest_new(0x0a000002u, 80);
+	uint16_t p;
+	size_t before = port_table_bytes(f.t);
+	assert_true(before >= 65536 * 8);
+	assert_true(before < 1024 * 1024);
+	assert_int_equal(conn(f.t, a, 0, &p), 0);
+	assert_int_equal(port_table_bytes(f.t), before + 65536 * 4); /* table_perturb */
+	assert_int_equal(port_in_use(f.t), 1);
+	assert_int_equal(port_owners(f.t, p), 1);
+	port_release(f.t, p, false, false);
+	assert_int_equal(port_in_use(f.t), 0);
+	assert_int_equal(port_owners(f.t, p), 0);
+	free(a);
+	fix_free(&f);
+
+	f = mk_simple(PORT_ALGO_PERTURB256, 32768, 60999);
+	a = dest_new(0x0a000002u, 80);
+	before = port_table_bytes(f.t);
+	assert_int_equal(conn(f.t, a, 0, &p), 0);
+	assert_int_equal(port_table_bytes(f.t), before + 256 * 4);
+	free(a);
+	fix_free(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_perturb_ten_ports),
+		cmocka_unit_test(test_odd_range),
+		cmocka_unit_test(test_usable_reserved_ends),
+		cmocka_unit_test(test_reserved_skipped),
+		cmocka_unit_test(test_bound_port_skipped),
+		cmocka_unit_test(test_check_reuse),
+		cmocka_unit_test(test_strides),
+		cmocka_unit_test(test_global_hint),
+		cmocka_unit_test(test_salt_period),
+		cmocka_unit_test(test_bind_explicit),
+		cmocka_unit_test(test_bind0_parity),
+		cmocka_unit_test(test_bind0_reuse_half),
+		cmocka_unit_test(test_bind0_timewait_autobind),
+		cmocka_unit_test(test_inherit),
+		cmocka_unit_test(test_determinism),
+		cmocka_unit_test(test_bytes_and_counts),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
