@@ -5,13 +5,53 @@
 
 #include "sim/rng.h"
 
+#define MAX_TRACKED 4096
+
+typedef struct dest_key {
+	uint32_t laddr, faddr;
+	uint16_t fport;
+} dest_key;
+
+typedef struct tracker {
+	dest_key k;
+	uint64_t bits[65536 / 64];
+} tracker;
+
 struct ehash {
 	uint32_t *heads;
 	uint32_t mask, count;
 	bool linear;
 	uint64_t secret;
 	const pool *socks, *tws;
+	GHashTable *tracked;  /* dest_key -> tracker, NULL until the first ehash_track */
 };
+
+static guint dest_hash(gconstpointer p)
+{
+	const dest_key *k = p;
+	return (guint)rng_splitmix64(((uint64_t)k->laddr << 32 | k->faddr) ^ ((uint64_t)k->fport << 7));
+}
+
+static gboolean dest_equal(gconstpointer a, gconstpointer b)
+{
+	const dest_key *x = a, *y = b;
+	return x->laddr == y->laddr && x->faddr == y->faddr && x->fport == y->fport;
+}
+
+static inline void track(ehash *h, const tuple4 *t, bool set)
+{
+	if (!h->tracked)
+		return;
+	dest_key k = { t->laddr, t->faddr, t->fport };
+	tracker *tr = g_hash_table_lookup(h->tracked, &k);
+	if (!tr)
+		return;
+	uint64_t bit = 1ull << (t->lport & 63);
+	if (set)
+		tr->bits[t->lport >> 6] |= bit;
+	else
+		tr->bits[t->lport >> 6] &= ~bit;
+}
 
 ehash *ehash_new(uint32_t entries, bool linear_lport, uint64_t secret, const pool *socks,
 		 const pool *tws)
@@ -35,6 +75,8 @@ void ehash_free(ehash *h)
 	if (!h)
 		return;
 	g_free(h->heads);
+	if (h->tracked)
+		g_hash_table_destroy(h->tracked);
 	g_free(h);
 }
 
@@ -63,6 +105,7 @@ void ehash_insert(ehash *h, uint32_t ref)
 	n->next = h->heads[b];
 	h->heads[b] = ref;
 	h->count++;
+	track(h, &n->t, true);
 }
 
 static uint32_t *link_to(ehash *h, uint32_t ref)
@@ -82,6 +125,7 @@ void ehash_remove(ehash *h, uint32_t ref)
 	uint32_t *p = link_to(h, ref);
 	*p = node(h, ref)->next;
 	h->count--;
+	track(h, &node(h, ref)->t, false);
 }
 
 void ehash_replace(ehash *h, uint32_t old_ref, uint32_t new_ref)
@@ -101,6 +145,28 @@ uint32_t ehash_lookup(const ehash *h, const tuple4 *t)
 		r = n->next;
 	}
 	return EH_NIL;
+}
+
+const uint64_t *ehash_track(ehash *h, uint32_t laddr, uint32_t faddr, uint16_t fport)
+{
+	if (!h->tracked)
+		h->tracked = g_hash_table_new_full(dest_hash, dest_equal, NULL, g_free);
+	dest_key k = { laddr, faddr, fport };
+	tracker *tr = g_hash_table_lookup(h->tracked, &k);
+	if (tr)
+		return tr->bits;
+	if (g_hash_table_size(h->tracked) >= MAX_TRACKED)
+		return NULL;
+	tr = g_new0(tracker, 1);
+	tr->k = k;
+	g_hash_table_insert(h->tracked, &tr->k, tr);
+	for (uint32_t b = 0; b <= h->mask; b++)
+		for (uint32_t r = h->heads[b]; r != EH_NIL; r = node(h, r)->next) {
+			const tuple4 *t = &node(h, r)->t;
+			if (t->laddr == laddr && t->faddr == faddr && t->fport == fport)
+				tr->bits[t->lport >> 6] |= 1ull << (t->lport & 63);
+		}
+	return tr->bits;
 }
 
 uint32_t ehash_entries(const ehash *h)

@@ -57,6 +57,15 @@ void ehash_replace(ehash *h, uint32_t old_ref, uint32_t new_ref);
 /* EH_NIL when absent. */
 uint32_t ehash_lookup(const ehash *h, const tuple4 *t);
 
+/*
+ * Destination tracking, for port_connect_dest: a bitmap of 65536 bits of the
+ * local ports lport such that (laddr, lport, faddr, fport) is in the table,
+ * kept up to date from the first call on (which scans the table once).
+ * NULL when too many destinations are tracked (the caller falls back to
+ * checking each port).
+ */
+const uint64_t *ehash_track(ehash *h, uint32_t laddr, uint32_t faddr, uint16_t fport);
+
 uint32_t ehash_entries(const ehash *h);
 uint32_t ehash_count(const ehash *h);
 /* Chain-length histogram: hist[i] = buckets with i entries, i < n (the last

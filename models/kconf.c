@@ -30,10 +30,6 @@ const cfg_key kconf_sysctl_keys[] = {
 	  "SYN-ACK retransmissions of a request socket" },
 	{ "sysctl", "net.ipv4.tcp_orphan_retries", CFG_INT, 0, 255, NULL, "0",
 	  "FIN retransmissions of an orphan (0 means 8)" },
-	{ "sysctl", "net.ipv4.tcp_invalid_ratelimit", CFG_INT, 0, 2147483647, NULL, "500",
-	  "ms between ACKs sent to out-of-window segments (TIME_WAIT included)" },
-	{ "sysctl", "net.core.somaxconn", CFG_INT, 0, 2147483647, NULL, NULL,
-	  "listen backlog cap (4096; 128 before 5.4)" },
 	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 
@@ -147,7 +143,6 @@ bool kconf_resolve(kconf *k, const cfg *c, const char *host, GError **err)
 							    : p->syn_retries;
 	k->synack_retries = (unsigned)cfg_int(c, SYS("tcp_synack_retries"));
 	k->orphan_retries = (unsigned)cfg_int(c, SYS("tcp_orphan_retries"));
-	k->invalid_ratelimit_ms = (unsigned)cfg_int(c, SYS("tcp_invalid_ratelimit"));
 	ok = true;
 out:
 	g_free(sysctl_section);

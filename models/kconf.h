@@ -39,7 +39,6 @@ typedef struct kconf {
 	unsigned syn_retries;              /* net.ipv4.tcp_syn_retries */
 	unsigned synack_retries;           /* net.ipv4.tcp_synack_retries */
 	unsigned orphan_retries;           /* net.ipv4.tcp_orphan_retries (0 means 8) */
-	unsigned invalid_ratelimit_ms;     /* net.ipv4.tcp_invalid_ratelimit */
 } kconf;
 
 extern const cfg_key kconf_sysctl_keys[];  /* terminated by name NULL */

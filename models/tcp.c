@@ -213,6 +213,17 @@ static port_check check_established(void *ctx, uint16_t lport)
 	return PORT_CHECK_BUSY;
 }
 
+/* May tcp_twsk_unique say yes to some TIME_WAIT of this destination?  Only
+ * with timestamps and tcp_tw_reuse in force for it (§4). */
+static bool reuse_possible(const tcp_host *h, const tuple4 *t)
+{
+	if (!h->k.timestamps || !h->k.tw_reuse)
+		return false;
+	if (h->k.tw_reuse == 2)
+		return (t->laddr >> 24) == 127 || (t->faddr >> 24) == 127;
+	return true;
+}
+
 int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_connect_opts *o,
 		uint32_t *out)
 {
@@ -237,7 +248,12 @@ int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_
 		}
 		r = pc == PORT_CHECK_REUSE;
 	} else {
-		r = port_connect(h->ports, c.t.laddr, daddr, dport, now(n), check_established, &c, &lport);
+		/* Unless some TIME_WAIT to this destination could be reused,
+		 * every taken 4-tuple is refused, and the allocator can skip
+		 * them by bitmap instead of asking check_established each. */
+		const uint64_t *dest = reuse_possible(h, &c.t) ? NULL : ehash_track(h->eh, c.t.laddr, daddr, dport);
+		r = port_connect_dest(h->ports, c.t.laddr, daddr, dport, now(n), dest, check_established, &c,
+				      &lport);
 		if (r < 0)
 			return r;
 	}
@@ -536,8 +552,17 @@ static void sock_rcv(tcp_net *n, uint32_t i, const seg *in)
 			reset_received(n, i);
 		return;
 	}
-	if (in->flags & F_SYN)
-		return;  /* SYN on a synchronized connection: challenge ACK, not modelled */
+	if (in->flags & F_SYN) {
+		/* SYN on a synchronized connection (e.g. a tcp_tw_reuse'd
+		 * 4-tuple whose peer is still in CLOSE_WAIT or LAST_ACK):
+		 * tcp_validate_incoming sends a challenge ACK (RFC 5961 4.2,
+		 * tcp_send_challenge_ack); the opener, in SYN_SENT, answers
+		 * the unacceptable ACK with a RST at our rcv_nxt, which resets
+		 * this socket.  The per-socket rate limit (tcp_invalid_ratelimit,
+		 * 500 ms) never bites: SYN retransmissions are >= 1 s apart. */
+		sock_send(n, s, F_ACK, s->snd_nxt);
+		return;
+	}
 	take_ts(n, s, in);
 	bool acks_fin = (in->flags & F_ACK) && in->ack == s->snd_nxt;
 	bool fin = (in->flags & F_FIN) && in->seq == s->rcv_nxt;

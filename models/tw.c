@@ -22,12 +22,41 @@ static ev_time jiffy_time(const tcp_host *h, uint64_t j)
 	return t > h->ts.boot_ns ? t - h->ts.boot_ns : 0;
 }
 
+/* INET_TWDR_RECYCLE_TICK (include/net/inet_timewait_sock.h, <= 4.0): for
+ * HZ in (2^(b-1), 2^b], b + 2 - INET_TWDR_RECYCLE_SLOTS_LOG (5). */
+static unsigned deathrow_tick_log(const tcp_host *h)
+{
+	unsigned b = 0;
+	while ((1ULL << b) < h->k.hz)
+		b++;
+	return b > 3 ? b - 3 : 0;
+}
+
+/* inet_twsk_schedule: slot = DIV_ROUND_UP(timeo, tick) < INET_TWDR_RECYCLE_SLOTS
+ * (32) puts the minisocket on the recycle calendar, whose reaping counts
+ * TcpExtTWKilled; the slow timer counts TcpExtTW. */
+static bool deathrow_calendar(const tcp_host *h, uint64_t d_j)
+{
+	unsigned lg = deathrow_tick_log(h);
+	return ((d_j + (1ULL << lg) - 1) >> lg) < 32;
+}
+
+static uint64_t timeo_jiffies(const tcp_host *h, ev_time timeo)
+{
+	return (timeo * h->k.hz + EV_SEC - 1) / EV_SEC;
+}
+
 /*
  * When a timewait timer of length timeo armed now fires (linux-rules.md §2.6):
  *  - <= 4.0: the central death row reaps 8 slots of TCP_TIMEWAIT_LEN / 8;
  *    a 60 s entry dies at the 7th reaping after the next one: (52.5, 60] s
- *    (inet_twsk_schedule, inet_twdr_hangman).  Short (recycle) timeouts go
- *    to a calendar of 2^7-jiffy ticks (inet_twdr_twcal_tick).
+ *    (inet_twsk_schedule, inet_twdr_hangman); a shorter slow-timer entry
+ *    (a FIN_WAIT2 tmo) goes DIV_ROUND_UP(timeo, period) cells ahead, so it
+ *    dies in (k, k + 1] periods.  Timeouts under 32 calendar ticks
+ *    (tw_recycle's 3.5 RTO, a short FIN_WAIT2) go to the recycle calendar
+ *    (inet_twdr_twcal_tick), whose tick is 2^INET_TWDR_RECYCLE_TICK jiffies:
+ *    HZ rounded up to a power of two, / 8 (32 jiffies = 128 ms at HZ 250,
+ *    128 jiffies at HZ 1000).
  *  - 4.1-4.7: one timer per minisocket; the old wheel's apply_slack rounds
  *    the expiry up within 0.4 % of the delay.
  *  - 4.8+: the new wheel rounds up to the granularity of the level that
@@ -37,16 +66,19 @@ static ev_time tw_expiry(const tcp_net *n, const tcp_host *h, ev_time timeo)
 {
 	ev_time t = ev_now(n->L);
 	uint64_t hz = h->k.hz, now_j = tsc_jiffies(&h->ts, t);
-	uint64_t d_j = (timeo * hz + EV_SEC - 1) / EV_SEC;  /* timeouts are in jiffies */
+	uint64_t d_j = timeo_jiffies(h, timeo);  /* timeouts are in jiffies */
 	switch (h->k.prof->twtimer) {
 	case TWT_DEATHROW: {
-		if (timeo < TCP_TIMEWAIT_LEN) {
-			uint64_t tick = 128;  /* INET_TWDR_RECYCLE_TICK ~ 2^7 jiffies */
+		if (deathrow_calendar(h, d_j)) {
+			uint64_t tick = 1ULL << deathrow_tick_log(h);
 			return jiffy_time(h, (now_j + d_j + tick - 1) / tick * tick);
 		}
-		uint64_t period = 60 * hz / 8, slots = (d_j + period - 1) / period;
+		/* slot = timeo >= timewait_len ? 7 : min(DIV_ROUND_UP(timeo, period), 7) */
+		uint64_t period = 60 * hz / 8, k = timeo >= TCP_TIMEWAIT_LEN ? 7 : (d_j + period - 1) / period;
+		if (k > 7)
+			k = 7;
 		uint64_t next = (now_j / period + 1) * period;  /* next reaping */
-		return jiffy_time(h, next + (slots - 1) * period);
+		return jiffy_time(h, next + k * period);
 	}
 	case TWT_OLDWHEEL: {
 		uint64_t e = now_j + d_j, lim = e + d_j / 256;
@@ -73,23 +105,33 @@ static ev_time tw_expiry(const tcp_net *n, const tcp_host *h, ev_time timeo)
 	}
 }
 
+/* Counted as TcpExtTWKilled rather than TcpExtTW: reaped by the recycle
+ * calendar (<= 4.0), else tw_kill = timeo <= 4*HZ (__inet_twsk_schedule). */
+static bool tw_short(const tcp_host *h, ev_time timeo)
+{
+	if (h->k.prof->twtimer == TWT_DEATHROW)
+		return deathrow_calendar(h, timeo_jiffies(h, timeo));
+	return timeo <= 4 * EV_SEC;
+}
+
 static void tw_arm(tcp_net *n, tcp_host *h, uint32_t i, ev_time timeo)
 {
 	tw_sock *tw = TW(n, i);
 	ev_cancel(n->L, tw->timer);
 	ev_time when = tw_expiry(n, h, timeo);
-	tw->timer = timeo == TCP_TIMEWAIT_LEN ? ev_lane_at(n->L, h->tw_lane, when, n->k_tw, i, (uint32_t)(timeo <= 4 * EV_SEC))
-					      : ev_at(n->L, when, n->k_tw, i, (uint32_t)(timeo <= 4 * EV_SEC));
+	uint32_t kill = tw_short(h, timeo);
+	tw->timer = timeo == TCP_TIMEWAIT_LEN ? ev_lane_at(n->L, h->tw_lane, when, n->k_tw, i, kill)
+					      : ev_at(n->L, when, n->k_tw, i, kill);
 }
 
-/* Restart after a segment: 60 s, or the recycle timeout (tw_timeout). */
+/* Restart after a segment: always TCP_TIMEWAIT_LEN, recycled or not
+ * (tcp_timewait_state_process: inet_twsk_schedule(tw, &tcp_death_row,
+ * TCP_TIMEWAIT_LEN, TCP_TIMEWAIT_LEN) up to 4.0, inet_twsk_reschedule(tw,
+ * TCP_TIMEWAIT_LEN) after; only the FIN_WAIT2 -> TIME_WAIT transition uses
+ * the recycle timeout tw_timeout). */
 static void tw_restart(tcp_net *n, tcp_host *h, uint32_t i)
 {
-	tw_sock *tw = TW(n, i);
-	ev_time timeo = TCP_TIMEWAIT_LEN;
-	if (tw->flags & SK_RECYCLED)
-		timeo = (ev_time)tcp__rto3_5(tw->rto_ms) * EV_MS;
-	tw_arm(n, h, i, timeo);
+	tw_arm(n, h, i, TCP_TIMEWAIT_LEN);
 }
 
 void tcp__tw_kill(tcp_net *n, tcp_host *h, uint32_t i)
@@ -106,17 +148,40 @@ void tcp__tw_kill(tcp_net *n, tcp_host *h, uint32_t i)
 	pool_free(&n->tws, i);
 }
 
-/* tw_timer_handler: counts TWKilled for short (<= 4 s) timeouts, else TW. */
+/*
+ * Where TcpExtTW and TcpExtTWKilled (LINUX_MIB_TIMEWAITED, _TIMEWAITKILLED)
+ * are counted: up to 5.17 when the timer fires (inet_twdr_do_twkill_work and
+ * inet_twdr_twcal_tick <= 4.0; tw_timer_handler with tw_kill set by the last
+ * (re)schedule 4.1-5.17); from 5.18 when the minisocket's timer is first
+ * armed (__inet_twsk_schedule, !rearm: kill = timeo <= 4*HZ; commit "tcp/dccp:
+ * no longer use twsk_net(tw) from tw_timer_handler()"), so a minisocket later
+ * reused, reset or reopened counts too.  prof.version is major * 100 + minor.
+ */
+#define TW_MIB_AT_SCHEDULE_SINCE 518
+
+static bool tw_mib_at_schedule(const tcp_host *h)
+{
+	return h->k.prof->version >= TW_MIB_AT_SCHEDULE_SINCE;
+}
+
+static void tw_mib_count(tcp_host *h, bool kill)
+{
+	if (kill)
+		(*h->mib->TWKilled)++;
+	else
+		(*h->mib->TW)++;
+}
+
+/* tw_timer_handler: counts TWKilled for short (<= 4 s) timeouts, else TW
+ * (before 5.18). */
 void tcp__tw_expire(void *ctx, uint32_t i, uint32_t kill)
 {
 	tcp_net *n = ctx;
 	tw_sock *tw = TW(n, i);
 	tcp_host *h = &n->hosts[tw->host];
 	tw->timer = EV_NONE;
-	if (kill)
-		(*h->mib->TWKilled)++;
-	else
-		(*h->mib->TW)++;
+	if (!tw_mib_at_schedule(h))
+		tw_mib_count(h, kill);
 	tcp__tw_kill(n, h, i);
 }
 
@@ -129,6 +194,13 @@ void tcp__time_wait(tcp_net *n, uint32_t si, tcp_state state, ev_time timeo)
 	ev_time now = ev_now(n->L);
 	ev_cancel(n->L, s->rtx);
 	ev_cancel(n->L, s->app);
+	/* <= 4.11: tcp_remember_stamp runs before inet_twsk_alloc, so the
+	 * per-peer cache is written even when the minisocket is refused. */
+	uint32_t ts_stamp = (s->flags & SK_TS) ? s->ts_recent_stamp : 0;
+	bool recycle_ok = false;
+	if (h->peers && h->k.tw_recycle && ts_stamp)
+		recycle_ok = tcpm_remember(h->peers, s->node.t.laddr, s->node.t.faddr, s->ts_recent, ts_stamp,
+					   tsc_seconds(&h->ts, now));
 	if (h->ntw >= h->k.max_tw_buckets) {
 		/* inet_twsk_alloc refused: TCPTimeWaitOverflow, tcp_done(), the
 		 * port is free at once. */
@@ -160,10 +232,6 @@ void tcp__time_wait(tcp_net *n, uint32_t si, tcp_state state, ev_time timeo)
 	tw->timer = EV_NONE;
 
 	ev_time rto35 = (ev_time)tcp__rto3_5(s->rto_ms) * EV_MS;
-	bool recycle_ok = false;
-	if (h->peers && h->k.tw_recycle && tw->ts_recent_stamp)
-		recycle_ok = tcpm_remember(h->peers, tw->node.t.laddr, tw->node.t.faddr, tw->ts_recent,
-					   tw->ts_recent_stamp, tsc_seconds(&h->ts, now));
 	if (timeo < rto35)
 		timeo = rto35;
 	if (recycle_ok)
@@ -184,6 +252,8 @@ void tcp__time_wait(tcp_net *n, uint32_t si, tcp_state state, ev_time timeo)
 	if (state == TCP_FIN_WAIT2)
 		h->ntw_fw2++;
 	probe_gauge_add(h->mib->tw, 1, now);
+	if (tw_mib_at_schedule(h))
+		tw_mib_count(h, tw_short(h, timeo));
 	tw_arm(n, h, ti, timeo);
 }
 
