@@ -37,10 +37,12 @@ CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -MMD -MP \
 LDFLAGS := $(SANFLAGS)
 
 LIB_SRC := $(sort $(wildcard sim/*.c models/*.c))
-CMD_SRC := $(sort $(wildcard cmd/*.c))
+CMD_SRC := $(sort $(filter-out cmd/main.c,$(wildcard cmd/*.c)))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/cmd/main.o
+LIBS_A  := $(BUILD)/libcmd.a $(BUILD)/libconnsim.a
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BUILD)/tests/bench
 
@@ -78,15 +80,21 @@ $(BUILD)/libconnsim.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(CMD_OBJ) $(BUILD)/libconnsim.a
-	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libconnsim.a $(PKG_LIBS)
+# The commands other than main() form libcmd.a, so tests can load experiments
+# exactly as the binary does.
+$(BUILD)/libcmd.a: $(CMD_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(MAIN_OBJ) $(LIBS_A)
+	$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LIBS_A) $(PKG_LIBS)
 
 $(BUILD)/tests/%.o: tests/%.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CMOCKA_CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libconnsim.a
-	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libconnsim.a $(PKG_LIBS) $(CMOCKA_LIBS)
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBS_A)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS_A) $(PKG_LIBS) $(CMOCKA_LIBS)
 
 # Unit and validation tests, then the command-line tests against the real binary.
 check: deps
@@ -114,10 +122,10 @@ plots: $(BIN)
 bench: $(BENCH_BIN)
 	./$(BENCH_BIN)
 
-$(BENCH_BIN): $(BUILD)/tests/bench.o $(BUILD)/libconnsim.a
-	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libconnsim.a $(PKG_LIBS)
+$(BENCH_BIN): $(BUILD)/tests/bench.o $(LIBS_A)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS_A) $(PKG_LIBS)
 
 clean:
 	rm -rf build build-san connsim
 
--include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(TEST_BIN:=.d) $(BUILD)/tests/bench.d
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_BIN:=.d) $(BUILD)/tests/bench.d

@@ -14,5 +14,6 @@ enum {
 
 int cmd_run(int argc, char **argv);
 int cmd_profiles(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
 
 #endif

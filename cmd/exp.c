@@ -17,7 +17,7 @@ static const cfg_key run_keys[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 
-static cfg_key *schema(void)
+const cfg_key *exp_schema(void)
 {
 	static cfg_key *all;
 	if (all)
@@ -49,7 +49,7 @@ static void report_ignored(const char *what, GPtrArray *ign)
 
 cfg *exp_load(const char *path, char **sysctls, char **sets, GError **err)
 {
-	cfg *c = cfg_new(schema(), kconf_aliases);
+	cfg *c = cfg_new(exp_schema(), kconf_aliases);
 	GPtrArray *ign = g_ptr_array_new_with_free_func(g_free);
 	if (!cfg_load_file(c, path, err))
 		goto fail;

@@ -12,6 +12,9 @@
 
 /* sysctls: "FILE" (every host) or "client:FILE" / "server:FILE".  Sysctl
  * names that connsim does not model are reported once on stderr. */
+/* Every key of every section, terminated by name NULL. */
+const cfg_key *exp_schema(void);
+
 cfg *exp_load(const char *path, char **sysctls, char **sets, GError **err);
 
 #endif

@@ -15,6 +15,7 @@ static const struct {
 } commands[] = {
 	{ "run", cmd_run, "run one experiment; write its time series and summary" },
 	{ "profiles", cmd_profiles, "list kernel profiles, their rule variants and defaults" },
+	{ "keys", cmd_keys, "list every experiment-file key and sysctl, with type, default and meaning" },
 };
 
 static void usage(FILE *fp)

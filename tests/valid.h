@@ -1,0 +1,82 @@
+/*
+ * Helpers for validation tests: run an experiment given as key=value
+ * settings, in-process, and read the probes over a measurement window.
+ * Replications differ only in their replication number (same master seed),
+ * as the sweep command will do.
+ */
+#ifndef CONNSIM_TESTS_VALID_H
+#define CONNSIM_TESTS_VALID_H
+
+#include <glib.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_statistics_double.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/exp.h"
+#include "models/kconf.h"
+#include "models/tcp_int.h"
+#include "models/world.h"
+#include "sim/probe.h"
+
+typedef struct vrun {
+	double attempts, established, eaddrnotavail, overflow, tw_mean;
+	unsigned pool;
+	uint64_t boot_ns;  /* first client host's boot instant (its jiffies phase) */
+} vrun;
+
+/* sets: NULL-terminated "section.key=value" strings (as --set takes them). */
+static inline vrun valid_run(const char *const *sets, uint32_t rep, double warmup_s, double end_s)
+{
+	cfg *c = cfg_new(exp_schema(), kconf_aliases);
+	GError *err = NULL;
+	for (const char *const *s = sets; *s; s++)
+		if (!cfg_set_arg(c, *s, &err)) {
+			fprintf(stderr, "valid_run: %s\n", err->message);
+			abort();
+		}
+	ev_loop *L = ev_loop_new(NULL);
+	probe_set *ps = probe_set_new();
+	world *W = world_new(c, L, ps, 1, rep, (ev_time)(end_s * 1e9), &err);
+	if (!W) {
+		fprintf(stderr, "valid_run: %s\n", err->message);
+		abort();
+	}
+	uint64_t *att = probe_counter(ps, "conn.attempts", NULL), *est = probe_counter(ps, "conn.established", NULL),
+		 *ena = probe_counter(ps, "conn.EADDRNOTAVAIL", NULL),
+		 *ovf = probe_counter(ps, "client.TcpExtTCPTimeWaitOverflow", NULL);
+	probe_gauge *tw = probe_gauge_get(ps, "client.timewait", NULL);
+	world_start(W);
+	ev_time w0 = (ev_time)(warmup_s * 1e9), w1 = (ev_time)(end_s * 1e9);
+	ev_run(L, w0);
+	uint64_t a0 = *att, e0 = *est, n0 = *ena, o0 = *ovf;
+	double area0 = tw->area + (double)tw->value * (double)(w0 - tw->last_change);
+	ev_run(L, w1);
+	double area1 = tw->area + (double)tw->value * (double)(w1 - tw->last_change);
+	vrun r = { (double)(*att - a0), (double)(*est - e0), (double)(*ena - n0), (double)(*ovf - o0),
+		   (area1 - area0) / (double)(w1 - w0), world_port_pool(W), world_tcp(W)->hosts[0].ts.boot_ns };
+	world_free(W);
+	probe_set_free(ps);
+	ev_loop_free(L);
+	cfg_free(c);
+	return r;
+}
+
+/* Erlang B: Poisson_pmf(N; A) / Poisson_cdf(N; A) (linux-rules.md §9.1). */
+static inline double erlang_b(unsigned n, double a)
+{
+	return gsl_ran_poisson_pdf(n, a) / gsl_cdf_poisson_P(n, a);
+}
+
+/* Mean and half-width of the two-sided confidence interval at level conf. */
+static inline void ci(const double *x, size_t r, double conf, double *mean, double *hw)
+{
+	*mean = gsl_stats_mean(x, 1, r);
+	double sd = gsl_stats_sd(x, 1, r);
+	*hw = gsl_cdf_tdist_Pinv(1 - (1 - conf) / 2, (double)(r - 1)) * sd / sqrt((double)r);
+}
+
+#endif
