@@ -24,6 +24,11 @@ static const char *type_name(cfg_type t)
 
 int cmd_keys(int argc, char **argv)
 {
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: connsim keys [--markdown]\n\nLists every key an experiment file may set, section by "
+		       "section, with its type,\ndefault and meaning; --markdown prints a table.\n");
+		return EXIT_OK;
+	}
 	bool md = argc == 2 && !strcmp(argv[1], "--markdown");
 	if (argc > 2 || (argc == 2 && !md)) {
 		fprintf(stderr, "usage: connsim keys [--markdown]\n");

@@ -1,13 +1,19 @@
 /* connsim profiles: the kernel profiles, their rule variants and defaults. */
 #include <stdio.h>
+#include <string.h>
 
 #include "cmd/cmd.h"
 #include "models/prof.h"
 
 int cmd_profiles(int argc, char **argv)
 {
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: connsim profiles\n\nLists the kernel profiles ([client] profile, [server] profile, "
+		       "run --profile),\nthe rule variant each uses, and the defaults that differ between them.\n");
+		return EXIT_OK;
+	}
 	if (argc > 1) {
-		fprintf(stderr, "connsim profiles: takes no arguments\n");
+		fprintf(stderr, "connsim profiles: takes no arguments (see connsim profiles --help)\n");
 		return EXIT_USAGE;
 	}
 	size_t n;

@@ -122,7 +122,7 @@ static void sample_world(void *ctx)
 
 int cmd_run(int argc, char **argv)
 {
-	char *seed_opt = NULL;
+	char *seed_opt = NULL, *profile = NULL;
 	char *out = NULL, *duration = NULL, *sample = NULL, *warmup = NULL;
 	char **sets = NULL, **sysctls = NULL;
 	gboolean quiet = FALSE;
@@ -133,6 +133,8 @@ int cmd_run(int argc, char **argv)
 		  "Override a setting: section.key=value, or a sysctl name=value (repeatable)", "KEY=VALUE" },
 		{ "sysctl", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &sysctls,
 		  "Load a sysctl.conf or `sysctl -a` file for every host, or client:FILE / server:FILE", "FILE" },
+		{ "profile", 'p', 0, G_OPTION_ARG_STRING, &profile,
+		  "Kernel profile of every host (connsim profiles lists them)", "NAME" },
 		{ "duration", 'd', 0, G_OPTION_ARG_STRING, &duration, "Simulated time, e.g. 10m", "T" },
 		{ "sample", 0, 0, G_OPTION_ARG_STRING, &sample, "Time-series interval, e.g. 1s", "T" },
 		{ "warmup", 0, 0, G_OPTION_ARG_STRING, &warmup, "Summary counts from this time", "T" },
@@ -182,6 +184,11 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "connsim: %s\n", err->message);
 			goto done;
 		}
+	}
+	if (profile && (!cfg_set(c, "client", "profile", profile, &err) ||
+			!cfg_set(c, "server", "profile", profile, &err))) {
+		fprintf(stderr, "connsim: %s\n", err->message);
+		goto done;
 	}
 	guint64 seed = (uint64_t)cfg_int(c, "experiment", "seed");
 	if (seed_opt && !g_ascii_string_to_unsigned(seed_opt, 10, 0, G_MAXUINT64, &seed, NULL)) {
@@ -292,6 +299,7 @@ done:
 	g_free(sum_path);
 	g_free(out);
 	g_free(seed_opt);
+	g_free(profile);
 	g_free(duration);
 	g_free(sample);
 	g_free(warmup);

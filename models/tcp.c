@@ -232,6 +232,13 @@ int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_
 	if (dst < 0)
 		return -ENETUNREACH;
 	check_ctx c = { n, h, { o->saddr ? o->saddr : h->addrs[0], daddr, 0, dport }, false, EH_NIL };
+	if (o->saddr) {  /* bind() to an address this host does not have */
+		unsigned a = 0;
+		while (a < h->naddrs && h->addrs[a] != o->saddr)
+			a++;
+		if (a == h->naddrs)
+			return -EADDRNOTAVAIL;
+	}
 	uint16_t lport;
 	int r;
 	if (o->bind_port0) {

@@ -9,6 +9,7 @@
 
 typedef struct client {
 	int host;
+	unsigned next_addr;  /* bind = address: round-robin position */
 	gsl_rng *arrivals, *choices;
 	ev_time gap;  /* constant arrivals */
 } client;
@@ -72,6 +73,11 @@ static void on_arrival(void *ctx, uint32_t ci, uint32_t arg)
 	uint32_t daddr = w->s.daddrs[w->s.ndaddrs > 1 ? rng_below(c->choices, w->s.ndaddrs) : 0];
 	uint16_t dport = w->s.dports[w->s.ndports > 1 ? rng_below(c->choices, w->s.ndports) : 0];
 	tcp_connect_opts o = { 0, w->s.bind == WL_BIND_PORT0, w->s.reuseaddr };
+	if (w->s.bind == WL_BIND_ADDRESS) {
+		unsigned per = w->s.addrs_per_client;
+		o.saddr = (*w->s.client_addrs)[(size_t)ci * per + c->next_addr];
+		c->next_addr = (c->next_addr + 1) % per;
+	}
 	uint32_t sk;
 	(*w->attempts)++;
 	int r = tcp_connect(w->tcp, c->host, daddr, dport, &o, &sk);

@@ -20,7 +20,11 @@
 typedef enum wl_arrival { WL_POISSON, WL_CONSTANT } wl_arrival;
 typedef enum wl_life { WL_FIXED, WL_EXPONENTIAL, WL_LOGNORMAL } wl_life;
 typedef enum wl_closer { WL_CLIENT, WL_SERVER, WL_BOTH } wl_closer;
-typedef enum wl_bind { WL_BIND_NONE, WL_BIND_PORT0 } wl_bind;
+typedef enum wl_bind {
+	WL_BIND_NONE,     /* connect() alone */
+	WL_BIND_PORT0,    /* bind(0), then connect() */
+	WL_BIND_ADDRESS,  /* bind(addr, 0) with IP_BIND_ADDRESS_NO_PORT: addresses in turn */
+} wl_bind;
 
 typedef struct wl_spec {
 	wl_arrival arrival;
@@ -40,6 +44,10 @@ typedef struct wl_spec {
 	unsigned ndports;
 	const int *clients;      /* client host ids */
 	unsigned nclients;
+	/* bind = address: *client_addrs points at nclients x addrs_per_client
+	 * addresses (filled once the hosts exist, like clients) */
+	uint32_t *const *client_addrs;
+	unsigned addrs_per_client;
 } wl_spec;
 
 typedef struct wl wl;

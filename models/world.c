@@ -23,6 +23,8 @@ const cfg_key world_keys[] = {
 	{ "client", "count", CFG_INT, 1, 4096, NULL, "1", "number of client hosts" },
 	{ "client", "address", CFG_STRING, 0, 0, NULL, "10.0.0.1",
 	  "address of the first client host; the next ones follow" },
+	{ "client", "addresses_per_host", CFG_INT, 1, 256, NULL, "1",
+	  "addresses of each client host (used with workload bind = address)" },
 	HOST_KEYS("server"),
 	{ "server", "addresses", CFG_LIST, 0, 0, NULL, "10.0.1.1",
 	  "server addresses (one host holds them all); 127.x: the client host serves itself (loopback)" },
@@ -40,8 +42,9 @@ const cfg_key world_keys[] = {
 	{ "workload", "abort_fraction", CFG_DOUBLE, 0, 1, NULL, "0", "fraction of closes with SO_LINGER 0 (RST)" },
 	{ "workload", "peer_close_delay", CFG_TIME, 0, 0, NULL, "0s",
 	  "the other side's close() after the FIN (0: FIN rides on the ACK)" },
-	{ "workload", "bind", CFG_ENUM, 0, 0, "none|port0", "none",
-	  "none: connect() picks the port; port0: bind(0) first (pool global over destinations)" },
+	{ "workload", "bind", CFG_ENUM, 0, 0, "none|port0|address", "none",
+	  "none: connect() picks address and port; port0: bind(0) first (the port is then global over "
+	  "destinations); address: bind(addr, 0) with IP_BIND_ADDRESS_NO_PORT, addresses in turn" },
 	{ "workload", "reuseaddr", CFG_BOOL, 0, 0, NULL, "false", "SO_REUSEADDR on client sockets" },
 	{ "workload", "request_bytes", CFG_INT, 0, 4294967295.0, NULL, "1000", "bytes the client sends" },
 	{ "workload", "response_bytes", CFG_INT, 0, 4294967295.0, NULL, "1000", "bytes the server sends" },
@@ -53,6 +56,7 @@ struct world {
 	wl *w;
 	int *clients;
 	unsigned nclients;
+	uint32_t *caddrs;  /* nclients x addresses_per_host */
 	int server;
 	bool loopback;
 	uint32_t *daddrs;
@@ -172,7 +176,16 @@ world *world_new(const cfg *c, ev_loop *L, probe_set *ps, uint64_t seed, uint32_
 	s.closer = !strcmp(cl, "server") ? WL_SERVER : !strcmp(cl, "both") ? WL_BOTH : WL_CLIENT;
 	s.abort_fraction = cfg_double(c, "workload", "abort_fraction");
 	s.peer_close_delay = cfg_time(c, "workload", "peer_close_delay");
-	s.bind = !strcmp(cfg_str(c, "workload", "bind"), "port0") ? WL_BIND_PORT0 : WL_BIND_NONE;
+	const char *bind = cfg_str(c, "workload", "bind");
+	s.bind = !strcmp(bind, "port0") ? WL_BIND_PORT0 : !strcmp(bind, "address") ? WL_BIND_ADDRESS : WL_BIND_NONE;
+	unsigned per = (unsigned)cfg_int(c, "client", "addresses_per_host");
+	if (per > 1 && s.bind != WL_BIND_ADDRESS) {
+		cfg_error(c, "client", "addresses_per_host", err,
+			  "more than one address per client needs [workload] bind = address (connect() alone "
+			  "always uses the first)");
+		goto fail;
+	}
+	s.addrs_per_client = per;
 	s.reuseaddr = cfg_bool(c, "workload", "reuseaddr");
 	s.daddrs = W->daddrs;
 	s.ndaddrs = W->ndaddrs;
@@ -181,7 +194,9 @@ world *world_new(const cfg *c, ev_loop *L, probe_set *ps, uint64_t seed, uint32_
 	W->clients = g_new(int, W->nclients);
 	s.clients = W->clients;
 	s.nclients = W->nclients;
+	W->caddrs = NULL;
 
+	s.client_addrs = &W->caddrs;
 	W->w = wl_new(L, ps, &s, seed, rep);
 	tcp_app app = wl_tcp_app(W->w);
 	W->tcp = tcp_net_new(L, ps, seed, rep, &app);
@@ -189,13 +204,15 @@ world *world_new(const cfg *c, ev_loop *L, probe_set *ps, uint64_t seed, uint32_
 	tcp_set_data_bytes(W->tcp, (uint32_t)cfg_int(c, "workload", "request_bytes"),
 			   (uint32_t)cfg_int(c, "workload", "response_bytes"));
 
+	W->caddrs = g_new(uint32_t, (size_t)W->nclients * per);
 	for (unsigned i = 0; i < W->nclients; i++) {
-		uint32_t a = first + i;
-		int id = tcp_host_add(W->tcp, "client", &kc, &a, 1, cfg_time(c, "client", "link_delay"),
+		uint32_t *a = &W->caddrs[(size_t)i * per];
+		for (unsigned k = 0; k < per; k++)
+			a[k] = first + i * per + k;
+		int id = tcp_host_add(W->tcp, "client", &kc, a, per, cfg_time(c, "client", "link_delay"),
 				      cfg_double(c, "client", "loss"));
 		if (id < 0) {
-			cfg_error(c, "client", "address", err, "client address %u.%u.%u.%u is used twice", a >> 24,
-				  (a >> 16) & 255, (a >> 8) & 255, a & 255);
+			cfg_error(c, "client", "address", err, "client addresses overlap the server's or each other");
 			goto fail;
 		}
 		W->clients[i] = id;
@@ -237,6 +254,7 @@ void world_free(world *W)
 	wl_free(W->w);
 	tcp_net_free(W->tcp);
 	g_free(W->clients);
+	g_free(W->caddrs);
 	g_free(W->daddrs);
 	g_free(W->dports);
 	g_free(W);

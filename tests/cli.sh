@@ -72,6 +72,8 @@ expect_error "bad address" 2 "badaddr\.ini:9: \[server\] addresses = '10.0.1.300
 expect_error "bad --set value" 2 "--set: \[workload\] rate = 'fast': expected a number" -- run "$T/good.ini" --set workload.rate=fast
 expect_error "bad --duration" 2 "--set: \[experiment\] duration = '10 parsecs'" -- run "$T/good.ini" --duration "10 parsecs"
 expect_error "bad --seed" 2 "--seed 'x': expected an integer" -- run "$T/good.ini" --seed x
+expect_error "unknown --profile" 2 "\[client\] profile = '9.9': expected one of: 3.10,4.4" -- run "$T/good.ini" --profile 9.9
+expect_error "several addresses without bind = address" 2 "addresses_per_host = '4': more than one address" -- run "$T/good.ini" --set client.addresses_per_host=4
 expect_error "unknown option" 2 "Unknown option --frobnicate" -- run "$T/good.ini" --frobnicate
 
 # Unreadable sysctl file: a directory (root reads any mode), and mode 000 when not root.

@@ -271,6 +271,23 @@ static void test_max_tw_buckets(void **st)
 	assert_true(w.overflow == 0);
 }
 
+/* IP_BIND_ADDRESS_NO_PORT over K source addresses: K pools of ports.  Four
+ * addresses at three times one pool's capacity: no exhaustion; one
+ * address at the same rate: heavy exhaustion. */
+static void test_bind_address_no_port(void **st)
+{
+	(void)st;
+	const char *four[] = { "net.ipv4.ip_local_port_range=40000 40063", "workload.rate=3.1",
+			       "workload.stop=1500s", "client.addresses_per_host=4", "workload.bind=address", NULL };
+	vrun v = valid_run(four, 0, 200, 1500);
+	assert_true(v.attempts > 3000);
+	assert_true(v.eaddrnotavail / v.attempts < 0.01);  /* Erlang B(256, 190) ~ 1e-6 */
+	const char *one[] = { "net.ipv4.ip_local_port_range=40000 40063", "workload.rate=3.1", "workload.stop=1500s",
+			      NULL };
+	vrun w = valid_run(one, 0, 200, 1500);
+	assert_true(w.eaddrnotavail / w.attempts > 0.5);  /* Erlang B(64, 190) ~ 0.67 */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_client_closes_default_range),
 		cmocka_unit_test(test_fin_timeout_myth),
 		cmocka_unit_test(test_max_tw_buckets),
+		cmocka_unit_test(test_bind_address_no_port),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
