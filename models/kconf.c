@@ -1,5 +1,6 @@
 #include "models/kconf.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Profile-dependent defaults are NULL here and filled by kconf_resolve. */
@@ -30,6 +31,31 @@ const cfg_key kconf_sysctl_keys[] = {
 	  "SYN-ACK retransmissions of a request socket" },
 	{ "sysctl", "net.ipv4.tcp_orphan_retries", CFG_INT, 0, 255, NULL, "0",
 	  "FIN retransmissions of an orphan (0 means 8)" },
+	{ "sysctl", "net.netfilter.nf_conntrack_max", CFG_INT, 1, 2147483647, NULL, NULL,
+	  "conntrack entries (default: buckets on 5.15+, 4 x buckets before, 8 x hashsize if given)" },
+	{ "sysctl", "net.netfilter.nf_conntrack_buckets", CFG_INT, 1, 67108864, NULL, NULL,
+	  "conntrack hash buckets at run time (default from memory; does not change nf_conntrack_max)" },
+	{ "sysctl", "nf_conntrack.hashsize", CFG_INT, 1, 67108864, NULL, NULL,
+	  "module parameter at load: buckets, and nf_conntrack_max = 8 x hashsize" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_timeout_syn_sent", CFG_INT, 1, 2147483, NULL, "120", "s" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_timeout_syn_recv", CFG_INT, 1, 2147483, NULL, "60", "s" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_timeout_established", CFG_INT, 1, 2147483, NULL, "432000",
+	  "s (5 days)" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_timeout_fin_wait", CFG_INT, 1, 2147483, NULL, "120", "s" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_timeout_close_wait", CFG_INT, 1, 2147483, NULL, "60", "s" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_timeout_last_ack", CFG_INT, 1, 2147483, NULL, "30", "s" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_timeout_time_wait", CFG_INT, 1, 2147483, NULL, "120", "s" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_timeout_close", CFG_INT, 1, 2147483, NULL, "10", "s" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_timeout_max_retrans", CFG_INT, 1, 2147483, NULL, "300",
+	  "s, after nf_conntrack_tcp_max_retrans retransmissions" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_timeout_unacknowledged", CFG_INT, 1, 2147483, NULL, "300",
+	  "s, cap while data is unacknowledged" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_loose", CFG_BOOL, 0, 0, NULL, "1",
+	  "pick up connections from mid-stream packets" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_be_liberal", CFG_BOOL, 0, 0, NULL, "0",
+	  "only out-of-window RSTs are INVALID" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_max_retrans", CFG_INT, 0, 255, NULL, "3",
+	  "retransmissions before the max_retrans timeout applies" },
 	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 
@@ -50,6 +76,9 @@ const cfg_alias kconf_aliases[] = {
 	{ "net.ipv4.netfilter.ip_conntrack_tcp_loose", "net.netfilter.nf_conntrack_tcp_loose" },
 	{ "net.ipv4.netfilter.ip_conntrack_tcp_be_liberal", "net.netfilter.nf_conntrack_tcp_be_liberal" },
 	{ "net.ipv4.netfilter.ip_conntrack_tcp_max_retrans", "net.netfilter.nf_conntrack_tcp_max_retrans" },
+	{ "net.ipv4.netfilter.ip_conntrack_tcp_timeout_unacknowledged", "net.netfilter.nf_conntrack_tcp_timeout_unacknowledged" },
+	{ "net.nf_conntrack_buckets", "net.netfilter.nf_conntrack_buckets" },
+	{ "hashsize", "nf_conntrack.hashsize" },
 	{ NULL, NULL },
 };
 
@@ -61,6 +90,62 @@ static uint32_t roundup_pow2(uint64_t x)
 	while (p < x)
 		p <<= 1;
 	return (uint32_t)p;
+}
+
+#define NF(name) sec, "net.netfilter." name
+
+/*
+ * nf_conntrack_init_start (linux-rules.md §6.1): buckets from usable RAM
+ * (64-bit pointers), not rounded to a power of two; nf_conntrack_max from
+ * them; the hashsize module parameter gives the buckets and max = 8 x.
+ * Writing nf_conntrack_buckets later resizes the table but leaves the max.
+ */
+static void ct_resolve(kconf *k, const cfg *c, const char *sec)
+{
+	const uint64_t ram = k->mem_bytes, GiB = 1ull << 30;
+	uint64_t b;
+	uint32_t factor;
+	if (k->prof->ctsize == CTSIZE_515) {
+		b = ram / 131072;
+		if (ram > 4 * GiB)
+			b = 262144;
+		else if (ram > GiB)
+			b = 65536;
+		if (b < 1024)
+			b = 1024;
+		factor = 1;
+	} else {
+		b = ram / 16384 / sizeof(void *);
+		if (ram > GiB)
+			b = 16384;
+		if (k->prof->ctsize == CTSIZE_4G && ram > 4 * GiB)
+			b = 65536;
+		if (b < 32)
+			b = 32;
+		factor = 4;
+	}
+	if (cfg_has(c, sec, "nf_conntrack.hashsize")) {
+		b = (uint64_t)cfg_int(c, sec, "nf_conntrack.hashsize");
+		factor = 8;
+	}
+	k->ct_max = (uint32_t)(b * factor);
+	k->ct_buckets = (uint32_t)b;
+	if (cfg_has(c, NF("nf_conntrack_buckets")))
+		k->ct_buckets = (uint32_t)cfg_int(c, NF("nf_conntrack_buckets"));
+	if (cfg_has(c, NF("nf_conntrack_max")))
+		k->ct_max = (uint32_t)cfg_int(c, NF("nf_conntrack_max"));
+	static const char *const names[KCONF_CT_NTIMEOUTS] = {
+		"syn_sent", "syn_recv", "established", "fin_wait", "close_wait", "last_ack", "time_wait", "close",
+		"max_retrans", "unacknowledged",
+	};
+	for (unsigned i = 0; i < KCONF_CT_NTIMEOUTS; i++) {
+		char key[96];
+		snprintf(key, sizeof key, "net.netfilter.nf_conntrack_tcp_timeout_%s", names[i]);
+		k->ct_timeout[i] = (unsigned)cfg_int(c, sec, key);
+	}
+	k->ct_loose = cfg_bool(c, NF("nf_conntrack_tcp_loose"));
+	k->ct_be_liberal = cfg_bool(c, NF("nf_conntrack_tcp_be_liberal"));
+	k->ct_max_retrans = (unsigned)cfg_int(c, NF("nf_conntrack_tcp_max_retrans"));
 }
 
 bool kconf_resolve(kconf *k, const cfg *c, const char *host, GError **err)
@@ -143,6 +228,7 @@ bool kconf_resolve(kconf *k, const cfg *c, const char *host, GError **err)
 							    : p->syn_retries;
 	k->synack_retries = (unsigned)cfg_int(c, SYS("tcp_synack_retries"));
 	k->orphan_retries = (unsigned)cfg_int(c, SYS("tcp_orphan_retries"));
+	ct_resolve(k, c, sysctl_section);
 	ok = true;
 out:
 	g_free(sysctl_section);
@@ -162,4 +248,14 @@ void kconf_describe(const kconf *k, GString *o, const char *pre)
 			       k->timestamps, k->rfc1337, k->fin_timeout_s);
 	g_string_append_printf(o, "%snet.ipv4.tcp_max_tw_buckets = %u, tcp_syn_retries = %u, tcp_synack_retries = %u\n",
 			       pre, k->max_tw_buckets, k->syn_retries, k->synack_retries);
+}
+
+void kconf_describe_ct(const kconf *k, GString *o, const char *pre)
+{
+	g_string_append_printf(o, "%sprofile = %s, memory = %.1f GiB, net.netfilter.nf_conntrack_buckets = %u, "
+			       "nf_conntrack_max = %u, tcp_timeout_established = %u, tcp_timeout_time_wait = %u, "
+			       "tcp_loose = %d, tcp_be_liberal = %d\n",
+			       pre, k->prof->name, (double)k->mem_bytes / 1073741824.0, k->ct_buckets, k->ct_max,
+			       k->ct_timeout[KCONF_CT_ESTABLISHED], k->ct_timeout[KCONF_CT_TIME_WAIT], k->ct_loose,
+			       k->ct_be_liberal);
 }

@@ -19,6 +19,14 @@
 #include "models/prof.h"
 #include "sim/cfg.h"
 
+/* Index of ct_timeout: the TCP conntrack states with a timeout, then the
+ * two overrides (nf_conntrack_proto_tcp.c, tcp_timeouts[]). */
+enum {
+	KCONF_CT_SYN_SENT, KCONF_CT_SYN_RECV, KCONF_CT_ESTABLISHED, KCONF_CT_FIN_WAIT,
+	KCONF_CT_CLOSE_WAIT, KCONF_CT_LAST_ACK, KCONF_CT_TIME_WAIT, KCONF_CT_CLOSE,
+	KCONF_CT_MAX_RETRANS, KCONF_CT_UNACK, KCONF_CT_NTIMEOUTS
+};
+
 typedef struct kconf {
 	const prof *prof;
 	unsigned hz;               /* CONFIG_HZ */
@@ -39,6 +47,14 @@ typedef struct kconf {
 	unsigned syn_retries;              /* net.ipv4.tcp_syn_retries */
 	unsigned synack_retries;           /* net.ipv4.tcp_synack_retries */
 	unsigned orphan_retries;           /* net.ipv4.tcp_orphan_retries (0 means 8) */
+
+	/* netfilter conntrack (a box that tracks or NATs) */
+	uint32_t ct_buckets;               /* net.netfilter.nf_conntrack_buckets (hashsize) */
+	uint32_t ct_max;                   /* net.netfilter.nf_conntrack_max */
+	unsigned ct_timeout[KCONF_CT_NTIMEOUTS]; /* nf_conntrack_tcp_timeout_*, seconds */
+	bool ct_loose;                     /* nf_conntrack_tcp_loose */
+	bool ct_be_liberal;                /* nf_conntrack_tcp_be_liberal */
+	unsigned ct_max_retrans;           /* nf_conntrack_tcp_max_retrans */
 } kconf;
 
 extern const cfg_key kconf_sysctl_keys[];  /* terminated by name NULL */
@@ -53,5 +69,7 @@ bool kconf_resolve(kconf *k, const cfg *c, const char *host_section, GError **er
 
 /* Lines "name = value" of every modelled setting, for output headers. */
 void kconf_describe(const kconf *k, GString *out, const char *prefix);
+/* The same for a netfilter box's conntrack settings. */
+void kconf_describe_ct(const kconf *k, GString *out, const char *prefix);
 
 #endif

@@ -11,6 +11,8 @@ static const prof profiles[] = {
 		.port = PORT_ALGO_HINT, .twtimer = TWT_DEATHROW, .reuse = REUSE_GT_1S,
 		.recycle = RECYCLE_BY_DADDR, .tsoff = TSOFF_NONE, .ts_ms_clock = false,
 		.rfc1337_restarts = true,
+		.ctsize = CTSIZE_OLD, .ctgc = CTGC_TIMERS, .ctearly = CTEARLY_OLDEST, .ct_entry_bytes = 376,
+		.natsearch = NATSEARCH_ROVER,
 		.tw_reuse = 0, .port_lo = 32768, .port_hi = 61000, .somaxconn = 128, .syn_retries = 6,
 	},
 	{
@@ -18,6 +20,8 @@ static const prof profiles[] = {
 		.port = PORT_ALGO_EVEN_HINT, .twtimer = TWT_OLDWHEEL, .reuse = REUSE_GT_1S,
 		.recycle = RECYCLE_BY_PAIR, .tsoff = TSOFF_NONE, .ts_ms_clock = false,
 		.rfc1337_restarts = true,
+		.ctsize = CTSIZE_4G, .ctgc = CTGC_TIMERS, .ctearly = CTEARLY_FIRST, .ct_entry_bytes = 376,
+		.natsearch = NATSEARCH_ROVER,
 		.tw_reuse = 0, .port_lo = 32768, .port_hi = 60999, .somaxconn = 128, .syn_retries = 6,
 	},
 	{
@@ -25,6 +29,8 @@ static const prof profiles[] = {
 		.port = PORT_ALGO_PARITY_HINT, .twtimer = TWT_WHEEL, .reuse = REUSE_GT_1S,
 		.recycle = RECYCLE_NONE, .tsoff = TSOFF_HOSTPAIR, .ts_ms_clock = false,
 		.rfc1337_restarts = true,
+		.ctsize = CTSIZE_4G, .ctgc = CTGC_WORKER, .ctearly = CTEARLY_RANGE8, .ct_entry_bytes = 352,
+		.natsearch = NATSEARCH_ROVER,
 		.tw_reuse = 0, .port_lo = 32768, .port_hi = 60999, .somaxconn = 128, .syn_retries = 6,
 	},
 	{
@@ -32,6 +38,8 @@ static const prof profiles[] = {
 		.port = PORT_ALGO_PERTURB, .twtimer = TWT_WHEEL, .reuse = REUSE_NEXT_SEC,
 		.recycle = RECYCLE_NONE, .tsoff = TSOFF_HOSTPAIR, .ts_ms_clock = true,
 		.reuse_has_loopback = true,
+		.ctsize = CTSIZE_515, .ctgc = CTGC_WORKER, .ctearly = CTEARLY_RANGE8, .ct_chain_limit = true,
+		.ct_reply_syn_in_tw = true, .ct_entry_bytes = 320, .natsearch = NATSEARCH_ATTEMPTS,
 		.tw_reuse = 2, .port_lo = 32768, .port_hi = 60999, .somaxconn = 4096, .syn_retries = 6,
 	},
 	{
@@ -39,6 +47,8 @@ static const prof profiles[] = {
 		.port = PORT_ALGO_PERTURB, .twtimer = TWT_WHEEL, .reuse = REUSE_NEXT_SEC,
 		.recycle = RECYCLE_NONE, .tsoff = TSOFF_HOSTPAIR, .ts_ms_clock = true,
 		.reuse_has_loopback = true,
+		.ctsize = CTSIZE_515, .ctgc = CTGC_WORKER, .ctearly = CTEARLY_RANGE8, .ct_chain_limit = true,
+		.ct_reply_syn_in_tw = true, .ct_entry_bytes = 320, .natsearch = NATSEARCH_ATTEMPTS,
 		.tw_reuse = 2, .port_lo = 32768, .port_hi = 60999, .somaxconn = 4096, .syn_retries = 6,
 	},
 	{
@@ -46,6 +56,9 @@ static const prof profiles[] = {
 		.port = PORT_ALGO_PERTURB, .twtimer = TWT_WHEEL, .reuse = REUSE_NEXT_SEC,
 		.recycle = RECYCLE_NONE, .tsoff = TSOFF_HOSTPAIR, .ts_ms_clock = true,
 		.reuse_has_loopback = true, .reuse_skips_fw2 = true,
+		.ctsize = CTSIZE_515, .ctgc = CTGC_WORKER, .ctearly = CTEARLY_RANGE8, .ct_chain_limit = true,
+		.ct_reply_syn_in_tw = true, .ct_entry_bytes = 320, .natsearch = NATSEARCH_ATTEMPTS,
+		.nat_harder = true,
 		.tw_reuse = 2, .port_lo = 32768, .port_hi = 60999, .somaxconn = 4096, .syn_retries = 6,
 	},
 	{
@@ -53,6 +66,9 @@ static const prof profiles[] = {
 		.port = PORT_ALGO_PERTURB, .twtimer = TWT_WHEEL, .reuse = REUSE_DELAY_MS,
 		.recycle = RECYCLE_NONE, .tsoff = TSOFF_HOSTPAIR, .ts_ms_clock = true,
 		.reuse_has_loopback = true, .reuse_skips_fw2 = true, .ehash_linear_lport = true,
+		.ctsize = CTSIZE_515, .ctgc = CTGC_WORKER, .ctearly = CTEARLY_RANGE8, .ct_chain_limit = true,
+		.ct_reply_syn_in_tw = true, .ct_entry_bytes = 320, .natsearch = NATSEARCH_ATTEMPTS,
+		.nat_harder = true,
 		.tw_reuse = 2, .port_lo = 32768, .port_hi = 60999, .somaxconn = 4096, .syn_retries = 6,
 	},
 };

@@ -40,6 +40,32 @@ typedef enum prof_tsoff {
 	TSOFF_4TUPLE,    /* 4.10 and 2026 kernels: keyed hash of the 4-tuple */
 } prof_tsoff;
 
+/* Conntrack table sizing (nf_conntrack_init_start, linux-rules.md §6.1). */
+typedef enum prof_ctsize {
+	CTSIZE_OLD,   /* <= ~3.18: RAM/16384/ptr, 16384 above 1 GB, min 32; max = 4 x buckets */
+	CTSIZE_4G,    /* ~3.19-5.14: as above, 65536 above 4 GB; max = 4 x buckets */
+	CTSIZE_515,   /* 5.15+: RAM/131072, 65536 above 1 GB, 262144 above 4 GB, min 1024; max = buckets */
+} prof_ctsize;
+
+/* Conntrack expiry (§6.10). */
+typedef enum prof_ctgc {
+	CTGC_TIMERS,  /* <= ~4.6: a timer per entry, deletion exactly on time */
+	CTGC_WORKER,  /* ~4.7+: absolute timeouts, lazy removal and a periodic gc_worker */
+} prof_ctgc;
+
+/* early_drop when the table is full (§6.9). */
+typedef enum prof_ctearly {
+	CTEARLY_OLDEST,  /* <= 3.x: the oldest non-ASSURED entry of the first bucket having one, >= 8 entries examined */
+	CTEARLY_FIRST,   /* 4.x before the rework: the first non-ASSURED entry found */
+	CTEARLY_RANGE8,  /* current: every non-ASSURED entry of the first of 8 buckets that has some */
+} prof_ctearly;
+
+/* SNAT port search (nf_nat_l4proto_unique_tuple, §7.2-7.3). */
+typedef enum prof_natsearch {
+	NATSEARCH_ROVER,     /* <= ~5.0: rover, whole range one port at a time */
+	NATSEARCH_ATTEMPTS,  /* ~5.1+: 128 attempts, halving rounds, random offsets */
+} prof_natsearch;
+
 typedef struct prof {
 	const char *name;     /* "3.10", ..., "current" */
 	const char *kernels;  /* the versions the profile stands for */
@@ -54,6 +80,14 @@ typedef struct prof {
 	bool reuse_skips_fw2;      /* 6.11+: never reuse a FIN_WAIT2 minisocket */
 	bool rfc1337_restarts;     /* <= ~5.5: an ignored RST restarts the timer */
 	bool ehash_linear_lport;   /* 6.15+: ehash index linear in the local port */
+	prof_ctsize ctsize;
+	prof_ctgc ctgc;
+	prof_ctearly ctearly;
+	bool ct_chain_limit;       /* 5.15+: insert fails on a chain longer than a random 50-79 */
+	bool ct_reply_syn_in_tw;   /* REPLY SYN in TIME_WAIT -> SYN_SENT (newer) rather than INVALID [U] */
+	unsigned ct_entry_bytes;   /* kernel memory per entry: nf_conn slab + extensions [V/U] */
+	prof_natsearch natsearch;
+	bool nat_harder;           /* 6.5+: evict a colliding SNAT entry in TIME_WAIT/CLOSE */
 	/* defaults of sysctls that changed */
 	int tw_reuse;
 	uint16_t port_lo, port_hi;

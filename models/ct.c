@@ -1,0 +1,1502 @@
+/*
+ * nf_conntrack for TCP on one box (linux-rules.md §6): the hash table of
+ * both tuples, the TCP state table and timeouts (nf_conntrack_proto_tcp.c),
+ * allocation with early_drop at nf_conntrack_max, confirmation, expiry by
+ * per-entry timers or by the gc worker, and the NAT helpers
+ * nf_conntrack_tuple_taken and nf_nat_used_tuple_harder's eviction.
+ *
+ * Sources read: net/netfilter/nf_conntrack_core.c and nf_conntrack_proto_tcp.c
+ * of 3.4 (per-entry timers, early_drop "oldest"), 4.12 (the first gc worker,
+ * early_drop_list), 5.14 ("collect all entries in one cycle") and current
+ * mainline (avg_timeout gc, chain limit 50-79, early_drop range 8).
+ *
+ * Layout.  Entries are records of one pool.  Each has two hash nodes, its
+ * ORIGINAL and REPLY tuple, named by a 4-byte reference (entry << 1 | dir);
+ * a bucket holds the reference of its first node and each node the next one,
+ * so the table is an array of 4-byte heads and chain lengths are real.  New
+ * nodes go to the head of their chain (hlist_nulls_add_head_rcu).
+ *
+ * Time.  Every confirmed entry sits in one of a few FIFO lists, one per
+ * distinct timeout length (each state's nf_conntrack_tcp_timeout_* is
+ * fixed, so entries armed later expire later: appending keeps the order).
+ * Re-arming unlinks and appends, O(1), leaving nothing behind; one engine
+ * event per list, at its head's expiry, is re-armed lazily (the head only
+ * moves later).  With per-entry timers (<= ~4.6) expiry deletes the entry;
+ * with the gc worker it only marks it dead for the state gauges: the entry
+ * stays in its chains and in nf_conntrack_count until a lookup, early_drop,
+ * nf_conntrack_tuple_taken or the worker reaps it, as in the kernel.  (The
+ * engine's lanes would need a cancel per re-arm, whose dead slot lingers
+ * until the old expiry: 5 days for ESTABLISHED, one per packet.)
+ */
+#include "models/ct.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/pool.h"
+#include "sim/rng.h"
+
+/* ---- versions of rules that changed (prof.version = major * 100 + minor) -- */
+
+/* nf_ct_resolve_clash (4.7, "introduce clash resolution on insertion race")
+ * also counts a TCP clash as `drop`; before, insert_failed only. */
+#define CLASH_COUNTS_DROP_SINCE 407
+/* "netfilter: conntrack: remove packet hotpath stats" (4.10): `found` counts
+ * nf_conntrack_tuple_taken hits only; before, every successful lookup [U]. */
+#define FOUND_IN_TAKEN_ONLY_SINCE 410
+/* f393808dc641 "fix calculation of next bucket number in early_drop"
+ * (5.0): before, early_drop scanned reciprocal_scale(hash + i), i.e. the
+ * same bucket again almost always. */
+#define EARLY_DROP_NEXT_BUCKET_SINCE 500
+/* be0502a3f2e9 "tcp: only close if RST matches exact sequence" (~5.9 [U]). */
+#define RST_EXACT_SEQ_SINCE 509
+/* mid-stream pickup without a reply capped at TCP_CONNTRACK_UNACK (~5.14 [U]). */
+#define PICKUP_UNACK_CAP_SINCE 514
+/* "do not renew timeout on SYN retransmit" (2023, in 5.15.y stable [U]). */
+#define SYN_RETRANS_NO_RENEW_SINCE 515
+/* gc_worker: 4.7-5.13 scans 1/GC_MAX_BUCKETS_DIV of the table per run with an
+ * adaptive 1-31 jiffy interval; 5.14 "collect all entries in one cycle": a
+ * full scan every GC_SCAN_INTERVAL (120 s); 5.19 [U]: interval from the
+ * average remaining timeout, GC_SCAN_EXPIRED_MAX per slice. */
+#define GC_FULL_SCAN_SINCE 514
+#define GC_AVG_TIMEOUT_SINCE 519
+
+/* ---- constants ------------------------------------------------------------ */
+
+#define NF_CT_EVICTION_RANGE 8       /* nf_conntrack_core.c */
+#define MIN_CHAINLEN 50u             /* nf_conntrack_core.c (5.15 shipped 8; raised to 50 in 2023) */
+#define MAX_CHAINLEN (80u - MIN_CHAINLEN)
+#define T_SYN_SENT2 (120 * EV_SEC)   /* tcp_timeouts[TCP_CONNTRACK_SYN_SENT2] = 2 MINS, no sysctl */
+#define DEFAULT_HZ 250
+
+/* gc_worker, current */
+#define GC_SCAN_INTERVAL_MAX_S 60    /* GC_SCAN_INTERVAL_MAX = 60 * HZ */
+#define GC_SCAN_INTERVAL_MIN_S 1
+#define GC_SCAN_INTERVAL_CLAMP_S 300 /* clamp timeouts to TCP unacked */
+#define GC_SCAN_INITIAL_COUNT 100
+#define GC_SCAN_MAX_DURATION (10 * EV_MS)
+#define GC_SCAN_EXPIRED_MAX(hz) (64000u / (hz))
+/* 5.14-5.18 */
+#define GC_SCAN_INTERVAL_S 120
+/* 4.7-5.13 */
+#define GC_MAX_BUCKETS_DIV 128u
+#define GC_MAX_SCAN_S 16             /* GC_MAX_SCAN_JIFFIES = 16 * HZ */
+#define GC_EVICT_RATIO 50u
+/*
+ * The worker's slices end after 10 ms of CPU time, which the simulator has
+ * no clock for: a slice is charged GC_NS_PER_BUCKET per bucket and
+ * GC_NS_PER_NODE per node visited (a cache miss each, an assumption), and
+ * the next slice runs that long after the previous one began.  A pass over
+ * a full 262144-bucket table (524288 nodes) then takes 28 ms in 3 slices.
+ */
+#define GC_NS_PER_BUCKET 5
+#define GC_NS_PER_NODE 50
+
+/* ---- the entry -------------------------------------------------------------- */
+
+/* struct nf_conn status bits we need (enum ip_conntrack_status), plus DEAD:
+ * expired and already taken out of the state gauges (gc worker only), and
+ * SETUP: the setup hook (NAT) ran, so destruction calls the destroy hook. */
+enum { S_CONFIRMED = 1, S_SEEN_REPLY = 2, S_ASSURED = 4, S_DEAD = 8, S_SETUP = 16 };
+
+/* struct ip_ct_tcp_state flags; F_SEEN stands for td_maxwin != 0 */
+enum { F_SEEN = 1, F_DATA_UNACK = 2, F_MAXACK_SET = 4, F_CLOSE_INIT = 8 };
+
+/* ct->proto.tcp.last_flags */
+enum { LF_SIMULTANEOUS_OPEN = 1, LF_EXP_CHALLENGE_ACK = 2 };
+
+#define NO_LIST 0xff
+
+typedef struct ct_entry {
+	/* First: a freed record's free-list link overwrites its first 4 bytes,
+	 * and a packet that killed its entry may still read the tuples. */
+	uint32_t tnext;          /* next in the timeout list */
+	/* what a chain walk reads, together in the first cache line */
+	uint32_t hnext[2];       /* next node in the chain of each tuple */
+	uint8_t status;
+	uint8_t state;           /* enum tcp_conntrack */
+	uint8_t flags[2];        /* seen[dir].flags */
+	uint8_t last_index;      /* enum tcp_bit_set of the last in-window packet */
+	uint8_t last_dir;
+	uint8_t last_flags;
+	uint8_t retrans;
+	uint8_t tc;              /* timeout class of the last refresh */
+	uint8_t list;            /* timeout list, NO_LIST when in none */
+	ev_time expires;         /* ct->timeout, absolute */
+	uint32_t tprev;
+	ct_tuple t[2];           /* tuplehash[IP_CT_DIR_ORIGINAL / REPLY].tuple */
+	uint32_t td_end[2];      /* seen[dir].td_end: highest seq + len sent */
+	uint32_t td_maxack[2];   /* seen[dir].td_maxack: highest ack sent */
+	uint32_t last_seq, last_ack, last_end;
+} ct_entry;
+
+/* ---- the TCP state table (nf_conntrack_proto_tcp.c) ----------------------- */
+
+/* What TCP flags are set from RST/SYN/FIN/ACK (enum tcp_bit_set). */
+enum { TCP_SYN_SET, TCP_SYNACK_SET, TCP_FIN_SET, TCP_ACK_SET, TCP_RST_SET, TCP_NONE_SET };
+
+#define sNO CT_NONE
+#define sSS CT_SYN_SENT
+#define sSR CT_SYN_RECV
+#define sES CT_ESTABLISHED
+#define sFW CT_FIN_WAIT
+#define sCW CT_CLOSE_WAIT
+#define sLA CT_LAST_ACK
+#define sTW CT_TIME_WAIT
+#define sCL CT_CLOSE
+#define sS2 CT_SYN_SENT2
+#define sIV CT_NSTATES        /* TCP_CONNTRACK_MAX: invalid */
+#define sIG (CT_NSTATES + 1)  /* TCP_CONNTRACK_IGNORE */
+
+/*
+ * tcp_conntracks[dir][index][old state], as in linux-rules.md §6.4 (current
+ * kernels).  One cell depends on the profile: a REPLY SYN in TIME_WAIT is
+ * SYN_SENT ("server may have switched role") on newer kernels and INVALID on
+ * older ones (3.4 source: sIV), see tcp_next().
+ */
+static const uint8_t tcp_conntracks[2][6][CT_NSTATES] = {
+	{
+/* ORIGINAL */
+/*	     sNO, sSS, sSR, sES, sFW, sCW, sLA, sTW, sCL, sS2 */
+/*syn*/    { sSS, sSS, sIG, sIG, sIG, sIG, sIG, sSS, sSS, sS2 },
+/*synack*/ { sIV, sIV, sSR, sIV, sIV, sIV, sIV, sIV, sIV, sSR },
+/*fin*/    { sIV, sIV, sFW, sFW, sLA, sLA, sLA, sTW, sCL, sIV },
+/*ack*/    { sES, sIV, sES, sES, sCW, sCW, sTW, sTW, sCL, sIV },
+/*rst*/    { sIV, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL },
+/*none*/   { sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV },
+	},
+	{
+/* REPLY */
+/*	     sNO, sSS, sSR, sES, sFW, sCW, sLA, sTW, sCL, sS2 */
+/*syn*/    { sIV, sS2, sIV, sIV, sIV, sIV, sIV, sSS, sIV, sS2 },
+/*synack*/ { sIV, sSR, sIG, sIG, sIG, sIG, sIG, sIG, sIG, sSR },
+/*fin*/    { sIV, sIV, sFW, sFW, sLA, sLA, sLA, sTW, sCL, sIV },
+/*ack*/    { sIV, sIG, sSR, sES, sCW, sCW, sTW, sTW, sCL, sIG },
+/*rst*/    { sIV, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL },
+/*none*/   { sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV },
+	},
+};
+
+static const char *const state_names[] = {
+#define X(s) #s,
+	CT_STATE_MAP(X)
+#undef X
+};
+
+const char *ct_state_name(ct_state s)
+{
+	return (unsigned)s < CT_NSTATES ? state_names[s] : "?";
+}
+
+/* Timeout classes: tcp_timeouts[] indexes (the states, then RETRANS, UNACK). */
+enum { TC_SS, TC_SR, TC_ES, TC_FW, TC_CW, TC_LA, TC_TW, TC_CL, TC_S2, TC_RETRANS, TC_UNACK, TC_N };
+
+static const uint8_t state_tc[CT_NSTATES] = {
+	[CT_NONE] = TC_SS,  /* tn->timeouts[0] = tcp_timeouts[TCP_CONNTRACK_SYN_SENT] */
+	[CT_SYN_SENT] = TC_SS, [CT_SYN_RECV] = TC_SR, [CT_ESTABLISHED] = TC_ES,
+	[CT_FIN_WAIT] = TC_FW, [CT_CLOSE_WAIT] = TC_CW, [CT_LAST_ACK] = TC_LA,
+	[CT_TIME_WAIT] = TC_TW, [CT_CLOSE] = TC_CL, [CT_SYN_SENT2] = TC_S2,
+};
+
+/* ---- the table ------------------------------------------------------------ */
+
+typedef struct tlist {
+	uint32_t head, tail;
+	ev_time len;
+	ev_id ev;       /* the pending event at the head's (old) expiry */
+} tlist;
+
+typedef enum gc_variant { GC_NONE, GC_FRACTION, GC_FULL, GC_AVG } gc_variant;
+
+typedef struct gc_state {
+	gc_variant v;
+	bool early_drop;        /* conntrack_gc_work.early_drop */
+	bool idle;              /* no pass scheduled: the table was empty */
+	ev_id ev;
+	uint32_t next_bucket;   /* next_bucket (5.14+), last_bucket (4.7-5.13) */
+	int64_t avg_timeout;    /* jiffies */
+	int64_t count;
+	ev_time start;          /* start of the pass */
+	int64_t next_gc_run;    /* jiffies, 4.7-5.13 */
+	ev_time idle_next, idle_period;
+} gc_state;
+
+/* The scan's batch of gathered chains (gc_gather). */
+#define GC_BATCH 32
+#define GC_CHAIN 32
+
+typedef struct gc_iter {
+	uint32_t first, n;           /* buckets [first, first + n) gathered */
+	uint32_t len[GC_BATCH];      /* GC_CHAIN + 1: longer, walk it */
+	uint32_t ref[GC_BATCH][GC_CHAIN];
+	uint32_t *slow;              /* a long chain */
+	uint32_t slow_cap;
+} gc_iter;
+
+struct ct_table {
+	const prof *p;
+	ev_loop *L;
+	pool pool;
+	uint32_t *heads, nbuckets;
+	uint32_t count, max;
+	uint64_t k0, k1;          /* hash key (nf_conntrack_hash_rnd) */
+	uint64_t chain_rng;       /* prandom_u32_max for the chain limit */
+	bool timers, loose, early_next_bucket;
+	unsigned hz, max_retrans;
+	ev_time tmo[TC_N];
+	uint8_t tc_list[TC_N];
+	tlist lists[TC_N];
+	unsigned nlists;
+	ev_kind k_tmo, k_gc;
+	gc_state gc;
+	gc_iter gci;
+	ct_destroy_fn destroy;
+	void *destroy_ctx;
+	uint64_t *c_found, *c_insert, *c_insert_failed, *c_drop, *c_early_drop, *c_chaintoolong, *c_invalid,
+		*c_ignore;
+	probe_gauge *g_count, *g_assured, *g_state[CT_NSTATES];
+};
+
+static inline ct_entry *E(const ct_table *ct, uint32_t i)
+{
+	return pool_at(&ct->pool, i);
+}
+
+static inline ev_time now(const ct_table *ct)
+{
+	return ev_now(ct->L);
+}
+
+static inline bool after32(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+
+static inline bool before32(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+static void bug(const char *what)
+{
+	fprintf(stderr, "connsim: ct bug: %s\n", what);
+	abort();
+}
+
+/* ---- hashing -------------------------------------------------------------- */
+
+/*
+ * hash_conntrack_raw: a keyed hash of the tuple (addresses, ports, protocol;
+ * not the direction).  The kernel uses jhash2 (<= 5.14) or siphash (5.15+)
+ * with a random boot key; this keyed splitmix64 mix stands in for both: the
+ * key is random per box, so only the distribution matters.
+ */
+static inline uint32_t hash_raw(const ct_table *ct, const ct_tuple *t)
+{
+	uint64_t a = ((uint64_t)t->src << 32 | t->dst) ^ ct->k0;
+	uint64_t b = ((uint64_t)t->sport << 24 | (uint64_t)t->dport << 8 | 6 /* IPPROTO_TCP */) ^ ct->k1;
+	return (uint32_t)(rng_splitmix64(rng_splitmix64(a) ^ b) >> 32);
+}
+
+/* reciprocal_scale(hash, size) = (hash * size) >> 32 (any size) */
+static inline uint32_t scale(uint32_t h, uint32_t n)
+{
+	return (uint32_t)(((uint64_t)h * n) >> 32);
+}
+
+static inline uint32_t bucket(const ct_table *ct, const ct_tuple *t)
+{
+	return scale(hash_raw(ct, t), ct->nbuckets);
+}
+
+uint32_t ct_bucket_of(const ct_table *ct, const ct_tuple *t)
+{
+	return bucket(ct, t);
+}
+
+static inline const ct_tuple *node_tuple(const ct_table *ct, uint32_t ref)
+{
+	return &E(ct, ref >> 1)->t[ref & 1];
+}
+
+static inline uint32_t node_next(const ct_table *ct, uint32_t ref)
+{
+	return E(ct, ref >> 1)->hnext[ref & 1];
+}
+
+/* hlist_nulls_del_rcu: the node's own link is left as it was, so a walk that
+ * just deleted it carries on from it (entries freed during a walk are skipped:
+ * their status is 0). */
+static void unlink_node(ct_table *ct, uint32_t ref)
+{
+	uint32_t *p = &ct->heads[bucket(ct, node_tuple(ct, ref))];
+	while (*p != ref) {
+		if (*p == CT_NIL)
+			bug("node not in its chain");
+		p = &E(ct, *p >> 1)->hnext[*p & 1];
+	}
+	*p = node_next(ct, ref);
+}
+
+/* ---- gauges and the timeout lists ---------------------------------------- */
+
+static void gauges(ct_table *ct, const ct_entry *e, int d)
+{
+	ev_time t = now(ct);
+	if (ct->g_state[e->state])
+		probe_gauge_add(ct->g_state[e->state], d, t);
+	if (e->status & S_ASSURED)
+		probe_gauge_add(ct->g_assured, d, t);
+}
+
+static inline bool live(const ct_entry *e)
+{
+	return (e->status & (S_CONFIRMED | S_DEAD)) == S_CONFIRMED;
+}
+
+static void count_add(ct_table *ct, int d)
+{
+	ct->count += (uint32_t)d;
+	probe_gauge_set(ct->g_count, ct->count, now(ct));
+}
+
+static void tl_unlink(ct_table *ct, uint32_t i)
+{
+	ct_entry *e = E(ct, i);
+	if (e->list == NO_LIST)
+		return;
+	tlist *l = &ct->lists[e->list];
+	if (e->tprev != CT_NIL)
+		E(ct, e->tprev)->tnext = e->tnext;
+	else
+		l->head = e->tnext;
+	if (e->tnext != CT_NIL)
+		E(ct, e->tnext)->tprev = e->tprev;
+	else
+		l->tail = e->tprev;
+	e->list = NO_LIST;
+}
+
+static void tl_append(ct_table *ct, uint32_t i, unsigned li)
+{
+	ct_entry *e = E(ct, i);
+	tlist *l = &ct->lists[li];
+	e->list = (uint8_t)li;
+	e->tnext = CT_NIL;
+	e->tprev = l->tail;
+	if (l->tail != CT_NIL)
+		E(ct, l->tail)->tnext = i;
+	else
+		l->head = i;
+	l->tail = i;
+	/* A pending event is never later than the head: heads only move later. */
+	if (!ev_pending(ct->L, l->ev))
+		l->ev = ev_at(ct->L, e->expires, ct->k_tmo, 0, li);
+}
+
+/* ---- destruction ---------------------------------------------------------- */
+
+/*
+ * nf_ct_delete + nf_conntrack_free: out of both chains and the timeout list,
+ * out of the gauges, nf_conntrack_count decremented, the destroy hook
+ * (nf_nat_cleanup_conntrack) called if NAT set the entry up.
+ */
+static void ct_kill(ct_table *ct, uint32_t i)
+{
+	ct_entry *e = E(ct, i);
+	if (e->status & S_CONFIRMED) {
+		unlink_node(ct, i << 1);
+		unlink_node(ct, i << 1 | 1);
+		if (!(e->status & S_DEAD))
+			gauges(ct, e, -1);
+	}
+	tl_unlink(ct, i);
+	bool hook = e->status & S_SETUP;
+	e->status = 0;
+	if (hook && ct->destroy)
+		ct->destroy(ct->destroy_ctx, i);
+	count_add(ct, -1);
+	pool_free(&ct->pool, i);
+}
+
+/* nf_ct_is_expired: only the gc worker's entries outlive their timeout. */
+static inline bool expired(const ct_table *ct, const ct_entry *e)
+{
+	return !ct->timers && e->expires <= now(ct);
+}
+
+/* The timeout list's head event: with timers, death_by_timeout; with the
+ * worker, the entry is dead but stays until reaped. */
+static void on_timeout(void *ctx, uint32_t obj, uint32_t li)
+{
+	(void)obj;
+	ct_table *ct = ctx;
+	tlist *l = &ct->lists[li];
+	ev_time t = now(ct);
+	while (l->head != CT_NIL && E(ct, l->head)->expires <= t) {
+		uint32_t i = l->head;
+		tl_unlink(ct, i);
+		if (ct->timers) {
+			ct_kill(ct, i);
+		} else {
+			ct_entry *e = E(ct, i);
+			gauges(ct, e, -1);
+			e->status |= S_DEAD;
+		}
+	}
+	if (l->head != CT_NIL)
+		l->ev = ev_at(ct->L, E(ct, l->head)->expires, ct->k_tmo, 0, li);
+}
+
+/*
+ * __nf_ct_refresh_acct.  Per-entry timers (<= ~4.6) move only when the new
+ * expiry is at least HZ later than the old one, or earlier
+ * ("newtime - ct->timeout.expires >= HZ", unsigned); later kernels store
+ * the new timeout whatever it is.  An unconfirmed entry's timer starts at
+ * confirmation.
+ */
+static void refresh(ct_table *ct, uint32_t i, unsigned tc)
+{
+	ct_entry *e = E(ct, i);
+	ev_time nexp = now(ct) + ct->tmo[tc];
+	e->tc = (uint8_t)tc;
+	if (!(e->status & S_CONFIRMED)) {
+		e->expires = nexp;
+		return;
+	}
+	if (ct->timers && nexp >= e->expires && nexp - e->expires < EV_SEC)
+		return;
+	e->expires = nexp;
+	tl_unlink(ct, i);
+	tl_append(ct, i, ct->tc_list[tc]);
+}
+
+/* ---- lookups ---------------------------------------------------------------- */
+
+/*
+ * ____nf_conntrack_find: walk the tuple's chain, reaping expired entries on
+ * the way (nf_ct_gc_expired); a match needs the same tuple on a confirmed
+ * entry (nf_ct_key_equal).
+ */
+static uint32_t find(ct_table *ct, const ct_tuple *t, int *dir)
+{
+	uint32_t r = ct->heads[bucket(ct, t)];
+	while (r != CT_NIL) {
+		ct_entry *e = E(ct, r >> 1);
+		uint32_t next = e->hnext[r & 1];
+		if (!(e->status & S_CONFIRMED)) {
+			r = next;
+			continue;
+		}
+		if (expired(ct, e)) {
+			ct_kill(ct, r >> 1);
+			r = next;
+			continue;
+		}
+		if (ct_tuple_eq(&e->t[r & 1], t)) {
+			if (dir)
+				*dir = (int)(r & 1);
+			return r >> 1;
+		}
+		r = next;
+	}
+	return CT_NIL;
+}
+
+uint32_t ct_find(ct_table *ct, const ct_tuple *t, int *dir)
+{
+	return find(ct, t, dir);
+}
+
+/* nf_conntrack_tuple_taken */
+bool ct_tuple_taken(ct_table *ct, const ct_tuple *t, uint32_t ignore)
+{
+	uint32_t r = ct->heads[bucket(ct, t)];
+	const ct_entry *ig = ignore != CT_NIL ? E(ct, ignore) : NULL;
+	while (r != CT_NIL) {
+		uint32_t i = r >> 1;
+		ct_entry *e = E(ct, i);
+		uint32_t next = e->hnext[r & 1];
+		if (!(e->status & S_CONFIRMED) || i == ignore) {
+			r = next;
+			continue;
+		}
+		if (expired(ct, e)) {
+			ct_kill(ct, i);
+			r = next;
+			continue;
+		}
+		if (ct_tuple_eq(&e->t[r & 1], t)) {
+			/* "If the *original tuples* are identical, then both
+			 * conntracks refer to the same flow": left to clash
+			 * resolution. */
+			if (ig && ct_tuple_eq(&ig->t[CT_ORIGINAL], &e->t[CT_ORIGINAL])) {
+				r = next;
+				continue;
+			}
+			(*ct->c_found)++;
+			return true;
+		}
+		r = next;
+	}
+	return false;
+}
+
+/*
+ * nf_nat_used_tuple_harder (6.5+), the eviction half: nf_conntrack_find_get
+ * of t must hit the REPLY node of an entry that nf_nat_may_kill accepts
+ * (state >= TIME_WAIT in enum order, so SYN_SENT2 too; IPS_SRC_NAT; not
+ * dying) and whose ORIGINAL side the new SYN has passed
+ * (nf_seq_has_advanced: new td_end - old td_maxend > 0; td_maxend is
+ * td_end plus the receive window, which is not modelled: window 0).
+ */
+bool ct_evict_closing(ct_table *ct, const ct_tuple *t, uint32_t seq)
+{
+	int dir;
+	uint32_t i = find(ct, t, &dir);
+	if (i == CT_NIL || dir != CT_REPLY)
+		return false;
+	ct_entry *e = E(ct, i);
+	if (e->state < CT_TIME_WAIT)
+		return false;
+	bool src_nat = e->t[CT_REPLY].dst != e->t[CT_ORIGINAL].src || e->t[CT_REPLY].dport != e->t[CT_ORIGINAL].sport;
+	if (!src_nat)
+		return false;
+	if ((int32_t)(seq + 1 - e->td_end[CT_ORIGINAL]) <= 0)
+		return false;
+	ct_kill(ct, i);
+	return true;
+}
+
+/* ---- early_drop (__nf_conntrack_alloc at nf_conntrack_max) --------------- */
+
+/* current: early_drop + early_drop_list */
+static bool early_drop_range8(ct_table *ct, uint32_t hash)
+{
+	uint32_t b = 0;
+	for (unsigned n = 0; n < NF_CT_EVICTION_RANGE; n++) {
+		if (n == 0)
+			b = scale(hash, ct->nbuckets);
+		else if (ct->early_next_bucket)
+			b = (b + 1) % ct->nbuckets;
+		else
+			b = scale(hash + n, ct->nbuckets);  /* reciprocal_scale(_hash++, hsize) */
+		unsigned drops = 0;
+		for (uint32_t r = ct->heads[b]; r != CT_NIL;) {
+			ct_entry *e = E(ct, r >> 1);
+			uint32_t next = e->hnext[r & 1];
+			if (e->status & S_CONFIRMED) {
+				if (expired(ct, e)) {
+					ct_kill(ct, r >> 1);  /* nf_ct_gc_expired: not a drop */
+				} else if (!(e->status & S_ASSURED)) {
+					ct_kill(ct, r >> 1);
+					drops++;
+				}
+			}
+			r = next;
+		}
+		if (drops) {
+			*ct->c_early_drop += drops;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * 4.x before the rework: the first non-ASSURED entry met from the new
+ * tuple's bucket on, stopping after a bucket once NF_CT_EVICTION_RANGE
+ * nodes were passed over.  <= 3.x: the last non-ASSURED entry of a chain
+ * ("use oldest entry, which is roughly LRU"), counting every node.
+ */
+static bool early_drop_one(ct_table *ct, uint32_t hash, bool oldest)
+{
+	uint32_t b = scale(hash, ct->nbuckets), victim = CT_NIL;
+	unsigned cnt = 0;
+	for (uint32_t n = 0; n < ct->nbuckets; n++) {
+		for (uint32_t r = ct->heads[b]; r != CT_NIL; r = node_next(ct, r)) {
+			if (!(E(ct, r >> 1)->status & S_ASSURED)) {
+				victim = r >> 1;
+				if (!oldest)
+					break;
+			}
+			if (oldest || victim == CT_NIL)
+				cnt++;
+		}
+		b = (b + 1) % ct->nbuckets;
+		if (victim != CT_NIL || cnt >= NF_CT_EVICTION_RANGE)
+			break;
+	}
+	if (victim == CT_NIL)
+		return false;
+	ct_kill(ct, victim);
+	(*ct->c_early_drop)++;
+	return true;
+}
+
+static bool early_drop(ct_table *ct, uint32_t hash)
+{
+	switch (ct->p->ctearly) {
+	case CTEARLY_OLDEST:
+		return early_drop_one(ct, hash, true);
+	case CTEARLY_FIRST:
+		return early_drop_one(ct, hash, false);
+	case CTEARLY_RANGE8:
+	default:
+		return early_drop_range8(ct, hash);
+	}
+}
+
+/* ---- the gc worker ---------------------------------------------------------- */
+
+static inline int64_t to_j(const ct_table *ct, ev_time ns)
+{
+	return (int64_t)(ns / EV_SEC * ct->hz + ns % EV_SEC * ct->hz / EV_SEC);
+}
+
+static inline ev_time from_j(const ct_table *ct, int64_t j)
+{
+	return (ev_time)j / ct->hz * EV_SEC + (ev_time)j % ct->hz * EV_SEC / ct->hz;
+}
+
+/* tcp_can_early_drop */
+static inline bool gc_can_early_drop(const ct_entry *e)
+{
+	if (!(e->status & S_ASSURED))
+		return true;
+	switch (e->state) {
+	case CT_FIN_WAIT:
+	case CT_LAST_ACK:
+	case CT_TIME_WAIT:
+	case CT_CLOSE:
+	case CT_CLOSE_WAIT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void gc_schedule(ct_table *ct, ev_time when)
+{
+	ct->gc.ev = ev_at(ct->L, when, ct->k_gc, 0, 0);
+}
+
+/* An empty table's passes change nothing: the worker stops and resumes on
+ * its grid when an entry is confirmed (4.7-5.13: with the buckets its
+ * skipped runs would have advanced). */
+static void gc_go_idle(ct_table *ct, ev_time next, ev_time period)
+{
+	ct->gc.idle = true;
+	ct->gc.idle_next = next;
+	ct->gc.idle_period = period ? period : EV_SEC;
+}
+
+static void gc_wake(ct_table *ct)
+{
+	gc_state *g = &ct->gc;
+	if (!g->idle)
+		return;
+	g->idle = false;
+	ev_time t = now(ct), at = g->idle_next;
+	if (at < t) {
+		uint64_t k = (t - at + g->idle_period - 1) / g->idle_period;
+		at += k * g->idle_period;
+		if (g->v == GC_FRACTION) {
+			uint64_t adv = ct->nbuckets / GC_MAX_BUCKETS_DIV;
+			adv = adv ? adv : 1;
+			g->next_bucket = (uint32_t)((g->next_bucket + k * adv) % ct->nbuckets);
+		}
+	}
+	gc_schedule(ct, at);
+}
+
+/*
+ * Simulator speed.  A scan goes bucket after bucket and each chain node is
+ * a record at a random place: walking a chain is a series of dependent
+ * cache misses (~200 ns each here past a few MB).  The scan therefore
+ * gathers the chains of GC_BATCH buckets at once, advancing all of them a
+ * node per round with the next records prefetched, and only then processes
+ * the nodes, in bucket and chain order.  Nothing changes meanwhile (no entry
+ * is created during a scan; one destroyed while its bucket waits is skipped,
+ * as the kernel's walk skips a node unlinked before it got there).  A chain
+ * longer than GC_CHAIN is gathered by a plain walk.
+ */
+static void gc_gather(const ct_table *ct, gc_iter *it, uint32_t first)
+{
+	uint32_t n = ct->nbuckets - first < GC_BATCH ? ct->nbuckets - first : GC_BATCH;
+	uint32_t cur[GC_BATCH];
+	it->first = first;
+	it->n = n;
+	for (uint32_t j = 0; j < n; j++) {
+		it->len[j] = 0;
+		cur[j] = ct->heads[first + j];
+		if (cur[j] != CT_NIL)
+			__builtin_prefetch(E(ct, cur[j] >> 1));
+	}
+	for (bool more = true; more;) {
+		more = false;
+		for (uint32_t j = 0; j < n; j++) {
+			if (cur[j] == CT_NIL)
+				continue;
+			if (it->len[j] == GC_CHAIN) {
+				it->len[j]++;
+				cur[j] = CT_NIL;
+				continue;
+			}
+			it->ref[j][it->len[j]++] = cur[j];
+			cur[j] = node_next(ct, cur[j]);
+			if (cur[j] != CT_NIL) {
+				__builtin_prefetch(E(ct, cur[j] >> 1));
+				more = true;
+			}
+		}
+	}
+}
+
+/* The nodes of bucket i, in chain order, as they were when gathered. */
+static uint32_t gc_bucket(ct_table *ct, gc_iter *it, uint32_t i, const uint32_t **refs)
+{
+	if (i < it->first || i >= it->first + it->n)
+		gc_gather(ct, it, i);
+	uint32_t j = i - it->first;
+	if (it->len[j] <= GC_CHAIN) {
+		*refs = it->ref[j];
+		return it->len[j];
+	}
+	uint32_t n = 0;
+	for (uint32_t r = ct->heads[i]; r != CT_NIL; r = node_next(ct, r)) {
+		if (n == it->slow_cap) {
+			it->slow_cap = it->slow_cap ? 2 * it->slow_cap : 256;
+			it->slow = g_renew(uint32_t, it->slow, it->slow_cap);
+		}
+		it->slow[n++] = r;
+	}
+	*refs = it->slow;
+	return n;
+}
+
+/* The 95 % rule of every worker: while early_drop is set and the count is at
+ * least nf_conntrack_max / 100 * 95, kill what tcp_can_early_drop allows. */
+static inline bool gc_95(ct_table *ct, uint32_t max95, const ct_entry *e)
+{
+	return max95 && ct->count >= max95 && gc_can_early_drop(e);
+}
+
+/* 4.7-5.13: one run scans GC_MAX_BUCKETS_DIV-th of the table. */
+static void gc_fraction(ct_table *ct)
+{
+	gc_state *g = &ct->gc;
+	ev_time t = now(ct);
+	int64_t min_interval = ct->hz / GC_MAX_BUCKETS_DIV ? ct->hz / GC_MAX_BUCKETS_DIV : 1;
+	int64_t max_interval = GC_MAX_SCAN_S * ct->hz / GC_MAX_BUCKETS_DIV;
+	uint32_t goal = ct->nbuckets / GC_MAX_BUCKETS_DIV, buckets = 0, i = g->next_bucket;
+	uint32_t max95 = g->early_drop ? ct->max / 100u * 95u : 0;
+	unsigned scanned = 0, expired_count = 0;
+	ct->gci.n = 0;
+	do {
+		if (++i >= ct->nbuckets)
+			i = 0;
+		const uint32_t *refs;
+		uint32_t n = gc_bucket(ct, &ct->gci, i, &refs);
+		for (uint32_t k = 0; k < n; k++) {
+			ct_entry *e = E(ct, refs[k] >> 1);
+			if (!(e->status & S_CONFIRMED))
+				continue;  /* destroyed since gathered */
+			scanned++;
+			if (expired(ct, e)) {
+				ct_kill(ct, refs[k] >> 1);
+				expired_count++;
+			} else if (gc_95(ct, max95, e)) {
+				ct_kill(ct, refs[k] >> 1);
+			}
+		}
+	} while (++buckets < goal);
+	unsigned ratio = scanned ? expired_count * 100 / scanned : 0;
+	if (ratio > GC_EVICT_RATIO) {
+		g->next_gc_run = min_interval;
+	} else {
+		g->next_gc_run += min_interval;
+		if (g->next_gc_run > max_interval)
+			g->next_gc_run = max_interval;
+	}
+	g->next_bucket = i;
+	g->early_drop = false;
+	ev_time next = t + from_j(ct, g->next_gc_run);
+	if (ct->count == 0 && g->next_gc_run == max_interval)
+		gc_go_idle(ct, next, from_j(ct, max_interval));
+	else
+		gc_schedule(ct, next);
+}
+
+/*
+ * 5.14+: resume at next_bucket, scan buckets until the slice's 10 ms are
+ * used (then reschedule at once) or the pass ends.  5.14-5.18 wait
+ * GC_SCAN_INTERVAL after a pass.  5.19+ also stop a slice after
+ * GC_SCAN_EXPIRED_MAX removals (resuming a jiffy later while the pass is
+ * younger than GC_SCAN_INTERVAL_MAX) and wait the running average of the
+ * remaining timeouts (clamped to [1 s, 300 s], biased by 100 entries at
+ * 60 s), clamped to [1 s, 60 s], minus the pass's own duration.
+ */
+static void gc_pass(ct_table *ct)
+{
+	gc_state *g = &ct->gc;
+	const bool avg = g->v == GC_AVG;
+	const ev_time t = now(ct);
+	const int64_t hz = ct->hz;
+	uint32_t i = g->next_bucket;
+	uint32_t max95 = g->early_drop ? ct->max / 100u * 95u : 0;
+	if (i == 0) {
+		g->avg_timeout = GC_SCAN_INTERVAL_MAX_S * hz;
+		g->count = GC_SCAN_INITIAL_COUNT;
+		g->start = t;
+	}
+	int64_t next_run = avg ? g->avg_timeout : GC_SCAN_INTERVAL_S * hz;
+	int64_t count = g->count;
+	unsigned expired_count = 0;
+	ev_time cost = 0;
+	bool pass_done = false;
+	ct->gci.n = 0;
+	do {
+		const uint32_t *refs;
+		uint32_t n = gc_bucket(ct, &ct->gci, i, &refs);
+		for (uint32_t k = 0; k < n; k++) {
+			uint32_t r = refs[k];
+			ct_entry *e = E(ct, r >> 1);
+			cost += GC_NS_PER_NODE;
+			if (!(e->status & S_CONFIRMED))
+				continue;  /* destroyed since gathered */
+			if (avg && expired_count > GC_SCAN_EXPIRED_MAX(ct->hz)) {
+				g->next_bucket = i;
+				g->avg_timeout = next_run;
+				g->count = count;
+				int64_t delta = to_j(ct, t + cost - g->start);
+				/* re-sched immediately if total cycle time is exceeded */
+				next_run = delta < GC_SCAN_INTERVAL_MAX_S * hz;
+				goto early_exit;
+			}
+			if (expired(ct, e)) {
+				ct_kill(ct, r >> 1);
+				expired_count++;
+				continue;
+			}
+			if (avg) {
+				int64_t ex = to_j(ct, e->expires - t);
+				ex = ex < GC_SCAN_INTERVAL_MIN_S * hz ? GC_SCAN_INTERVAL_MIN_S * hz
+				     : ex > GC_SCAN_INTERVAL_CLAMP_S * hz ? GC_SCAN_INTERVAL_CLAMP_S * hz : ex;
+				next_run += (ex - next_run) / ++count;
+			}
+			if (gc_95(ct, max95, e)) {
+				ct_kill(ct, r >> 1);
+				expired_count++;
+			}
+		}
+		cost += GC_NS_PER_BUCKET;
+		i++;
+		if (cost > GC_SCAN_MAX_DURATION && i < ct->nbuckets) {
+			g->avg_timeout = next_run;
+			g->count = count;
+			g->next_bucket = i;
+			next_run = 0;
+			goto early_exit;
+		}
+	} while (i < ct->nbuckets);
+	pass_done = true;
+	g->next_bucket = 0;
+	if (avg) {
+		next_run = next_run < GC_SCAN_INTERVAL_MIN_S * hz ? GC_SCAN_INTERVAL_MIN_S * hz
+			   : next_run > GC_SCAN_INTERVAL_MAX_S * hz ? GC_SCAN_INTERVAL_MAX_S * hz : next_run;
+		int64_t delta = to_j(ct, t + cost - g->start);
+		if (delta < 1)
+			delta = 1;
+		next_run = next_run > delta ? next_run - delta : 1;
+	}
+early_exit:
+	if (next_run)
+		g->early_drop = false;
+	ev_time next = t + cost + from_j(ct, next_run);
+	if (pass_done && ct->count == 0)
+		gc_go_idle(ct, next, avg ? GC_SCAN_INTERVAL_MAX_S * EV_SEC : GC_SCAN_INTERVAL_S * EV_SEC);
+	else
+		gc_schedule(ct, next);
+}
+
+static void on_gc(void *ctx, uint32_t obj, uint32_t arg)
+{
+	(void)obj;
+	(void)arg;
+	ct_table *ct = ctx;
+	ct->gc.ev = EV_NONE;
+	if (ct->gc.v == GC_FRACTION)
+		gc_fraction(ct);
+	else
+		gc_pass(ct);
+}
+
+/* ---- the TCP tracker (nf_conntrack_proto_tcp.c) --------------------------- */
+
+/* get_conntrack_index */
+static unsigned pkt_index(uint8_t f)
+{
+	if (f & CT_F_RST)
+		return TCP_RST_SET;
+	if (f & CT_F_SYN)
+		return (f & CT_F_ACK) ? TCP_SYNACK_SET : TCP_SYN_SET;
+	if (f & CT_F_FIN)
+		return TCP_FIN_SET;
+	if (f & CT_F_ACK)
+		return TCP_ACK_SET;
+	return TCP_NONE_SET;
+}
+
+/* tcp_error: tcp_valid_flags[] (PUSH, ECE, CWR, URG always valid). */
+static bool valid_flags(uint8_t f)
+{
+	switch (f & (CT_F_SYN | CT_F_ACK | CT_F_FIN | CT_F_RST)) {
+	case CT_F_SYN:
+	case CT_F_SYN | CT_F_ACK:
+	case CT_F_RST:
+	case CT_F_RST | CT_F_ACK:
+	case CT_F_FIN | CT_F_ACK:
+	case CT_F_ACK:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* segment_seq_plus_len */
+static inline uint32_t seg_end(const ct_pkt *p)
+{
+	return p->seq + p->len + !!(p->flags & CT_F_SYN) + !!(p->flags & CT_F_FIN);
+}
+
+/* tcp_new, once the state table allowed a new entry. */
+static void tcp_new(ct_entry *e, const ct_pkt *p)
+{
+	e->td_end[CT_ORIGINAL] = seg_end(p);
+	e->flags[CT_ORIGINAL] = F_SEEN;  /* a pickup also assumes SACK and liberal windows */
+	e->last_index = TCP_NONE_SET;    /* "tcp_packet will set them" */
+}
+
+/*
+ * tcp_in_window with every packet in window: what it records.  The first
+ * packet seen in a direction initialises it (a SYN, or mid-stream from the
+ * packet); SYN_SENT/SYN_RECV senders re-initialise on a later end (their
+ * flags go with the options); the sender's end moving on marks
+ * DATA_UNACKNOWLEDGED, an ACK of the receiver's end clears it; ACK-class
+ * packets equal to the previous one count as retransmissions.
+ */
+static void in_window(ct_entry *e, int dir, unsigned index, const ct_pkt *p)
+{
+	const int rd = !dir;
+	const bool syn = p->flags & CT_F_SYN, has_ack = p->flags & CT_F_ACK, rst = p->flags & CT_F_RST;
+	uint32_t seq = p->seq, ack = p->ack, end = seg_end(p);
+	if (!(e->flags[dir] & F_SEEN)) {
+		e->td_end[dir] = end;
+		if (syn) {
+			e->flags[dir] = F_SEEN;
+			if (!has_ack)
+				return;  /* simultaneous open */
+		} else {
+			e->flags[dir] |= F_SEEN;
+			if (!(e->flags[rd] & F_SEEN))
+				e->td_end[rd] = ack;
+			else if (ack == e->td_end[rd] + 1)
+				e->td_end[rd]++;  /* likely a reply to a keepalive */
+		}
+	} else if (((e->state == CT_SYN_SENT && dir == CT_ORIGINAL) || (e->state == CT_SYN_RECV && dir == CT_REPLY)) &&
+		   after32(end, e->td_end[dir])) {
+		/* RFC 793: "if a TCP is reinitialized ..." */
+		e->td_end[dir] = end;
+		e->flags[dir] = F_SEEN;
+	}
+	if (!has_ack || (rst && ack == 0))
+		ack = e->td_end[rd];
+	if (rst && seq == 0 && e->state == CT_SYN_SENT)
+		seq = end = e->td_end[dir];  /* RST sent answering SYN */
+	if (after32(end, e->td_end[dir])) {
+		e->td_end[dir] = end;
+		e->flags[dir] |= F_DATA_UNACK;
+	}
+	if (has_ack) {
+		if (!(e->flags[dir] & F_MAXACK_SET)) {
+			e->td_maxack[dir] = ack;
+			e->flags[dir] |= F_MAXACK_SET;
+		} else if (after32(ack, e->td_maxack[dir])) {
+			e->td_maxack[dir] = ack;
+		}
+	}
+	if (ack == e->td_end[rd])
+		e->flags[rd] &= (uint8_t)~F_DATA_UNACK;
+	if (index == TCP_ACK_SET) {
+		if (e->last_dir == dir && e->last_seq == seq && e->last_ack == ack && e->last_end == end) {
+			if (e->retrans < UINT8_MAX)
+				e->retrans++;
+		} else {
+			e->last_dir = (uint8_t)dir;
+			e->last_seq = seq;
+			e->last_ack = ack;
+			e->last_end = end;
+			e->retrans = 0;
+		}
+	}
+}
+
+static void set_state(ct_table *ct, ct_entry *e, unsigned st)
+{
+	if (e->state == st)
+		return;
+	bool l = live(e);
+	if (l && ct->g_state[e->state])
+		probe_gauge_add(ct->g_state[e->state], -1, now(ct));
+	e->state = (uint8_t)st;
+	if (l && ct->g_state[st])
+		probe_gauge_add(ct->g_state[st], 1, now(ct));
+}
+
+typedef enum pk_res { PK_ACCEPT, PK_IGNORE, PK_INVALID, PK_REPEAT, PK_KILLED } pk_res;
+
+/* nf_conntrack_tcp_packet */
+static pk_res tcp_packet(ct_table *ct, uint32_t i, int dir, unsigned index, const ct_pkt *p)
+{
+	ct_entry *e = E(ct, i);
+	unsigned old = e->state;
+	unsigned st = tcp_conntracks[dir][index][old];
+	if (dir == CT_REPLY && index == TCP_SYN_SET && old == CT_TIME_WAIT && !ct->p->ct_reply_syn_in_tw)
+		st = sIV;  /* older kernels: "server may not reopen" */
+
+	switch (st) {
+	case CT_SYN_SENT:
+		if (old < CT_TIME_WAIT)
+			break;
+		/* RFC 1122 reopening from TIME_WAIT / CLOSE (linux-rules.md
+		 * §6.8): a FIN was seen, or this side's last packet was a RST:
+		 * delete the entry and look the packet up again (NF_REPEAT). */
+		if (((e->flags[dir] | e->flags[!dir]) & F_CLOSE_INIT) ||
+		    (e->last_dir == dir && e->last_index == TCP_RST_SET)) {
+			ct_kill(ct, i);
+			return PK_REPEAT;
+		}
+		/* fall through */
+	case sIG:
+		/* b) a SYN/ACK acknowledging a SYN we ignored: both ends are in
+		 * sync and we are not; resynchronise into SYN_RECV. */
+		if (index == TCP_SYNACK_SET && e->last_index == TCP_SYN_SET && e->last_dir != dir &&
+		    p->ack == e->last_end) {
+			int ld = e->last_dir;
+			old = CT_SYN_SENT;
+			st = CT_SYN_RECV;
+			e->td_end[ld] = e->last_end;
+			e->flags[ld] = F_SEEN;
+			e->last_flags &= (uint8_t)~LF_EXP_CHALLENGE_ACK;
+			e->td_end[dir] = e->td_maxack[dir] = 0;
+			e->flags[dir] = 0;
+			break;
+		}
+		e->last_index = (uint8_t)index;
+		e->last_dir = (uint8_t)dir;
+		e->last_seq = p->seq;
+		e->last_end = seg_end(p);
+		if (index == TCP_SYN_SET && dir == CT_ORIGINAL) {
+			/* a) a SYN in ORIGINAL; in LAST_ACK, the next ACK may be
+			 * a challenge ACK (RFC 5961) */
+			e->last_flags = 0;
+			if (old == CT_LAST_ACK)
+				e->last_flags |= LF_EXP_CHALLENGE_ACK;
+		}
+		return PK_IGNORE;
+	case sIV:
+		return PK_INVALID;
+	case CT_TIME_WAIT:
+		if (old == CT_LAST_ACK && index == TCP_ACK_SET && e->last_dir != dir && e->last_index == TCP_SYN_SET &&
+		    (e->last_flags & LF_EXP_CHALLENGE_ACK)) {
+			/* "Detected RFC5961 challenge ACK" */
+			e->last_flags &= (uint8_t)~LF_EXP_CHALLENGE_ACK;
+			return PK_IGNORE;
+		}
+		break;
+	case CT_SYN_SENT2:
+		/* tcp_conntracks table is not smart enough to handle
+		 * simultaneous open */
+		e->last_flags |= LF_SIMULTANEOUS_OPEN;
+		break;
+	case CT_SYN_RECV:
+		if (dir == CT_REPLY && index == TCP_ACK_SET && (e->last_flags & LF_SIMULTANEOUS_OPEN))
+			st = CT_ESTABLISHED;
+		break;
+	case CT_CLOSE:
+		if (index != TCP_RST_SET)
+			break;
+		if (e->flags[!dir] & F_MAXACK_SET) {
+			uint32_t seq = p->seq, maxack = e->td_maxack[!dir];
+			if (before32(seq, maxack))
+				return PK_INVALID;  /* invalid RST */
+			if (ct->p->version >= RST_EXACT_SEQ_SINCE) {
+				bool established = old == CT_ESTABLISHED && (e->status & S_ASSURED);
+				bool train = e->last_index == TCP_ACK_SET && e->last_dir == dir && seq == e->last_end;
+				/* not exact: keep the state, for a challenge ACK */
+				if (established && seq != maxack && !train)
+					st = old;
+			}
+		}
+		break;
+	default:
+		break;
+	}
+
+	in_window(e, dir, index, p);
+	e->last_index = (uint8_t)index;
+	e->last_dir = (uint8_t)dir;
+	set_state(ct, e, st);
+	if (old != st && st == CT_FIN_WAIT)
+		e->flags[dir] |= F_CLOSE_INIT;
+
+	/* The timeout (linux-rules.md §6.5).  A zero window is not modelled. */
+	unsigned tc = state_tc[st];
+	if (e->retrans >= ct->max_retrans && ct->tmo[tc] > ct->tmo[TC_RETRANS])
+		tc = TC_RETRANS;
+	else if (index == TCP_RST_SET)
+		tc = TC_CL;
+	else if (((e->flags[0] | e->flags[1]) & F_DATA_UNACK) && ct->tmo[tc] > ct->tmo[TC_UNACK])
+		tc = TC_UNACK;
+
+	if (!(e->status & S_SEEN_REPLY)) {
+		/* "If only reply is a RST, we can consider ourselves not to
+		 * have an established connection" */
+		if (index == TCP_RST_SET) {
+			ct_kill(ct, i);
+			return PK_KILLED;
+		}
+		if (ct->p->version >= SYN_RETRANS_NO_RENEW_SINCE && index == TCP_SYN_SET && old == CT_SYN_SENT)
+			return PK_ACCEPT;  /* do not renew timeout on SYN retransmit */
+		if (ct->p->version >= PICKUP_UNACK_CAP_SINCE && st == CT_ESTABLISHED &&
+		    ct->tmo[tc] > ct->tmo[TC_UNACK])
+			tc = TC_UNACK;
+	} else if (!(e->status & S_ASSURED) && (old == CT_SYN_RECV || old == CT_ESTABLISHED) &&
+		   st == CT_ESTABLISHED) {
+		/* a valid ACK in ESTABLISHED after SYN_RECV, or an answer for
+		 * a picked-up connection */
+		e->status |= S_ASSURED;
+		if (live(e))
+			probe_gauge_add(ct->g_assured, 1, now(ct));
+	}
+	refresh(ct, i, tc);
+	return PK_ACCEPT;
+}
+
+/* ---- confirmation (__nf_conntrack_confirm) -------------------------------- */
+
+static unsigned chain_limit(ct_table *ct)
+{
+	ct->chain_rng += 0x9e3779b97f4a7c15ULL;
+	uint32_t r = (uint32_t)(rng_splitmix64(ct->chain_rng) >> 32);
+	return MIN_CHAINLEN + (unsigned)(((uint64_t)r * MAX_CHAINLEN) >> 32);  /* prandom_u32_max */
+}
+
+/* An unconfirmed entry that will not be: nf_conntrack_free. */
+static void free_unconfirmed(ct_table *ct, uint32_t i)
+{
+	ct_kill(ct, i);
+}
+
+typedef enum confirm_res { CONFIRMED, CLASH, CHAINTOOLONG } confirm_res;
+
+static confirm_res confirm(ct_table *ct, uint32_t i)
+{
+	ct_entry *e = E(ct, i);
+	uint32_t b[2] = { bucket(ct, &e->t[0]), bucket(ct, &e->t[1]) };
+	unsigned max_chainlen = ct->p->ct_chain_limit ? chain_limit(ct) : 0;
+	/* "See if there's one in the list already, including reverse: NAT
+	 * could have grabbed it without realizing" (nf_ct_key_equal: expired
+	 * entries not yet reaped count too). */
+	for (int d = 0; d < 2; d++) {
+		unsigned chainlen = 0;
+		for (uint32_t r = ct->heads[b[d]]; r != CT_NIL; r = node_next(ct, r)) {
+			if (ct_tuple_eq(node_tuple(ct, r), &e->t[d]))
+				return CLASH;
+			if (ct->p->ct_chain_limit && chainlen++ > max_chainlen)
+				return CHAINTOOLONG;
+		}
+	}
+	/* __nf_conntrack_hash_insert */
+	e->hnext[0] = ct->heads[b[0]];
+	ct->heads[b[0]] = i << 1;
+	e->hnext[1] = ct->heads[b[1]];
+	ct->heads[b[1]] = i << 1 | 1;
+	e->status |= S_CONFIRMED;
+	(*ct->c_insert)++;
+	/* "Timer relative to confirmation time" */
+	e->expires = now(ct) + ct->tmo[e->tc];
+	tl_append(ct, i, ct->tc_list[e->tc]);
+	gauges(ct, e, 1);
+	gc_wake(ct);
+	return CONFIRMED;
+}
+
+/* ---- nf_conntrack_in -------------------------------------------------------- */
+
+ct_verdict ct_in(ct_table *ct, const ct_pkt *p, ct_setup_fn setup, void *ctx, ct_result *out)
+{
+	*out = (ct_result){ CT_NIL, CT_ORIGINAL, false, false, false };
+	unsigned index = pkt_index(p->flags);
+	if (!valid_flags(p->flags)) {  /* tcp_error */
+		(*ct->c_invalid)++;
+		return CT_ACCEPT;
+	}
+	for (;;) {
+		int dir = CT_ORIGINAL;
+		uint32_t i = find(ct, &p->t, &dir);
+		bool fresh = i == CT_NIL;
+		if (fresh) {
+			/* init_conntrack -> __nf_conntrack_alloc: the count goes
+			 * up first; over nf_conntrack_max, early_drop from the
+			 * new tuple's bucket or drop the packet. */
+			uint32_t h = hash_raw(ct, &p->t);
+			ct->count++;  /* the gauge follows once decided */
+			if (ct->max && ct->count > ct->max && !early_drop(ct, h)) {
+				ct->gc.early_drop = true;
+				ct->count--;
+				(*ct->c_drop)++;  /* "nf_conntrack: table full, dropping packet" */
+				return CT_DROP;
+			}
+			count_add(ct, 0);
+			i = pool_alloc(&ct->pool);
+			ct_entry *e = E(ct, i);
+			e->t[CT_ORIGINAL] = p->t;
+			e->t[CT_REPLY] = ct_invert(&p->t);
+			e->list = NO_LIST;
+			e->tnext = e->tprev = CT_NIL;
+			e->state = CT_NONE;
+			/* tcp_new: a SYN starts SYN_SENT; anything else only with
+			 * nf_conntrack_tcp_loose, from the NONE column. */
+			unsigned st = tcp_conntracks[CT_ORIGINAL][index][CT_NONE];
+			if (st >= CT_NSTATES || (st != CT_SYN_SENT && !ct->loose)) {
+				free_unconfirmed(ct, i);
+				(*ct->c_invalid)++;
+				return CT_ACCEPT;
+			}
+			tcp_new(e, p);
+		} else if (ct->p->version < FOUND_IN_TAKEN_ONLY_SINCE) {
+			(*ct->c_found)++;
+		}
+
+		pk_res r = tcp_packet(ct, i, dir, index, p);
+		if (r == PK_REPEAT)
+			continue;
+		if (r == PK_INVALID) {
+			if (fresh)
+				free_unconfirmed(ct, i);
+			(*ct->c_invalid)++;
+			return CT_ACCEPT;
+		}
+		out->entry = i;
+		out->dir = dir;
+		out->tracked = true;
+		if (r == PK_KILLED) {
+			out->destroyed = true;
+			return CT_ACCEPT;
+		}
+		if (r == PK_IGNORE)
+			(*ct->c_ignore)++;
+		ct_entry *e = E(ct, i);
+		if (dir == CT_REPLY)
+			e->status |= S_SEEN_REPLY;
+		if (!fresh)
+			return CT_ACCEPT;
+
+		/* NAT (nf_nat_setup_info) chooses the REPLY tuple, then the
+		 * packet leaves and the entry is confirmed. */
+		if (setup) {
+			ct_tuple reply = ct_invert(&p->t);
+			e->status |= S_SETUP;
+			if (!setup(ctx, ct, i, &e->t[CT_ORIGINAL], &reply)) {
+				free_unconfirmed(ct, i);
+				*out = (ct_result){ CT_NIL, CT_ORIGINAL, false, false, false };
+				return CT_DROP;
+			}
+			e = E(ct, i);
+			e->t[CT_REPLY] = reply;
+		}
+		confirm_res c = confirm(ct, i);
+		if (c != CONFIRMED) {
+			if (c == CHAINTOOLONG)
+				(*ct->c_chaintoolong)++;
+			else if (ct->p->version >= CLASH_COUNTS_DROP_SINCE)
+				(*ct->c_drop)++;  /* nf_ct_resolve_clash: TCP does not merge */
+			(*ct->c_insert_failed)++;
+			free_unconfirmed(ct, i);
+			*out = (ct_result){ CT_NIL, CT_ORIGINAL, false, false, false };
+			return CT_DROP;
+		}
+		out->created = true;
+		return CT_ACCEPT;
+	}
+}
+
+/* ---- construction --------------------------------------------------------- */
+
+ct_table *ct_new(const kconf *k, ev_loop *L, probe_set *ps, const char *prefix, gsl_rng *rng)
+{
+	ct_table *ct = g_new0(ct_table, 1);
+	ct->p = k->prof ? k->prof : prof_default();
+	ct->L = L;
+	pool_init(&ct->pool, sizeof(ct_entry), "ct");
+	ct->nbuckets = k->ct_buckets ? k->ct_buckets : 1;
+	ct->heads = g_new(uint32_t, ct->nbuckets);
+	for (uint32_t b = 0; b < ct->nbuckets; b++)
+		ct->heads[b] = CT_NIL;
+	ct->max = k->ct_max;
+	ct->k0 = rng_u64(rng);
+	ct->k1 = rng_u64(rng);
+	ct->chain_rng = rng_u64(rng);
+	ct->timers = ct->p->ctgc == CTGC_TIMERS;
+	ct->loose = k->ct_loose;
+	ct->early_next_bucket = ct->p->version >= EARLY_DROP_NEXT_BUCKET_SINCE;
+	ct->hz = k->hz ? k->hz : DEFAULT_HZ;
+	ct->max_retrans = k->ct_max_retrans;
+
+	static const int kidx[TC_N] = {
+		[TC_SS] = KCONF_CT_SYN_SENT, [TC_SR] = KCONF_CT_SYN_RECV, [TC_ES] = KCONF_CT_ESTABLISHED,
+		[TC_FW] = KCONF_CT_FIN_WAIT, [TC_CW] = KCONF_CT_CLOSE_WAIT, [TC_LA] = KCONF_CT_LAST_ACK,
+		[TC_TW] = KCONF_CT_TIME_WAIT, [TC_CL] = KCONF_CT_CLOSE, [TC_S2] = -1,
+		[TC_RETRANS] = KCONF_CT_MAX_RETRANS, [TC_UNACK] = KCONF_CT_UNACK,
+	};
+	for (unsigned c = 0; c < TC_N; c++) {
+		ct->tmo[c] = kidx[c] < 0 ? T_SYN_SENT2 : (ev_time)k->ct_timeout[kidx[c]] * EV_SEC;
+		unsigned l = 0;
+		while (l < ct->nlists && ct->lists[l].len != ct->tmo[c])
+			l++;
+		if (l == ct->nlists)
+			ct->lists[ct->nlists++] = (tlist){ CT_NIL, CT_NIL, ct->tmo[c], EV_NONE };
+		ct->tc_list[c] = (uint8_t)l;
+	}
+	ct->k_tmo = ev_kind_register(L, "ct_timeout", on_timeout, ct);
+	ct->k_gc = ev_kind_register(L, "ct_gc", on_gc, ct);
+
+	ct->gc.v = ct->timers ? GC_NONE
+		   : ct->p->version >= GC_AVG_TIMEOUT_SINCE ? GC_AVG
+		   : ct->p->version >= GC_FULL_SCAN_SINCE ? GC_FULL : GC_FRACTION;
+	if (ct->gc.v != GC_NONE) {
+		/* conntrack_gc_work_init; queued HZ after module init */
+		ct->gc.next_gc_run = ct->hz;
+		ev_time period = ct->gc.v == GC_FRACTION ? from_j(ct, GC_MAX_SCAN_S * ct->hz / GC_MAX_BUCKETS_DIV)
+				 : ct->gc.v == GC_AVG ? GC_SCAN_INTERVAL_MAX_S * EV_SEC
+						      : GC_SCAN_INTERVAL_S * EV_SEC;
+		gc_go_idle(ct, ev_now(L) + EV_SEC, period);
+	}
+
+	char name[160];
+#define COUNTER(field, nm, help)                                  \
+	snprintf(name, sizeof name, "%s.%s", prefix, nm);         \
+	ct->field = probe_counter(ps, name, help)
+	COUNTER(c_found, "found", "nf_conntrack_tuple_taken hits (<= 4.9: also packet lookups)");
+	COUNTER(c_insert, "insert", "entries confirmed");
+	COUNTER(c_insert_failed, "insert_failed", "confirmation found the tuple taken, or the chain too long");
+	COUNTER(c_drop, "drop", "packets dropped: table full (and TCP clashes from 4.7)");
+	COUNTER(c_early_drop, "early_drop", "non-ASSURED entries deleted to make room");
+	COUNTER(c_chaintoolong, "chaintoolong", "confirmation refused: chain longer than the random limit");
+	COUNTER(c_invalid, "invalid", "packets conntrack could not track (passed untracked)");
+	COUNTER(c_ignore, "ignore", "packets the TCP state table ignored (sIG)");
+#undef COUNTER
+	snprintf(name, sizeof name, "%s.count", prefix);
+	ct->g_count = probe_gauge_get(ps, name, "nf_conntrack_count: entries, dead ones not yet reaped included");
+	snprintf(name, sizeof name, "%s.assured", prefix);
+	ct->g_assured = probe_gauge_get(ps, name, "live ASSURED entries");
+	for (unsigned s = CT_SYN_SENT; s < CT_NSTATES; s++) {
+		snprintf(name, sizeof name, "%s.state.%s", prefix, state_names[s]);
+		ct->g_state[s] = probe_gauge_get(ps, name, "live entries in this TCP conntrack state");
+	}
+	return ct;
+}
+
+void ct_free(ct_table *ct)
+{
+	if (!ct)
+		return;
+	for (unsigned l = 0; l < ct->nlists; l++)
+		ev_cancel(ct->L, ct->lists[l].ev);
+	ev_cancel(ct->L, ct->gc.ev);
+	g_free(ct->gci.slow);
+	pool_destroy(&ct->pool);
+	g_free(ct->heads);
+	g_free(ct);
+}
+
+void ct_set_destroy_hook(ct_table *ct, ct_destroy_fn fn, void *ctx)
+{
+	ct->destroy = fn;
+	ct->destroy_ctx = ctx;
+}
+
+/* ---- queries -------------------------------------------------------------- */
+
+void ct_tuples(const ct_table *ct, uint32_t entry, ct_tuple *orig, ct_tuple *reply)
+{
+	const ct_entry *e = E(ct, entry);
+	if (orig)
+		*orig = e->t[CT_ORIGINAL];
+	if (reply)
+		*reply = e->t[CT_REPLY];
+}
+
+ct_state ct_entry_state(const ct_table *ct, uint32_t entry)
+{
+	return (ct_state)E(ct, entry)->state;
+}
+
+bool ct_entry_assured(const ct_table *ct, uint32_t entry)
+{
+	return E(ct, entry)->status & S_ASSURED;
+}
+
+ev_time ct_entry_expires(const ct_table *ct, uint32_t entry)
+{
+	return E(ct, entry)->expires;
+}
+
+uint32_t ct_count(const ct_table *ct)
+{
+	return ct->count;
+}
+
+uint32_t ct_buckets(const ct_table *ct)
+{
+	return ct->nbuckets;
+}
+
+uint32_t ct_chain_hist(const ct_table *ct, uint64_t *hist, unsigned n)
+{
+	uint32_t longest = 0;
+	for (unsigned c = 0; c < n; c++)
+		hist[c] = 0;
+	for (uint32_t b = 0; b < ct->nbuckets; b++) {
+		uint32_t len = 0;
+		for (uint32_t r = ct->heads[b]; r != CT_NIL; r = node_next(ct, r))
+			len++;
+		if (n)
+			hist[len < n ? len : n - 1]++;
+		if (len > longest)
+			longest = len;
+	}
+	return longest;
+}
+
+/* nf_conn slab object and extensions per entry (prof.ct_entry_bytes), and
+ * the bucket array of hlist_nulls_head (8 bytes each). */
+size_t ct_kernel_bytes(const ct_table *ct)
+{
+	return (size_t)ct->count * ct->p->ct_entry_bytes + (size_t)ct->nbuckets * 8;
+}
+
+size_t ct_sim_bytes(const ct_table *ct)
+{
+	return sizeof(*ct) + pool_bytes(&ct->pool) + (size_t)ct->nbuckets * sizeof(uint32_t) +
+	       (size_t)ct->gci.slow_cap * sizeof(uint32_t);
+}
+
+size_t ct_entry_record_bytes(void)
+{
+	return sizeof(ct_entry);
+}
