@@ -23,27 +23,46 @@ struct ehash {
 	bool linear;
 	uint64_t secret;
 	const pool *socks, *tws;
-	GHashTable *tracked;  /* dest_key -> tracker, NULL until the first ehash_track */
+	/* Trackers by destination, NULL until the first ehash_track: open
+	 * addressing with linear probing, at most half full (every insert and
+	 * removal looks its destination up, so this is a plain array rather
+	 * than a GHashTable). */
+	tracker **tracked;
+	uint32_t track_mask, ntracked;
 };
 
-static guint dest_hash(gconstpointer p)
+static inline bool dest_equal(const dest_key *x, uint32_t laddr, uint32_t faddr, uint16_t fport)
 {
-	const dest_key *k = p;
-	return (guint)rng_splitmix64(((uint64_t)k->laddr << 32 | k->faddr) ^ ((uint64_t)k->fport << 7));
+	return x->laddr == laddr && x->faddr == faddr && x->fport == fport;
 }
 
-static gboolean dest_equal(gconstpointer a, gconstpointer b)
+/* The slot of the destination's tracker, or the empty slot where it would go. */
+static inline uint32_t track_slot(const ehash *h, uint32_t laddr, uint32_t faddr, uint16_t fport)
 {
-	const dest_key *x = a, *y = b;
-	return x->laddr == y->laddr && x->faddr == y->faddr && x->fport == y->fport;
+	uint32_t i = (uint32_t)rng_splitmix64(((uint64_t)laddr << 32 | faddr) ^ ((uint64_t)fport << 7)) &
+		     h->track_mask;
+	while (h->tracked[i] && !dest_equal(&h->tracked[i]->k, laddr, faddr, fport))
+		i = (i + 1) & h->track_mask;
+	return i;
+}
+
+static void track_grow(ehash *h)
+{
+	tracker **old = h->tracked;
+	uint32_t n = old ? h->track_mask + 1 : 0;
+	h->track_mask = n ? 2 * n - 1 : 15;
+	h->tracked = g_new0(tracker *, h->track_mask + 1);
+	for (uint32_t i = 0; i < n; i++)
+		if (old[i])
+			h->tracked[track_slot(h, old[i]->k.laddr, old[i]->k.faddr, old[i]->k.fport)] = old[i];
+	g_free(old);
 }
 
 static inline void track(ehash *h, const tuple4 *t, bool set)
 {
 	if (!h->tracked)
 		return;
-	dest_key k = { t->laddr, t->faddr, t->fport };
-	tracker *tr = g_hash_table_lookup(h->tracked, &k);
+	tracker *tr = h->tracked[track_slot(h, t->laddr, t->faddr, t->fport)];
 	if (!tr)
 		return;
 	uint64_t bit = 1ull << (t->lport & 63);
@@ -76,7 +95,9 @@ void ehash_free(ehash *h)
 		return;
 	g_free(h->heads);
 	if (h->tracked)
-		g_hash_table_destroy(h->tracked);
+		for (uint32_t i = 0; i <= h->track_mask; i++)
+			g_free(h->tracked[i]);
+	g_free(h->tracked);
 	g_free(h);
 }
 
@@ -147,19 +168,33 @@ uint32_t ehash_lookup(const ehash *h, const tuple4 *t)
 	return EH_NIL;
 }
 
+void ehash_prefetch(const ehash *h, const tuple4 *t)
+{
+	__builtin_prefetch(&h->heads[bucket(h, t)]);
+}
+
+void ehash_prefetch_chain(const ehash *h, uint32_t ref)
+{
+	uint32_t first = h->heads[bucket(h, &node(h, ref)->t)];
+	if (first != ref && first != EH_NIL)
+		__builtin_prefetch(node(h, first));
+}
+
 const uint64_t *ehash_track(ehash *h, uint32_t laddr, uint32_t faddr, uint16_t fport)
 {
 	if (!h->tracked)
-		h->tracked = g_hash_table_new_full(dest_hash, dest_equal, NULL, g_free);
-	dest_key k = { laddr, faddr, fport };
-	tracker *tr = g_hash_table_lookup(h->tracked, &k);
+		track_grow(h);
+	tracker *tr = h->tracked[track_slot(h, laddr, faddr, fport)];
 	if (tr)
 		return tr->bits;
-	if (g_hash_table_size(h->tracked) >= MAX_TRACKED)
+	if (h->ntracked >= MAX_TRACKED)
 		return NULL;
+	if (2 * (h->ntracked + 1) > h->track_mask + 1)
+		track_grow(h);
 	tr = g_new0(tracker, 1);
-	tr->k = k;
-	g_hash_table_insert(h->tracked, &tr->k, tr);
+	tr->k = (dest_key){ laddr, faddr, fport };
+	h->tracked[track_slot(h, laddr, faddr, fport)] = tr;
+	h->ntracked++;
 	for (uint32_t b = 0; b <= h->mask; b++)
 		for (uint32_t r = h->heads[b]; r != EH_NIL; r = node(h, r)->next) {
 			const tuple4 *t = &node(h, r)->t;
@@ -197,5 +232,8 @@ uint32_t ehash_chain_hist(const ehash *h, uint64_t *hist, unsigned n)
 
 size_t ehash_bytes(const ehash *h)
 {
-	return sizeof(*h) + (size_t)(h->mask + 1) * sizeof(uint32_t);
+	size_t b = sizeof(*h) + (size_t)(h->mask + 1) * sizeof(uint32_t);
+	if (h->tracked)
+		b += (h->track_mask + 1) * sizeof(tracker *) + h->ntracked * sizeof(tracker);
+	return b;
 }

@@ -74,9 +74,43 @@ uint32_t tcp__rto3_5(uint32_t rto_ms)
 	return (rto_ms << 2) - (rto_ms >> 1);
 }
 
+/* The host that has addr, or -1.  Every segment asks, so this is a plain
+ * open-addressed table (Fibonacci hashing) rather than a GHashTable. */
+static inline uint32_t route_slot(const tcp_net *n, uint32_t addr)
+{
+	return (uint32_t)((addr * 0x9e3779b97f4a7c15ULL) >> 32) & n->route_mask;
+}
+
 static int route(const tcp_net *n, uint32_t addr)
 {
-	return GPOINTER_TO_INT(g_hash_table_lookup(n->addr2host, GUINT_TO_POINTER(addr))) - 1;
+	for (uint32_t i = route_slot(n, addr);; i = (i + 1) & n->route_mask) {
+		uint64_t e = n->routes[i];
+		if (!e)
+			return -1;
+		if ((uint32_t)(e >> 32) == addr)
+			return (int)(uint32_t)e - 1;
+	}
+}
+
+static void route_add(tcp_net *n, uint32_t addr, int host)
+{
+	if (2 * (n->nroutes + 1) > n->route_mask + 1) {  /* keep the load at most 1/2 */
+		uint64_t *old = n->routes;
+		uint32_t cap = n->route_mask + 1;
+		n->route_mask = 2 * cap - 1;
+		n->routes = g_new0(uint64_t, 2 * cap);
+		n->nroutes = 0;
+		for (uint32_t i = 0; i < cap; i++)
+			if (old[i])
+				route_add(n, (uint32_t)(old[i] >> 32), (int)(uint32_t)old[i] - 1);
+		g_free(old);
+	}
+	uint32_t i = route_slot(n, addr);
+	while (n->routes[i] && (uint32_t)(n->routes[i] >> 32) != addr)
+		i = (i + 1) & n->route_mask;
+	if (!n->routes[i])
+		n->nroutes++;
+	n->routes[i] = (uint64_t)addr << 32 | (uint32_t)(host + 1);
 }
 
 /* secure_tcp_seq: keyed hash of the 4-tuple + ktime_get_real_ns() >> 6. */
@@ -119,7 +153,11 @@ void tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t
 	s->tsecr = tsecr;
 	s->dst = (uint16_t)dst;
 	s->flags = flags;
-	ev_after(n->L, h->link_delay + d->link_delay, n->k_seg, i, 0);
+	/* The receiver looks the 4-tuple up one path delay from now: start
+	 * fetching its ehash bucket (a cache miss in a large table) now. */
+	tuple4 rt = { t->faddr, t->laddr, t->fport, t->lport };
+	ehash_prefetch(d->eh, &rt);
+	ev_after_fixed(n->L, h->link_delay + d->link_delay, n->k_seg, i, 0);
 }
 
 static void sock_send(tcp_net *n, sock *s, uint8_t flags, uint32_t seq)
@@ -177,7 +215,7 @@ static void arm_rtx(tcp_net *n, uint32_t i, uint32_t ms)
 {
 	sock *s = SK(n, i);
 	ev_cancel(n->L, s->rtx);
-	s->rtx = ev_after(n->L, (ev_time)ms * EV_MS, n->k_rtx, i, 0);
+	s->rtx = ev_after_fixed(n->L, (ev_time)ms * EV_MS, n->k_rtx, i, 0);
 }
 
 static void take_ts(tcp_net *n, sock *s, const seg *in)
@@ -196,6 +234,7 @@ typedef struct check_ctx {
 	tuple4 t;
 	bool bound;
 	uint32_t reuse_tw;
+	const uint64_t *dest;  /* ehash_track's bitmap for t's destination, or NULL */
 } check_ctx;
 
 /* __inet_check_established: is the 4-tuple with this local port free? */
@@ -203,6 +242,10 @@ static port_check check_established(void *ctx, uint16_t lport)
 {
 	check_ctx *c = ctx;
 	c->t.lport = lport;
+	/* The destination's bitmap has the bit of every lport whose 4-tuple is
+	 * in ehash: a clear bit is a lookup that would find nothing. */
+	if (c->dest && !(c->dest[lport >> 6] >> (lport & 63) & 1))
+		return PORT_CHECK_UNIQUE;
 	uint32_t ref = ehash_lookup(c->h->eh, &c->t);
 	if (ref == EH_NIL)
 		return PORT_CHECK_UNIQUE;
@@ -231,7 +274,7 @@ int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_
 	int dst = route(n, daddr);
 	if (dst < 0)
 		return -ENETUNREACH;
-	check_ctx c = { n, h, { o->saddr ? o->saddr : h->addrs[0], daddr, 0, dport }, false, EH_NIL };
+	check_ctx c = { n, h, { o->saddr ? o->saddr : h->addrs[0], daddr, 0, dport }, false, EH_NIL, NULL };
 	if (o->saddr) {  /* bind() to an address this host does not have */
 		unsigned a = 0;
 		while (a < h->naddrs && h->addrs[a] != o->saddr)
@@ -258,8 +301,8 @@ int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_
 		/* Unless some TIME_WAIT to this destination could be reused,
 		 * every taken 4-tuple is refused, and the allocator can skip
 		 * them by bitmap instead of asking check_established each. */
-		const uint64_t *dest = reuse_possible(h, &c.t) ? NULL : ehash_track(h->eh, c.t.laddr, daddr, dport);
-		r = port_connect_dest(h->ports, c.t.laddr, daddr, dport, now(n), dest, check_established, &c,
+		c.dest = reuse_possible(h, &c.t) ? NULL : ehash_track(h->eh, c.t.laddr, daddr, dport);
+		r = port_connect_dest(h->ports, c.t.laddr, daddr, dport, now(n), c.dest, check_established, &c,
 				      &lport);
 		if (r < 0)
 			return r;
@@ -393,7 +436,8 @@ void tcp_close_after(tcp_net *n, uint32_t i, ev_time delay, bool abort)
 		return;
 	}
 	ev_cancel(n->L, s->app);
-	s->app = ev_after(n->L, delay, n->k_app, i, abort);
+	s->app = n->fixed_app_delays ? ev_after_fixed(n->L, delay, n->k_app, i, abort)
+				     : ev_after(n->L, delay, n->k_app, i, abort);
 }
 
 static void on_app_timer(void *ctx, uint32_t i, uint32_t abort)
@@ -750,7 +794,8 @@ tcp_net *tcp_net_new(ev_loop *L, probe_set *ps, uint64_t seed, uint32_t rep, con
 	pool_init(&n->socks, sizeof(sock), "sockets");
 	pool_init(&n->tws, sizeof(tw_sock), "timewait");
 	pool_init(&n->segs, sizeof(seg), "segments");
-	n->addr2host = g_hash_table_new(g_direct_hash, g_direct_equal);
+	n->route_mask = 15;
+	n->routes = g_new0(uint64_t, n->route_mask + 1);
 	n->mibs = g_ptr_array_new_with_free_func(g_free);
 	n->roles = g_ptr_array_new_with_free_func(g_free);
 	n->k_seg = ev_kind_register(L, "segment", on_seg, n);
@@ -765,6 +810,11 @@ void tcp_set_data_bytes(tcp_net *n, uint32_t request, uint32_t response)
 {
 	n->req_bytes = request;
 	n->resp_bytes = response;
+}
+
+void tcp_set_fixed_delays(tcp_net *n, bool fixed)
+{
+	n->fixed_app_delays = fixed;
 }
 
 void tcp_net_free(tcp_net *n)
@@ -784,7 +834,7 @@ void tcp_net_free(tcp_net *n)
 	pool_destroy(&n->socks);
 	pool_destroy(&n->tws);
 	pool_destroy(&n->segs);
-	g_hash_table_destroy(n->addr2host);
+	g_free(n->routes);
 	g_ptr_array_free(n->mibs, TRUE);
 	g_ptr_array_free(n->roles, TRUE);
 	g_free(n);
@@ -797,7 +847,7 @@ int tcp_host_add(tcp_net *n, const char *role, const kconf *k, const uint32_t *a
 	if (n->nhosts >= UINT16_MAX || !naddrs)
 		return -EINVAL;
 	for (unsigned a = 0; a < naddrs; a++)
-		if (g_hash_table_contains(n->addr2host, GUINT_TO_POINTER(addrs[a])))
+		if (route(n, addrs[a]) >= 0)
 			return -EADDRINUSE;
 	n->hosts = g_renew(tcp_host, n->hosts, n->nhosts + 1);
 	tcp_host *h = &n->hosts[n->nhosts++];
@@ -825,7 +875,7 @@ int tcp_host_add(tcp_net *n, const char *role, const kconf *k, const uint32_t *a
 	h->tw_lane = ev_lane_new(n->L, g_intern_string(name), TCP_TIMEWAIT_LEN);
 	h->mib = mib_for(n, role);
 	for (unsigned a = 0; a < naddrs; a++)
-		g_hash_table_insert(n->addr2host, GUINT_TO_POINTER(addrs[a]), GINT_TO_POINTER(id + 1));
+		route_add(n, addrs[a], id);
 	return id;
 }
 
@@ -860,7 +910,8 @@ size_t tcp_tw_record_bytes(void)
 
 size_t tcp_net_bytes(const tcp_net *n)
 {
-	size_t b = sizeof(*n) + pool_bytes(&n->socks) + pool_bytes(&n->tws) + pool_bytes(&n->segs);
+	size_t b = sizeof(*n) + pool_bytes(&n->socks) + pool_bytes(&n->tws) + pool_bytes(&n->segs) +
+		   (n->route_mask + 1) * sizeof(uint64_t);
 	for (unsigned i = 0; i < n->nhosts; i++)
 		b += sizeof(tcp_host) + ehash_bytes(n->hosts[i].eh) + port_table_bytes(n->hosts[i].ports);
 	return b;

@@ -76,6 +76,10 @@ void tcp_close_after(tcp_net *n, uint32_t sk, ev_time delay, bool abort);
 /* Bytes each side sends in the data phase (advance the sequence space, which
  * decides whether a SYN without timestamps may reopen a TIME_WAIT). */
 void tcp_set_data_bytes(tcp_net *n, uint32_t request, uint32_t response);
+/* The application's close delays (given to tcp_close_after, returned by
+ * peer_closed) take a few values, e.g. a fixed life: their timers then run in
+ * FIFO lanes (ev_after_fixed) instead of the priority queue.  Speed only. */
+void tcp_set_fixed_delays(tcp_net *n, bool fixed);
 
 /* Occupancy, for probes and tests. */
 typedef struct tcp_host_stats {

@@ -170,6 +170,8 @@ wl *wl_new(ev_loop *L, probe_set *ps, const wl_spec *spec, uint64_t seed, uint32
 void wl_attach(wl *w, tcp_net *tcp)
 {
 	w->tcp = tcp;
+	/* A fixed life makes every close delay life_mean or peer_close_delay. */
+	tcp_set_fixed_delays(tcp, w->s.life == WL_FIXED);
 }
 
 void wl_start(wl *w)

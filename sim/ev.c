@@ -35,6 +35,9 @@ typedef struct lane_key {
 	uint32_t lane;
 } lane_key;
 
+/* How far ahead in a lane ev_run prefetches slots and ev_lane_at the ring. */
+#define LANE_PREFETCH 16
+
 /* A FIFO ring of entries whose times never decrease. */
 typedef struct lane {
 	evq_ent *ring;
@@ -62,6 +65,11 @@ struct ev_loop {
 	 * scan of every lane (there is one lane per host). */
 	lane_key *lheap;
 	unsigned nlheap;
+
+	/* ev_after_fixed: the lane of each delay seen, in order of first use */
+	ev_time fixed_delay[EV_FIXED_LANES];
+	ev_lane fixed_lane[EV_FIXED_LANES];
+	unsigned nfixed;
 
 	slot *slots;
 	uint32_t nslots, cap_slots;
@@ -136,8 +144,14 @@ ev_time ev_now(const ev_loop *L)
 
 static uint32_t slot_alloc(ev_loop *L)
 {
-	if (L->nfree)
+	if (L->nfree) {
+		/* The free list runs deep after a burst of expiries (a wheel
+		 * slot's TIME_WAITs), so the slot after this one is cold: fetch
+		 * it for the next allocation. */
+		if (L->nfree > 1)
+			__builtin_prefetch(&L->slots[L->free_slots[L->nfree - 2]], 1);
 		return L->free_slots[--L->nfree];
+	}
 	if (L->nslots == L->cap_slots) {
 		L->cap_slots = L->cap_slots ? L->cap_slots * 2 : 1024;
 		L->slots = g_renew(slot, L->slots, L->cap_slots);
@@ -251,6 +265,9 @@ ev_id ev_lane_at(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, uint32_t obj, 
 		la->cap = ncap;
 	}
 	la->ring[(la->head + la->n) & (la->cap - 1)] = e;
+	/* The tail of a long lane was last written one lane length ago:
+	 * fetch the line that the next pushes will write. */
+	__builtin_prefetch(&la->ring[(la->head + la->n + LANE_PREFETCH) & (la->cap - 1)], 1);
 	la->last = when;
 	if (la->n++ == 0) {  /* newly non-empty: its head joins the lane heap */
 		L->lheap[L->nlheap++] = (lane_key){ e.time, e.seq, ln };
@@ -259,11 +276,43 @@ ev_id ev_lane_at(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, uint32_t obj, 
 	return id;
 }
 
+ev_id ev_after_fixed(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_t arg)
+{
+	if (L->lanes_off)
+		return ev_after(L, delay, k, obj, arg);
+	unsigned i = 0;
+	while (i < L->nfixed && L->fixed_delay[i] != delay)
+		i++;
+	if (i == L->nfixed) {
+		if (i == EV_FIXED_LANES)
+			return ev_after(L, delay, k, obj, arg);
+		L->fixed_delay[i] = delay;
+		L->fixed_lane[i] = ev_lane_new(L, "fixed delay", delay);
+		L->nfixed++;
+	}
+	/* now never decreases, so now + delay never falls before the lane's last */
+	return ev_lane_at(L, L->fixed_lane[i], L->now + delay, k, obj, arg);
+}
+
 ev_id ev_lane_arm(ev_loop *L, ev_lane ln, ev_kind k, uint32_t obj, uint32_t arg)
 {
 	if (ln >= L->nlanes)
 		bug("unknown lane");
 	return ev_lane_at(L, ln, L->now + L->lanes[ln].length, k, obj, arg);
+}
+
+bool ev_lane_peek(const ev_loop *L, ev_lane ln, uint32_t ahead, uint32_t *obj)
+{
+	if (ln >= L->nlanes)
+		bug("unknown lane");
+	const lane *la = &L->lanes[ln];
+	if (ahead >= la->n)
+		return false;
+	const slot *sl = &L->slots[la->ring[(la->head + ahead) & (la->cap - 1)].slot];
+	if (!(sl->gen & 1))
+		return false;
+	*obj = sl->obj;
+	return true;
 }
 
 static slot *live_slot(const ev_loop *L, ev_id id)
@@ -305,6 +354,11 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 				break;
 			lane *la = &L->lanes[lk->lane];
 			e = la->ring[la->head];
+			/* A lane's entries were armed long ago (a TIME_WAIT, 60 s)
+			 * and their slots are cold: fetch the slot of the entry
+			 * LANE_PREFETCH places behind while these run. */
+			if (la->n > LANE_PREFETCH)
+				__builtin_prefetch(&L->slots[la->ring[(la->head + LANE_PREFETCH) & (la->cap - 1)].slot]);
 			la->head = (la->head + 1) & (la->cap - 1);
 			if (--la->n == 0) {
 				L->lheap[0] = L->lheap[--L->nlheap];
@@ -357,6 +411,11 @@ void ev_get_stats(const ev_loop *L, ev_stats *out)
 	for (unsigned i = 0; i < L->nlanes; i++)
 		bytes += sizeof(lane) + sizeof(lane_key) + L->lanes[i].cap * sizeof(evq_ent);
 	*out = (ev_stats){ L->run, L->cancelled, L->pending, L->lane_fallbacks, bytes };
+}
+
+size_t ev_slot_bytes(void)
+{
+	return sizeof(slot);
 }
 
 uint64_t ev_kind_count(const ev_loop *L, ev_kind k)

@@ -68,11 +68,26 @@ ev_time ev_now(const ev_loop *L);
 /* Schedule at an absolute time; scheduling in the past is a bug and aborts. */
 ev_id ev_at(ev_loop *L, ev_time when, ev_kind k, uint32_t obj, uint32_t arg);
 ev_id ev_after(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_t arg);
+/*
+ * An event after one of a few fixed delays (a path's delay, a retransmission
+ * timeout): events scheduled with equal delays run in the order they were
+ * scheduled, so each distinct delay gets a lane of its own, created on first
+ * use, and its events skip the priority queue.  Beyond EV_FIXED_LANES distinct
+ * delays, or with lanes off, this is ev_after.  Runs exactly as ev_after
+ * would; use ev_after for delays drawn at random (they would each take a lane).
+ */
+#define EV_FIXED_LANES 64
+ev_id ev_after_fixed(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_t arg);
 /* A timer of the lane's length from now. */
 ev_id ev_lane_arm(ev_loop *L, ev_lane lane, ev_kind k, uint32_t obj, uint32_t arg);
 /* A lane timer with an explicit expiry; falls back to the heap if it would
  * break the lane's FIFO order. */
 ev_id ev_lane_at(ev_loop *L, ev_lane lane, ev_time when, ev_kind k, uint32_t obj, uint32_t arg);
+
+/* The object of the lane's entry ahead places behind its head (0: the next to
+ * run), when that entry exists and is pending: a model whose lane events are
+ * cold (a TIME_WAIT, 60 s old) can prefetch what they will touch. */
+bool ev_lane_peek(const ev_loop *L, ev_lane lane, uint32_t ahead, uint32_t *obj);
 
 /* Returns true when the event was pending and is now cancelled. */
 bool ev_cancel(ev_loop *L, ev_id id);
@@ -92,6 +107,9 @@ typedef struct ev_stats {
 	size_t bytes;        /* memory held by queues, lanes and slots */
 } ev_stats;
 void ev_get_stats(const ev_loop *L, ev_stats *out);
+/* Bytes of the slot every pending event owns (its queue or lane entry is an
+ * evq_ent besides), for `make bench`'s per-timer memory breakdown. */
+size_t ev_slot_bytes(void);
 uint64_t ev_kind_count(const ev_loop *L, ev_kind k);  /* events run of a kind */
 const char *ev_kind_name(const ev_loop *L, ev_kind k);
 unsigned ev_kind_total(const ev_loop *L);
