@@ -92,6 +92,11 @@ static int route(const tcp_net *n, uint32_t addr)
 	}
 }
 
+int tcp__route(const tcp_net *n, uint32_t addr)
+{
+	return route(n, addr);
+}
+
 static void route_add(tcp_net *n, uint32_t addr, int host)
 {
 	if (2 * (n->nroutes + 1) > n->route_mask + 1) {  /* keep the load at most 1/2 */
@@ -134,12 +139,15 @@ void tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t
 	int dst = route(n, t->faddr);
 	if (flags & F_RST)
 		(*h->mib->OutRsts)++;
-	if (dst < 0)
+	/* Between the two sides, or to an address no host has (a NAT's),
+	 * the segment crosses the middleboxes (path.c). */
+	bool via = n->nhops && (dst < 0 || n->hosts[dst].side != h->side);
+	if (dst < 0 && !via)
 		return;
-	tcp_host *d = &n->hosts[dst];
 	if (h->loss > 0 && gsl_rng_uniform(h->loss_rng) < h->loss)
 		return;
-	if (d != h && d->loss > 0 && gsl_rng_uniform(d->loss_rng) < d->loss)
+	tcp_host *d = via ? NULL : &n->hosts[dst];
+	if (d && d != h && d->loss > 0 && gsl_rng_uniform(d->loss_rng) < d->loss)
 		return;
 	uint32_t i = pool_alloc(&n->segs);
 	seg *s = pool_at(&n->segs, i);
@@ -151,8 +159,12 @@ void tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t
 	s->ack = ack;
 	s->tsval = tsval;
 	s->tsecr = tsecr;
-	s->dst = (uint16_t)dst;
 	s->flags = flags;
+	if (via) {
+		tcp__path_enter(n, h, i);
+		return;
+	}
+	s->dst = (uint16_t)dst;
 	/* The receiver looks the 4-tuple up one path delay from now: start
 	 * fetching its ehash bucket (a cache miss in a large table) now. */
 	tuple4 rt = { t->faddr, t->laddr, t->fport, t->lport };
@@ -802,6 +814,7 @@ tcp_net *tcp_net_new(ev_loop *L, probe_set *ps, uint64_t seed, uint32_t rep, con
 	n->k_rtx = ev_kind_register(L, "tcp_timer", on_rtx, n);
 	n->k_app = ev_kind_register(L, "app_close", on_app_timer, n);
 	n->k_tw = ev_kind_register(L, "tw_timer", tcp__tw_expire, n);
+	n->k_hop = ev_kind_register(L, "middlebox", tcp__on_hop, n);
 	n->req_bytes = n->resp_bytes = 1000;
 	return n;
 }
@@ -874,6 +887,7 @@ int tcp_host_add(tcp_net *n, const char *role, const kconf *k, const uint32_t *a
 	snprintf(name, sizeof(name), "TIME_WAIT/%d", id);
 	h->tw_lane = ev_lane_new(n->L, g_intern_string(name), TCP_TIMEWAIT_LEN);
 	h->mib = mib_for(n, role);
+	h->side = !strcmp(role, "server");
 	for (unsigned a = 0; a < naddrs; a++)
 		route_add(n, addrs[a], id);
 	return id;

@@ -81,6 +81,24 @@ void tcp_set_data_bytes(tcp_net *n, uint32_t request, uint32_t response);
  * FIFO lanes (ev_after_fixed) instead of the priority queue.  Speed only. */
 void tcp_set_fixed_delays(tcp_net *n, bool fixed);
 
+/*
+ * Middleboxes on the path between the client side (hosts of role "client")
+ * and the server side, added in order from the client side.  A segment from
+ * one side to the other, or to an address no host has (a NAT's external
+ * address), crosses them in order (in reverse from the server side), each
+ * adding its delay; hop() sees the addresses, ports and flags, may rewrite
+ * addresses and ports (NAT) and returns false to drop the segment.
+ */
+enum { TCP_HOP_SYN = 1, TCP_HOP_ACK = 2, TCP_HOP_FIN = 4, TCP_HOP_RST = 8 };
+typedef struct tcp_hop_pkt {
+	uint32_t saddr, daddr;
+	uint16_t sport, dport;
+	uint8_t flags;
+	uint32_t seq, ack;
+} tcp_hop_pkt;
+typedef bool (*tcp_hop_fn)(void *ctx, tcp_hop_pkt *p);
+void tcp_add_hop(tcp_net *n, tcp_hop_fn fn, void *ctx, ev_time delay);
+
 /* Occupancy, for probes and tests. */
 typedef struct tcp_host_stats {
 	uint32_t tw;           /* timewait minisockets, both substates */

@@ -48,6 +48,8 @@ typedef struct seg {
 	uint32_t tsval, tsecr;
 	uint16_t dst;      /* destination host */
 	uint8_t flags;
+	uint8_t hop;          /* on the way through middleboxes: the next one */
+	uint8_t from_server;  /* crossing from the server side */
 } seg;
 
 /* Socket flags */
@@ -105,6 +107,7 @@ typedef struct tcp_host {
 	kconf k;
 	uint32_t *addrs;
 	unsigned naddrs;
+	uint8_t side;         /* 0: client side of the middleboxes, 1: server side */
 	ev_time link_delay;
 	double loss;
 	gsl_rng *kernel_rng, *loss_rng;
@@ -120,6 +123,13 @@ typedef struct tcp_host {
 	uint64_t tw_phase_ns; /* death-row / jiffies phase */
 	tcp_mib *mib;
 } tcp_host;
+
+/* A middlebox on the path (tcp_add_hop). */
+typedef struct tcp_hop {
+	tcp_hop_fn fn;
+	void *ctx;
+	ev_time delay;
+} tcp_hop;
 
 struct tcp_net {
 	ev_loop *L;
@@ -138,16 +148,24 @@ struct tcp_net {
 	GPtrArray *roles;       /* role names, parallel to mibs */
 	uint32_t req_bytes, resp_bytes;
 	bool fixed_app_delays;  /* tcp_set_fixed_delays */
-	ev_kind k_seg, k_rtx, k_app, k_tw;
+	ev_kind k_seg, k_rtx, k_app, k_tw, k_hop;
+	tcp_hop hops[4];        /* from the client side */
+	unsigned nhops;
 };
 
-/* tcp.c, used by tw.c */
+/* tcp.c, used by tw.c and path.c */
+int tcp__route(const tcp_net *n, uint32_t addr);
 void tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t seq, uint32_t ack,
 	       uint32_t tsval, uint32_t tsecr);
 void tcp__send_reset_for(tcp_net *n, tcp_host *h, const seg *s);
 void tcp__conn_request(tcp_net *n, tcp_host *h, const seg *s, uint32_t isn);
 bool tcp__listening(const tcp_host *h, uint16_t port);
 uint32_t tcp__rto3_5(uint32_t rto_ms);
+
+/* path.c */
+/* Segment i, sent by h, goes through the middleboxes. */
+void tcp__path_enter(tcp_net *n, const tcp_host *h, uint32_t i);
+void tcp__on_hop(void *ctx, uint32_t i, uint32_t arg);
 
 /* tw.c */
 #define TCP_TIMEWAIT_LEN (60 * EV_SEC)

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sim/rng.h"
+
+#include "models/box.h"
 #include "models/kconf.h"
 #include "models/wl.h"
 
@@ -29,6 +32,17 @@ const cfg_key world_keys[] = {
 	{ "server", "addresses", CFG_LIST, 0, 0, NULL, "10.0.1.1",
 	  "server addresses (one host holds them all); 127.x: the client host serves itself (loopback)" },
 	{ "server", "ports", CFG_PORTS, 1, 65535, NULL, "80", "listening ports, e.g. 80,8080-8083" },
+	{ "nat|firewall", "profile", CFG_ENUM, 0, 0, "3.10|4.4|4.12|5.15|6.8|6.13|current", "current",
+	  "kernel profile of the box" },
+	{ "nat|firewall", "hz", CFG_INT, 100, 1000, NULL, "250", "CONFIG_HZ of the box" },
+	{ "nat|firewall", "memory", CFG_DOUBLE, 0.0625, 65536, NULL, "16", "usable RAM in GiB (sizes the conntrack table)" },
+	{ "nat|firewall", "thash_entries", CFG_INT, 0, 67108864, NULL, "0", "unused by boxes; accepted for symmetry" },
+	{ "nat|firewall", "delay", CFG_TIME, 0, 10, NULL, "20us", "time a segment takes through the box" },
+	{ "nat|firewall", "sysctl_file", CFG_STRING, 0, 0, NULL, "", "sysctl file for the box (conntrack settings)" },
+	{ "nat", "addresses", CFG_LIST, 0, 0, NULL, "203.0.113.1", "external addresses (MASQUERADE: one)" },
+	{ "nat", "ports", CFG_RANGE, 1, 65535, NULL, NULL, "--to-ports low high (default: the kernel's port classes)" },
+	{ "nat", "random", CFG_ENUM, 0, 0, "none|random|fully", "none", "--random or --random-fully" },
+	{ "nat", "persistent", CFG_BOOL, 0, 0, NULL, "false", "--persistent" },
 	{ "workload", "arrival", CFG_ENUM, 0, 0, "poisson|constant", "poisson", "arrival process" },
 	{ "workload", "rate", CFG_DOUBLE, 0, 0, NULL, "100", "connections per second over all clients" },
 	{ "workload", "start", CFG_TIME, 0, 0, NULL, "0s", "first arrival not before this time" },
@@ -65,6 +79,10 @@ struct world {
 	unsigned ndports;
 	probe_gauge *ports_in_use;
 	ev_loop *L;
+	box *boxes[2];  /* on the path from the client side: NAT, then firewall */
+	unsigned nboxes;
+	uint32_t *nat_addrs;
+	gsl_rng *box_rng[4];  /* conntrack and NAT stream of each box */
 };
 
 static bool parse_addr(const cfg *c, const char *sec, const char *key, const char *text, uint32_t *out,
@@ -79,10 +97,73 @@ static bool parse_addr(const cfg *c, const char *sec, const char *key, const cha
 	return true;
 }
 
+/* A box exists when its section (or its sysctl section) was given. */
+static bool has_section(const cfg *c, const char *name)
+{
+	const GPtrArray *secs = cfg_sections(c);
+	size_t n = strlen(name);
+	for (guint i = 0; i < secs->len; i++) {
+		const char *s = g_ptr_array_index(secs, i);
+		if (!strcmp(s, name) || (!strncmp(s, name, n) && !strcmp(s + n, ".sysctl")))
+			return true;
+	}
+	return false;
+}
+
+static bool add_box(world *W, const cfg *c, const char *name, ev_loop *L, probe_set *ps, uint64_t seed,
+		    uint32_t rep, GError **err)
+{
+	kconf k;
+	if (!kconf_resolve(&k, c, name, err))
+		return false;
+	nat_cfg nc = { 0 }, *ncp = NULL;
+	if (!strcmp(name, "nat")) {
+		char **a = cfg_list(c, "nat", "addresses");
+		nc.naddrs = g_strv_length(a);
+		W->nat_addrs = g_new(uint32_t, nc.naddrs ? nc.naddrs : 1);
+		for (unsigned i = 0; i < nc.naddrs; i++)
+			if (!parse_addr(c, "nat", "addresses", a[i], &W->nat_addrs[i], err)) {
+				g_strfreev(a);
+				return false;
+			}
+		g_strfreev(a);
+		if (!nc.naddrs) {
+			cfg_error(c, "nat", "addresses", err, "expected at least one external address");
+			return false;
+		}
+		nc.addrs = W->nat_addrs;
+		if (cfg_has(c, "nat", "ports")) {
+			int64_t lo, hi;
+			cfg_range(c, "nat", "ports", &lo, &hi);
+			nc.port_lo = (uint16_t)lo;
+			nc.port_hi = (uint16_t)hi;
+		}
+		const char *r = cfg_str(c, "nat", "random");
+		nc.random = !strcmp(r, "random");
+		nc.random_fully = !strcmp(r, "fully");
+		if (nc.random_fully && k.prof->version < 314) {
+			cfg_error(c, "nat", "random", err,
+				  "--random-fully exists from Linux 3.14; profile %s does not have it", k.prof->name);
+			return false;
+		}
+		nc.persistent = cfg_bool(c, "nat", "persistent");
+		ncp = &nc;
+	}
+	char stream[64];
+	snprintf(stream, sizeof stream, "box/%s/conntrack", name);
+	W->box_rng[2 * W->nboxes] = rng_stream(seed, rep, stream);
+	snprintf(stream, sizeof stream, "box/%s/nat", name);
+	W->box_rng[2 * W->nboxes + 1] = rng_stream(seed, rep, stream);
+	box *b = box_new(name, &k, ncp, L, ps, W->box_rng[2 * W->nboxes], W->box_rng[2 * W->nboxes + 1]);
+	W->boxes[W->nboxes++] = b;
+	tcp_add_hop(W->tcp, box_hop_tcp, b, cfg_time(c, name, "delay"));
+	return true;
+}
+
 bool world_load_sysctl_files(cfg *c, GPtrArray *ignored, GError **err)
 {
-	static const char *hosts[] = { "client", "server" };
-	for (unsigned i = 0; i < 2; i++) {
+	static const char *hosts[] = { "client", "server", "nat", "firewall" };
+	for (unsigned i = 0; i < G_N_ELEMENTS(hosts); i++) {
 		const char *f = cfg_str(c, hosts[i], "sysctl_file");
 		if (!*f)
 			continue;
@@ -240,6 +321,12 @@ world *world_new(const cfg *c, ev_loop *L, probe_set *ps, uint64_t seed, uint32_
 			goto fail;
 		}
 	}
+	if (!W->loopback) {
+		if (has_section(c, "nat") && !add_box(W, c, "nat", L, ps, seed, rep, err))
+			goto fail;
+		if (has_section(c, "firewall") && !add_box(W, c, "firewall", L, ps, seed, rep, err))
+			goto fail;
+	}
 	W->ports_in_use = probe_gauge_get(ps, "client.ports_in_use", "local ports with a bind bucket, all clients");
 	return W;
 fail:
@@ -253,6 +340,12 @@ void world_free(world *W)
 		return;
 	wl_free(W->w);
 	tcp_net_free(W->tcp);
+	for (unsigned i = 0; i < W->nboxes; i++) {
+		box_free(W->boxes[i]);
+		rng_free(W->box_rng[2 * i]);
+		rng_free(W->box_rng[2 * i + 1]);
+	}
+	g_free(W->nat_addrs);
 	g_free(W->clients);
 	g_free(W->caddrs);
 	g_free(W->daddrs);
@@ -296,6 +389,8 @@ void world_describe(const world *W, GString *o, const char *pre)
 	kconf_describe(tcp_host_kconf(W->tcp, W->clients[0]), o, p1);
 	if (!W->loopback)
 		kconf_describe(tcp_host_kconf(W->tcp, W->server), o, p2);
+	for (unsigned i = 0; i < W->nboxes; i++)
+		box_describe(W->boxes[i], o, pre);
 	g_free(p1);
 	g_free(p2);
 }

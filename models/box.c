@@ -1,0 +1,145 @@
+#include "models/box.h"
+
+#include <stdio.h>
+
+struct box {
+	char *name;
+	kconf k;
+	ct_table *ct;
+	nat *nat;
+	nat_cfg natc;
+	uint32_t *nat_addrs;
+	uint32_t syn_seq;  /* the packet being set up (the harder rule compares sequences) */
+};
+
+/* nat_ops on this box's conntrack table */
+static bool ops_taken(void *ctx, const ct_tuple *reply, uint32_t ignore)
+{
+	return ct_tuple_taken(((box *)ctx)->ct, reply, ignore);
+}
+
+static bool ops_evict(void *ctx, const ct_tuple *reply, uint32_t seq)
+{
+	return ct_evict_closing(((box *)ctx)->ct, reply, seq);
+}
+
+static void forget(void *ctx, uint32_t entry)
+{
+	nat_forget(((box *)ctx)->nat, entry);
+}
+
+/* nf_nat_setup_info for a new entry: the NAT's choice becomes the REPLY
+ * tuple even when its search failed (the last tuple tried), in which case
+ * confirmation clashes and counts insert_failed (linux-rules.md §7.2 step 7). */
+static bool setup(void *ctx, ct_table *ct, uint32_t entry, const ct_tuple *orig, ct_tuple *reply)
+{
+	box *b = ctx;
+	(void)ct;
+	if (b->nat)
+		nat_choose(b->nat, entry, orig, b->syn_seq, reply);
+	return true;
+}
+
+box *box_new(const char *name, const kconf *k, const nat_cfg *natc, ev_loop *L, probe_set *ps, gsl_rng *ct_rng,
+	     gsl_rng *nat_rng)
+{
+	box *b = g_new0(box, 1);
+	b->name = g_strdup(name);
+	b->k = *k;
+	char *pre = g_strdup_printf("%s.ct", name);
+	b->ct = ct_new(&b->k, L, ps, pre, ct_rng);
+	g_free(pre);
+	if (natc) {
+		b->natc = *natc;
+		b->nat_addrs = g_memdup2(natc->addrs, natc->naddrs * sizeof(uint32_t));
+		b->natc.addrs = b->nat_addrs;
+		nat_ops ops = { b, ops_taken, ops_evict };
+		pre = g_strdup_printf("%s.snat", name);
+		b->nat = nat_new(&b->natc, k->prof, &ops, nat_rng, ps, pre);
+		g_free(pre);
+		ct_set_destroy_hook(b->ct, forget, b);
+	}
+	return b;
+}
+
+void box_free(box *b)
+{
+	if (!b)
+		return;
+	nat_free(b->nat);
+	ct_free(b->ct);
+	g_free(b->nat_addrs);
+	g_free(b->name);
+	g_free(b);
+}
+
+bool box_hop(void *ctx, ct_pkt *p)
+{
+	box *b = ctx;
+	ct_result r;
+	b->syn_seq = p->seq;
+	if (ct_in(b->ct, p, setup, b, &r) == CT_DROP)
+		return false;
+	if (!r.tracked || !b->nat)
+		return true;
+	/* nf_nat_packet / nf_nat_manip_pkt, source NAT */
+	ct_tuple o, rp;
+	ct_tuples(b->ct, r.entry, &o, &rp);
+	if (r.dir == CT_ORIGINAL) {
+		p->t.src = rp.dst;
+		p->t.sport = rp.dport;
+	} else {
+		p->t.dst = o.src;
+		p->t.dport = o.sport;
+	}
+	return true;
+}
+
+bool box_hop_tcp(void *ctx, tcp_hop_pkt *hp)
+{
+	ct_pkt p = {
+		.t = { hp->saddr, hp->daddr, hp->sport, hp->dport },
+		.flags = (uint8_t)(((hp->flags & TCP_HOP_SYN) ? CT_F_SYN : 0) | ((hp->flags & TCP_HOP_ACK) ? CT_F_ACK : 0) |
+				   ((hp->flags & TCP_HOP_FIN) ? CT_F_FIN : 0) | ((hp->flags & TCP_HOP_RST) ? CT_F_RST : 0)),
+		.seq = hp->seq,
+		.ack = hp->ack,
+		.len = 0,  /* the data phase is not segments: no payload crosses */
+	};
+	if (!box_hop(ctx, &p))
+		return false;
+	hp->saddr = p.t.src;
+	hp->daddr = p.t.dst;
+	hp->sport = p.t.sport;
+	hp->dport = p.t.dport;
+	return true;
+}
+
+bool box_owns(const box *b, uint32_t addr)
+{
+	return b->nat && nat_owns(b->nat, addr);
+}
+
+const ct_table *box_ct(const box *b)
+{
+	return b->ct;
+}
+
+const kconf *box_kconf(const box *b)
+{
+	return &b->k;
+}
+
+void box_describe(const box *b, GString *o, const char *pre)
+{
+	char *p = g_strdup_printf("%s%s: ", pre, b->name);
+	kconf_describe_ct(&b->k, o, p);
+	if (b->nat) {
+		g_string_append_printf(o, "%sSNAT to %u address(es)", p, b->natc.naddrs);
+		if (b->natc.port_lo)
+			g_string_append_printf(o, ", ports %u-%u", b->natc.port_lo, b->natc.port_hi);
+		g_string_append_printf(o, "%s%s%s\n", b->natc.random ? ", --random" : "",
+				       b->natc.random_fully ? ", --random-fully" : "",
+				       b->natc.persistent ? ", --persistent" : "");
+	}
+	g_free(p);
+}

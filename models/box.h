@@ -1,0 +1,46 @@
+/*
+ * box: a Linux middlebox on the path between clients and servers: a NAT
+ * gateway (conntrack + SNAT/MASQUERADE) or a stateful firewall (conntrack
+ * only).  Every segment crossing it goes through nf_conntrack_in; new
+ * connections get their reply tuple from the NAT (nf_nat_setup_info), and
+ * packets are translated by their entry (nf_nat_packet): ORIGINAL packets
+ * take the REPLY tuple's destination as source, REPLY packets the ORIGINAL
+ * source as destination.
+ *
+ * The TCP layer sees a box only as a hop function (box_hop) on the path.
+ */
+#ifndef CONNSIM_BOX_H
+#define CONNSIM_BOX_H
+
+#include <glib.h>
+#include <gsl/gsl_rng.h>
+#include <stdbool.h>
+
+#include "models/ct.h"
+#include "models/kconf.h"
+#include "models/nat.h"
+#include "models/tcp.h"
+#include "sim/ev.h"
+#include "sim/probe.h"
+
+typedef struct box box;
+
+/* name: "nat" or "firewall" (probe prefix).  natc: NULL for a firewall.
+ * ct_rng, nat_rng: the box's kernel streams for conntrack and for NAT. */
+box *box_new(const char *name, const kconf *k, const nat_cfg *natc, ev_loop *L, probe_set *ps, gsl_rng *ct_rng,
+	     gsl_rng *nat_rng);
+void box_free(box *b);
+
+/* One segment crossing the box; p is rewritten in place when translated.
+ * Returns false when the box drops it.  (Signature of a tcp path hop.) */
+bool box_hop(void *box, ct_pkt *p);
+
+/* The same as a tcp_hop_fn, for tcp_add_hop. */
+bool box_hop_tcp(void *box, tcp_hop_pkt *p);
+
+bool box_owns(const box *b, uint32_t addr);
+const ct_table *box_ct(const box *b);
+const kconf *box_kconf(const box *b);
+void box_describe(const box *b, GString *out, const char *prefix);
+
+#endif

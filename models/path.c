@@ -1,0 +1,73 @@
+/*
+ * The path through middleboxes.  tcp__send delivers a segment directly when
+ * both ends are on the same side (one event, the two link delays); between
+ * the client side and the server side, or towards an address no host has (a
+ * NAT's external address), it hands the segment here: it visits each box
+ * added with tcp_add_hop, in order from the sender's side, one event per box
+ * so that each sees the segment when it gets there, and is then delivered to
+ * whichever host has its (possibly translated) destination.
+ */
+#include "models/tcp_int.h"
+
+#include <glib.h>
+
+void tcp_add_hop(tcp_net *n, tcp_hop_fn fn, void *ctx, ev_time delay)
+{
+	if (n->nhops == G_N_ELEMENTS(n->hops))
+		g_error("tcp_add_hop: at most %u middleboxes", (unsigned)G_N_ELEMENTS(n->hops));
+	n->hops[n->nhops++] = (tcp_hop){ fn, ctx, delay };
+}
+
+void tcp__path_enter(tcp_net *n, const tcp_host *h, uint32_t i)
+{
+	seg *s = pool_at(&n->segs, i);
+	s->from_server = h->side;
+	s->hop = h->side ? (uint8_t)(n->nhops - 1) : 0;
+	ev_after_fixed(n->L, h->link_delay + n->hops[s->hop].delay, n->k_hop, i, 0);
+}
+
+/* Past the last box: to the host with the destination, through its link
+ * (and its loss); nobody has the address: lost. */
+static void deliver(tcp_net *n, uint32_t i)
+{
+	seg *s = pool_at(&n->segs, i);
+	int dst = tcp__route(n, s->daddr);
+	if (dst < 0) {
+		pool_free(&n->segs, i);
+		return;
+	}
+	tcp_host *d = &n->hosts[dst];
+	if (d->loss > 0 && gsl_rng_uniform(d->loss_rng) < d->loss) {
+		pool_free(&n->segs, i);
+		return;
+	}
+	s->dst = (uint16_t)dst;
+	ev_after_fixed(n->L, d->link_delay, n->k_seg, i, 0);
+}
+
+/* A segment reaches middlebox s->hop. */
+void tcp__on_hop(void *ctx, uint32_t i, uint32_t arg)
+{
+	tcp_net *n = ctx;
+	seg *s = pool_at(&n->segs, i);
+	const tcp_hop *hop = &n->hops[s->hop];
+	tcp_hop_pkt p = { s->saddr, s->daddr, s->sport, s->dport,
+			  (uint8_t)(((s->flags & F_SYN) ? TCP_HOP_SYN : 0) | ((s->flags & F_ACK) ? TCP_HOP_ACK : 0) |
+				    ((s->flags & F_FIN) ? TCP_HOP_FIN : 0) | ((s->flags & F_RST) ? TCP_HOP_RST : 0)),
+			  s->seq, s->ack };
+	if (!hop->fn(hop->ctx, &p)) {
+		pool_free(&n->segs, i);
+		return;
+	}
+	s->saddr = p.saddr;
+	s->daddr = p.daddr;
+	s->sport = p.sport;
+	s->dport = p.dport;
+	bool last = s->from_server ? s->hop == 0 : s->hop + 1u == n->nhops;
+	if (last) {
+		deliver(n, i);
+		return;
+	}
+	s->hop = (uint8_t)(s->from_server ? s->hop - 1 : s->hop + 1);
+	ev_after_fixed(n->L, n->hops[s->hop].delay, n->k_hop, i, 0);
+}
