@@ -10,6 +10,10 @@ struct box {
 	nat_cfg natc;
 	uint32_t *nat_addrs;
 	uint32_t syn_seq;  /* the packet being set up (the harder rule compares sequences) */
+	double unseen;
+	gsl_rng *unseen_rng;
+	GHashTable *hidden;  /* entries whose teardown this box does not see */
+	uint64_t *hidden_count;
 };
 
 /* nat_ops on this box's conntrack table */
@@ -25,7 +29,10 @@ static bool ops_evict(void *ctx, const ct_tuple *reply, uint32_t seq)
 
 static void forget(void *ctx, uint32_t entry)
 {
-	nat_forget(((box *)ctx)->nat, entry);
+	box *b = ctx;
+	if (b->nat)
+		nat_forget(b->nat, entry);
+	g_hash_table_remove(b->hidden, GUINT_TO_POINTER(entry));
 }
 
 /* nf_nat_setup_info for a new entry: the NAT's choice becomes the REPLY
@@ -41,9 +48,12 @@ static bool setup(void *ctx, ct_table *ct, uint32_t entry, const ct_tuple *orig,
 }
 
 box *box_new(const char *name, const kconf *k, const nat_cfg *natc, ev_loop *L, probe_set *ps, gsl_rng *ct_rng,
-	     gsl_rng *nat_rng)
+	     gsl_rng *nat_rng, double unseen, gsl_rng *unseen_rng)
 {
 	box *b = g_new0(box, 1);
+	b->unseen = unseen;
+	b->unseen_rng = unseen_rng;
+	b->hidden = g_hash_table_new(g_direct_hash, g_direct_equal);
 	b->name = g_strdup(name);
 	b->k = *k;
 	char *pre = g_strdup_printf("%s.ct", name);
@@ -57,8 +67,11 @@ box *box_new(const char *name, const kconf *k, const nat_cfg *natc, ev_loop *L, 
 		pre = g_strdup_printf("%s.snat", name);
 		b->nat = nat_new(&b->natc, k->prof, &ops, nat_rng, ps, pre);
 		g_free(pre);
-		ct_set_destroy_hook(b->ct, forget, b);
 	}
+	ct_set_destroy_hook(b->ct, forget, b);
+	pre = g_strdup_printf("%s.unseen_teardowns", name);
+	b->hidden_count = probe_counter(ps, pre, "connections whose FIN/RST this box never saw (workload unseen_teardown)");
+	g_free(pre);
 	return b;
 }
 
@@ -68,30 +81,49 @@ void box_free(box *b)
 		return;
 	nat_free(b->nat);
 	ct_free(b->ct);
+	g_hash_table_destroy(b->hidden);
 	g_free(b->nat_addrs);
 	g_free(b->name);
 	g_free(b);
 }
 
-bool box_hop(void *ctx, ct_pkt *p)
+/* nf_nat_packet / nf_nat_manip_pkt, source NAT */
+static void translate(const box *b, uint32_t entry, int dir, ct_pkt *p)
 {
-	box *b = ctx;
-	ct_result r;
-	b->syn_seq = p->seq;
-	if (ct_in(b->ct, p, setup, b, &r) == CT_DROP)
-		return false;
-	if (!r.tracked || !b->nat)
-		return true;
-	/* nf_nat_packet / nf_nat_manip_pkt, source NAT */
 	ct_tuple o, rp;
-	ct_tuples(b->ct, r.entry, &o, &rp);
-	if (r.dir == CT_ORIGINAL) {
+	ct_tuples(b->ct, entry, &o, &rp);
+	if (dir == CT_ORIGINAL) {
 		p->t.src = rp.dst;
 		p->t.sport = rp.dport;
 	} else {
 		p->t.dst = o.src;
 		p->t.dport = o.sport;
 	}
+}
+
+bool box_hop(void *ctx, ct_pkt *p)
+{
+	box *b = ctx;
+	ct_result r;
+	if ((p->flags & (CT_F_FIN | CT_F_RST)) && g_hash_table_size(b->hidden)) {
+		int dir;
+		uint32_t e = ct_find(b->ct, &p->t, &dir);
+		if (e != CT_NIL && g_hash_table_contains(b->hidden, GUINT_TO_POINTER(e))) {
+			if (b->nat)
+				translate(b, e, dir, p);
+			return true;  /* took another path: conntrack never saw it */
+		}
+	}
+	b->syn_seq = p->seq;
+	if (ct_in(b->ct, p, setup, b, &r) == CT_DROP)
+		return false;
+	if (r.created && b->unseen > 0 && gsl_rng_uniform(b->unseen_rng) < b->unseen) {
+		g_hash_table_add(b->hidden, GUINT_TO_POINTER(r.entry));
+		(*b->hidden_count)++;
+	}
+	if (!r.tracked || !b->nat)
+		return true;
+	translate(b, r.entry, r.dir, p);
 	return true;
 }
 
@@ -117,6 +149,11 @@ bool box_hop_tcp(void *ctx, tcp_hop_pkt *hp)
 bool box_owns(const box *b, uint32_t addr)
 {
 	return b->nat && nat_owns(b->nat, addr);
+}
+
+size_t box_ct_kernel_bytes(const box *b)
+{
+	return ct_kernel_bytes(b->ct);
 }
 
 const ct_table *box_ct(const box *b)

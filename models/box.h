@@ -26,9 +26,14 @@
 typedef struct box box;
 
 /* name: "nat" or "firewall" (probe prefix).  natc: NULL for a firewall.
- * ct_rng, nat_rng: the box's kernel streams for conntrack and for NAT. */
+ * ct_rng, nat_rng: the box's kernel streams for conntrack and for NAT.
+ * unseen: the fraction of connections whose teardown the box never sees
+ * (asymmetric routing, a lost FIN, a vanished peer), drawn from unseen_rng
+ * when their entry is created: their FIN and RST segments pass the box
+ * without reaching conntrack (NAT still translates them), so the entry
+ * stays ESTABLISHED until nf_conntrack_tcp_timeout_established. */
 box *box_new(const char *name, const kconf *k, const nat_cfg *natc, ev_loop *L, probe_set *ps, gsl_rng *ct_rng,
-	     gsl_rng *nat_rng);
+	     gsl_rng *nat_rng, double unseen, gsl_rng *unseen_rng);
 void box_free(box *b);
 
 /* One segment crossing the box; p is rewritten in place when translated.
@@ -39,6 +44,8 @@ bool box_hop(void *box, ct_pkt *p);
 bool box_hop_tcp(void *box, tcp_hop_pkt *p);
 
 bool box_owns(const box *b, uint32_t addr);
+/* What the kernel would use for the table (slab, extensions, buckets). */
+size_t box_ct_kernel_bytes(const box *b);
 const ct_table *box_ct(const box *b);
 const kconf *box_kconf(const box *b);
 void box_describe(const box *b, GString *out, const char *prefix);

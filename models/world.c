@@ -56,6 +56,9 @@ const cfg_key world_keys[] = {
 	{ "workload", "abort_fraction", CFG_DOUBLE, 0, 1, NULL, "0", "fraction of closes with SO_LINGER 0 (RST)" },
 	{ "workload", "peer_close_delay", CFG_TIME, 0, 0, NULL, "0s",
 	  "the other side's close() after the FIN (0: FIN rides on the ACK)" },
+	{ "workload", "unseen_teardown", CFG_DOUBLE, 0, 1, NULL, "0",
+	  "fraction of connections whose FIN/RST the boxes never see (asymmetric routing, lost FIN, "
+	  "vanished peer): their conntrack entries stay ESTABLISHED until its timeout" },
 	{ "workload", "bind", CFG_ENUM, 0, 0, "none|port0|address", "none",
 	  "none: connect() picks address and port; port0: bind(0) first (the port is then global over "
 	  "destinations); address: bind(addr, 0) with IP_BIND_ADDRESS_NO_PORT, addresses in turn" },
@@ -82,7 +85,8 @@ struct world {
 	box *boxes[2];  /* on the path from the client side: NAT, then firewall */
 	unsigned nboxes;
 	uint32_t *nat_addrs;
-	gsl_rng *box_rng[4];  /* conntrack and NAT stream of each box */
+	gsl_rng *box_rng[6];  /* conntrack, NAT and unseen-teardown streams of each box */
+	probe_gauge *ct_bytes[2];
 };
 
 static bool parse_addr(const cfg *c, const char *sec, const char *key, const char *text, uint32_t *out,
@@ -150,11 +154,16 @@ static bool add_box(world *W, const cfg *c, const char *name, ev_loop *L, probe_
 		ncp = &nc;
 	}
 	char stream[64];
+	gsl_rng **r = &W->box_rng[3 * W->nboxes];
 	snprintf(stream, sizeof stream, "box/%s/conntrack", name);
-	W->box_rng[2 * W->nboxes] = rng_stream(seed, rep, stream);
+	r[0] = rng_stream(seed, rep, stream);
 	snprintf(stream, sizeof stream, "box/%s/nat", name);
-	W->box_rng[2 * W->nboxes + 1] = rng_stream(seed, rep, stream);
-	box *b = box_new(name, &k, ncp, L, ps, W->box_rng[2 * W->nboxes], W->box_rng[2 * W->nboxes + 1]);
+	r[1] = rng_stream(seed, rep, stream);
+	snprintf(stream, sizeof stream, "box/%s/unseen", name);
+	r[2] = rng_stream(seed, rep, stream);
+	box *b = box_new(name, &k, ncp, L, ps, r[0], r[1], cfg_double(c, "workload", "unseen_teardown"), r[2]);
+	snprintf(stream, sizeof stream, "%s.ct.kernel_bytes", name);
+	W->ct_bytes[W->nboxes] = probe_gauge_get(ps, stream, "memory the kernel would use for the table");
 	W->boxes[W->nboxes++] = b;
 	tcp_add_hop(W->tcp, box_hop_tcp, b, cfg_time(c, name, "delay"));
 	return true;
@@ -340,11 +349,10 @@ void world_free(world *W)
 		return;
 	wl_free(W->w);
 	tcp_net_free(W->tcp);
-	for (unsigned i = 0; i < W->nboxes; i++) {
+	for (unsigned i = 0; i < W->nboxes; i++)
 		box_free(W->boxes[i]);
-		rng_free(W->box_rng[2 * i]);
-		rng_free(W->box_rng[2 * i + 1]);
-	}
+	for (unsigned i = 0; i < 3 * W->nboxes; i++)
+		rng_free(W->box_rng[i]);
 	g_free(W->nat_addrs);
 	g_free(W->clients);
 	g_free(W->caddrs);
@@ -372,6 +380,8 @@ void world_sample(world *W)
 		ports += st.ports_in_use;
 	}
 	probe_gauge_set(W->ports_in_use, ports, ev_now(W->L));
+	for (unsigned i = 0; i < W->nboxes; i++)
+		probe_gauge_set(W->ct_bytes[i], (int64_t)box_ct_kernel_bytes(W->boxes[i]), ev_now(W->L));
 }
 
 unsigned world_port_pool(const world *W)

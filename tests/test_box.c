@@ -111,6 +111,46 @@ static void test_table_full(void **st)
 	assert_true(r.v.established < r.v.attempts);
 }
 
+/* Teardowns the firewall never sees leave entries ESTABLISHED until
+ * nf_conntrack_tcp_timeout_established: with 600 s and a fraction f of
+ * 100 connections/s hidden, after 150 s about f x 100 x 150 entries sit in
+ * ESTABLISHED; without hiding, only the connections still open. */
+static double established_after(const char *unseen)
+{
+	const char *sets[] = { "firewall.sysctl.net.netfilter.nf_conntrack_tcp_timeout_established=600",
+			       "workload.rate=100", "workload.stop=150s", "workload.life_mean=100ms", "client.count=10",
+			       "net.ipv4.ip_local_port_range=1024 65535", unseen, NULL };
+	cfg *c = cfg_new(exp_schema(), kconf_aliases);
+	GError *err = NULL;
+	for (const char *const *s = sets; *s; s++)
+		assert_true(cfg_set_arg(c, *s, &err));
+	ev_loop *L = ev_loop_new(NULL);
+	probe_set *ps = probe_set_new();
+	world *W = world_new(c, L, ps, 1, 0, 150 * EV_SEC, &err);
+	assert_non_null(W);
+	probe_gauge *est = probe_gauge_get(ps, "firewall.ct.state.ESTABLISHED", NULL);
+	world_start(W);
+	ev_run(L, 150 * EV_SEC);
+	double v = (double)est->value;
+	world_free(W);
+	probe_set_free(ps);
+	ev_loop_free(L);
+	cfg_free(c);
+	return v;
+}
+
+static void test_unseen_teardown(void **st)
+{
+	(void)st;
+	double none = established_after("workload.unseen_teardown=0"),
+	       some = established_after("workload.unseen_teardown=0.2");
+	printf("  ESTABLISHED entries after 150 s: %.0f without, %.0f with 20 %% unseen teardowns (~3000)\n", none,
+	       some);
+	assert_true(none < 50);
+	/* Binomial(15000, 0.2): 3000 +- 4 sd = 196 */
+	assert_true(fabs(some - 3000) < 200);
+}
+
 /*
  * tcp_tw_recycle behind NAT (profile 4.4, linux-rules.md §5.4, §9.6): M
  * clients share one NAT address; the server closes first, so each
@@ -232,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_firewall_little),
 		cmocka_unit_test(test_table_full),
 		cmocka_unit_test(test_tw_recycle_nat),
+		cmocka_unit_test(test_unseen_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
