@@ -74,6 +74,14 @@ expect_error "bad --duration" 2 "--set: \[experiment\] duration = '10 parsecs'" 
 expect_error "bad --seed" 2 "--seed 'x': expected an integer" -- run "$T/good.ini" --seed x
 expect_error "unknown --profile" 2 "\[client\] profile = '9.9': expected one of: 3.10,4.4" -- run "$T/good.ini" --profile 9.9
 expect_error "several addresses without bind = address" 2 "addresses_per_host = '4': more than one address" -- run "$T/good.ini" --set client.addresses_per_host=4
+f=$(mk natfully '[nat]' 'profile = 3.10' 'random = fully')
+expect_error "--random-fully on 3.10" 2 "natfully\.ini:10: \[nat\] random = 'fully': --random-fully exists from Linux 3.14" -- run "$f"
+f=$(mk nataddr '[nat]' 'addresses = 203.0.113.x')
+expect_error "bad NAT address" 2 "nataddr\.ini:9: \[nat\] addresses = '203.0.113.x'" -- run "$f"
+f=$(mk ctmax '[firewall.sysctl]' 'net.netfilter.nf_conntrack_max = 0')
+expect_error "nf_conntrack_max 0" 2 "ctmax\.ini:9: \[firewall.sysctl\] net.netfilter.nf_conntrack_max = '0': expected an integer in \[1," -- run "$f"
+f=$(mk typo '[firewal]' 'delay = 1ms')
+expect_error "misspelled box section" 2 "typo\.ini:8: unknown section \[firewal\]" -- run "$f"
 expect_error "unknown option" 2 "Unknown option --frobnicate" -- run "$T/good.ini" --frobnicate
 
 # Unreadable sysctl file: a directory (root reads any mode), and mode 000 when not root.
