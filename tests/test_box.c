@@ -17,20 +17,9 @@ typedef struct boxrun {
 
 static boxrun box_run(const char *const *sets, uint32_t rep, double warm, double end, const char *box)
 {
-	cfg *c = cfg_new(exp_schema(), kconf_aliases);
-	GError *err = NULL;
-	for (const char *const *s = sets; *s; s++)
-		if (!cfg_set_arg(c, *s, &err)) {
-			fprintf(stderr, "box_run: %s\n", err->message);
-			abort();
-		}
-	ev_loop *L = ev_loop_new(NULL);
-	probe_set *ps = probe_set_new();
-	world *W = world_new(c, L, ps, 1, rep, (ev_time)(end * 1e9), &err);
-	if (!W) {
-		fprintf(stderr, "box_run: %s\n", err->message);
-		abort();
-	}
+	vworld v = vworld_new(sets, rep, end);
+	probe_set *ps = v.ps;
+	ev_loop *L = v.L;
 	char name[64];
 	snprintf(name, sizeof name, "%s.ct.count", box);
 	probe_gauge *count = probe_gauge_get(ps, name, NULL);
@@ -43,20 +32,17 @@ static boxrun box_run(const char *const *sets, uint32_t rep, double warm, double
 	uint64_t *att = probe_counter(ps, "conn.attempts", NULL), *est = probe_counter(ps, "conn.established", NULL),
 		 *tmo = probe_counter(ps, "conn.ETIMEDOUT", NULL), *syn = probe_counter(ps, "client.TcpExtTCPSynRetrans", NULL),
 		 *paws = probe_counter(ps, "server.TcpExtPAWSPassive", NULL);
-	world_start(W);
+	world_start(v.W);
 	ev_time w0 = (ev_time)(warm * 1e9), w1 = (ev_time)(end * 1e9);
 	ev_run(L, w0);
 	uint64_t a0 = *att, e0 = *est, d0 = *drop, i0 = *ins, f0 = *insf, t0 = *tmo, s0 = *syn, p0 = *paws;
-	double area0 = count->area + (double)count->value * (double)(w0 - count->last_change);
+	double area0 = gauge_area(count, w0);
 	ev_run(L, w1);
-	double area1 = count->area + (double)count->value * (double)(w1 - count->last_change);
+	double area1 = gauge_area(count, w1);
 	boxrun r = { { (double)(*att - a0), (double)(*est - e0), 0, 0, 0, 0, 0 },
 		     (area1 - area0) / (double)(w1 - w0), (double)(*drop - d0), (double)(*ins - i0),
 		     (double)(*insf - f0), (double)(*syn - s0), (double)(*tmo - t0), (double)(*paws - p0) };
-	world_free(W);
-	probe_set_free(ps);
-	ev_loop_free(L);
-	cfg_free(c);
+	vworld_free(&v);
 	return r;
 }
 
@@ -120,23 +106,13 @@ static double established_after(const char *unseen)
 	const char *sets[] = { "firewall.sysctl.net.netfilter.nf_conntrack_tcp_timeout_established=600",
 			       "workload.rate=100", "workload.stop=150s", "workload.life_mean=100ms", "client.count=10",
 			       "net.ipv4.ip_local_port_range=1024 65535", unseen, NULL };
-	cfg *c = cfg_new(exp_schema(), kconf_aliases);
-	GError *err = NULL;
-	for (const char *const *s = sets; *s; s++)
-		assert_true(cfg_set_arg(c, *s, &err));
-	ev_loop *L = ev_loop_new(NULL);
-	probe_set *ps = probe_set_new();
-	world *W = world_new(c, L, ps, 1, 0, 150 * EV_SEC, &err);
-	assert_non_null(W);
-	probe_gauge *est = probe_gauge_get(ps, "firewall.ct.state.ESTABLISHED", NULL);
-	world_start(W);
-	ev_run(L, 150 * EV_SEC);
-	double v = (double)est->value;
-	world_free(W);
-	probe_set_free(ps);
-	ev_loop_free(L);
-	cfg_free(c);
-	return v;
+	vworld v = vworld_new(sets, 0, 150);
+	probe_gauge *est = probe_gauge_get(v.ps, "firewall.ct.state.ESTABLISHED", NULL);
+	world_start(v.W);
+	ev_run(v.L, 150 * EV_SEC);
+	double n = (double)est->value;
+	vworld_free(&v);
+	return n;
 }
 
 static void test_unseen_teardown(void **st)
@@ -192,23 +168,16 @@ static double recycle_run(unsigned m, double mu, double end, uint32_t rep, doubl
 	const char *sets[] = { count, rate, stop, "client.profile=4.4", "server.profile=4.4", "nat.profile=4.4",
 			       "server.sysctl.net.ipv4.tcp_tw_recycle=1", "workload.close=server",
 			       "workload.life=fixed", "workload.life_mean=100ms", NULL };
-	cfg *c = cfg_new(exp_schema(), kconf_aliases);
-	GError *err = NULL;
-	for (const char *const *s = sets; *s; s++)
-		assert_true(cfg_set_arg(c, *s, &err));
-	ev_loop *L = ev_loop_new(NULL);
-	probe_set *ps = probe_set_new();
-	world *W = world_new(c, L, ps, 1, rep, (ev_time)(end * 1e9), &err);
-	assert_non_null(W);
-	tcp_net *n = world_tcp(W);
+	vworld v = vworld_new(sets, rep, end);
+	tcp_net *n = world_tcp(v.W);
 	orig_connected = n->app.connected;
 	orig_failed = n->app.failed;
 	n->app.connected = spy_connected;
 	n->app.failed = spy_failed;
 	memset(spy_total, 0, sizeof spy_total);
 	memset(spy_dropped, 0, sizeof spy_dropped);
-	world_start(W);
-	ev_run(L, (ev_time)(end * 1e9) + 200 * EV_SEC);
+	world_start(v.W);
+	ev_run(v.L, (ev_time)(end * 1e9) + 200 * EV_SEC);
 	/* rank the clients (hosts 0..m-1) by clock: jiffies = (boot + t) x HZ */
 	unsigned order[64];
 	for (unsigned i = 0; i < m; i++)
@@ -226,11 +195,8 @@ static double recycle_run(unsigned m, double mu, double end, uint32_t rep, doubl
 		tot += spy_total[order[j]];
 		drop += spy_dropped[order[j]];
 	}
-	*pawsp = (double)*probe_counter(ps, "server.TcpExtPAWSPassive", NULL);
-	world_free(W);
-	probe_set_free(ps);
-	ev_loop_free(L);
-	cfg_free(c);
+	*pawsp = (double)*probe_counter(v.ps, "server.TcpExtPAWSPassive", NULL);
+	vworld_free(&v);
 	return (double)drop / (double)tot;
 }
 

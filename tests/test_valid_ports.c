@@ -65,7 +65,7 @@ static void check_erlang(const char *range, unsigned n, double load, const char 
 			 double end)
 {
 	const double life_s = 30.0, H = life_s + 2 * RTT_S, lambda = load * n / H;
-	double fail[64], m, hw;
+	double fail[64] = { 0 }, m, hw;
 	for (unsigned r = 0; r < R; r++) {
 		rep_out o = one_rep(range, lambda, "80", "server", life, "30s", NULL, r, warm, end);
 		assert_int_equal(o.pool, n);
@@ -105,7 +105,7 @@ static void test_four_destinations(void **st)
 	(void)st;
 	const unsigned R = 40;
 	const double H = 30.0 + 2 * RTT_S, lambda = 1.0 * 64 / H;
-	double fail[64], thr[64], m, hw;
+	double fail[64] = { 0 }, thr[64] = { 0 }, m, hw;
 	for (unsigned r = 0; r < R; r++) {
 		rep_out o = one_rep("40000 40063", 4 * lambda, "80-83", "server", "lognormal", "30s", NULL, r, 150, 3000);
 		fail[r] = o.fail;
@@ -189,7 +189,7 @@ static void check_client_closes(const char *range, unsigned n, double load, unsi
 				bool little_uniform)
 {
 	const double H = PRE_TW_S + TW_MEAN_S, lambda = load * n / H;
-	double fail[64], ref[64], tw[64], rtw[64], little[64], m, hw, mr, hr;
+	double fail[64] = { 0 }, ref[64] = { 0 }, tw[64] = { 0 }, rtw[64] = { 0 }, little[64] = { 0 }, m, hw, mr, hr;
 	for (unsigned r = 0; r < R; r++) {
 		rep_out o = one_rep(range, lambda, "80", "client", "fixed", "100ms", NULL, r, warm, end);
 		assert_int_equal(o.pool, n);

@@ -28,23 +28,54 @@ typedef struct vrun {
 	uint64_t boot_ns;  /* first client host's boot instant (its jiffies phase) */
 } vrun;
 
-/* sets: NULL-terminated "section.key=value" strings (as --set takes them). */
-static inline vrun valid_run(const char *const *sets, uint32_t rep, double warmup_s, double end_s)
+/* A world built from settings as the command line builds it, with its
+ * engine and probes. */
+typedef struct vworld {
+	cfg *c;
+	ev_loop *L;
+	probe_set *ps;
+	world *W;
+} vworld;
+
+/* sets: NULL-terminated "section.key=value" strings (as --set takes them);
+ * arrivals stop at end_s.  Aborts on a bad setting (a bug in the test). */
+static inline vworld vworld_new(const char *const *sets, uint32_t rep, double end_s)
 {
-	cfg *c = cfg_new(exp_schema(), kconf_aliases);
+	vworld v = { cfg_new(exp_schema(), kconf_aliases), ev_loop_new(NULL), probe_set_new(), NULL };
 	GError *err = NULL;
 	for (const char *const *s = sets; *s; s++)
-		if (!cfg_set_arg(c, *s, &err)) {
-			fprintf(stderr, "valid_run: %s\n", err->message);
+		if (!cfg_set_arg(v.c, *s, &err)) {
+			fprintf(stderr, "vworld_new: %s\n", err->message);
 			abort();
 		}
-	ev_loop *L = ev_loop_new(NULL);
-	probe_set *ps = probe_set_new();
-	world *W = world_new(c, L, ps, 1, rep, (ev_time)(end_s * 1e9), &err);
-	if (!W) {
-		fprintf(stderr, "valid_run: %s\n", err->message);
+	v.W = world_new(v.c, v.L, v.ps, 1, rep, (ev_time)(end_s * 1e9), &err);
+	if (!v.W) {
+		fprintf(stderr, "vworld_new: %s\n", err->message);
 		abort();
 	}
+	return v;
+}
+
+static inline void vworld_free(vworld *v)
+{
+	world_free(v->W);
+	probe_set_free(v->ps);
+	ev_loop_free(v->L);
+	cfg_free(v->c);
+}
+
+/* Time-average of a gauge over [w0, now] given its area at w0. */
+static inline double gauge_area(const probe_gauge *g, ev_time t)
+{
+	return g->area + (double)g->value * (double)(t - g->last_change);
+}
+
+static inline vrun valid_run(const char *const *sets, uint32_t rep, double warmup_s, double end_s)
+{
+	vworld v = vworld_new(sets, rep, end_s);
+	world *W = v.W;
+	ev_loop *L = v.L;
+	probe_set *ps = v.ps;
 	uint64_t *att = probe_counter(ps, "conn.attempts", NULL), *est = probe_counter(ps, "conn.established", NULL),
 		 *ena = probe_counter(ps, "conn.EADDRNOTAVAIL", NULL),
 		 *ovf = probe_counter(ps, "client.TcpExtTCPTimeWaitOverflow", NULL);
@@ -53,15 +84,12 @@ static inline vrun valid_run(const char *const *sets, uint32_t rep, double warmu
 	ev_time w0 = (ev_time)(warmup_s * 1e9), w1 = (ev_time)(end_s * 1e9);
 	ev_run(L, w0);
 	uint64_t a0 = *att, e0 = *est, n0 = *ena, o0 = *ovf;
-	double area0 = tw->area + (double)tw->value * (double)(w0 - tw->last_change);
+	double area0 = gauge_area(tw, w0);
 	ev_run(L, w1);
-	double area1 = tw->area + (double)tw->value * (double)(w1 - tw->last_change);
+	double area1 = gauge_area(tw, w1);
 	vrun r = { (double)(*att - a0), (double)(*est - e0), (double)(*ena - n0), (double)(*ovf - o0),
 		   (area1 - area0) / (double)(w1 - w0), world_port_pool(W), world_tcp(W)->hosts[0].ts.boot_ns };
-	world_free(W);
-	probe_set_free(ps);
-	ev_loop_free(L);
-	cfg_free(c);
+	vworld_free(&v);
 	return r;
 }
 
