@@ -91,7 +91,7 @@ static void bug(const char *what)
 ev_loop *ev_loop_new(const evq_ops *sched)
 {
 	ev_loop *L = g_new0(ev_loop, 1);
-	L->q_ops = sched ? sched : &evq_heap;
+	L->q_ops = sched ? sched : &evq_calendar;
 	L->q = L->q_ops->create();
 	return L;
 }
@@ -374,6 +374,13 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 			if (e.time > until)
 				break;
 			L->q_ops->pop(L->q);
+			/* The next entry's slot is cold (it was written when the
+			 * event was scheduled, maybe a second ago): fetch it while
+			 * this event runs.  The peek is the one the next iteration
+			 * makes anyway. */
+			const evq_ent *nx = L->q_ops->peek(L->q);
+			if (nx)
+				__builtin_prefetch(&L->slots[nx->slot]);
 		} else {
 			break;
 		}

@@ -15,7 +15,8 @@
  *     timeout).  Timers of one length expire in the order they were armed, so
  *     arming and expiry are O(1).  A lane also accepts any expiry not earlier
  *     than its last one (a timer rounded up to a wheel granularity stays FIFO).
- *   - the priority queue (evq, a 4-ary heap) for everything else.
+ *   - the priority queue (evq, a calendar queue in its ladder form) for
+ *     everything else.
  *
  * Cancellation is O(1): ev_cancel marks the event's slot; the entry is dropped
  * when it reaches the front.  An ev_id stays safe to cancel after the event ran
@@ -54,8 +55,9 @@ typedef uint64_t ev_id;
 
 typedef void (*ev_fn)(void *ctx, uint32_t obj, uint32_t arg);
 
-/* sched: the queue for irregular events; NULL means evq_heap.  With
- * lanes_off, lane timers go to that queue too (the reference configuration). */
+/* sched: the queue for irregular events; NULL means evq_calendar (evq_heap is
+ * the other fast choice).  With lanes_off, lane timers go to that queue too
+ * (the reference configuration). */
 ev_loop *ev_loop_new(const evq_ops *sched);
 ev_loop *ev_loop_new_ref(void);  /* evq_list and no lanes: the reference */
 void ev_loop_free(ev_loop *L);
@@ -80,8 +82,8 @@ ev_id ev_after(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_t arg)
 ev_id ev_after_fixed(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_t arg);
 /* A timer of the lane's length from now. */
 ev_id ev_lane_arm(ev_loop *L, ev_lane lane, ev_kind k, uint32_t obj, uint32_t arg);
-/* A lane timer with an explicit expiry; falls back to the heap if it would
- * break the lane's FIFO order. */
+/* A lane timer with an explicit expiry; falls back to the priority queue if it
+ * would break the lane's FIFO order. */
 ev_id ev_lane_at(ev_loop *L, ev_lane lane, ev_time when, ev_kind k, uint32_t obj, uint32_t arg);
 
 /* The object of the lane's entry ahead places behind its head (0: the next to

@@ -4,13 +4,16 @@
  * Most tests are scripts in the style of git's t/unit-tests/u-prio-queue.c: a
  * list of operations and the exact trace of (time, tag) pairs the engine must
  * fire.  Every script runs against each configuration in `configs` (heap with
- * lanes, the fast one; sorted list without lanes, the reference; sorted list
- * with lanes), and the traces of all configurations must also be identical.
+ * lanes; sorted list without lanes, the reference; sorted list with lanes;
+ * calendar queue with lanes), and the traces of all configurations must also
+ * be identical.
  *
  * Randomized differential tests then drive 100k random operations (with 8
  * lanes, then with 512) through every configuration and compare the complete
- * traces.  The schedulers are also checked on their own, and scheduling in the
- * past is checked to abort (in a child process: cmocka cannot catch abort).
+ * traces.  The schedulers are also checked on their own (in order, and
+ * against the sorted list over workloads chosen to reach the calendar queue's
+ * every path), and scheduling in the past is checked to abort (in a child
+ * process: cmocka cannot catch abort).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +23,7 @@
 
 #include <fcntl.h>
 #include <glib.h>
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -34,9 +38,10 @@
 /* ---------------------------------------------------------------------- */
 /* Configurations under test                                               */
 
-static ev_loop *make_fast(void) { return ev_loop_new(NULL); }
+static ev_loop *make_heap(void) { return ev_loop_new(&evq_heap); }
 static ev_loop *make_ref(void) { return ev_loop_new_ref(); }
 static ev_loop *make_list_lanes(void) { return ev_loop_new(&evq_list); }
+static ev_loop *make_calendar(void) { return ev_loop_new(&evq_calendar); }
 
 typedef struct config {
 	const char *name;
@@ -45,9 +50,10 @@ typedef struct config {
 } config;
 
 static const config configs[] = {
-	{ "heap+lanes", make_fast, true },
+	{ "heap+lanes", make_heap, true },
 	{ "ref (list, no lanes)", make_ref, false },
 	{ "list+lanes", make_list_lanes, true },
+	{ "calendar+lanes", make_calendar, true },
 };
 #define NCONFIGS (sizeof(configs) / sizeof(configs[0]))
 
@@ -652,8 +658,8 @@ static void test_schedule_in_past_aborts(void **state)
 /* The schedulers on their own: random pushes and pops in (time, seq) order. */
 static void test_evq_direct(void **state)
 {
-	const evq_ops *impl[] = { &evq_heap, &evq_list };
-	for (size_t i = 0; i < 2; i++) {
+	const evq_ops *impl[] = { &evq_heap, &evq_list, &evq_calendar };
+	for (size_t i = 0; i < sizeof(impl) / sizeof(impl[0]); i++) {
 		const evq_ops *o = impl[i];
 		gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
 		gsl_rng_set(g, 42);
@@ -691,6 +697,188 @@ static void test_evq_direct(void **state)
 		o->destroy(q);
 		gsl_rng_free(g);
 	}
+}
+
+/*
+ * The calendar queue against the heap and the sorted list, entry for entry:
+ * every peek must return the same entry (time, seq and slot) from all three.
+ * Populations grow and drain repeatedly (so the calendar's rungs are built,
+ * refined, exhausted and rebuilt from empty); pops are sometimes preceded by a
+ * push before the peeked minimum, as the engine does between a peek and a pop
+ * (a lane event runs first and schedules). The list is O(n) per push, so it
+ * joins only the smaller runs; the large ones compare with the heap.
+ */
+enum evq_wl {
+	WL_HOLD,     /* now + exponential, mean 1 ms */
+	WL_TIES,     /* a few distinct times: long runs of ties */
+	WL_BIMODAL,  /* a dense near front and a far cluster (1000 s ahead) */
+	WL_WIDE,     /* delays of every magnitude up to 2^64 */
+	WL_HUGE,     /* times at and just below UINT64_MAX */
+	WL_DOWN,     /* each push earlier than the one before (but not before now) */
+	WL_ANY,      /* any time, even before the last pop: a general priority queue */
+	WL_BELOW,    /* ever earlier times, mostly before the last pop */
+	WL_COUNT
+};
+
+static const char *const wl_name[WL_COUNT] = { "hold", "ties", "bimodal", "wide", "huge",
+					       "down", "any", "below" };
+
+static uint64_t rnd64(gsl_rng *g)
+{
+	return (uint64_t)gsl_rng_get(g) << 32 | (uint64_t)gsl_rng_get(g);
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+/* *state: the distance ahead of now (WL_DOWN), the last time (WL_BELOW). */
+static uint64_t wl_time(gsl_rng *g, enum evq_wl wl, uint64_t now, uint64_t *state)
+{
+	double u = gsl_rng_uniform(g);
+	switch (wl) {
+	case WL_HOLD:
+		return now + (uint64_t)gsl_ran_exponential(g, 1e6);
+	case WL_TIES:
+		return now + (u < 0.5 ? 0 : 1000 * gsl_rng_uniform_int(g, 4));
+	case WL_BIMODAL:
+		return u < 0.9 ? now + gsl_rng_uniform_int(g, 100)
+			       : now + 1000 * EV_SEC + gsl_rng_uniform_int(g, 1000000000);
+	case WL_WIDE:
+		return sat_add(now, rnd64(g) >> gsl_rng_uniform_int(g, 64));
+	case WL_HUGE:
+		if (u < 0.3) {
+			uint64_t t = UINT64_MAX - gsl_rng_uniform_int(g, 1000);
+			return t > now ? t : now;
+		}
+		return u < 0.4 ? UINT64_MAX : sat_add(now, gsl_rng_uniform_int(g, 1000));
+	case WL_DOWN:
+		*state = *state > 1000 ? *state - gsl_rng_uniform_int(g, 1000) : EV_SEC;
+		return now + *state;
+	case WL_BELOW:
+		*state = *state > 1000 ? *state - 1 - gsl_rng_uniform_int(g, 1000) : EV_SEC;
+		return *state;
+	default:
+		return rnd64(g) % 1000000;
+	}
+}
+
+static void same_front(const evq_ops **o, void **q, size_t no, const char *what, size_t at)
+{
+	const evq_ent *a = o[0]->peek(q[0]);
+	for (size_t k = 1; k < no; k++) {
+		const evq_ent *b = o[k]->peek(q[k]);
+		if (!a || !b) {
+			if (a || b)
+				fail_msg("%s, step %zu: %s %s empty, %s not", what, at, o[0]->name,
+					 a ? "not" : "is", o[k]->name);
+			continue;
+		}
+		if (a->time != b->time || a->seq != b->seq || a->slot != b->slot)
+			fail_msg("%s, step %zu: %s front (%" PRIu64 ", %" PRIu64 ") but %s (%" PRIu64
+				 ", %" PRIu64 ")", what, at, o[0]->name, a->time, a->seq, o[k]->name,
+				 b->time, b->seq);
+	}
+}
+
+/* Returns how many pushes between a peek and a pop came before the minimum. */
+static uint64_t evq_workload(enum evq_wl wl, size_t maxpop, size_t nops, bool with_list)
+{
+	const evq_ops *o[] = { &evq_calendar, &evq_heap, &evq_list };
+	size_t no = with_list ? 3 : 2;
+	void *q[3];
+	char what[64];
+	snprintf(what, sizeof(what), "%s, up to %zu pending", wl_name[wl], maxpop);
+	for (size_t k = 0; k < no; k++)
+		q[k] = o[k]->create();
+	gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(g, 7 + wl + maxpop);
+	uint64_t now = 0, seq = 0, pops = 0, between = 0, below = 0, state = 0;
+	size_t target = maxpop;
+	bool growing = true;
+	for (size_t i = 0; i < nops; i++) {
+		size_t n = o[0]->size(q[0]);
+		for (size_t k = 1; k < no; k++)
+			assert_int_equal(o[k]->size(q[k]), n);
+		if (growing && n >= target) {
+			growing = false;
+		} else if (!growing && n == 0) {
+			growing = true;
+			target = 1 + gsl_rng_uniform_int(g, maxpop);
+		}
+		if (!n || gsl_rng_uniform(g) < (growing ? 0.7 : 0.3)) {
+			evq_ent e = { wl_time(g, wl, now, &state), seq++, (uint32_t)i };
+			for (size_t k = 0; k < no; k++)
+				o[k]->push(q[k], e);
+			continue;
+		}
+		if (gsl_rng_uniform(g) < 0.1) {
+			/* A pop with no peek before it (the calendar's own, that is). */
+			now = wl == WL_ANY || wl == WL_BELOW ? now : o[1]->peek(q[1])->time;
+			for (size_t k = 0; k < no; k++)
+				o[k]->pop(q[k]);
+			pops++;
+			continue;
+		}
+		same_front(o, q, no, what, i);
+		evq_ent m = *o[0]->peek(q[0]);
+		if (gsl_rng_uniform(g) < 0.2) {
+			/* Between the peek and the pop, an entry no later than the
+			 * minimum: before it, or tying it (then after it, by seq). */
+			uint64_t t = m.time;
+			if (m.time > now && gsl_rng_uniform(g) < 0.8)
+				t = now + rnd64(g) % (m.time - now);
+			evq_ent e = { t, seq++, (uint32_t)i };
+			for (size_t k = 0; k < no; k++)
+				o[k]->push(q[k], e);
+			same_front(o, q, no, what, i);
+			evq_ent m2 = *o[0]->peek(q[0]);
+			if (t < m.time) {
+				assert_true(m2.time == e.time && m2.seq == e.seq);
+				below++;
+			} else {
+				assert_true(m2.time == m.time && m2.seq == m.seq);
+			}
+			between++;
+			m = m2;
+		}
+		if (wl != WL_ANY && wl != WL_BELOW) {
+			assert_true(m.time >= now);
+			now = m.time;
+		}
+		for (size_t k = 0; k < no; k++)
+			o[k]->pop(q[k]);
+		pops++;
+	}
+	while (o[0]->size(q[0])) {
+		same_front(o, q, no, what, nops);
+		for (size_t k = 0; k < no; k++)
+			o[k]->pop(q[k]);
+		pops++;
+	}
+	same_front(o, q, no, what, nops);
+	print_message("  [%s] %" PRIu64 " pushes, %" PRIu64 " between a peek and a pop, %" PRIu64
+		      " of them before the minimum\n", what, seq, between, below);
+	assert_true(pops > nops / 4);
+	assert_true(between > nops / 50);
+	for (size_t k = 0; k < no; k++) {
+		assert_int_equal(o[k]->size(q[k]), 0);
+		assert_null(o[k]->peek(q[k]));
+		o[k]->destroy(q[k]);
+	}
+	gsl_rng_free(g);
+	return below;
+}
+
+static void test_evq_calendar_differential(void **state)
+{
+	uint64_t below = 0;
+	for (int wl = 0; wl < WL_COUNT; wl++) {
+		below += evq_workload((enum evq_wl)wl, 1500, 40000, true);
+		below += evq_workload((enum evq_wl)wl, 60000, 300000, false);
+	}
+	assert_true(below > 30000);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -951,6 +1139,7 @@ int main(void)
 		cmocka_unit_test(test_self_rescheduling),
 		cmocka_unit_test(test_schedule_in_past_aborts),
 		cmocka_unit_test(test_evq_direct),
+		cmocka_unit_test(test_evq_calendar_differential),
 		cmocka_unit_test(test_differential),
 		cmocka_unit_test(test_differential_many_lanes),
 	};
