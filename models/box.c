@@ -32,7 +32,8 @@ static void forget(void *ctx, uint32_t entry)
 	box *b = ctx;
 	if (b->nat)
 		nat_forget(b->nat, entry);
-	g_hash_table_remove(b->hidden, GUINT_TO_POINTER(entry));
+	if (g_hash_table_size(b->hidden))
+		g_hash_table_remove(b->hidden, GUINT_TO_POINTER(entry));
 }
 
 /* nf_nat_setup_info for a new entry: the NAT's choice becomes the REPLY
@@ -159,6 +160,11 @@ size_t box_ct_kernel_bytes(const box *b)
 const ct_table *box_ct(const box *b)
 {
 	return b->ct;
+}
+
+const nat *box_nat(const box *b)
+{
+	return b->nat;
 }
 
 const kconf *box_kconf(const box *b)

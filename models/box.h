@@ -47,6 +47,7 @@ bool box_owns(const box *b, uint32_t addr);
 /* What the kernel would use for the table (slab, extensions, buckets). */
 size_t box_ct_kernel_bytes(const box *b);
 const ct_table *box_ct(const box *b);
+const nat *box_nat(const box *b);  /* NULL for a firewall */
 const kconf *box_kconf(const box *b);
 void box_describe(const box *b, GString *out, const char *prefix);
 

@@ -40,8 +40,12 @@
  * nf_nat_setup_info); find_appropriate_src takes the first entry of the chain
  * with the same original source (same_src: address, port, protocol) whose
  * mapping is in range.  Only that order matters to the decision, not the
- * chain shape, so here it is simulator bookkeeping: a GHashTable from the
- * original (address, port) to that source's entries, newest first.
+ * chain shape, so here it is simulator bookkeeping, laid out for a million
+ * entries: a link record per entry, addressed by the entry's index (the
+ * conntrack pool's, so dense) in chunks that never move, links a source's
+ * entries newest first, and an open-addressing table (linear probing,
+ * backward-shift deletion) maps the original (address, port) to its newest
+ * entry.  Nothing iterates over either, so their layout decides nothing.
  */
 #include "models/nat.h"
 
@@ -60,18 +64,24 @@
 /* JHASH_INITVAL (include/linux/jhash.h). */
 #define JHASH_INITVAL 0xdeadbeefu
 
-/* One entry in the bysource hash. */
+/* The bysource link of one entry (28 bytes). */
 typedef struct nat_link {
-	uint32_t entry;
 	ct_tuple reply;             /* the entry's REPLY tuple */
-	struct nat_src *src;        /* its original source */
-	struct nat_link *prev, *next;
+	uint32_t next, prev;        /* older and newer entries from the same source, or NO_LINK */
+	uint32_t src;               /* its original source address and port */
+	uint16_t sport;
+	uint8_t linked;
 } nat_link;
 
-/* All entries from one original source (address, port), newest first. */
+#define NO_LINK UINT32_MAX
+#define LINK_CHUNK_BITS 16          /* link records per chunk: 2^16, as sim/pool's */
+
+/* A source with linked entries: its newest entry (12 bytes); head NO_LINK: an
+ * empty slot. */
 typedef struct nat_src {
-	uint64_t key;               /* address << 16 | port */
-	nat_link *head;
+	uint32_t addr;
+	uint32_t head;
+	uint16_t port;
 } nat_src;
 
 struct nat {
@@ -85,8 +95,11 @@ struct nat {
 	uint16_t rover;             /* ROVER: tcp_port_rover (nf_nat_proto_tcp.c) */
 	bool secret_drawn;          /* ROVER --random: net_secret, drawn on first use */
 	uint64_t k0, k1;
-	GHashTable *by_entry;       /* entry -> nat_link */
-	GHashTable *by_src;         /* &nat_src.key -> nat_src */
+	nat_link **links;           /* entry -> its link, in chunks of 2^LINK_CHUNK_BITS */
+	uint32_t nchunks;
+	nat_src *srcs;              /* the sources, open addressing; a power of two */
+	uint32_t src_mask;          /* slots - 1 */
+	uint32_t nsrcs;
 	uint32_t nlinks;
 	uint64_t *searches, *probes, *failed, *evicted, *preserved, *bysource, *unchecked;
 	probe_hist *per_search;
@@ -248,24 +261,89 @@ static bool used_harder(search *s, const ct_tuple *t, unsigned attempts_left)
 
 /* ---- bysource ------------------------------------------------------------- */
 
-static inline uint64_t src_key(uint32_t addr, uint16_t port)
+/* The link record of entry, or NULL if its chunk was never allocated. */
+static inline nat_link *link_at(const nat *n, uint32_t entry)
 {
-	return (uint64_t)addr << 16 | port;
+	uint32_t c = entry >> LINK_CHUNK_BITS;
+	if (c >= n->nchunks || !n->links[c])
+		return NULL;
+	return &n->links[c][entry & ((1u << LINK_CHUNK_BITS) - 1)];
+}
+
+static nat_link *link_make(nat *n, uint32_t entry)
+{
+	uint32_t c = entry >> LINK_CHUNK_BITS;
+	if (c >= n->nchunks) {
+		n->links = g_renew(nat_link *, n->links, c + 1);
+		for (uint32_t i = n->nchunks; i <= c; i++)
+			n->links[i] = NULL;
+		n->nchunks = c + 1;
+	}
+	if (!n->links[c])
+		n->links[c] = g_new0(nat_link, 1u << LINK_CHUNK_BITS);
+	return &n->links[c][entry & ((1u << LINK_CHUNK_BITS) - 1)];
+}
+
+/* The home slot of a source (a fixed mix: no secret, the order is invisible). */
+static inline uint32_t src_home(const nat *n, uint32_t addr, uint16_t port)
+{
+	return (uint32_t)rng_splitmix64((uint64_t)addr << 16 | port) & n->src_mask;
+}
+
+/* The slot of (addr, port), or the empty slot where it would go. */
+static nat_src *src_slot(const nat *n, uint32_t addr, uint16_t port)
+{
+	for (uint32_t i = src_home(n, addr, port);; i = (i + 1) & n->src_mask) {
+		nat_src *s = &n->srcs[i];
+		if (s->head == NO_LINK || (s->addr == addr && s->port == port))
+			return s;
+	}
+}
+
+static void src_grow(nat *n)
+{
+	nat_src *old = n->srcs;
+	uint32_t old_slots = n->src_mask + 1;
+	n->src_mask = 2 * old_slots - 1;
+	n->srcs = g_new(nat_src, 2 * (size_t)old_slots);
+	for (uint32_t i = 0; i <= n->src_mask; i++)
+		n->srcs[i].head = NO_LINK;
+	for (uint32_t i = 0; i < old_slots; i++)
+		if (old[i].head != NO_LINK)
+			*src_slot(n, old[i].addr, old[i].port) = old[i];
+	g_free(old);
+}
+
+/* Empties slot s, shifting back the entries of its probe run that may move
+ * (Knuth's algorithm R: no tombstones). */
+static void src_delete(nat *n, nat_src *s)
+{
+	uint32_t hole = (uint32_t)(s - n->srcs);
+	for (uint32_t i = (hole + 1) & n->src_mask; n->srcs[i].head != NO_LINK; i = (i + 1) & n->src_mask) {
+		uint32_t home = src_home(n, n->srcs[i].addr, n->srcs[i].port);
+		/* moves to the hole unless its home lies cyclically in (hole, i] */
+		if (((i - home) & n->src_mask) >= ((i - hole) & n->src_mask)) {
+			n->srcs[hole] = n->srcs[i];
+			hole = i;
+		}
+	}
+	n->srcs[hole].head = NO_LINK;
+	n->nsrcs--;
 }
 
 static void unlink_entry(nat *n, nat_link *l)
 {
-	nat_src *s = l->src;
-	if (l->prev)
-		l->prev->next = l->next;
-	else
+	if (l->next != NO_LINK)
+		link_at(n, l->next)->prev = l->prev;
+	if (l->prev != NO_LINK) {
+		link_at(n, l->prev)->next = l->next;
+	} else {
+		nat_src *s = src_slot(n, l->src, l->sport);
 		s->head = l->next;
-	if (l->next)
-		l->next->prev = l->prev;
-	if (!s->head)
-		g_hash_table_remove(n->by_src, &s->key);  /* frees s */
-	g_hash_table_remove(n->by_entry, GUINT_TO_POINTER(l->entry));
-	g_free(l);
+		if (s->head == NO_LINK)
+			src_delete(n, s);
+	}
+	l->linked = 0;
 	n->nlinks--;
 }
 
@@ -273,25 +351,20 @@ static void unlink_entry(nat *n, nat_link *l)
  * source-NATed entry, whether or not its search succeeded. */
 static void link_entry(nat *n, uint32_t entry, const ct_tuple *orig, const ct_tuple *reply)
 {
-	nat_link *old = g_hash_table_lookup(n->by_entry, GUINT_TO_POINTER(entry));
-	if (old)
-		unlink_entry(n, old);  /* set up again without nat_forget: replace */
-	uint64_t key = src_key(orig->src, orig->sport);
-	nat_src *s = g_hash_table_lookup(n->by_src, &key);
-	if (!s) {
-		s = g_new0(nat_src, 1);
-		s->key = key;
-		g_hash_table_insert(n->by_src, &s->key, s);
+	nat_link *l = link_make(n, entry);
+	if (l->linked)
+		unlink_entry(n, l);  /* set up again without nat_forget: replace */
+	if (2 * (n->nsrcs + 1) > n->src_mask + 1)
+		src_grow(n);  /* at most half full */
+	nat_src *s = src_slot(n, orig->src, orig->sport);
+	if (s->head == NO_LINK) {
+		*s = (nat_src){ orig->src, NO_LINK, orig->sport };
+		n->nsrcs++;
 	}
-	nat_link *l = g_new0(nat_link, 1);
-	l->entry = entry;
-	l->reply = *reply;
-	l->src = s;
-	l->next = s->head;
-	if (s->head)
-		s->head->prev = l;
-	s->head = l;
-	g_hash_table_insert(n->by_entry, GUINT_TO_POINTER(entry), l);
+	*l = (nat_link){ *reply, s->head, NO_LINK, orig->src, orig->sport, 1 };
+	if (s->head != NO_LINK)
+		link_at(n, s->head)->prev = entry;
+	s->head = entry;
 	n->nlinks++;
 }
 
@@ -303,11 +376,9 @@ static void link_entry(nat *n, uint32_t entry, const ct_tuple *orig, const ct_tu
  */
 static bool find_appropriate_src(const nat *n, const ct_tuple *orig, ct_tuple *result)
 {
-	uint64_t key = src_key(orig->src, orig->sport);
-	const nat_src *s = g_hash_table_lookup(n->by_src, &key);
-	if (!s)
-		return false;
-	for (const nat_link *l = s->head; l; l = l->next) {
+	const nat_src *s = src_slot(n, orig->src, orig->sport);
+	for (uint32_t e = s->head; e != NO_LINK;) {
+		const nat_link *l = link_at(n, e);
 		/* nf_ct_invert_tuple(result, reply); result->dst = tuple->dst */
 		ct_tuple r = ct_invert(&l->reply);
 		r.dst = orig->dst;
@@ -316,6 +387,7 @@ static bool find_appropriate_src(const nat *n, const ct_tuple *orig, ct_tuple *r
 			*result = r;
 			return true;
 		}
+		e = l->next;
 	}
 	return false;
 }
@@ -492,8 +564,10 @@ nat *nat_new(const nat_cfg *c, const prof *p, const nat_ops *ops, gsl_rng *rng, 
 	n->rng = rng;
 	n->ports_given = c->port_lo || c->port_hi;
 	n->random_all = c->random || c->random_fully;
-	n->by_entry = g_hash_table_new(g_direct_hash, g_direct_equal);
-	n->by_src = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+	n->src_mask = 63;
+	n->srcs = g_new(nat_src, n->src_mask + 1);
+	for (uint32_t i = 0; i <= n->src_mask; i++)
+		n->srcs[i].head = NO_LINK;
 
 	char *pre = g_strdup(prefix && *prefix ? prefix : "nat");
 	size_t len = strlen(pre);
@@ -524,13 +598,10 @@ void nat_free(nat *n)
 {
 	if (!n)
 		return;
-	GHashTableIter it;
-	gpointer k, v;
-	g_hash_table_iter_init(&it, n->by_entry);
-	while (g_hash_table_iter_next(&it, &k, &v))
-		g_free(v);
-	g_hash_table_destroy(n->by_entry);
-	g_hash_table_destroy(n->by_src);
+	for (uint32_t c = 0; c < n->nchunks; c++)
+		g_free(n->links[c]);
+	g_free(n->links);
+	g_free(n->srcs);
 	g_free(n->addrs);
 	g_free(n);
 }
@@ -556,8 +627,8 @@ bool nat_choose(nat *n, uint32_t entry, const ct_tuple *orig, uint32_t seq, ct_t
 
 void nat_forget(nat *n, uint32_t entry)
 {
-	nat_link *l = g_hash_table_lookup(n->by_entry, GUINT_TO_POINTER(entry));
-	if (l)
+	nat_link *l = link_at(n, entry);
+	if (l && l->linked)
 		unlink_entry(n, l);
 }
 
@@ -569,4 +640,12 @@ bool nat_owns(const nat *n, uint32_t addr)
 uint32_t nat_nlinks(const nat *n)
 {
 	return n->nlinks;
+}
+
+size_t nat_sim_bytes(const nat *n)
+{
+	size_t chunks = 0;
+	for (uint32_t c = 0; c < n->nchunks; c++)
+		chunks += n->links[c] ? sizeof(nat_link) << LINK_CHUNK_BITS : 0;
+	return sizeof(*n) + chunks + n->nchunks * sizeof(nat_link *) + ((size_t)n->src_mask + 1) * sizeof(nat_src);
 }

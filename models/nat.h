@@ -14,6 +14,7 @@
 
 #include <gsl/gsl_rng.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "models/ct.h"
@@ -73,5 +74,7 @@ void nat_forget(nat *n, uint32_t entry);
 bool nat_owns(const nat *n, uint32_t addr);
 /* Entries in the bysource hash (for leak checks: 0 once every entry is gone). */
 uint32_t nat_nlinks(const nat *n);
+/* What the simulator allocated for the bysource links. */
+size_t nat_sim_bytes(const nat *n);
 
 #endif

@@ -42,6 +42,11 @@ static void deliver(tcp_net *n, uint32_t i)
 		return;
 	}
 	s->dst = (uint16_t)dst;
+	/* As tcp__send does for a direct segment: the receiver looks the
+	 * (translated) 4-tuple up one link delay from now, so start fetching
+	 * its ehash bucket now. */
+	tuple4 rt = { s->daddr, s->saddr, s->dport, s->sport };
+	ehash_prefetch(d->eh, &rt);
 	ev_after_fixed(n->L, d->link_delay, n->k_seg, i, 0);
 }
 

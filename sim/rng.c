@@ -3,14 +3,6 @@
 #include <glib.h>
 #include <stdlib.h>
 
-uint64_t rng_splitmix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 uint64_t rng_fnv1a64(const char *s)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;

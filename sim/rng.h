@@ -40,7 +40,16 @@ static inline uint64_t rng_u64(gsl_rng *r)
 
 uint32_t rng_below(gsl_rng *r, uint32_t n);  /* uniform in [0, n), n > 0 */
 
-uint64_t rng_splitmix64(uint64_t x);
+/* Vigna's splitmix64 finaliser: a bijective 64-bit mix (inline: the
+ * conntrack and port hashes call it per lookup). */
+static inline uint64_t rng_splitmix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
 uint64_t rng_fnv1a64(const char *s);
 
 #endif

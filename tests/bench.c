@@ -11,7 +11,7 @@
  *	                                sections (default 61: one TIME_WAIT life)
  *
  * A section is a function in `sections` below (the socket layer's are tcp and
- * tcp64; conntrack will add its own there).  Times are CLOCK_MONOTONIC wall time of one thread.
+ * tcp64, conntrack and NAT's is nat).  Times are CLOCK_MONOTONIC wall time of one thread.
  * Memory: the engine's own figure (ev_get_stats().bytes) per pending event,
  * and the process's peak RSS (VmHWM), which is reset before each section when
  * the kernel allows it (/proc/self/clear_refs), cumulative otherwise.
@@ -27,8 +27,12 @@
 #include <time.h>
 
 #include "cmd/exp.h"
+#include "models/box.h"
+#include "models/ct.h"
 #include "models/kconf.h"
+#include "models/nat.h"
 #include "models/tcp.h"
+#include "models/tcp_int.h"
 #include "models/world.h"
 #include "sim/cfg.h"
 #include "sim/ev.h"
@@ -92,7 +96,7 @@ static void report_rate(const char *sec, const char *what, uint64_t n, const cha
 	printf("[%s] %-5s %10" PRIu64 " %-8s %8.3f s  %7.2f M %s/s", sec, what, n, unit, secs,
 	       rate, unit);
 	if (target_m > 0)
-		printf("   target >= %.0f M/s per core: %s", target_m,
+		printf("   target >= %g M/s per core: %s", target_m,
 		       rate >= target_m ? "met" : "MISSED");
 	printf("\n");
 	fflush(stdout);
@@ -189,7 +193,7 @@ static void bench_lanes1k(const char *sec)
 }
 
 /* ---------------------------------------------------------------------- */
-/* engine: irregular events through the heap                               */
+/* engine: irregular events through the priority queue (heap, calendar)    */
 
 #define DELAYS (1u << 20)
 
@@ -210,7 +214,7 @@ static void heap_fire(void *ctx, uint32_t obj, uint32_t arg)
 	}
 }
 
-static void bench_heap(const char *sec)
+static void bench_evq(const char *sec, const evq_ops *sched)
 {
 	/* Exponential delays, mean 1 s: the RNG stays out of the timed loop. */
 	ev_time *delay = malloc(DELAYS * sizeof(*delay));
@@ -221,10 +225,10 @@ static void bench_heap(const char *sec)
 		delay[i] = (ev_time)gsl_ran_exponential(r, 1e9) + 1;
 	rng_free(r);
 
-	heap_bench b = { .L = ev_loop_new(NULL), .target = opt_events, .delay = delay };
+	heap_bench b = { .L = ev_loop_new(sched), .target = opt_events, .delay = delay };
 	b.k = ev_kind_register(b.L, "irregular", heap_fire, &b);
-	printf("[%s] %u events pending in the heap, each rescheduling itself after an"
-	       " exponential delay (mean 1 s)\n", sec, opt_pending);
+	printf("[%s] %u events pending in the %s, each rescheduling itself after an"
+	       " exponential delay (mean 1 s)\n", sec, opt_pending, sched->name);
 
 	double t0 = now_s();
 	for (uint32_t i = 0; i < opt_pending; i++)
@@ -242,6 +246,16 @@ static void bench_heap(const char *sec)
 		printf("[%s] unexpected: ran %" PRIu64 "\n", sec, ran);
 	ev_loop_free(b.L);
 	free(delay);
+}
+
+static void bench_heap(const char *sec)
+{
+	bench_evq(sec, &evq_heap);
+}
+
+static void bench_calendar(const char *sec)
+{
+	bench_evq(sec, &evq_calendar);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -417,6 +431,225 @@ static void bench_tcp64(const char *sec)
 }
 
 /* ---------------------------------------------------------------------- */
+/* conntrack + NAT: a million conntrack entries in steady state            */
+
+/*
+ * 16 client hosts behind a NAT box (conntrack + MASQUERADE over 4 external
+ * addresses, current kernel) reach 64 server addresses on port 80, 8300
+ * connections/s (Poisson), each closed by its client after 100 ms.  Every
+ * connection's conntrack entry lives its ~100 ms of handshake and data,
+ * then nf_conntrack_tcp_timeout_time_wait (120 s), and stays counted until
+ * the gc worker or a lookup reaps it: about a million entries.  Tuples do
+ * not run out: the NAT's reply tuples (external address, port, server
+ * address, port) number 4 x 64 x 64512, and each client's ports towards
+ * each server address are a few per cent used.  The box's table is sized
+ * for it: nf_conntrack_buckets 1M (4-byte heads here, 8 in the kernel),
+ * nf_conntrack_max 2M (never reached).
+ *
+ * The population cycles with the gc worker: ~990k live entries, and the dead
+ * ones it has not reaped yet, counted by nf_conntrack_count as in the
+ * kernel: 1.00M just after a pass (every 60 s, at 181 s, 241 s, 301 s, ...,
+ * each taking ~4 s), 1.19M just before.  The warm-up runs to the first
+ * peak after two conntrack TIME_WAITs (240 s), where memory is measured:
+ * the most the table holds.  The section then runs -w simulated seconds
+ * (the default 61 covers one gc pass) and counts completed lifecycles:
+ * conntrack entries destroyed, i.e. a connection's SYN through the NAT's
+ * tuple search, handshake, data, FIN exchange and 120 s of conntrack
+ * TIME_WAIT to the entry's removal (count before + inserts - count after).
+ * The client sockets' TIME_WAIT expiries and the handshakes of the window
+ * are printed beside them; in steady state all three rates are the same.
+ *
+ * The same world without the NAT box runs first, the same way: its
+ * lifecycles (client TIME_WAIT expiries) per wall second are the socket
+ * layer's share of the cost, and its VmRSS growth, taken from the NAT
+ * world's, leaves what the box itself holds.
+ */
+
+#define NAT_WARMUP (240 * EV_SEC)
+
+typedef struct bench_world {
+	cfg *c;
+	ev_loop *L;
+	probe_set *ps;
+	world *W;
+} bench_world;
+
+/* sets: NULL-terminated lists of settings, NULL-terminated. */
+static void bench_world_new(bench_world *b, const char *const *const *sets, ev_time end)
+{
+	b->c = cfg_new(exp_schema(), kconf_aliases);
+	GError *err = NULL;
+	for (const char *const *const *l = sets; *l; l++)
+		for (const char *const *s = *l; *s; s++)
+			if (!cfg_set_arg(b->c, *s, &err)) {
+				fprintf(stderr, "bench: %s\n", err->message);
+				exit(1);
+			}
+	b->L = ev_loop_new(NULL);
+	b->ps = probe_set_new();
+	b->W = world_new(b->c, b->L, b->ps, 1, 0, end, &err);
+	if (!b->W) {
+		fprintf(stderr, "bench: %s\n", err->message);
+		exit(1);
+	}
+}
+
+static void bench_world_free(bench_world *b)
+{
+	world_free(b->W);
+	probe_set_free(b->ps);
+	ev_loop_free(b->L);
+	cfg_free(b->c);
+}
+
+/* The first middlebox on the path (the NAT: boxes are added client side first). */
+static const box *first_box(tcp_net *n)
+{
+	for (unsigned h = 0; h < n->nhops; h++)
+		if (n->hops[h].fn == box_hop_tcp)
+			return n->hops[h].ctx;
+	return NULL;
+}
+
+static void bench_nat(const char *sec)
+{
+	const char *hosts[] = {
+		"workload.arrival=poisson", "workload.rate=8300", "workload.life=fixed",
+		"workload.life_mean=100ms", "workload.close=client", "client.profile=current",
+		"client.count=16", "client.thash_entries=131072", server_addrs_set(), NULL,
+	};
+	const char *nat_box[] = {
+		"nat.profile=current", "nat.addresses=203.0.113.1,203.0.113.2,203.0.113.3,203.0.113.4",
+		"nat.sysctl.net.netfilter.nf_conntrack_buckets=1048576",
+		"nat.sysctl.net.netfilter.nf_conntrack_max=2097152", NULL,
+	};
+	const char *const *without[] = { hosts, NULL }, *const *with[] = { hosts, nat_box, NULL };
+	ev_time end = NAT_WARMUP + (ev_time)(opt_window * 1e9);
+	double sim = opt_window;
+	printf("[%s] 16 client hosts -> NAT (conntrack + MASQUERADE to 4 addresses, current) -> 64 server"
+	       " addresses, port 80; 8300 connections/s (Poisson), client closes after 100 ms;"
+	       " ~1M conntrack entries; a lifecycle: a connection's conntrack entry, SYN to removal\n", sec);
+
+	/* The same world without the box. */
+	bench_world b;
+	long rss0 = proc_status_kb("VmRSS");
+	bench_world_new(&b, without, end);
+	world_start(b.W);
+	double t0 = now_s();
+	ev_run(b.L, NAT_WARMUP);
+	double t1 = now_s();
+	long rss_base = proc_status_kb("VmRSS");
+	uint64_t tw0 = kind_count(b.L, "tw_timer");
+	double t2 = now_s();
+	ev_run(b.L, end);
+	double t3 = now_s();
+	uint64_t base_life = kind_count(b.L, "tw_timer") - tw0;
+	printf("[%s] nobox without the NAT box: %.1f s simulated in %.3f s, then %.1f s in %.3f s:"
+	       " %" PRIu64 " lifecycles (client TIME_WAITs) = %.2f M/s; VmRSS +%.1f MiB at %.0f s\n",
+	       sec, (double)NAT_WARMUP / 1e9, t1 - t0, sim, t3 - t2, base_life,
+	       (double)base_life / (t3 - t2) / 1e6, (double)(rss_base - rss0) / 1024,
+	       (double)NAT_WARMUP / 1e9);
+	bench_world_free(&b);
+	malloc_trim(0);
+
+	rss0 = proc_status_kb("VmRSS");
+	bench_world_new(&b, with, end);
+	tcp_net *n = world_tcp(b.W);
+	const box *bx = first_box(n);
+	const ct_table *ct = box_ct(bx);
+	const nat *nt = box_nat(bx);
+	probe_set *ps = b.ps;
+	uint64_t *estab = probe_counter(ps, "conn.established", NULL);
+	uint64_t *attempts = probe_counter(ps, "conn.attempts", NULL);
+	uint64_t *insert = probe_counter(ps, "nat.ct.insert", NULL);
+	uint64_t *failed = probe_counter(ps, "conn.EADDRNOTAVAIL", NULL);
+	uint64_t *drop = probe_counter(ps, "nat.ct.drop", NULL);
+	uint64_t *overflow = probe_counter(ps, "client.TcpExtTCPTimeWaitOverflow", NULL);
+	uint64_t *nat_failed = probe_counter(ps, "nat.snat.failed", NULL);
+	uint64_t *probes = probe_counter(ps, "nat.snat.probes", NULL);
+	uint64_t *searches = probe_counter(ps, "nat.snat.searches", NULL);
+	world_start(b.W);
+
+	t0 = now_s();
+	uint64_t ev0 = ev_run(b.L, NAT_WARMUP);
+	t1 = now_s();
+	tw0 = kind_count(b.L, "tw_timer");
+	uint64_t est0 = *estab, att0 = *attempts, ins0 = *insert, pr0 = *probes, se0 = *searches;
+	uint32_t cnt0 = ct_count(ct);
+	printf("[%s] warm  %6.1f s simulated in %.3f s: %" PRIu64 " connections, %" PRIu64
+	       " events; %u conntrack entries\n", sec, (double)NAT_WARMUP / 1e9, t1 - t0, est0, ev0, cnt0);
+
+	/* Memory at the peak, before the timed run. */
+	ev_stats st;
+	ev_get_stats(b.L, &st);
+	size_t ct_bytes = ct_sim_bytes(ct), nat_bytes = nat_sim_bytes(nt), kbytes = ct_kernel_bytes(ct);
+	uint32_t links = nat_nlinks(nt), buckets = ct_buckets(ct);
+	long rss1 = proc_status_kb("VmRSS"), hwm1 = proc_status_kb("VmHWM");
+
+	t0 = now_s();
+	uint64_t ran = ev_run(b.L, end);
+	t1 = now_s();
+	double wall = t1 - t0;
+	uint32_t cnt1 = ct_count(ct);
+	uint64_t ins = *insert - ins0, life = cnt0 + ins - cnt1;
+	uint64_t tw = kind_count(b.L, "tw_timer") - tw0, est = *estab - est0, att = *attempts - att0;
+	report_rate(sec, "run", life, "lifecycles", wall, 0.5);
+	report_rate(sec, "run", tw, "TIME_WAITs", wall, 0);
+	report_rate(sec, "run", est, "handshakes", wall, 0);
+	report_rate(sec, "run", ran, "events", wall, 0);
+	printf("[%s] run   %.1f s simulated in %.3f s = %.1f simulated s per wall s;"
+	       " %" PRIu64 " connect() calls, %.1f events and %.2f NAT probes per lifecycle;"
+	       " %u conntrack entries at the end\n",
+	       sec, sim, wall, sim / wall, att, life ? (double)ran / (double)life : 0.0,
+	       *searches - se0 ? (double)(*probes - pr0) / (double)(*searches - se0) : 0.0, cnt1);
+
+	/*
+	 * Memory per conntrack entry, at the population's peak (cnt0 entries,
+	 * dead but unreaped ones included, as nf_conntrack_count counts them):
+	 *  - records: the entry record, its share of the bucket heads (sized
+	 *    for them) and of the NAT's bysource bookkeeping (the simulator's
+	 *    allocation for it, over its links);
+	 *  - resident: the process's VmRSS growth since before the world was
+	 *    built, over the entries; it also holds the clients' ~500k
+	 *    TIME_WAIT sockets and the engine, so the growth of the same world
+	 *    without the box, taken from it, leaves the box's own;
+	 *  - allocated: the simulator's own count, growth slack included;
+	 *  - kernel: what the box's kernel would use (ct_kernel_bytes: nf_conn
+	 *    slab object with extensions, 8-byte bucket heads).
+	 */
+	double per = cnt0 ? 1.0 / (double)cnt0 : 0;
+	size_t rec = ct_entry_record_bytes();
+	double bk = 4.0 * (double)buckets * per, nb = links ? (double)nat_bytes / (double)links : 0;
+	double a = (double)rec + bk + nb;
+	printf("[%s] mem   %u conntrack entries (%u NAT links); records: ct_entry %zu + bucket heads %.1f"
+	       " (%u x 4 B) + NAT bysource %.1f = %.1f bytes per entry   target <= 160: %s\n",
+	       sec, cnt0, links, rec, bk, buckets, nb, a, a <= 160 ? "met" : "MISSED");
+	if (rss0 >= 0 && rss1 >= 0 && rss_base >= 0) {
+		double all = (double)(rss1 - rss0) * 1024 * per;
+		double own = (double)(rss1 - rss0 - (rss_base - rss0)) * 1024 * per;
+		printf("[%s] mem   resident: VmRSS +%.1f MiB = %.1f bytes per entry (the whole world);"
+		       " the box's share (less the world without it) %.1f MiB = %.1f bytes per entry"
+		       "   target <= 160: %s\n",
+		       sec, (double)(rss1 - rss0) / 1024, all, (double)(rss1 - rss_base) / 1024, own,
+		       own <= 160 ? "met" : "MISSED");
+	}
+	printf("[%s] mem   allocated: conntrack %.1f MiB + NAT %.1f MiB = %.1f bytes per entry (with"
+	       " growth slack); VmHWM %.1f MiB%s\n",
+	       sec, (double)ct_bytes / (1 << 20), (double)nat_bytes / (1 << 20),
+	       (double)(ct_bytes + nat_bytes) * per, (double)hwm1 / 1024,
+	       hwm_resettable ? " (this section)" : " (process)");
+	printf("[%s] mem   kernel: the box's table would use %.1f MiB = %.1f bytes per entry"
+	       " (nf_conn with extensions, 8-byte bucket heads)\n",
+	       sec, (double)kbytes / (1 << 20), (double)kbytes * per);
+	if (life == 0 || st.lane_fallbacks || *failed || *drop || *overflow || *nat_failed)
+		printf("[%s] unexpected: %" PRIu64 " lifecycles, %" PRIu64 " lane fallbacks, %" PRIu64
+		       " EADDRNOTAVAIL, %" PRIu64 " conntrack drops, %" PRIu64 " TIME_WAIT overflows, %" PRIu64
+		       " failed NAT searches\n", sec, life, st.lane_fallbacks, *failed, *drop, *overflow,
+		       *nat_failed);
+	bench_world_free(&b);
+}
+
+/* ---------------------------------------------------------------------- */
 
 typedef struct section {
 	const char *name;
@@ -429,8 +662,10 @@ static const section sections[] = {
 	{ "lanes16", "engine: 1M timers over 16 lanes of different lengths", bench_lanes16 },
 	{ "lanes1k", "engine: 1M timers over 1024 lanes of 60 s (one per host)", bench_lanes1k },
 	{ "heap", "engine: 1M irregular events pending in the heap", bench_heap },
+	{ "calendar", "engine: the same through the calendar queue", bench_calendar },
 	{ "tcp", "socket layer: 1M TIME_WAIT, 1 client host, 64 destinations", bench_tcp },
 	{ "tcp64", "socket layer: 1M TIME_WAIT over 64 client hosts", bench_tcp64 },
+	{ "nat", "conntrack + NAT: 1M conntrack entries, 16 clients behind MASQUERADE", bench_nat },
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
