@@ -77,8 +77,8 @@ static void write_summary(FILE *fp, const probe_set *ps, const window *w, ev_tim
 	for (size_t i = 0; i < w->ng; i++)
 		fprintf(fp, ",%s.mean,%s.peak", probe_gauge_name(ps, i), probe_gauge_name(ps, i));
 	for (size_t i = 0; i < probe_nhists(ps); i++) {
-		const char *n = probe_hist_name(ps, i);
-		fprintf(fp, ",%s.count,%s.mean_ms,%s.p50_ms,%s.p99_ms,%s.max_ms", n, n, n, n, n);
+		const char *n = probe_hist_name(ps, i), *u = probe_hist_is_ns(probe_hist_at(ps, i)) ? "_ms" : "";
+		fprintf(fp, ",%s.count,%s.mean%s,%s.p50%s,%s.p99%s,%s.max%s", n, n, u, n, u, n, u, n, u);
 	}
 	fputs(",conn.fail_fraction,conn.rate\n", fp);
 
@@ -100,9 +100,10 @@ static void write_summary(FILE *fp, const probe_set *ps, const window *w, ev_tim
 	}
 	for (size_t i = 0; i < probe_nhists(ps); i++) {
 		const probe_hist *hh = probe_hist_at(ps, i);
-		fprintf(fp, ",%" PRIu64 ",%.3f,%.3f,%.3f,%.3f", probe_hist_count(hh), probe_hist_mean(hh) / 1e6,
-			(double)probe_hist_quantile(hh, 0.5) / 1e6, (double)probe_hist_quantile(hh, 0.99) / 1e6,
-			(double)probe_hist_max(hh) / 1e6);
+		double k = probe_hist_is_ns(hh) ? 1e6 : 1;  /* ns -> ms */
+		fprintf(fp, ",%" PRIu64 ",%.3f,%.3f,%.3f,%.3f", probe_hist_count(hh), probe_hist_mean(hh) / k,
+			(double)probe_hist_quantile(hh, 0.5) / k, (double)probe_hist_quantile(hh, 0.99) / k,
+			(double)probe_hist_max(hh) / k);
 	}
 	fprintf(fp, ",%.6g,%.6g\n", attempts ? (double)failed / (double)attempts : 0.0,
 		span > 0 ? (double)attempts / span : 0.0);

@@ -163,7 +163,7 @@ wl *wl_new(ev_loop *L, probe_set *ps, const wl_spec *spec, uint64_t seed, uint32
 	w->econnrefused = probe_counter(ps, "conn.ECONNREFUSED", "RST in reply to the SYN");
 	w->econnreset = probe_counter(ps, "conn.ECONNRESET", "established connection reset by the peer");
 	w->enetunreach = probe_counter(ps, "conn.ENETUNREACH", "no host has the destination address");
-	w->setup = probe_histogram(ps, "conn.setup", "connect() to ESTABLISHED, ns");
+	w->setup = probe_histogram_ns(ps, "conn.setup", "connect() to ESTABLISHED");
 	return w;
 }
 

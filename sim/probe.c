@@ -8,6 +8,7 @@
 #define NBUCKETS (64 * (1 << SUB_BITS))
 
 struct probe_hist {
+	bool ns;  /* values are nanoseconds */
 	uint64_t count, max;
 	double sum;
 	uint64_t b[NBUCKETS];
@@ -80,6 +81,18 @@ probe_hist *probe_histogram(probe_set *ps, const char *name, const char *help)
 	return find_or_add(ps->hists, name, help, sizeof(probe_hist));
 }
 
+probe_hist *probe_histogram_ns(probe_set *ps, const char *name, const char *help)
+{
+	probe_hist *h = probe_histogram(ps, name, help);
+	h->ns = true;
+	return h;
+}
+
+bool probe_hist_is_ns(const probe_hist *h)
+{
+	return h->ns;
+}
+
 double probe_gauge_mean(const probe_gauge *g, uint64_t now)
 {
 	if (!now)
@@ -117,7 +130,9 @@ void probe_hist_add(probe_hist *h, uint64_t v)
 
 void probe_hist_reset(probe_hist *h)
 {
+	bool ns = h->ns;
 	memset(h, 0, sizeof(*h));
+	h->ns = ns;
 }
 
 uint64_t probe_hist_count(const probe_hist *h)

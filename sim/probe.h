@@ -36,9 +36,12 @@ void probe_set_free(probe_set *ps);
 /* Find or create; the pointer stays valid for the life of the set. */
 uint64_t *probe_counter(probe_set *ps, const char *name, const char *help);
 probe_gauge *probe_gauge_get(probe_set *ps, const char *name, const char *help);
-/* Log-linear histogram of non-negative values (e.g. latency in ns):
- * 3 significant bits, so quantiles are within 12.5 %. */
+/* Log-linear histogram of non-negative values: 3 significant bits, so
+ * quantiles are within 12.5 %.  probe_histogram_ns marks the values as
+ * nanoseconds of simulated time, which writers show in milliseconds. */
 probe_hist *probe_histogram(probe_set *ps, const char *name, const char *help);
+probe_hist *probe_histogram_ns(probe_set *ps, const char *name, const char *help);
+bool probe_hist_is_ns(const probe_hist *h);
 
 static inline void probe_gauge_set(probe_gauge *g, int64_t v, uint64_t now)
 {
