@@ -11,11 +11,11 @@
 
 #include <glib.h>
 
-void tcp_add_hop(tcp_net *n, tcp_hop_fn fn, void *ctx, ev_time delay)
+void tcp_add_hop(tcp_net *n, tcp_hop_fn fn, void *ctx, ev_time delay, double loss, gsl_rng *loss_rng)
 {
 	if (n->nhops == G_N_ELEMENTS(n->hops))
 		g_error("tcp_add_hop: at most %u middleboxes", (unsigned)G_N_ELEMENTS(n->hops));
-	n->hops[n->nhops++] = (tcp_hop){ fn, ctx, delay };
+	n->hops[n->nhops++] = (tcp_hop){ fn, ctx, delay, loss, loss_rng };
 }
 
 void tcp__path_enter(tcp_net *n, const tcp_host *h, uint32_t i)
@@ -56,6 +56,10 @@ void tcp__on_hop(void *ctx, uint32_t i, uint32_t arg)
 	tcp_net *n = ctx;
 	seg *s = pool_at(&n->segs, i);
 	const tcp_hop *hop = &n->hops[s->hop];
+	if (hop->loss > 0 && gsl_rng_uniform(hop->loss_rng) < hop->loss) {
+		pool_free(&n->segs, i);
+		return;
+	}
 	tcp_hop_pkt p = { s->saddr, s->daddr, s->sport, s->dport,
 			  (uint8_t)(((s->flags & F_SYN) ? TCP_HOP_SYN : 0) | ((s->flags & F_ACK) ? TCP_HOP_ACK : 0) |
 				    ((s->flags & F_FIN) ? TCP_HOP_FIN : 0) | ((s->flags & F_RST) ? TCP_HOP_RST : 0)),

@@ -17,6 +17,7 @@
 #ifndef CONNSIM_TCP_H
 #define CONNSIM_TCP_H
 
+#include <gsl/gsl_rng.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -97,7 +98,9 @@ typedef struct tcp_hop_pkt {
 	uint32_t seq, ack;
 } tcp_hop_pkt;
 typedef bool (*tcp_hop_fn)(void *ctx, tcp_hop_pkt *p);
-void tcp_add_hop(tcp_net *n, tcp_hop_fn fn, void *ctx, ev_time delay);
+/* loss: probability a segment is lost on the way into the box, drawn from
+ * loss_rng (the box's own stream; may be NULL when loss is 0). */
+void tcp_add_hop(tcp_net *n, tcp_hop_fn fn, void *ctx, ev_time delay, double loss, gsl_rng *loss_rng);
 
 /* Occupancy, for probes and tests. */
 typedef struct tcp_host_stats {

@@ -129,6 +129,8 @@ typedef struct tcp_hop {
 	tcp_hop_fn fn;
 	void *ctx;
 	ev_time delay;
+	double loss;
+	gsl_rng *loss_rng;
 } tcp_hop;
 
 struct tcp_net {

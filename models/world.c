@@ -38,6 +38,7 @@ const cfg_key world_keys[] = {
 	{ "nat|firewall", "memory", CFG_DOUBLE, 0.0625, 65536, NULL, "16", "usable RAM in GiB (sizes the conntrack table)" },
 	{ "nat|firewall", "thash_entries", CFG_INT, 0, 67108864, NULL, "0", "unused by boxes; accepted for symmetry" },
 	{ "nat|firewall", "delay", CFG_TIME, 0, 10, NULL, "20us", "time a segment takes through the box" },
+	{ "nat|firewall", "loss", CFG_DOUBLE, 0, 0.99, NULL, "0", "probability a segment is lost on the way into the box" },
 	{ "nat|firewall", "sysctl_file", CFG_STRING, 0, 0, NULL, "", "sysctl file for the box (conntrack settings)" },
 	{ "nat", "addresses", CFG_LIST, 0, 0, NULL, "203.0.113.1", "external addresses (MASQUERADE: one)" },
 	{ "nat", "ports", CFG_RANGE, 1, 65535, NULL, NULL, "--to-ports low high (default: the kernel's port classes)" },
@@ -85,7 +86,7 @@ struct world {
 	box *boxes[2];  /* on the path from the client side: NAT, then firewall */
 	unsigned nboxes;
 	uint32_t *nat_addrs;
-	gsl_rng *box_rng[6];  /* conntrack, NAT and unseen-teardown streams of each box */
+	gsl_rng *box_rng[8];  /* conntrack, NAT, unseen-teardown and loss streams of each box */
 	probe_gauge *ct_bytes[2];
 };
 
@@ -154,18 +155,20 @@ static bool add_box(world *W, const cfg *c, const char *name, ev_loop *L, probe_
 		ncp = &nc;
 	}
 	char stream[64];
-	gsl_rng **r = &W->box_rng[3 * W->nboxes];
+	gsl_rng **r = &W->box_rng[4 * W->nboxes];
 	snprintf(stream, sizeof stream, "box/%s/conntrack", name);
 	r[0] = rng_stream(seed, rep, stream);
 	snprintf(stream, sizeof stream, "box/%s/nat", name);
 	r[1] = rng_stream(seed, rep, stream);
 	snprintf(stream, sizeof stream, "box/%s/unseen", name);
 	r[2] = rng_stream(seed, rep, stream);
+	snprintf(stream, sizeof stream, "box/%s/loss", name);
+	r[3] = rng_stream(seed, rep, stream);
 	box *b = box_new(name, &k, ncp, L, ps, r[0], r[1], cfg_double(c, "workload", "unseen_teardown"), r[2]);
 	snprintf(stream, sizeof stream, "%s.ct.kernel_bytes", name);
 	W->ct_bytes[W->nboxes] = probe_gauge_get(ps, stream, "memory the kernel would use for the table");
 	W->boxes[W->nboxes++] = b;
-	tcp_add_hop(W->tcp, box_hop_tcp, b, cfg_time(c, name, "delay"));
+	tcp_add_hop(W->tcp, box_hop_tcp, b, cfg_time(c, name, "delay"), cfg_double(c, name, "loss"), r[3]);
 	return true;
 }
 
@@ -351,7 +354,7 @@ void world_free(world *W)
 	tcp_net_free(W->tcp);
 	for (unsigned i = 0; i < W->nboxes; i++)
 		box_free(W->boxes[i]);
-	for (unsigned i = 0; i < 3 * W->nboxes; i++)
+	for (unsigned i = 0; i < 4 * W->nboxes; i++)
 		rng_free(W->box_rng[i]);
 	g_free(W->nat_addrs);
 	g_free(W->clients);

@@ -97,6 +97,29 @@ static void test_table_full(void **st)
 	assert_true(r.v.established < r.v.attempts);
 }
 
+/* Loss on the way into a box: segments vanish there, the endpoints
+ * retransmit, connections still complete.  The first handshake round fails
+ * (SYN or SYN-ACK lost) with probability q = 1 - (1 - p)^2, and each failure
+ * costs the client at least one SYN retransmission (its 1 s timer fires
+ * before the server's SYN-ACK retransmission can arrive); later rounds
+ * succeed at least as often as the first (the server retransmits its SYN-ACK
+ * too), so retransmissions per connection lie in [q, q / (1 - q)]. */
+static void test_box_loss(void **st)
+{
+	(void)st;
+	const char *sets[] = { "firewall.loss=0.2", "workload.rate=50", "workload.stop=300s", NULL };
+	boxrun r = box_run(sets, 0, 0, 400, "firewall");
+	double first_try = 1 - (1 - 0.2) * (1 - 0.2);  /* 0.36 */
+	double retrans_per_conn = r.syn_retrans / r.v.attempts;
+	printf("  firewall loss 0.2: %.3f SYN retransmissions per connection, bounds [%.3f, %.3f]\n",
+	       retrans_per_conn, first_try, first_try / (1 - first_try));
+	assert_true(r.v.established == r.v.attempts);
+	/* margin: 4 standard errors of a mean of ~15000 counts with variance < 1 */
+	double margin = 4 / sqrt(r.v.attempts);
+	assert_true(retrans_per_conn > first_try - margin);
+	assert_true(retrans_per_conn < first_try / (1 - first_try) + margin);
+}
+
 /* Teardowns the firewall never sees leave entries ESTABLISHED until
  * nf_conntrack_tcp_timeout_established: with 600 s and a fraction f of
  * 100 connections/s hidden, after 150 s about f x 100 x 150 entries sit in
@@ -239,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_table_full),
 		cmocka_unit_test(test_tw_recycle_nat),
 		cmocka_unit_test(test_unseen_teardown),
+		cmocka_unit_test(test_box_loss),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
