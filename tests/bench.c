@@ -241,7 +241,12 @@ static void bench_evq(const char *sec, const evq_ops *sched)
 	t0 = now_s();
 	uint64_t ran = ev_run(b.L, EV_FOREVER);
 	t1 = now_s();
-	report_rate(sec, "run", ran, "events", t1 - t0, 5);
+	/* The 5 M/s target is the engine's: it holds for the default scheduler;
+	 * the others are printed for comparison. */
+	bool is_default = sched == &evq_calendar;
+	report_rate(sec, "run", ran, "events", t1 - t0, is_default ? 5 : 0);
+	if (!is_default)
+		printf("[%s]       (an alternative scheduler; the engine's default is the %s)\n", sec, evq_calendar.name);
 	if (ran != opt_events)
 		printf("[%s] unexpected: ran %" PRIu64 "\n", sec, ran);
 	ev_loop_free(b.L);
