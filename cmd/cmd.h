@@ -15,5 +15,6 @@ enum {
 int cmd_run(int argc, char **argv);
 int cmd_profiles(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 
 #endif

@@ -14,33 +14,12 @@
 
 #include "cmd/cmd.h"
 #include "cmd/exp.h"
+#include "cmd/replica.h"
 #include "models/world.h"
 #include "sim/ev.h"
 #include "sim/out.h"
 #include "sim/probe.h"
 #include "sim/series.h"
-
-typedef struct window {
-	ev_time start;
-	uint64_t *counters;  /* values at start */
-	double *areas;       /* gauge integrals at start */
-	size_t nc, ng;
-	probe_set *ps;
-	ev_loop *L;
-} window;
-
-static void window_open(void *ctx, uint32_t obj, uint32_t arg)
-{
-	window *w = ctx;
-	for (size_t i = 0; i < w->nc; i++)
-		w->counters[i] = probe_counter_value(w->ps, i);
-	for (size_t i = 0; i < w->ng; i++) {
-		const probe_gauge *g = probe_gauge_at(w->ps, i);
-		w->areas[i] = g->area + (double)g->value * (double)(ev_now(w->L) - g->last_change);
-	}
-	for (size_t i = 0; i < probe_nhists(w->ps); i++)
-		probe_hist_reset(probe_hist_mut(w->ps, i));
-}
 
 static double secs(ev_time t)
 {
@@ -67,46 +46,18 @@ static void write_header(FILE *fp, const char *what, int argc, char **argv, cons
 	g_string_free(h, TRUE);
 }
 
-static void write_summary(FILE *fp, const probe_set *ps, const window *w, ev_time end, uint64_t seed,
-			  unsigned pool)
+/* One header row and one data row: seed, replication, then the metrics. */
+static void write_summary(FILE *fp, uint64_t seed, GArray *m)
 {
-	double span = secs(end - w->start);
-	fputs("seed,replication,duration_s,warmup_s,port_pool", fp);
-	for (size_t i = 0; i < w->nc; i++)
-		fprintf(fp, ",%s", probe_counter_name(ps, i));
-	for (size_t i = 0; i < w->ng; i++)
-		fprintf(fp, ",%s.mean,%s.peak", probe_gauge_name(ps, i), probe_gauge_name(ps, i));
-	for (size_t i = 0; i < probe_nhists(ps); i++) {
-		const char *n = probe_hist_name(ps, i), *u = probe_hist_is_ns(probe_hist_at(ps, i)) ? "_ms" : "";
-		fprintf(fp, ",%s.count,%s.mean%s,%s.p50%s,%s.p99%s,%s.max%s", n, n, u, n, u, n, u, n, u);
+	fputs("seed,replication", fp);
+	for (guint i = 0; i < m->len; i++)
+		fprintf(fp, ",%s", g_array_index(m, metric, i).name);
+	fprintf(fp, "\n%" PRIu64 ",0", seed);
+	for (guint i = 0; i < m->len; i++) {
+		const metric *x = &g_array_index(m, metric, i);
+		fprintf(fp, x->fmt == METRIC_INT ? ",%.0f" : x->fmt == METRIC_F3 ? ",%.3f" : ",%.6g", x->value);
 	}
-	fputs(",conn.fail_fraction,conn.rate\n", fp);
-
-	fprintf(fp, "%" PRIu64 ",0,%.3f,%.3f,%u", seed, secs(end), secs(w->start), pool);
-	uint64_t attempts = 0, failed = 0;
-	for (size_t i = 0; i < w->nc; i++) {
-		const char *n = probe_counter_name(ps, i);
-		uint64_t v = probe_counter_value(ps, i) - w->counters[i];
-		fprintf(fp, ",%" PRIu64, v);
-		if (!strcmp(n, "conn.attempts"))
-			attempts = v;
-		else if (g_str_has_prefix(n, "conn.E") && strcmp(n, "conn.ECONNRESET"))
-			failed += v;
-	}
-	for (size_t i = 0; i < w->ng; i++) {
-		const probe_gauge *g = probe_gauge_at(ps, i);
-		double area = g->area + (double)g->value * (double)(end - g->last_change) - w->areas[i];
-		fprintf(fp, ",%.3f,%" PRId64, span > 0 ? area / (double)(end - w->start) : (double)g->value, g->peak);
-	}
-	for (size_t i = 0; i < probe_nhists(ps); i++) {
-		const probe_hist *hh = probe_hist_at(ps, i);
-		double k = probe_hist_is_ns(hh) ? 1e6 : 1;  /* ns -> ms */
-		fprintf(fp, ",%" PRIu64 ",%.3f,%.3f,%.3f,%.3f", probe_hist_count(hh), probe_hist_mean(hh) / k,
-			(double)probe_hist_quantile(hh, 0.5) / k, (double)probe_hist_quantile(hh, 0.99) / k,
-			(double)probe_hist_max(hh) / k);
-	}
-	fprintf(fp, ",%.6g,%.6g\n", attempts ? (double)failed / (double)attempts : 0.0,
-		span > 0 ? (double)attempts / span : 0.0);
+	fputc('\n', fp);
 }
 
 static double wall(void)
@@ -162,7 +113,7 @@ int cmd_run(int argc, char **argv)
 	world *W = NULL;
 	out_file *fts = NULL, *fsum = NULL;
 	series *ser = NULL;
-	window win = { 0 };
+	replica *rp = NULL;
 	char *outdir = NULL, *ts_path = NULL, *sum_path = NULL;
 
 	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
@@ -196,21 +147,15 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "connsim run: --seed '%s': expected an integer >= 0\n", seed_opt);
 		goto done;
 	}
-	ev_time dur = cfg_time(c, "experiment", "duration"), smp = cfg_time(c, "experiment", "sample"),
-		wup = cfg_time(c, "experiment", "warmup");
-	if (wup >= dur) {
-		cfg_error(c, "experiment", "warmup", &err, "must be shorter than the duration (%.3f s)", secs(dur));
+	ev_time dur = cfg_time(c, "experiment", "duration"), smp = cfg_time(c, "experiment", "sample");
+	rp = replica_new(c, seed, 0, &err);
+	if (!rp) {
 		fprintf(stderr, "connsim: %s\n", err->message);
 		goto done;
 	}
-
-	L = ev_loop_new(NULL);
-	ps = probe_set_new();
-	W = world_new(c, L, ps, seed, 0, dur, &err);
-	if (!W) {
-		fprintf(stderr, "connsim: %s\n", err->message);
-		goto done;
-	}
+	L = replica_loop(rp);
+	ps = replica_probes(rp);
+	W = replica_world(rp);
 
 	if (out)
 		outdir = g_strdup(out);
@@ -234,18 +179,10 @@ int cmd_run(int argc, char **argv)
 		goto done;
 	}
 
-	win.ps = ps;
-	win.L = L;
-	win.start = wup;
-	win.nc = probe_ncounters(ps);
-	win.ng = probe_ngauges(ps);
-	win.counters = g_new0(uint64_t, win.nc);
-	win.areas = g_new0(double, win.ng);
-	ev_at(L, wup, ev_kind_register(L, "warmup", window_open, &win), 0, 0);
 
 	write_header(out_stream(fts), "time series", argc, argv, exp, seed, c, W);
 	ser = series_start(L, ps, smp, out_stream(fts), sample_world, W);
-	world_start(W);
+	replica_start(rp);
 
 	bool progress = !quiet && isatty(2);
 	double t0 = wall(), last = t0;
@@ -263,7 +200,9 @@ int cmd_run(int argc, char **argv)
 		fputc('\n', stderr);
 	series_finish(ser);
 	write_header(out_stream(fsum), "summary", argc, argv, exp, seed, c, W);
-	write_summary(out_stream(fsum), ps, &win, ev_now(L), seed, world_port_pool(W));
+	GArray *metrics = replica_metrics(rp);
+	write_summary(out_stream(fsum), seed, metrics);
+	replica_metrics_free(metrics);
 	if (!out_commit(fts, &err)) {
 		fts = NULL;
 		fprintf(stderr, "connsim: %s\n", err->message);
@@ -288,12 +227,8 @@ done:
 	out_abort(fsum);
 	if (ser)
 		series_free(ser);
-	world_free(W);
-	probe_set_free(ps);
-	ev_loop_free(L);
+	replica_free(rp);
 	cfg_free(c);
-	g_free(win.counters);
-	g_free(win.areas);
 	g_clear_error(&err);
 	g_free(outdir);
 	g_free(ts_path);

@@ -115,6 +115,25 @@ fi
 "$BIN" >/dev/null 2>&1; [ $? -eq 2 ] && ok "no command exits 2" || bad "no command exits 2"
 "$BIN" profiles | grep -q '^4.4: ' && ok "profiles lists 4.4" || bad "profiles lists 4.4"
 
+# sweep: bad specs, and a curve that does not depend on the number of threads.
+expect_error "sweep without --vary" 2 "give at least one --vary" -- sweep "$T/good.ini"
+expect_error "sweep bad --vary" 2 "--vary 'workload.rate=1:2': expected START:STOP:STEPS" -- sweep "$T/good.ini" --vary workload.rate=1:2
+expect_error "sweep bad value" 2 "\[workload\] rate = 'fast': expected a number" -- sweep "$T/good.ini" --vary workload.rate=fast
+expect_error "sweep one replication" 2 "--reps 1: expected an integer in \[2, 100000\]" -- sweep "$T/good.ini" --vary workload.rate=1,2 --reps 1
+if "$BIN" sweep "$T/good.ini" --vary workload.rate=50,100:200:3 -q --reps 3 --jobs 1 --out "$T/s1" 2>"$T/stderr"; then
+	bad "sweep mixes list and range syntax" "$T/stderr"
+else
+	ok "sweep rejects a malformed list"
+fi
+"$BIN" sweep "$T/good.ini" --vary workload.rate=50:400:3 --vary net.ipv4.tcp_tw_reuse=0,1 --reps 3 --jobs 1 -q --out "$T/s1" &&
+	"$BIN" sweep "$T/good.ini" --vary workload.rate=50:400:3 --vary net.ipv4.tcp_tw_reuse=0,1 --reps 3 --jobs 2 -q --out "$T/s2"
+if cmp -s "$T/s1/curve.csv" "$T/s2/curve.csv" && [ "$(grep -vc '^#' "$T/s1/curve.csv")" -eq 7 ] &&
+   grep -q '^workload.rate,net.ipv4.tcp_tw_reuse,reps,duration_s.mean,duration_s.ci95' "$T/s1/curve.csv"; then
+	ok "sweep: 6 points, header, identical with 1 and 2 threads"
+else
+	bad "sweep: 6 points, header, identical with 1 and 2 threads"
+fi
+
 # Reproducibility: same seed, byte-identical; other seed, different.
 "$BIN" run "$T/good.ini" --seed 7 --out "$T/a" -q && "$BIN" run "$T/good.ini" --seed 7 --out "$T/b" -q &&
 	"$BIN" run "$T/good.ini" --seed 8 --out "$T/c" -q

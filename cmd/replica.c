@@ -1,0 +1,133 @@
+#include "cmd/replica.h"
+
+#include <string.h>
+
+struct replica {
+	ev_loop *L;
+	probe_set *ps;
+	world *W;
+	ev_time duration, warmup;
+	uint64_t *counters;  /* values when the window opened */
+	double *areas;       /* gauge integrals when the window opened */
+	size_t nc, ng;
+};
+
+static double gauge_area(const probe_gauge *g, ev_time t)
+{
+	return g->area + (double)g->value * (double)(t - g->last_change);
+}
+
+/* The window opens: remember where every counter and gauge stood; the
+ * histograms start afresh. */
+static void window_open(void *ctx, uint32_t obj, uint32_t arg)
+{
+	replica *r = ctx;
+	for (size_t i = 0; i < r->nc; i++)
+		r->counters[i] = probe_counter_value(r->ps, i);
+	for (size_t i = 0; i < r->ng; i++)
+		r->areas[i] = gauge_area(probe_gauge_at(r->ps, i), ev_now(r->L));
+	for (size_t i = 0; i < probe_nhists(r->ps); i++)
+		probe_hist_reset(probe_hist_mut(r->ps, i));
+}
+
+replica *replica_new(const cfg *c, uint64_t seed, uint32_t rep, GError **err)
+{
+	replica *r = g_new0(replica, 1);
+	r->duration = cfg_time(c, "experiment", "duration");
+	r->warmup = cfg_time(c, "experiment", "warmup");
+	if (r->warmup >= r->duration) {
+		cfg_error(c, "experiment", "warmup", err, "must be shorter than the duration (%.3f s)",
+			  (double)r->duration / 1e9);
+		g_free(r);
+		return NULL;
+	}
+	r->L = ev_loop_new(NULL);
+	r->ps = probe_set_new();
+	r->W = world_new(c, r->L, r->ps, seed, rep, r->duration, err);
+	if (!r->W) {
+		replica_free(r);
+		return NULL;
+	}
+	r->nc = probe_ncounters(r->ps);
+	r->ng = probe_ngauges(r->ps);
+	r->counters = g_new0(uint64_t, r->nc);
+	r->areas = g_new0(double, r->ng);
+	ev_at(r->L, r->warmup, ev_kind_register(r->L, "warmup", window_open, r), 0, 0);
+	return r;
+}
+
+void replica_free(replica *r)
+{
+	if (!r)
+		return;
+	world_free(r->W);
+	probe_set_free(r->ps);
+	ev_loop_free(r->L);
+	g_free(r->counters);
+	g_free(r->areas);
+	g_free(r);
+}
+
+ev_loop *replica_loop(replica *r) { return r->L; }
+probe_set *replica_probes(replica *r) { return r->ps; }
+world *replica_world(replica *r) { return r->W; }
+ev_time replica_duration(const replica *r) { return r->duration; }
+
+void replica_start(replica *r)
+{
+	world_start(r->W);
+}
+
+static void add(GArray *m, char *name, double v, metric_fmt f)
+{
+	metric x = { name, v, f };
+	g_array_append_val(m, x);
+}
+
+GArray *replica_metrics(replica *r)
+{
+	GArray *m = g_array_new(FALSE, FALSE, sizeof(metric));
+	ev_time end = ev_now(r->L);
+	double span = (double)(end - r->warmup) / 1e9;
+	add(m, g_strdup("duration_s"), (double)end / 1e9, METRIC_F3);
+	add(m, g_strdup("warmup_s"), (double)r->warmup / 1e9, METRIC_F3);
+	add(m, g_strdup("port_pool"), world_port_pool(r->W), METRIC_INT);
+	uint64_t attempts = 0, failed = 0;
+	for (size_t i = 0; i < r->nc; i++) {
+		const char *n = probe_counter_name(r->ps, i);
+		uint64_t v = probe_counter_value(r->ps, i) - r->counters[i];
+		add(m, g_strdup(n), (double)v, METRIC_INT);
+		if (!strcmp(n, "conn.attempts"))
+			attempts = v;
+		else if (g_str_has_prefix(n, "conn.E") && strcmp(n, "conn.ECONNRESET"))
+			failed += v;
+	}
+	for (size_t i = 0; i < r->ng; i++) {
+		const probe_gauge *g = probe_gauge_at(r->ps, i);
+		const char *n = probe_gauge_name(r->ps, i);
+		double area = gauge_area(g, end) - r->areas[i];
+		add(m, g_strdup_printf("%s.mean", n), span > 0 ? area / (double)(end - r->warmup) : (double)g->value,
+		    METRIC_F3);
+		add(m, g_strdup_printf("%s.peak", n), (double)g->peak, METRIC_INT);
+	}
+	for (size_t i = 0; i < probe_nhists(r->ps); i++) {
+		const probe_hist *h = probe_hist_at(r->ps, i);
+		const char *n = probe_hist_name(r->ps, i), *u = probe_hist_is_ns(h) ? "_ms" : "";
+		double k = probe_hist_is_ns(h) ? 1e6 : 1;  /* ns -> ms */
+		add(m, g_strdup_printf("%s.count", n), (double)probe_hist_count(h), METRIC_INT);
+		add(m, g_strdup_printf("%s.mean%s", n, u), probe_hist_mean(h) / k, METRIC_F3);
+		add(m, g_strdup_printf("%s.p50%s", n, u), (double)probe_hist_quantile(h, 0.5) / k, METRIC_F3);
+		add(m, g_strdup_printf("%s.p99%s", n, u), (double)probe_hist_quantile(h, 0.99) / k, METRIC_F3);
+		add(m, g_strdup_printf("%s.max%s", n, u), (double)probe_hist_max(h) / k, METRIC_F3);
+	}
+	add(m, g_strdup("conn.fail_fraction"), attempts ? (double)failed / (double)attempts : 0.0, METRIC_G6);
+	add(m, g_strdup("conn.rate"), span > 0 ? (double)attempts / span : 0.0, METRIC_G6);
+	return m;
+}
+
+void replica_metrics_free(GArray *m)
+{
+	for (guint i = 0; i < m->len; i++)
+		g_free(g_array_index(m, metric, i).name);
+	g_array_free(m, TRUE);
+}

@@ -1,0 +1,44 @@
+/*
+ * replica: one replication of an experiment, as `run` and `sweep` both do
+ * it: a world on its own engine and probes, a measurement window that opens
+ * at [experiment] warmup, and the summary metrics over that window.
+ * Independent replicas share nothing, so they can run on several threads.
+ */
+#ifndef CONNSIM_CMD_REPLICA_H
+#define CONNSIM_CMD_REPLICA_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "models/world.h"
+#include "sim/cfg.h"
+#include "sim/ev.h"
+#include "sim/probe.h"
+
+typedef struct replica replica;
+
+/* How a metric is printed in summary.csv. */
+typedef enum metric_fmt { METRIC_INT, METRIC_F3, METRIC_G6 } metric_fmt;
+
+typedef struct metric {
+	char *name;
+	double value;
+	metric_fmt fmt;
+} metric;
+
+/* c must stay alive and unchanged while the replica lives (it is only read). */
+replica *replica_new(const cfg *c, uint64_t seed, uint32_t rep, GError **err);
+void replica_free(replica *r);
+ev_loop *replica_loop(replica *r);
+probe_set *replica_probes(replica *r);
+world *replica_world(replica *r);
+ev_time replica_duration(const replica *r);
+void replica_start(replica *r);
+/* The summary columns after seed and replication, over [warmup, now]:
+ * duration_s, warmup_s, port_pool, every counter, every gauge's mean and
+ * peak, every histogram's count, mean, p50, p99, max, then
+ * conn.fail_fraction and conn.rate.  Free with replica_metrics_free. */
+GArray *replica_metrics(replica *r);
+void replica_metrics_free(GArray *m);
+
+#endif
