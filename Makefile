@@ -58,6 +58,7 @@ help:
 	@echo "make check SANITIZE=1   the same under AddressSanitizer + UBSan"
 	@echo "make run        run the default experiment and render its figure into out/"
 	@echo "make plots      render figures for every CSV under out/"
+	@echo "make experiments  run (or sweep) every experiment and render its figures"
 	@echo "make bench      engine and model benchmarks (events/s, memory)"
 	@echo "make DEVELOPER=1  warnings are errors"
 
@@ -117,7 +118,22 @@ run: deps
 plots: $(BIN)
 	@for d in out/*/; do \
 	  [ -f "$$d/timeseries.csv" ] && gnuplot -e "outdir='$${d%/}'" plots/timeseries.gp && echo "rendered $${d}timeseries.png"; \
+	  [ -f "$$d/curve.csv" ] && gnuplot -e "outdir='$${d%/}'" plots/curve.gp && echo "rendered $${d}curve.png"; \
 	done; true
+
+# Every experiment: a curve (connsim sweep) when it has a [sweep] section,
+# else one run; then its figures, into out/NAME/.
+experiments: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@set -e; for e in experiments/*.ini; do \
+	  n=$$(basename $$e .ini); \
+	  if grep -q '^\[sweep\]' $$e; then \
+	    ./$(BIN) sweep $$e --out out/$$n; gnuplot -e "outdir='out/$$n'" plots/curve.gp; \
+	  else \
+	    ./$(BIN) run $$e --out out/$$n; gnuplot -e "outdir='out/$$n'" plots/timeseries.gp; \
+	  fi; \
+	  echo "figures: out/$$n/"; \
+	done
 
 bench: $(BENCH_BIN)
 	./$(BENCH_BIN)

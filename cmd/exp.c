@@ -14,6 +14,15 @@ static const cfg_key run_keys[] = {
 	  "summary metrics count from this time (time series start at 0)" },
 	{ "experiment", "sample", CFG_TIME, 0.000001, 0, NULL, "1s", "time-series sampling interval" },
 	{ "experiment", "seed", CFG_INT, 0, 9.2e18, NULL, "1", "master seed (overridden by --seed)" },
+	{ "sweep", "vary", CFG_STRING, 0, 0, NULL, "",
+	  "the curve's grid, as --vary takes it; several separated by ';' (connsim sweep without --vary)" },
+	{ "sweep", "reps", CFG_INT, 2, 100000, NULL, "10", "replications per point (connsim sweep without --reps)" },
+	{ "sweep", "plot", CFG_STRING, 0, 0, NULL, "conn.fail_fraction",
+	  "the metric plots/curve.gp draws against the first varied key" },
+	{ "sweep", "x_label", CFG_STRING, 0, 0, NULL, "", "the curve's x axis, in the users' units" },
+	{ "sweep", "y_label", CFG_STRING, 0, 0, NULL, "", "the curve's y axis" },
+	{ "sweep", "capacity", CFG_DOUBLE, 0, 0, NULL, "0",
+	  "an analytical capacity to mark on the x axis (0: none), e.g. N / H connections per second" },
 	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 

@@ -125,12 +125,13 @@ int cmd_sweep(int argc, char **argv)
 {
 	char *seed_opt = NULL, *out = NULL, *profile = NULL;
 	char **sets = NULL, **sysctls = NULL, **varies = NULL;
-	gint reps = 10, jobs = 0;
+	gint reps = 0, jobs = 0;
 	gboolean quiet = FALSE;
 	GOptionEntry entries[] = {
 		{ "vary", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &varies,
-		  "A setting and its values: KEY=a,b,c or KEY=START:STOP:STEPS[:log] (repeatable: a grid)", "SPEC" },
-		{ "reps", 'r', 0, G_OPTION_ARG_INT, &reps, "Replications per point (default 10)", "R" },
+		  "A setting and its values: KEY=a,b,c or KEY=START:STOP:STEPS[:log] (repeatable: a grid; "
+		  "default: [sweep] vary)", "SPEC" },
+		{ "reps", 'r', 0, G_OPTION_ARG_INT, &reps, "Replications per point (default: [sweep] reps, 10)", "R" },
 		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Threads (default: the number of cores)", "J" },
 		{ "seed", 0, 0, G_OPTION_ARG_STRING, &seed_opt, "Master seed (default: [experiment] seed)", "N" },
 		{ "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output directory (default: out/NAME)", "DIR" },
@@ -170,11 +171,30 @@ int cmd_sweep(int argc, char **argv)
 			argc - 1);
 		goto done;
 	}
-	if (reps < 2 || reps > 100000) {
+	if (reps != 0 && (reps < 2 || reps > 100000)) {
 		fprintf(stderr, "connsim sweep: --reps %d: expected an integer in [2, 100000] (a confidence "
 			"interval needs two)\n", reps);
 		goto done;
 	}
+	/* Without --vary / --reps, the experiment's [sweep] section says. */
+	cfg *defaults = exp_load(argv[1], sysctls, sets, &err);
+	if (!defaults) {
+		fprintf(stderr, "connsim: %s\n", err->message);
+		goto done;
+	}
+	if (!reps)
+		reps = (gint)cfg_int(defaults, "sweep", "reps");
+	if (!varies && *cfg_str(defaults, "sweep", "vary")) {
+		char **parts = g_strsplit(cfg_str(defaults, "sweep", "vary"), ";", -1);
+		GPtrArray *a = g_ptr_array_new();
+		for (char **q = parts; *q; q++)
+			if (*g_strstrip(*q))
+				g_ptr_array_add(a, g_strdup(*q));
+		g_ptr_array_add(a, NULL);
+		varies = (char **)g_ptr_array_free(a, FALSE);
+		g_strfreev(parts);
+	}
+	cfg_free(defaults);
 	if (jobs < 0 || jobs > 1024) {
 		fprintf(stderr, "connsim sweep: --jobs %d: expected an integer in [1, 1024]\n", jobs);
 		goto done;
@@ -182,7 +202,8 @@ int cmd_sweep(int argc, char **argv)
 	R = (unsigned)reps;
 	nv = varies ? g_strv_length(varies) : 0;
 	if (!nv) {
-		fprintf(stderr, "connsim sweep: give at least one --vary KEY=VALUES (see connsim sweep --help)\n");
+		fprintf(stderr, "connsim sweep: give at least one --vary KEY=VALUES, or [sweep] vary in the experiment "
+			"(see connsim sweep --help)\n");
 		goto done;
 	}
 	vs = g_new0(vary, nv);
@@ -280,6 +301,15 @@ int cmd_sweep(int argc, char **argv)
 			       seed, R, R - 1);
 	for (unsigned i = 0; i < nv; i++)
 		g_string_append_printf(h, "vary: %s over %u values\n", vs[i].key, vs[i].n);
+	const char *question = cfg_str(pcfg[0], "experiment", "question");
+	if (*question)
+		g_string_append_printf(h, "question: %s\n", question);
+	g_string_append_printf(h, "plot: %s\ncapacity: %g\n", cfg_str(pcfg[0], "sweep", "plot"),
+			       cfg_double(pcfg[0], "sweep", "capacity"));
+	if (*cfg_str(pcfg[0], "sweep", "x_label"))
+		g_string_append_printf(h, "x_label: %s\n", cfg_str(pcfg[0], "sweep", "x_label"));
+	if (*cfg_str(pcfg[0], "sweep", "y_label"))
+		g_string_append_printf(h, "y_label: %s\n", cfg_str(pcfg[0], "sweep", "y_label"));
 	g_string_append(h, "values given (first point; the varied keys differ per row):\n");
 	cfg_dump(pcfg[0], h, "  ");
 	g_string_append(h, "columns: the varied keys, reps, then METRIC.mean and METRIC.ci95 (half-width of the\n"
