@@ -1,0 +1,129 @@
+/*
+ * connsim sweep as a user runs it (cmd_sweep), on a small port-exhaustion
+ * case: the 95 % half-width it prints is t(R-1) x s / sqrt(R), so it shrinks
+ * about as 1/sqrt(R); and a point run twice with the same seed is identical.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <gsl/gsl_cdf.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+
+static char *dir;
+
+static void sweep(const char *reps, const char *out)
+{
+	char *exp = g_build_filename(dir, "exp.ini", NULL), *o = g_build_filename(dir, out, NULL);
+	char *argv[] = { "connsim sweep", exp, "--vary", "workload.rate=1.5", "--reps", (char *)reps, "--jobs", "2",
+			 "--quiet", "--out", o, NULL };
+	/* GOption shifts the pointers it parsed out; it frees nothing */
+	char **av = g_memdup2(argv, sizeof argv);
+	assert_int_equal(cmd_sweep(11, av), 0);
+	g_free(av);
+	g_free(exp);
+	g_free(o);
+}
+
+/* The named column of the first data row of DIR/out/curve.csv. */
+static double column(const char *out, const char *name)
+{
+	char *path = g_build_filename(dir, out, "curve.csv", NULL), *text;
+	assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	char **lines = g_strsplit(text, "\n", -1), **hdr = NULL, **row = NULL;
+	for (char **l = lines; *l; l++) {
+		if (**l == '#' || !**l)
+			continue;
+		if (!hdr)
+			hdr = g_strsplit(*l, ",", -1);
+		else if (!row)
+			row = g_strsplit(*l, ",", -1);
+	}
+	double v = NAN;
+	for (unsigned i = 0; hdr && row && hdr[i] && row[i]; i++)
+		if (!strcmp(hdr[i], name))
+			v = g_ascii_strtod(row[i], NULL);
+	g_strfreev(hdr);
+	g_strfreev(row);
+	g_strfreev(lines);
+	g_free(text);
+	g_free(path);
+	return v;
+}
+
+static void test_ci_shrinks(void **st)
+{
+	(void)st;
+	sweep("4", "r4");
+	sweep("36", "r36");
+	double h4 = column("r4", "conn.fail_fraction.ci95"), h36 = column("r36", "conn.fail_fraction.ci95");
+	/* the sample standard deviations behind the two half-widths */
+	double s4 = h4 * 2 / gsl_cdf_tdist_Pinv(0.975, 3), s36 = h36 * 6 / gsl_cdf_tdist_Pinv(0.975, 35);
+	double F = (s4 * s4) / (s36 * s36);
+	printf("  half-width R=4: %.5f, R=36: %.5f (ratio %.2f); s4 %.5f, s36 %.5f, F = %.3f\n", h4, h36, h4 / h36, s4,
+	       s36, F);
+	assert_true(h36 < h4);
+	/* Same variance behind both (F(3, 35)), two-sided at 1 %. */
+	assert_true(F > gsl_cdf_fdist_Pinv(0.005, 3, 35));
+	assert_true(F < gsl_cdf_fdist_Pinv(0.995, 3, 35));
+}
+
+static void test_same_seed_identical(void **st)
+{
+	(void)st;
+	sweep("4", "a");
+	sweep("4", "b");
+	char *pa = g_build_filename(dir, "a", "curve.csv", NULL), *pb = g_build_filename(dir, "b", "curve.csv", NULL);
+	char *ta, *tb;
+	assert_true(g_file_get_contents(pa, &ta, NULL, NULL) && g_file_get_contents(pb, &tb, NULL, NULL));
+	/* The header names the output directory (the command line); rows must match. */
+	const char *ra = strstr(ta, "\nworkload.rate"), *rb = strstr(tb, "\nworkload.rate");
+	assert_non_null(ra);
+	assert_non_null(rb);
+	assert_string_equal(ra, rb);
+	g_free(ta);
+	g_free(tb);
+	g_free(pa);
+	g_free(pb);
+}
+
+static int setup(void **st)
+{
+	(void)st;
+	dir = g_dir_make_tmp("connsim-sweep-XXXXXX", NULL);
+	char *exp = g_build_filename(dir, "exp.ini", NULL);
+	/* 64 ports, 1.5/s at ~61 s per port: loaded 1.5 x, EADDRNOTAVAIL ~35 % */
+	const char *text = "[experiment]\nduration = 1200s\nwarmup = 200s\n"
+			   "[sysctl]\nnet.ipv4.ip_local_port_range = 40000 40063\n"
+			   "[workload]\nrate = 1\nlife_mean = 100ms\n";
+	assert_true(g_file_set_contents(exp, text, -1, NULL));
+	g_free(exp);
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	(void)st;
+	char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+	int rc = system(cmd);
+	(void)rc;
+	g_free(cmd);
+	g_free(dir);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ci_shrinks),
+		cmocka_unit_test(test_same_seed_identical),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
