@@ -91,3 +91,42 @@ fail:
 	cfg_free(c);
 	return NULL;
 }
+
+bool exp_set_profile(cfg *c, const char *profile, GError **err)
+{
+	static const char *const hosts[] = { "client", "server", "nat", "firewall" };
+	const GPtrArray *secs = cfg_sections(c);
+	for (unsigned i = 0; i < G_N_ELEMENTS(hosts); i++) {
+		bool present = i < 2;  /* boxes only when the experiment has them */
+		for (guint k = 0; !present && k < secs->len; k++) {
+			const char *sec = g_ptr_array_index(secs, k);
+			present = g_str_has_prefix(sec, hosts[i]) &&
+				  (!sec[strlen(hosts[i])] || !strcmp(sec + strlen(hosts[i]), ".sysctl"));
+		}
+		if (present && !cfg_set(c, hosts[i], "profile", profile, err))
+			return false;
+	}
+	return true;
+}
+
+bool exp_seed(const cfg *c, const char *seed_opt, guint64 *seed, GError **err)
+{
+	*seed = (guint64)cfg_int(c, "experiment", "seed");
+	if (seed_opt && !g_ascii_string_to_unsigned(seed_opt, 10, 0, G_MAXUINT64, seed, NULL)) {
+		g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "--seed '%s': expected an integer >= 0", seed_opt);
+		return false;
+	}
+	return true;
+}
+
+char *exp_out_dir(const char *path, const char *out)
+{
+	if (out)
+		return g_strdup(out);
+	char *base = g_path_get_basename(path), *dot = strrchr(base, '.');
+	if (dot && dot != base)
+		*dot = 0;
+	char *dir = g_build_filename("out", base, NULL);
+	g_free(base);
+	return dir;
+}

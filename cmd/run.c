@@ -137,14 +137,9 @@ int cmd_run(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (profile && (!cfg_set(c, "client", "profile", profile, &err) ||
-			!cfg_set(c, "server", "profile", profile, &err))) {
+	guint64 seed;
+	if ((profile && !exp_set_profile(c, profile, &err)) || !exp_seed(c, seed_opt, &seed, &err)) {
 		fprintf(stderr, "connsim: %s\n", err->message);
-		goto done;
-	}
-	guint64 seed = (uint64_t)cfg_int(c, "experiment", "seed");
-	if (seed_opt && !g_ascii_string_to_unsigned(seed_opt, 10, 0, G_MAXUINT64, &seed, NULL)) {
-		fprintf(stderr, "connsim run: --seed '%s': expected an integer >= 0\n", seed_opt);
 		goto done;
 	}
 	ev_time dur = cfg_time(c, "experiment", "duration"), smp = cfg_time(c, "experiment", "sample");
@@ -157,16 +152,7 @@ int cmd_run(int argc, char **argv)
 	ps = replica_probes(rp);
 	W = replica_world(rp);
 
-	if (out)
-		outdir = g_strdup(out);
-	else {
-		char *base = g_path_get_basename(exp);
-		char *dot = strrchr(base, '.');
-		if (dot && dot != base)
-			*dot = 0;
-		outdir = g_build_filename("out", base, NULL);
-		g_free(base);
-	}
+	outdir = exp_out_dir(exp, out);
 	rc = EXIT_RUNTIME;
 	if (!out_mkdir(outdir, &err)) {
 		fprintf(stderr, "connsim: %s\n", err->message);

@@ -228,8 +228,7 @@ int cmd_sweep(int argc, char **argv)
 			fprintf(stderr, "connsim: %s\n", err->message);
 			goto done;
 		}
-		if (profile && (!cfg_set(pcfg[p], "client", "profile", profile, &err) ||
-				!cfg_set(pcfg[p], "server", "profile", profile, &err))) {
+		if (profile && !exp_set_profile(pcfg[p], profile, &err)) {
 			fprintf(stderr, "connsim: %s\n", err->message);
 			goto done;
 		}
@@ -243,21 +242,13 @@ int cmd_sweep(int argc, char **argv)
 			}
 		}
 	}
-	guint64 seed = (uint64_t)cfg_int(pcfg[0], "experiment", "seed");
-	if (seed_opt && !g_ascii_string_to_unsigned(seed_opt, 10, 0, G_MAXUINT64, &seed, NULL)) {
-		fprintf(stderr, "connsim sweep: --seed '%s': expected an integer >= 0\n", seed_opt);
+	guint64 seed;
+	if (!exp_seed(pcfg[0], seed_opt, &seed, &err)) {
+		fprintf(stderr, "connsim: %s\n", err->message);
 		goto done;
 	}
 
-	if (out)
-		outdir = g_strdup(out);
-	else {
-		char *base = g_path_get_basename(exp), *dot = strrchr(base, '.');
-		if (dot && dot != base)
-			*dot = 0;
-		outdir = g_build_filename("out", base, NULL);
-		g_free(base);
-	}
+	outdir = exp_out_dir(exp, out);
 	rc = EXIT_RUNTIME;
 	if (!out_mkdir(outdir, &err)) {
 		fprintf(stderr, "connsim: %s\n", err->message);

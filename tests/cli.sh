@@ -107,6 +107,16 @@ else
 	bad "sysctl file: unknown names noted, tab-separated range applied" "$T/stderr"
 fi
 
+# --profile reaches every host and box the experiment has, and creates no box.
+cp "$T/good.ini" "$T/withnat.ini"; printf '[nat]\naddresses = 203.0.113.1\n' >> "$T/withnat.ini"
+if "$BIN" run "$T/withnat.ini" --profile 4.4 -q --out "$T/pn" && grep -q '^#   nat: profile = 4.4' "$T/pn/summary.csv" &&
+   grep -q '^#   server: profile = 4.4' "$T/pn/summary.csv" &&
+   "$BIN" run "$T/good.ini" --profile 4.4 -q --out "$T/pg" && ! grep -q '^#   nat:' "$T/pg/summary.csv"; then
+	ok "--profile sets hosts and existing boxes only"
+else
+	bad "--profile sets hosts and existing boxes only"
+fi
+
 # Usage
 "$BIN" --help >/dev/null 2>&1 && ok "--help exits 0" || bad "--help exits 0"
 "$BIN" --version | grep -q '^connsim ' && ok "--version" || bad "--version"
