@@ -9,6 +9,7 @@
  */
 #include <glib.h>
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_statistics_double.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -18,61 +19,9 @@
 
 #include "cmd/cmd.h"
 #include "cmd/exp.h"
+#include "cmd/grid.h"
 #include "cmd/replica.h"
 #include "sim/out.h"
-
-typedef struct vary {
-	char *key;     /* as --set takes it */
-	char **values; /* NULL-terminated */
-	unsigned n;
-} vary;
-
-/* KEY=a,b,c  or  KEY=START:STOP:STEPS[:log] (STEPS values, ends included). */
-static bool parse_vary(const char *spec, vary *v, GError **err)
-{
-	const char *eq = strchr(spec, '=');
-	if (!eq || eq == spec || !eq[1]) {
-		g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
-			    "--vary '%s': expected KEY=a,b,c or KEY=START:STOP:STEPS[:log]", spec);
-		return false;
-	}
-	v->key = g_strndup(spec, (gsize)(eq - spec));
-	const char *rhs = eq + 1;
-	if (strchr(rhs, ':')) {
-		char **p = g_strsplit(rhs, ":", -1);
-		unsigned np = g_strv_length(p);
-		char *e1 = NULL, *e2 = NULL, *e3 = NULL;
-		double a = np >= 3 ? g_ascii_strtod(p[0], &e1) : 0, b = np >= 3 ? g_ascii_strtod(p[1], &e2) : 0;
-		gint64 steps = np >= 3 ? g_ascii_strtoll(p[2], &e3, 10) : 0;
-		bool logscale = np == 4 && !strcmp(p[3], "log");
-		bool ok = (np == 3 || logscale) && e1 && !*e1 && e2 && !*e2 && e3 && !*e3 && steps >= 2 && steps <= 10000 &&
-			  (!logscale || (a > 0 && b > 0));
-		if (!ok) {
-			g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
-				    "--vary '%s': expected START:STOP:STEPS[:log] with numbers, 2 <= STEPS <= 10000%s", spec,
-				    logscale ? " and START, STOP > 0" : "");
-			g_strfreev(p);
-			return false;
-		}
-		v->n = (unsigned)steps;
-		v->values = g_new0(char *, v->n + 1);
-		for (unsigned i = 0; i < v->n; i++) {
-			double f = (double)i / (double)(v->n - 1);
-			double x = logscale ? exp(log(a) + f * (log(b) - log(a))) : a + f * (b - a);
-			v->values[i] = g_strdup_printf("%.6g", x);
-		}
-		g_strfreev(p);
-	} else {
-		v->values = g_strsplit(rhs, ",", -1);
-		v->n = g_strv_length(v->values);
-		for (unsigned i = 0; i < v->n; i++)
-			if (!*g_strstrip(v->values[i])) {
-				g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "--vary '%s': empty value in the list", spec);
-				return false;
-			}
-	}
-	return true;
-}
 
 typedef struct task {
 	const cfg *c;
@@ -124,13 +73,16 @@ static void run_task(gpointer data, gpointer user)
 int cmd_sweep(int argc, char **argv)
 {
 	char *seed_opt = NULL, *out = NULL, *profile = NULL;
-	char **sets = NULL, **sysctls = NULL, **varies = NULL;
+	char **sets = NULL, **sysctls = NULL, **varies = NULL, **variants = NULL;
 	gint reps = 0, jobs = 0;
 	gboolean quiet = FALSE;
 	GOptionEntry entries[] = {
 		{ "vary", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &varies,
 		  "A setting and its values: KEY=a,b,c or KEY=START:STOP:STEPS[:log] (repeatable: a grid; "
 		  "default: [sweep] vary)", "SPEC" },
+		{ "variant", 'V', 0, G_OPTION_ARG_STRING_ARRAY, &variants,
+		  "A curve of its own: LABEL or 'LABEL: KEY=VALUE & KEY=VALUE' (repeatable; default: [sweep] variants)",
+		  "SPEC" },
 		{ "reps", 'r', 0, G_OPTION_ARG_INT, &reps, "Replications per point (default: [sweep] reps, 10)", "R" },
 		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Threads (default: the number of cores)", "J" },
 		{ "seed", 0, 0, G_OPTION_ARG_STRING, &seed_opt, "Master seed (default: [experiment] seed)", "N" },
@@ -151,12 +103,14 @@ int cmd_sweep(int argc, char **argv)
 		"Examples:\n"
 		"  connsim sweep experiments/default.ini --vary workload.rate=100:900:9 --reps 10\n"
 		"  connsim sweep lb.ini --vary net.ipv4.tcp_tw_reuse=0,1 --vary workload.rate=200,400,800\n"
+		"  connsim sweep lb.ini --variant baseline --variant 'reuse: net.ipv4.tcp_tw_reuse=1'\n"
+		"\nThe key profile (in --vary or a variant) sets every host's kernel profile.\n"
 		"\nExit status: 0 success, 1 output could not be written, 2 usage or input error.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	GError *err = NULL;
 	int rc = EXIT_USAGE;
-	vary *vs = NULL;
-	unsigned nv = 0, npoints = 1, R = 0;
+	grid *gr = NULL;
+	unsigned npoints = 1, R = 0;
 	cfg **pcfg = NULL;
 	task *tasks = NULL;
 	out_file *fo = NULL;
@@ -184,40 +138,26 @@ int cmd_sweep(int argc, char **argv)
 	}
 	if (!reps)
 		reps = (gint)cfg_int(defaults, "sweep", "reps");
-	if (!varies && *cfg_str(defaults, "sweep", "vary")) {
-		char **parts = g_strsplit(cfg_str(defaults, "sweep", "vary"), ";", -1);
-		GPtrArray *a = g_ptr_array_new();
-		for (char **q = parts; *q; q++)
-			if (*g_strstrip(*q))
-				g_ptr_array_add(a, g_strdup(*q));
-		g_ptr_array_add(a, NULL);
-		varies = (char **)g_ptr_array_free(a, FALSE);
-		g_strfreev(parts);
-	}
+	if (!varies && *cfg_str(defaults, "sweep", "vary"))
+		varies = grid_split_list(cfg_str(defaults, "sweep", "vary"));
+	if (!variants && *cfg_str(defaults, "sweep", "variants"))
+		variants = grid_split_list(cfg_str(defaults, "sweep", "variants"));
 	cfg_free(defaults);
 	if (jobs < 0 || jobs > 1024) {
 		fprintf(stderr, "connsim sweep: --jobs %d: expected an integer in [1, 1024]\n", jobs);
 		goto done;
 	}
 	R = (unsigned)reps;
-	nv = varies ? g_strv_length(varies) : 0;
-	if (!nv) {
+	if (!varies || !*varies) {
 		fprintf(stderr, "connsim sweep: give at least one --vary KEY=VALUES, or [sweep] vary in the experiment "
 			"(see connsim sweep --help)\n");
 		goto done;
 	}
-	vs = g_new0(vary, nv);
-	for (unsigned i = 0; i < nv; i++) {
-		if (!parse_vary(varies[i], &vs[i], &err)) {
-			fprintf(stderr, "connsim sweep: %s\n", err->message);
-			goto done;
-		}
-		npoints *= vs[i].n;
-		if (npoints > 100000) {
-			fprintf(stderr, "connsim sweep: the --vary grid has over 100000 points\n");
-			goto done;
-		}
+	if (!(gr = grid_new(varies, variants, &err))) {
+		fprintf(stderr, "connsim sweep: %s\n", err->message);
+		goto done;
 	}
+	npoints = grid_npoints(gr);
 
 	/* One configuration per point, loaded and checked before anything runs. */
 	const char *exp = argv[1];
@@ -232,14 +172,9 @@ int cmd_sweep(int argc, char **argv)
 			fprintf(stderr, "connsim: %s\n", err->message);
 			goto done;
 		}
-		for (unsigned i = 0, q = p; i < nv; q /= vs[i].n, i++) {
-			char *arg = g_strdup_printf("%s=%s", vs[i].key, vs[i].values[q % vs[i].n]);
-			bool ok = cfg_set_arg(pcfg[p], arg, &err);
-			g_free(arg);
-			if (!ok) {
-				fprintf(stderr, "connsim: --vary %s: %s\n", vs[i].key, err->message);
-				goto done;
-			}
+		if (!grid_apply(gr, p, pcfg[p], &err)) {
+			fprintf(stderr, "connsim: %s\n", err->message);
+			goto done;
 		}
 	}
 	guint64 seed;
@@ -290,8 +225,7 @@ int cmd_sweep(int argc, char **argv)
 		g_string_append_printf(h, " %s", argv[i]);
 	g_string_append_printf(h, "\nexperiment: %s\nseed: %" PRIu64 ", replications per point: %u (0..%u)\n", exp,
 			       seed, R, R - 1);
-	for (unsigned i = 0; i < nv; i++)
-		g_string_append_printf(h, "vary: %s over %u values\n", vs[i].key, vs[i].n);
+	grid_describe(gr, h);
 	const char *question = cfg_str(pcfg[0], "experiment", "question");
 	if (*question)
 		g_string_append_printf(h, "question: %s\n", question);
@@ -299,45 +233,64 @@ int cmd_sweep(int argc, char **argv)
 			       cfg_double(pcfg[0], "sweep", "capacity"));
 	if (*cfg_str(pcfg[0], "sweep", "x_label"))
 		g_string_append_printf(h, "x_label: %s\n", cfg_str(pcfg[0], "sweep", "x_label"));
+	g_string_append_printf(h, "x_log: %d\ny_log: %d\n", cfg_bool(pcfg[0], "sweep", "x_log"),
+			       cfg_bool(pcfg[0], "sweep", "y_log"));
 	if (*cfg_str(pcfg[0], "sweep", "y_label"))
 		g_string_append_printf(h, "y_label: %s\n", cfg_str(pcfg[0], "sweep", "y_label"));
 	g_string_append(h, "values given (first point; the varied keys differ per row):\n");
 	cfg_dump(pcfg[0], h, "  ");
-	g_string_append(h, "columns: the varied keys, reps, then METRIC.mean and METRIC.ci95 (half-width of the\n"
+	g_string_append(h, "columns: the variant (when there are variants), the varied keys, reps, then METRIC.mean and METRIC.ci95 (half-width of the\n"
 			   "95 % confidence interval, Student t with reps - 1 degrees of freedom) for every summary\n"
 			   "metric; see README.md, \"Output columns\"\n");
 	out_comment_block(fp, h->str);
 	g_string_free(h, TRUE);
-	GArray *m0 = tasks[0].metrics;
-	for (unsigned i = 0; i < nv; i++)
-		fprintf(fp, "%s%s", i ? "," : "", vs[i].key);
+	/* Columns: every metric any point has, in first-seen order (a variant
+	 * with a NAT box has metrics a variant without one lacks). */
+	GPtrArray *names = g_ptr_array_new();
+	GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+	GHashTable **idx = g_new0(GHashTable *, npoints);  /* per point: name -> index + 1 */
+	for (unsigned p = 0; p < npoints; p++) {
+		GArray *m = tasks[(size_t)p * R].metrics;
+		idx[p] = g_hash_table_new(g_str_hash, g_str_equal);
+		for (guint k = 0; k < m->len; k++) {
+			char *n = g_array_index(m, metric, k).name;
+			g_hash_table_insert(idx[p], n, GUINT_TO_POINTER(k + 1));
+			if (g_hash_table_add(seen, n))
+				g_ptr_array_add(names, n);
+		}
+	}
+	grid_csv_header(gr, fp);
 	fputs(",reps", fp);
-	for (guint k = 0; k < m0->len; k++) {
-		const char *n = g_array_index(m0, metric, k).name;
+	for (guint k = 0; k < names->len; k++) {
+		const char *n = g_ptr_array_index(names, k);
 		fprintf(fp, ",%s.mean,%s.ci95", n, n);
 	}
 	fputc('\n', fp);
 	double tq = gsl_cdf_tdist_Pinv(0.975, (double)(R - 1));
+	double *x = g_new(double, R);
 	for (unsigned p = 0; p < npoints; p++) {
-		for (unsigned i = 0, q = p; i < nv; q /= vs[i].n, i++)
-			fprintf(fp, "%s%s", i ? "," : "", vs[i].values[q % vs[i].n]);
+		grid_csv_values(gr, p, fp);
 		fprintf(fp, ",%u", R);
-		for (guint k = 0; k < m0->len; k++) {
-			double sum = 0, sq = 0;
-			for (unsigned r = 0; r < R; r++) {
-				GArray *m = tasks[(size_t)p * R + r].metrics;
-				/* the columns are the same for every replication of a
-				 * configuration; points may differ only if the world did */
-				double x = k < m->len ? g_array_index(m, metric, k).value : NAN;
-				sum += x;
-				sq += x * x;
+		for (guint k = 0; k < names->len; k++) {
+			guint j = GPOINTER_TO_UINT(g_hash_table_lookup(idx[p], g_ptr_array_index(names, k)));
+			if (!j) {
+				fputs(",,", fp);  /* this point's world has no such metric */
+				continue;
 			}
-			double mean = sum / R, var = (sq - R * mean * mean) / (R - 1);
-			double hw = tq * sqrt(var > 0 ? var : 0) / sqrt((double)R);
-			fprintf(fp, ",%.6g,%.6g", mean, hw);
+			/* a configuration's replications share their columns */
+			for (unsigned r = 0; r < R; r++)
+				x[r] = g_array_index(tasks[(size_t)p * R + r].metrics, metric, j - 1).value;
+			double mean = gsl_stats_mean(x, 1, R), sd = gsl_stats_sd_m(x, 1, R, mean);
+			fprintf(fp, ",%.6g,%.6g", mean, tq * sd / sqrt((double)R));
 		}
 		fputc('\n', fp);
 	}
+	g_free(x);
+	for (unsigned p = 0; p < npoints; p++)
+		g_hash_table_destroy(idx[p]);
+	g_free(idx);
+	g_hash_table_destroy(seen);
+	g_ptr_array_free(names, TRUE);
 	if (!out_commit(fo, &err)) {
 		fo = NULL;
 		fprintf(stderr, "connsim: %s\n", err->message);
@@ -362,11 +315,8 @@ done:
 			cfg_free(pcfg[p]);
 		g_free(pcfg);
 	}
-	for (unsigned i = 0; vs && i < nv; i++) {
-		g_free(vs[i].key);
-		g_strfreev(vs[i].values);
-	}
-	g_free(vs);
+	grid_free(gr);
+	g_strfreev(variants);
 	g_clear_error(&err);
 	g_free(outdir);
 	g_free(path);

@@ -1,31 +1,52 @@
-# A curve from `connsim sweep`: the metric named in the experiment's
-# [sweep] plot (default conn.fail_fraction) against the first varied key,
-# with 95 % confidence bars, and the analytical capacity ([sweep] capacity)
-# marked when given.
+# A curve from `connsim sweep`: the metrics named in the experiment's
+# [sweep] plot (default conn.fail_fraction; several, comma-separated) against
+# the first varied key, with 95 % confidence bars; one curve per variant when
+# the sweep has variants ([sweep] variants), and the analytical capacity
+# ([sweep] capacity) marked when given.
 # usage: gnuplot -e "outdir='out/lb'" plots/curve.gp
 # Reads outdir/curve.csv; writes outdir/curve.png and outdir/curve.svg.
 if (!exists("outdir")) outdir = "out/default"
 csv = outdir."/curve.csv"
-metric = system("sed -n 's/^# plot: //p' ".csv." | head -1")
-if (strlen(metric) == 0) metric = "conn.fail_fraction"
-cap_s = system("sed -n 's/^# capacity: //p' ".csv." | head -1")
+hdr(k) = system("sed -n 's/^# ".k.": //p' ".csv." | head -1")
+metrics = hdr("plot")
+if (strlen(metrics) == 0) metrics = "conn.fail_fraction"
+metrics = system("echo '".metrics."' | tr ',' ' '")
+nmetrics = words(metrics)
+cap_s = hdr("capacity")
 cap = strlen(cap_s) > 0 ? real(cap_s) : 0
-question = system("sed -n 's/^# question: //p' ".csv." | head -1")
-xkey = system("grep -v '^#' ".csv." | head -1 | cut -d, -f1")
-xlab = system("sed -n 's/^# x_label: //p' ".csv." | head -1")
-ylab = system("sed -n 's/^# y_label: //p' ".csv." | head -1")
+question = hdr("question")
+xlab = hdr("x_label")
+ylab = hdr("y_label")
+variants = hdr("variants")
+nvariants = strlen(variants) > 0 ? int(system("echo '".variants."' | tr '|' '\\n' | wc -l")) : 0
+array V[nvariants > 0 ? nvariants : 1]
+do for [i=1:nvariants] { V[i] = system("echo '".variants."' | cut -d'|' -f".i) }
+# the first varied key is the column after "variant" when there are variants
+xcol = nvariants > 0 ? 2 : 1
+xkey = system("grep -v '^#' ".csv." | head -1 | cut -d, -f".xcol)
 set datafile separator ","
 set datafile commentschars "#"
 set grid
 set key top left box opaque
+if (hdr("x_log") eq "1") set logscale x
+if (hdr("y_log") eq "1") set logscale y
 set xlabel (strlen(xlab) > 0 ? xlab : xkey)
-set ylabel (strlen(ylab) > 0 ? ylab : metric)." (mean and 95 % CI)"
+set ylabel (strlen(ylab) > 0 ? ylab : word(metrics, 1))." (mean and 95 % CI)"
 if (cap > 0) { set arrow 1 from cap, graph 0 to cap, graph 1 nohead dt 2 lw 2 lc "black"; \
                set label 1 sprintf("capacity %.0f", cap) at cap, graph 0.95 offset 1,0 }
+# a point belongs to curve i when its variant column holds variant i
+sel(i, v) = (strcol(1) eq V[i]) ? v : NaN
 do for [fmt in "png svg"] {
     if (fmt eq "png") { set terminal pngcairo noenhanced size 1000,600 font ",11" } else { set terminal svg noenhanced size 1000,600 font ",11" dynamic }
     set output outdir."/curve.".fmt
     set title question
-    plot csv using 1:(column(metric.".mean")):(column(metric.".ci95")) with yerrorlines lw 2 pt 7 title metric
+    if (nvariants > 0) {
+        plot for [i=1:nvariants] for [m in metrics] csv \
+             using (sel(i, column(xcol))):(column(m.".mean")):(column(m.".ci95")) \
+             with yerrorlines lw 2 pt 7 title V[i].(nmetrics > 1 ? " ".m : "")
+    } else {
+        plot for [m in metrics] csv using xcol:(column(m.".mean")):(column(m.".ci95")) \
+             with yerrorlines lw 2 pt 7 title m
+    }
     unset output
 }

@@ -144,6 +144,18 @@ else
 	bad "sweep: 6 points, header, identical with 1 and 2 threads"
 fi
 
+expect_error "sweep variant without label" 2 "--variant ': net.ipv4.tcp_tw_reuse=1': expected LABEL" -- sweep "$T/good.ini" --vary workload.rate=1,2 --variant ': net.ipv4.tcp_tw_reuse=1'
+expect_error "sweep variant bad setting" 2 "variant 'r': .*tcp_tw_reuse = '7'" -- sweep "$T/good.ini" --vary workload.rate=1,2 --variant 'r: net.ipv4.tcp_tw_reuse=7'
+expect_error "sweep variant label twice" 2 "the label is used twice" -- sweep "$T/good.ini" --vary workload.rate=1,2 --variant a --variant a
+"$BIN" sweep "$T/good.ini" --vary workload.rate=50,100 --variant base --variant 'old: profile=4.4 & net.ipv4.tcp_tw_recycle=1' \
+	--reps 2 --jobs 2 -q --out "$T/s3"
+if [ "$(grep -vc '^#' "$T/s3/curve.csv")" -eq 5 ] && grep -q '^variant,workload.rate,reps,' "$T/s3/curve.csv" &&
+   grep -q '^old,100,2,' "$T/s3/curve.csv" && grep -q '^# variants: base|old$' "$T/s3/curve.csv"; then
+	ok "sweep: variants make a column and a curve each"
+else
+	bad "sweep: variants make a column and a curve each"
+fi
+
 # Reproducibility: same seed, byte-identical; other seed, different.
 "$BIN" run "$T/good.ini" --seed 7 --out "$T/a" -q && "$BIN" run "$T/good.ini" --seed 7 --out "$T/b" -q &&
 	"$BIN" run "$T/good.ini" --seed 8 --out "$T/c" -q
