@@ -49,6 +49,9 @@ static const prof profiles[] = {
 		.reuse_has_loopback = true,
 		.ctsize = CTSIZE_515, .ctgc = CTGC_WORKER, .ctearly = CTEARLY_RANGE8, .ct_chain_limit = true,
 		.ct_reply_syn_in_tw = true, .ct_entry_bytes = 320, .natsearch = NATSEARCH_ATTEMPTS,
+		/* nf_nat_used_tuple_harder came in 6.5 (linux-rules.md §7.3); the
+		 * reference's profile table shows it from the 6.13 column only */
+		.nat_harder = true,
 		.tw_reuse = 2, .port_lo = 32768, .port_hi = 60999, .somaxconn = 4096, .syn_retries = 6,
 	},
 	{

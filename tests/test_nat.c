@@ -662,8 +662,10 @@ static void test_harder_threshold(void **st)
 	assert_int_equal(ctr(&x, "failed"), 0);
 	fx_free(&x);
 
-	const char *without[] = { "6.8", "5.15", "4.4" };
-	for (size_t i = 0; i < 3; i++) {
+	/* the rule was posted to nf-next in June 2023 and merged for 6.5:
+	 * 6.8 has it, 5.15 and 4.4 do not */
+	const char *without[] = { "5.15", "4.4" };
+	for (size_t i = 0; i < G_N_ELEMENTS(without); i++) {
 		fx y = mk(without[i], c, F_CLOSING, SEED);
 		assert_false(choose(&y, CLI(1), 40000, SRV(1), 80, &r));
 		assert_int_equal(y.f->nev, 0);
