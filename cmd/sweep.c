@@ -231,17 +231,17 @@ int cmd_sweep(int argc, char **argv)
 		g_string_append_printf(h, "question: %s\n", question);
 	g_string_append_printf(h, "plot: %s\ncapacity: %g\n", cfg_str(pcfg[0], "sweep", "plot"),
 			       cfg_double(pcfg[0], "sweep", "capacity"));
-	if (*cfg_str(pcfg[0], "sweep", "x_label"))
-		g_string_append_printf(h, "x_label: %s\n", cfg_str(pcfg[0], "sweep", "x_label"));
+	static const char *const labels[] = { "plot_y2", "x_label", "y_label", "y2_label" };
+	for (unsigned i = 0; i < G_N_ELEMENTS(labels); i++)
+		if (*cfg_str(pcfg[0], "sweep", labels[i]))
+			g_string_append_printf(h, "%s: %s\n", labels[i], cfg_str(pcfg[0], "sweep", labels[i]));
 	g_string_append_printf(h, "x_log: %d\ny_log: %d\n", cfg_bool(pcfg[0], "sweep", "x_log"),
 			       cfg_bool(pcfg[0], "sweep", "y_log"));
-	if (*cfg_str(pcfg[0], "sweep", "y_label"))
-		g_string_append_printf(h, "y_label: %s\n", cfg_str(pcfg[0], "sweep", "y_label"));
 	g_string_append(h, "values given (first point; the varied keys differ per row):\n");
 	cfg_dump(pcfg[0], h, "  ");
-	g_string_append(h, "columns: the variant (when there are variants), the varied keys, reps, then METRIC.mean and METRIC.ci95 (half-width of the\n"
-			   "95 % confidence interval, Student t with reps - 1 degrees of freedom) for every summary\n"
-			   "metric; see README.md, \"Output columns\"\n");
+	g_string_append(h, "columns: the variant (when there are variants), the varied keys, reps, then\n"
+			   "METRIC.mean and METRIC.ci95 (half-width of the 95 % confidence interval, Student t with\n"
+			   "reps - 1 degrees of freedom) for every summary metric; see README.md, \"Output columns\"\n");
 	out_comment_block(fp, h->str);
 	g_string_free(h, TRUE);
 	/* Columns: every metric any point has, in first-seen order (a variant

@@ -46,6 +46,8 @@ const cfg_key world_keys[] = {
 	{ "nat", "persistent", CFG_BOOL, 0, 0, NULL, "false", "--persistent" },
 	{ "workload", "arrival", CFG_ENUM, 0, 0, "poisson|constant", "poisson", "arrival process" },
 	{ "workload", "rate", CFG_DOUBLE, 0, 0, NULL, "100", "connections per second over all clients" },
+	{ "workload", "rate_per_client", CFG_BOOL, 0, 0, NULL, "false",
+	  "rate is per client host, so the total grows with client count (users behind a NAT)" },
 	{ "workload", "start", CFG_TIME, 0, 0, NULL, "0s", "first arrival not before this time" },
 	{ "workload", "stop", CFG_TIME, 0, 0, NULL, NULL, "no arrivals from this time (default: run end)" },
 	{ "workload", "life", CFG_ENUM, 0, 0, "fixed|exponential|lognormal", "fixed",
@@ -259,6 +261,8 @@ world *world_new(const cfg *c, ev_loop *L, probe_set *ps, uint64_t seed, uint32_
 	wl_spec s = { 0 };
 	s.arrival = !strcmp(cfg_str(c, "workload", "arrival"), "constant") ? WL_CONSTANT : WL_POISSON;
 	s.rate = cfg_double(c, "workload", "rate");
+	if (cfg_bool(c, "workload", "rate_per_client"))
+		s.rate *= W->nclients;
 	s.start = cfg_time(c, "workload", "start");
 	s.stop = cfg_has(c, "workload", "stop") ? cfg_time(c, "workload", "stop") : stop;
 	const char *life = cfg_str(c, "workload", "life");

@@ -12,6 +12,8 @@ metrics = hdr("plot")
 if (strlen(metrics) == 0) metrics = "conn.fail_fraction"
 metrics = system("echo '".metrics."' | tr ',' ' '")
 nmetrics = words(metrics)
+metrics2 = system("echo '".hdr("plot_y2")."' | tr ',' ' '")
+y2lab = hdr("y2_label")
 cap_s = hdr("capacity")
 cap = strlen(cap_s) > 0 ? real(cap_s) : 0
 question = hdr("question")
@@ -31,9 +33,12 @@ set key top left box opaque
 if (hdr("x_log") eq "1") set logscale x
 if (hdr("y_log") eq "1") set logscale y
 set xlabel (strlen(xlab) > 0 ? xlab : xkey)
+if (words(metrics2) > 0) { set y2tics; set ytics nomirror; \
+                           set y2label (strlen(y2lab) > 0 ? y2lab : word(metrics2, 1)) }
+if (words(metrics2) > 0 && hdr("y_log") eq "1") set logscale y2
 set ylabel (strlen(ylab) > 0 ? ylab : word(metrics, 1))." (mean and 95 % CI)"
 if (cap > 0) { set arrow 1 from cap, graph 0 to cap, graph 1 nohead dt 2 lw 2 lc "black"; \
-               set label 1 sprintf("capacity %.0f", cap) at cap, graph 0.95 offset 1,0 }
+               set label 1 sprintf("capacity %.0f", cap) at cap, graph 0.04 offset 1,0 }
 # a point belongs to curve i when its variant column holds variant i
 sel(i, v) = (strcol(1) eq V[i]) ? v : NaN
 do for [fmt in "png svg"] {
@@ -43,10 +48,15 @@ do for [fmt in "png svg"] {
     if (nvariants > 0) {
         plot for [i=1:nvariants] for [m in metrics] csv \
              using (sel(i, column(xcol))):(column(m.".mean")):(column(m.".ci95")) \
-             with yerrorlines lw 2 pt 7 title V[i].(nmetrics > 1 ? " ".m : "")
+             with yerrorlines lw 2 pt 7 lc i title V[i].(nmetrics > 1 ? " ".m : ""), \
+             for [i=1:nvariants] for [m in metrics2] csv \
+             using (sel(i, column(xcol))):(column(m.".mean")):(column(m.".ci95")) axes x1y2 \
+             with yerrorlines lw 2 dt 2 pt 6 lc i title V[i]." ".m
     } else {
         plot for [m in metrics] csv using xcol:(column(m.".mean")):(column(m.".ci95")) \
-             with yerrorlines lw 2 pt 7 title m
+             with yerrorlines lw 2 pt 7 title m, \
+             for [m in metrics2] csv using xcol:(column(m.".mean")):(column(m.".ci95")) axes x1y2 \
+             with yerrorlines lw 2 dt 2 pt 6 title m
     }
     unset output
 }
