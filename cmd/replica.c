@@ -122,6 +122,21 @@ GArray *replica_metrics(replica *r)
 	}
 	add(m, g_strdup("conn.fail_fraction"), attempts ? (double)failed / (double)attempts : 0.0, METRIC_G6);
 	add(m, g_strdup("conn.rate"), span > 0 ? (double)attempts / span : 0.0, METRIC_G6);
+	/* conn.CAUSE.fraction: connections whose SYNs met CAUSE / attempts */
+	for (size_t i = 0; i < r->nc; i++) {
+		const char *n = probe_counter_name(r->ps, i);
+		if (!g_str_has_prefix(n, "conn.hit."))
+			continue;
+		double v = (double)(probe_counter_value(r->ps, i) - r->counters[i]);
+		add(m, g_strdup_printf("conn.%s.fraction", n + strlen("conn.hit.")),
+		    attempts ? v / (double)attempts : 0.0, METRIC_G6);
+	}
+	/* Right-censored at the run's end when nothing failed, so that a
+	 * sweep's mean stays defined; _seen says which. */
+	ev_time ff;
+	bool seen = world_first_failure(r->W, &ff);
+	add(m, g_strdup("conn.first_failure_s"), (double)(seen ? ff : end) / 1e9, METRIC_F3);
+	add(m, g_strdup("conn.first_failure_seen"), seen, METRIC_INT);
 	return m;
 }
 

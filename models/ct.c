@@ -1239,7 +1239,7 @@ static confirm_res confirm(ct_table *ct, uint32_t i)
 
 ct_verdict ct_in(ct_table *ct, const ct_pkt *p, ct_setup_fn setup, void *ctx, ct_result *out)
 {
-	*out = (ct_result){ CT_NIL, CT_ORIGINAL, false, false, false };
+	*out = (ct_result){ CT_NIL, CT_ORIGINAL, false, false, false, CT_WHY_NONE };
 	unsigned index = pkt_index(p->flags);
 	if (!valid_flags(p->flags)) {  /* tcp_error */
 		(*ct->c_invalid)++;
@@ -1259,6 +1259,7 @@ ct_verdict ct_in(ct_table *ct, const ct_pkt *p, ct_setup_fn setup, void *ctx, ct
 				ct->gc.early_drop = true;
 				ct->count--;
 				(*ct->c_drop)++;  /* "nf_conntrack: table full, dropping packet" */
+				out->drop = CT_WHY_FULL;
 				return CT_DROP;
 			}
 			count_add(ct, 0);
@@ -1313,7 +1314,7 @@ ct_verdict ct_in(ct_table *ct, const ct_pkt *p, ct_setup_fn setup, void *ctx, ct
 			e->status |= S_SETUP;
 			if (!setup(ctx, ct, i, &e->t[CT_ORIGINAL], &reply)) {
 				free_unconfirmed(ct, i);
-				*out = (ct_result){ CT_NIL, CT_ORIGINAL, false, false, false };
+				*out = (ct_result){ CT_NIL, CT_ORIGINAL, false, false, false, CT_WHY_SETUP };
 				return CT_DROP;
 			}
 			e = E(ct, i);
@@ -1327,7 +1328,8 @@ ct_verdict ct_in(ct_table *ct, const ct_pkt *p, ct_setup_fn setup, void *ctx, ct
 				(*ct->c_drop)++;  /* nf_ct_resolve_clash: TCP does not merge */
 			(*ct->c_insert_failed)++;
 			free_unconfirmed(ct, i);
-			*out = (ct_result){ CT_NIL, CT_ORIGINAL, false, false, false };
+			*out = (ct_result){ CT_NIL, CT_ORIGINAL, false, false, false,
+					    c == CHAINTOOLONG ? CT_WHY_CHAIN : CT_WHY_CLASH };
 			return CT_DROP;
 		}
 		out->created = true;

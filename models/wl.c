@@ -23,7 +23,16 @@ struct wl {
 	ev_kind k_arrival;
 	uint64_t *attempts, *established, *eaddrnotavail, *eaddrinuse, *etimedout, *econnrefused,
 		*econnreset, *enetunreach;
+	uint64_t *hit[4], *timedout_by[5];  /* per TCP_HIT_* bit; timedout_by[4]: none recorded */
 	probe_hist *setup;
+	bool failed_once;
+	ev_time first_failure;
+};
+
+static const char *const hit_names[] = {
+#define X(bit, name) name,
+	TCP_HIT_MAP(X)
+#undef X
 };
 
 ev_time wl_draw_life(const wl_spec *s, gsl_rng *r)
@@ -45,6 +54,10 @@ ev_time wl_draw_life(const wl_spec *s, gsl_rng *r)
 
 static void count_error(wl *w, int err)
 {
+	if (err != -ECONNRESET && !w->failed_once) {
+		w->failed_once = true;
+		w->first_failure = ev_now(w->L);
+	}
 	switch (-err) {
 	case EADDRNOTAVAIL: (*w->eaddrnotavail)++; break;
 	case EADDRINUSE: (*w->eaddrinuse)++; break;
@@ -132,9 +145,30 @@ static ev_time on_peer_closed(void *ctx, int host, uint32_t sk, bool is_client)
 	return w->s.peer_close_delay;
 }
 
+/* Each connection counts once per cause its SYNs met; a timed-out one also
+ * says which causes its SYNs suffered (none recorded: lost on a link). */
+static void on_setup_hits(void *ctx, int host, uint8_t hits, int err)
+{
+	wl *w = ctx;
+	for (unsigned b = 0; b < G_N_ELEMENTS(hit_names); b++)
+		if (hits >> b & 1) {
+			(*w->hit[b])++;
+			if (err == -ETIMEDOUT)
+				(*w->timedout_by[b])++;
+		}
+	if (err == -ETIMEDOUT && !hits)
+		(*w->timedout_by[G_N_ELEMENTS(hit_names)])++;
+}
+
 tcp_app wl_tcp_app(wl *w)
 {
-	return (tcp_app){ w, on_connected, on_failed, on_accepted, on_peer_closed };
+	return (tcp_app){ w, on_connected, on_failed, on_accepted, on_peer_closed, on_setup_hits };
+}
+
+bool wl_first_failure(const wl *w, ev_time *t)
+{
+	*t = w->first_failure;
+	return w->failed_once;
 }
 
 wl *wl_new(ev_loop *L, probe_set *ps, const wl_spec *spec, uint64_t seed, uint32_t rep)
@@ -163,6 +197,17 @@ wl *wl_new(ev_loop *L, probe_set *ps, const wl_spec *spec, uint64_t seed, uint32
 	w->econnrefused = probe_counter(ps, "conn.ECONNREFUSED", "RST in reply to the SYN");
 	w->econnreset = probe_counter(ps, "conn.ECONNRESET", "established connection reset by the peer");
 	w->enetunreach = probe_counter(ps, "conn.ENETUNREACH", "no host has the destination address");
+	char name[64];
+	for (unsigned b = 0; b < G_N_ELEMENTS(hit_names); b++) {
+		snprintf(name, sizeof name, "conn.hit.%s", hit_names[b]);
+		w->hit[b] = probe_counter(ps, name, "connections whose SYNs met this cause (once each)");
+	}
+	for (unsigned b = 0; b <= G_N_ELEMENTS(hit_names); b++) {
+		bool none = b == G_N_ELEMENTS(hit_names);
+		snprintf(name, sizeof name, "conn.timedout.%s", none ? "unexplained" : hit_names[b]);
+		w->timedout_by[b] = probe_counter(ps, name, none ? "ETIMEDOUT connections whose SYNs met no recorded cause (lost)"
+								 : "ETIMEDOUT connections whose SYNs met this cause");
+	}
 	w->setup = probe_histogram_ns(ps, "conn.setup", "connect() to ESTABLISHED");
 	return w;
 }

@@ -62,6 +62,10 @@ tcp_app wl_tcp_app(wl *w);
 /* Schedules the first arrivals; spec->clients must hold the host ids by now. */
 void wl_start(wl *w);
 
+/* When the first connect() failed (any errno but ECONNRESET): the instant
+ * the application learnt it.  False when none has. */
+bool wl_first_failure(const wl *w, ev_time *t);
+
 /* Draws a connection life (exposed for tests of the distributions). */
 ev_time wl_draw_life(const wl_spec *s, gsl_rng *r);
 

@@ -374,6 +374,11 @@ tcp_net *world_tcp(world *W)
 	return W->tcp;
 }
 
+bool world_first_failure(const world *W, ev_time *t)
+{
+	return wl_first_failure(W->w, t);
+}
+
 void world_sample(world *W)
 {
 	int64_t ports = 0;

@@ -39,6 +39,8 @@ void world_describe(const world *w, GString *out, const char *prefix);
  * time series and peaks include them; called by the sampler's clock. */
 void world_sample(world *w);
 tcp_net *world_tcp(world *w);
+/* When the first connect() failed (wl_first_failure). */
+bool world_first_failure(const world *w, ev_time *t);
 
 /* Port pool N and holding time H for the Erlang B comparison of the
  * single-destination case (linux-rules.md §9.1), from the first client. */
