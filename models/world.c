@@ -44,14 +44,25 @@ const cfg_key world_keys[] = {
 	{ "nat", "ports", CFG_RANGE, 1, 65535, NULL, NULL, "--to-ports low high (default: the kernel's port classes)" },
 	{ "nat", "random", CFG_ENUM, 0, 0, "none|random|fully", "none", "--random or --random-fully" },
 	{ "nat", "persistent", CFG_BOOL, 0, 0, NULL, "false", "--persistent" },
-	{ "workload", "arrival", CFG_ENUM, 0, 0, "poisson|constant", "poisson", "arrival process" },
+	{ "workload", "arrival", CFG_ENUM, 0, 0, "poisson|constant|onoff|diurnal", "poisson",
+	  "arrival process (onoff: Poisson during on periods only; diurnal: Poisson at rate x (1 + amplitude "
+	  "x sin(2 pi t / period)))" },
+	{ "workload", "on", CFG_TIME, 1e-6, 0, NULL, "10s", "onoff: length of each on period (fixed; the first starts at start)" },
+	{ "workload", "off", CFG_TIME, 0, 0, NULL, "10s", "onoff: length of each off period (fixed)" },
+	{ "workload", "period", CFG_TIME, 1e-6, 0, NULL, "24h", "diurnal: period of the rate's sine (phase 0 at time 0)" },
+	{ "workload", "amplitude", CFG_DOUBLE, 0, 1, NULL, "0.5", "diurnal: relative amplitude of the rate's sine" },
 	{ "workload", "rate", CFG_DOUBLE, 0, 0, NULL, "100", "connections per second over all clients" },
 	{ "workload", "start", CFG_TIME, 0, 0, NULL, "0s", "first arrival not before this time" },
 	{ "workload", "stop", CFG_TIME, 0, 0, NULL, NULL, "no arrivals from this time (default: run end)" },
-	{ "workload", "life", CFG_ENUM, 0, 0, "fixed|exponential|lognormal", "fixed",
-	  "distribution of the connection's data phase" },
-	{ "workload", "life_mean", CFG_TIME, 0, 0, NULL, "100ms", "mean data phase" },
+	{ "workload", "life", CFG_ENUM, 0, 0, "fixed|exponential|lognormal|pareto", "fixed",
+	  "distribution of one request's duration (the whole data phase when requests = 1)" },
+	{ "workload", "life_mean", CFG_TIME, 0, 0, NULL, "100ms", "mean duration of one request" },
 	{ "workload", "life_sigma", CFG_DOUBLE, 0, 10, NULL, "1", "lognormal: sigma of the log" },
+	{ "workload", "life_shape", CFG_DOUBLE, 0, 100, NULL, "2.5",
+	  "pareto: shape alpha, > 1 (the minimum xm = life_mean (alpha - 1) / alpha)" },
+	{ "workload", "requests", CFG_INT, 1, 1000000, NULL, "1",
+	  "requests per connection (1: HTTP/1.0 style; more: kept alive)" },
+	{ "workload", "think", CFG_TIME, 0, 0, NULL, "0s", "time between two requests of a connection" },
 	{ "workload", "close", CFG_ENUM, 0, 0, "client|server|both", "client",
 	  "who closes first (both: each after its own draw; FINs cross with a fixed life)" },
 	{ "workload", "abort_fraction", CFG_DOUBLE, 0, 1, NULL, "0", "fraction of closes with SO_LINGER 0 (RST)" },
@@ -257,12 +268,29 @@ world *world_new(const cfg *c, ev_loop *L, probe_set *ps, uint64_t seed, uint32_
 
 	/* workload */
 	wl_spec s = { 0 };
-	s.arrival = !strcmp(cfg_str(c, "workload", "arrival"), "constant") ? WL_CONSTANT : WL_POISSON;
+	const char *arr = cfg_str(c, "workload", "arrival");
+	s.arrival = !strcmp(arr, "constant") ? WL_CONSTANT
+		    : !strcmp(arr, "onoff")  ? WL_ONOFF
+		    : !strcmp(arr, "diurnal") ? WL_DIURNAL : WL_POISSON;
+	s.on = cfg_time(c, "workload", "on");
+	s.off = cfg_time(c, "workload", "off");
+	s.period = cfg_time(c, "workload", "period");
+	s.amplitude = cfg_double(c, "workload", "amplitude");
+	s.life_shape = cfg_double(c, "workload", "life_shape");
+	if (s.life_shape <= 1) {
+		cfg_error(c, "workload", "life_shape", err,
+			  "expected a number > 1 (a Pareto life has a mean only for shape > 1)");
+		goto fail;
+	}
+	s.requests = (unsigned)cfg_int(c, "workload", "requests");
+	s.think = cfg_time(c, "workload", "think");
 	s.rate = cfg_double(c, "workload", "rate");
 	s.start = cfg_time(c, "workload", "start");
 	s.stop = cfg_has(c, "workload", "stop") ? cfg_time(c, "workload", "stop") : stop;
 	const char *life = cfg_str(c, "workload", "life");
-	s.life = !strcmp(life, "exponential") ? WL_EXPONENTIAL : !strcmp(life, "lognormal") ? WL_LOGNORMAL : WL_FIXED;
+	s.life = !strcmp(life, "exponential") ? WL_EXPONENTIAL
+		 : !strcmp(life, "lognormal")  ? WL_LOGNORMAL
+		 : !strcmp(life, "pareto")     ? WL_PARETO : WL_FIXED;
 	s.life_mean = cfg_time(c, "workload", "life_mean");
 	s.life_sigma = cfg_double(c, "workload", "life_sigma");
 	const char *cl = cfg_str(c, "workload", "close");
@@ -294,8 +322,10 @@ world *world_new(const cfg *c, ev_loop *L, probe_set *ps, uint64_t seed, uint32_
 	tcp_app app = wl_tcp_app(W->w);
 	W->tcp = tcp_net_new(L, ps, seed, rep, &app);
 	wl_attach(W->w, W->tcp);
-	tcp_set_data_bytes(W->tcp, (uint32_t)cfg_int(c, "workload", "request_bytes"),
-			   (uint32_t)cfg_int(c, "workload", "response_bytes"));
+	/* N exchanges advance each side's sequence N times (mod 2^32, as the
+	 * sequence space wraps). */
+	tcp_set_data_bytes(W->tcp, (uint32_t)((uint64_t)cfg_int(c, "workload", "request_bytes") * s.requests),
+			   (uint32_t)((uint64_t)cfg_int(c, "workload", "response_bytes") * s.requests));
 
 	W->caddrs = g_new(uint32_t, (size_t)W->nclients * per);
 	for (unsigned i = 0; i < W->nclients; i++) {
