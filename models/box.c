@@ -182,6 +182,11 @@ const kconf *box_kconf(const box *b)
 	return &b->k;
 }
 
+const char *box_name(const box *b)
+{
+	return b->name;
+}
+
 void box_describe(const box *b, GString *o, const char *pre)
 {
 	char *p = g_strdup_printf("%s%s: ", pre, b->name);

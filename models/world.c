@@ -92,7 +92,7 @@ struct world {
 	unsigned ndaddrs;
 	uint16_t *dports;
 	unsigned ndports;
-	probe_gauge *ports_in_use;
+	probe_gauge *ports_in_use, *dest_ports, *nat_mappings;
 	ev_loop *L;
 	box *boxes[2];  /* on the path from the client side: NAT, then firewall */
 	unsigned nboxes;
@@ -370,6 +370,11 @@ world *world_new(const cfg *c, ev_loop *L, probe_set *ps, uint64_t seed, uint32_
 			goto fail;
 	}
 	W->ports_in_use = probe_gauge_get(ps, "client.ports_in_use", "local ports with a bind bucket, all clients");
+	W->dest_ports = probe_gauge_get(ps, "client.dest_ports",
+					"4-tuples in the clients' ehash per (client host, destination address and port)");
+	for (unsigned i = 0; i < W->nboxes; i++)
+		if (box_nat(W->boxes[i]))
+			W->nat_mappings = probe_gauge_get(ps, "nat.snat.mappings", "source-NAT mappings (bysource links)");
 	return W;
 fail:
 	world_free(W);
@@ -411,15 +416,74 @@ bool world_first_failure(const world *W, ev_time *t)
 
 void world_sample(world *W)
 {
-	int64_t ports = 0;
+	int64_t ports = 0, tuples = 0;
 	for (unsigned i = 0; i < W->nclients; i++) {
 		tcp_host_stats st;
 		tcp_host_stats_get(W->tcp, W->clients[i], &st);
 		ports += st.ports_in_use;
+		tuples += st.ehash_count;
 	}
 	probe_gauge_set(W->ports_in_use, ports, ev_now(W->L));
+	/* the mean over destinations, rounded down */
+	probe_gauge_set(W->dest_ports, tuples / ((int64_t)W->nclients * W->ndaddrs * W->ndports), ev_now(W->L));
+	for (unsigned i = 0; i < W->nboxes; i++)
+		if (box_nat(W->boxes[i]))
+			probe_gauge_set(W->nat_mappings, nat_nlinks(box_nat(W->boxes[i])), ev_now(W->L));
 	for (unsigned i = 0; i < W->nboxes; i++)
 		probe_gauge_set(W->ct_bytes[i], (int64_t)box_ct_kernel_bytes(W->boxes[i]), ev_now(W->L));
+}
+
+unsigned world_nboxes(const world *W)
+{
+	return W->nboxes;
+}
+
+const box *world_box(const world *W, unsigned i)
+{
+	return W->boxes[i];
+}
+
+static void kmem_add(GArray *a, const char *name, const char *gauge, double per, double fixed)
+{
+	world_kmem k = { .per = per, .fixed = fixed };
+	g_strlcpy(k.name, name, sizeof k.name);
+	g_strlcpy(k.gauge, gauge, sizeof k.gauge);
+	g_array_append_val(a, k);
+}
+
+/* Per role: timewait minisockets (tw_sock_TCP objects), ESTABLISHED sockets
+ * (TCP objects), the established hash (struct inet_ehash_bucket: one
+ * hlist_nulls_head, 8 B); per box: conntrack entries (nf_conn and its
+ * extensions) and the bucket array (8 B per hlist_nulls_head). */
+GArray *world_kmem_list(const world *W)
+{
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(world_kmem));
+	for (int role = 0; role < 2 - W->loopback; role++) {
+		const char *r = role ? "server" : "client";
+		const kconf *k = tcp_host_kconf(W->tcp, role ? W->server : W->clients[0]);
+		unsigned nh = role ? 1 : W->nclients;
+		char name[64], gauge[64];
+		snprintf(name, sizeof name, "kmem.%s.timewait", r);
+		snprintf(gauge, sizeof gauge, "%s.timewait", r);
+		kmem_add(a, name, gauge, k->prof->tw_sock_bytes, 0);
+		snprintf(name, sizeof name, "kmem.%s.established", r);
+		snprintf(gauge, sizeof gauge, "%s.established", r);
+		kmem_add(a, name, gauge, k->prof->tcp_sock_bytes, 0);
+		tcp_host_stats st;
+		tcp_host_stats_get(W->tcp, role ? W->server : W->clients[0], &st);
+		snprintf(name, sizeof name, "kmem.%s.ehash", r);
+		kmem_add(a, name, "", 0, 8.0 * st.ehash_entries * nh);
+	}
+	for (unsigned i = 0; i < W->nboxes; i++) {
+		const box *b = W->boxes[i];
+		char name[64], gauge[64];
+		snprintf(name, sizeof name, "kmem.%s.ct_entries", box_name(b));
+		snprintf(gauge, sizeof gauge, "%s.ct.count", box_name(b));
+		kmem_add(a, name, gauge, box_kconf(b)->prof->ct_entry_bytes, 0);
+		snprintf(name, sizeof name, "kmem.%s.ct_hash", box_name(b));
+		kmem_add(a, name, "", 0, 8.0 * ct_buckets(box_ct(b)));
+	}
+	return a;
 }
 
 unsigned world_port_pool(const world *W)

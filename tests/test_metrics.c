@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <glib/gstdio.h>
+
+#include "cmd/cmd.h"
 #include "cmd/replica.h"
 #include "tests/valid.h"
 
@@ -196,6 +199,84 @@ static void test_first_failure(void **st)
 	mrun_free(&x);
 }
 
+/*
+ * connsim run with a NAT (1024 conntrack buckets, 20 clients, 200
+ * connections/s): chains.csv accounts for every bucket once and for both
+ * nodes of every entry; the summary's chain histogram saw two walks per
+ * confirmed entry; kmem lines are their gauges times the slab sizes.
+ */
+static void test_chains_and_kmem(void **st)
+{
+	(void)st;
+	char *dir = g_dir_make_tmp("connsim-metrics-XXXXXX", NULL);
+	char *exp = g_build_filename(dir, "nat.ini", NULL), *out = g_build_filename(dir, "out", NULL);
+	const char *ini = "[experiment]\nduration = 30s\nwarmup = 10s\n[client]\ncount = 20\n"
+			  "[workload]\nrate = 200\n[nat]\naddresses = 203.0.113.1\n"
+			  "[nat.sysctl]\nnet.netfilter.nf_conntrack_buckets = 1024\n";
+	assert_true(g_file_set_contents(exp, ini, -1, NULL));
+	char *argv[] = { "connsim run", exp, "--quiet", "--out", out, NULL };
+	char **av = g_memdup2(argv, sizeof argv);
+	assert_int_equal(cmd_run(5, av), 0);
+	g_free(av);
+
+	char *path = g_build_filename(out, "chains.csv", NULL), *text;
+	assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	char **lines = g_strsplit(text, "\n", -1);
+	double buckets = 0, nodes = 0, expected = 0;
+	bool header = false;
+	for (char **l = lines; *l; l++) {
+		if (**l == '#' || !**l)
+			continue;
+		if (!header) {
+			assert_string_equal(*l, "length,buckets,poisson_expected,box");
+			header = true;
+			continue;
+		}
+		char **f = g_strsplit(*l, ",", -1);
+		assert_string_equal(f[3], "nat");
+		buckets += g_ascii_strtod(f[1], NULL);
+		nodes += g_ascii_strtod(f[0], NULL) * g_ascii_strtod(f[1], NULL);
+		expected += g_ascii_strtod(f[2], NULL);
+		g_strfreev(f);
+	}
+	g_strfreev(lines);
+	g_free(text);
+	g_free(path);
+
+	/* the same run in-process, for the table at the end and the metrics */
+	const char *sets[] = { "experiment.duration=30s", "experiment.warmup=10s", "client.count=20",
+			       "workload.rate=200", "nat.addresses=203.0.113.1",
+			       "nat.sysctl.net.netfilter.nf_conntrack_buckets=1024", NULL };
+	mrun x;
+	GArray *m = metrics_of(sets, 0, &x);
+	const ct_table *ct = box_ct(world_box(replica_world(x.r), 0));
+	printf("  chains.csv: %.0f buckets, %.0f nodes (Poisson expects %.2f buckets); table: %u buckets, %u entries\n",
+	       buckets, nodes, expected, ct_buckets(ct), ct_count(ct));
+	assert_true(buckets == 1024 && ct_buckets(ct) == 1024);
+	assert_true(nodes == 2.0 * ct_count(ct));
+	assert_true(fabs(expected - 1024) < 0.1);
+	assert_true(metric_value(m, "nat.ct.chain.count") == 2 * metric_value(m, "nat.ct.insert"));
+	assert_true(metric_value(m, "nat.ct.chain.max") <= metric_value(m, "nat.ct.count.peak") * 2);
+	assert_true(fabs(metric_value(m, "kmem.client.timewait.mean") / metric_value(m, "client.timewait.mean") - 232) <
+		    1e-9);  /* tw_sock_TCP on the current profile */
+	assert_true(metric_value(m, "kmem.nat.ct_entries.peak") == 320 * metric_value(m, "nat.ct.count.peak"));
+	assert_true(metric_value(m, "kmem.nat.ct_hash.mean") == 8 * 1024);
+	assert_true(metric_value(m, "nat.snat.mappings.peak") > 0);
+	mrun_free(&x);
+	static const char *const files[] = { "timeseries.csv", "summary.csv", "chains.csv" };
+	for (unsigned i = 0; i < G_N_ELEMENTS(files); i++) {
+		char *f = g_build_filename(out, files[i], NULL);
+		g_remove(f);
+		g_free(f);
+	}
+	g_rmdir(out);
+	g_remove(exp);
+	g_rmdir(dir);
+	g_free(exp);
+	g_free(out);
+	g_free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_paws_drop),
 		cmocka_unit_test(test_syn_tw_collision),
 		cmocka_unit_test(test_first_failure),
+		cmocka_unit_test(test_chains_and_kmem),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
