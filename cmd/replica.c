@@ -6,7 +6,8 @@ struct replica {
 	ev_loop *L;
 	probe_set *ps;
 	world *W;
-	ev_time duration, warmup;
+	ev_time duration, warmup, sample;
+	ev_kind k_sample;
 	uint64_t *counters;  /* values when the window opened */
 	double *areas;       /* gauge integrals when the window opened */
 	size_t nc, ng;
@@ -28,6 +29,15 @@ static void window_open(void *ctx, uint32_t obj, uint32_t arg)
 		r->areas[i] = gauge_area(probe_gauge_at(r->ps, i), ev_now(r->L));
 	for (size_t i = 0; i < probe_nhists(r->ps); i++)
 		probe_hist_reset(probe_hist_mut(r->ps, i));
+}
+
+/* Gauges that are levels of tables (ports in use, NAT mappings) are read at
+ * every [experiment] sample, in sweeps as in runs. */
+static void on_sample(void *ctx, uint32_t obj, uint32_t arg)
+{
+	replica *r = ctx;
+	world_sample(r->W);
+	ev_after(r->L, r->sample, r->k_sample, 0, 0);
 }
 
 replica *replica_new(const cfg *c, uint64_t seed, uint32_t rep, GError **err)
@@ -53,6 +63,10 @@ replica *replica_new(const cfg *c, uint64_t seed, uint32_t rep, GError **err)
 	r->counters = g_new0(uint64_t, r->nc);
 	r->areas = g_new0(double, r->ng);
 	ev_at(r->L, r->warmup, ev_kind_register(r->L, "warmup", window_open, r), 0, 0);
+	r->sample = cfg_time(c, "experiment", "sample");
+	r->k_sample = ev_kind_register(r->L, "sample", on_sample, r);
+	if (r->sample)
+		ev_at(r->L, 0, r->k_sample, 0, 0);
 	return r;
 }
 
@@ -120,8 +134,40 @@ GArray *replica_metrics(replica *r)
 		add(m, g_strdup_printf("%s.p99%s", n, u), (double)probe_hist_quantile(h, 0.99) / k, METRIC_F3);
 		add(m, g_strdup_printf("%s.max%s", n, u), (double)probe_hist_max(h) / k, METRIC_F3);
 	}
+	/* kmem.*: linear in a gauge, so its mean and peak are the gauge's */
+	GArray *km = world_kmem_list(r->W);
+	for (guint k = 0; k < km->len; k++) {
+		const world_kmem *x = &g_array_index(km, world_kmem, k);
+		double mean = x->fixed, peak = x->fixed;
+		for (size_t i = 0; *x->gauge && i < r->ng; i++) {
+			if (strcmp(probe_gauge_name(r->ps, i), x->gauge))
+				continue;
+			const probe_gauge *g = probe_gauge_at(r->ps, i);
+			double area = gauge_area(g, end) - r->areas[i];
+			mean += x->per * (span > 0 ? area / (double)(end - r->warmup) : (double)g->value);
+			peak += x->per * (double)g->peak;
+		}
+		add(m, g_strdup_printf("%s.mean", x->name), mean, METRIC_INT);
+		add(m, g_strdup_printf("%s.peak", x->name), peak, METRIC_INT);
+	}
+	g_array_unref(km);
 	add(m, g_strdup("conn.fail_fraction"), attempts ? (double)failed / (double)attempts : 0.0, METRIC_G6);
 	add(m, g_strdup("conn.rate"), span > 0 ? (double)attempts / span : 0.0, METRIC_G6);
+	/* conn.CAUSE.fraction: connections whose SYNs met CAUSE / attempts */
+	for (size_t i = 0; i < r->nc; i++) {
+		const char *n = probe_counter_name(r->ps, i);
+		if (!g_str_has_prefix(n, "conn.hit."))
+			continue;
+		double v = (double)(probe_counter_value(r->ps, i) - r->counters[i]);
+		add(m, g_strdup_printf("conn.%s.fraction", n + strlen("conn.hit.")),
+		    attempts ? v / (double)attempts : 0.0, METRIC_G6);
+	}
+	/* Right-censored at the run's end when nothing failed, so that a
+	 * sweep's mean stays defined; _seen says which. */
+	ev_time ff;
+	bool seen = world_first_failure(r->W, &ff);
+	add(m, g_strdup("conn.first_failure_s"), (double)(seen ? ff : end) / 1e9, METRIC_F3);
+	add(m, g_strdup("conn.first_failure_seen"), seen, METRIC_INT);
 	return m;
 }
 

@@ -37,7 +37,9 @@ void replica_start(replica *r);
 /* The summary columns after seed and replication, over [warmup, now]:
  * duration_s, warmup_s, port_pool, every counter, every gauge's mean and
  * peak, every histogram's count, mean, p50, p99, max, then
- * conn.fail_fraction and conn.rate.  Free with replica_metrics_free. */
+ * conn.fail_fraction, conn.rate, conn.CAUSE.fraction for every conn.hit.CAUSE
+ * counter, conn.first_failure_s and conn.first_failure_seen.  Free with
+ * replica_metrics_free. */
 GArray *replica_metrics(replica *r);
 void replica_metrics_free(GArray *m);
 

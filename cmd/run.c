@@ -1,10 +1,13 @@
 /*
  * connsim run: one replication of an experiment.  Writes, in the output
  * directory, timeseries.csv (every probe sampled at --sample) and
- * summary.csv (one row: the run's totals over the measurement window), each
- * headed by '#' lines that trace it to the version, seed and configuration.
+ * summary.csv (one row: the run's totals over the measurement window) and,
+ * when the path has middleboxes, chains.csv (the conntrack tables' chain
+ * lengths at the end), each headed by '#' lines that trace it to the
+ * version, seed and configuration.
  */
 #include <errno.h>
+#include <gsl/gsl_randist.h>
 #include <glib/gstdio.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 #include "cmd/cmd.h"
 #include "cmd/exp.h"
 #include "cmd/replica.h"
+#include "models/ct.h"
 #include "models/world.h"
 #include "sim/ev.h"
 #include "sim/out.h"
@@ -58,6 +62,37 @@ static void write_summary(FILE *fp, uint64_t seed, GArray *m)
 		fprintf(fp, x->fmt == METRIC_INT ? ",%.0f" : x->fmt == METRIC_F3 ? ",%.3f" : ",%.6g", x->value);
 	}
 	fputc('\n', fp);
+}
+
+/*
+ * chains.csv: each box's conntrack chain lengths at the end of the run:
+ * length (nodes in a bucket: each entry has two, ORIGINAL and REPLY),
+ * buckets of that length, and what a Poisson law with the same mean
+ * (nodes / buckets, a uniform hash) expects; the box in the last column.
+ * Rows run to the longest chain or past the mean until the expectation is
+ * below 0.01 bucket, whichever is further.
+ */
+static void write_chains(FILE *fp, const world *W)
+{
+	fputs("length,buckets,poisson_expected,box\n", fp);
+	for (unsigned b = 0; b < world_nboxes(W); b++) {
+		const box *x = world_box(W, b);
+		const ct_table *ct = box_ct(x);
+		uint32_t longest = ct_chain_hist(ct, NULL, 0);
+		uint64_t *hist = g_new0(uint64_t, longest + 1);
+		ct_chain_hist(ct, hist, longest + 1);
+		double nb = ct_buckets(ct), nodes = 0;
+		for (uint32_t i = 0; i <= longest; i++)
+			nodes += (double)i * (double)hist[i];
+		double lambda = nodes / nb;
+		for (uint32_t i = 0;; i++) {
+			double e = nb * gsl_ran_poisson_pdf(i, lambda);
+			if (i > longest && (i > lambda && e < 0.01))
+				break;
+			fprintf(fp, "%u,%" PRIu64 ",%.6g,%s\n", i, i <= longest ? hist[i] : 0, e, box_name(x));
+		}
+		g_free(hist);
+	}
 }
 
 static double wall(void)
@@ -111,10 +146,10 @@ int cmd_run(int argc, char **argv)
 	ev_loop *L = NULL;
 	probe_set *ps = NULL;
 	world *W = NULL;
-	out_file *fts = NULL, *fsum = NULL;
+	out_file *fts = NULL, *fsum = NULL, *fch = NULL;
 	series *ser = NULL;
 	replica *rp = NULL;
-	char *outdir = NULL, *ts_path = NULL, *sum_path = NULL;
+	char *outdir = NULL, *ts_path = NULL, *sum_path = NULL, *ch_path = NULL;
 
 	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
 		fprintf(stderr, "connsim run: %s (see connsim run --help)\n", err->message);
@@ -160,7 +195,9 @@ int cmd_run(int argc, char **argv)
 	}
 	ts_path = g_build_filename(outdir, "timeseries.csv", NULL);
 	sum_path = g_build_filename(outdir, "summary.csv", NULL);
-	if (!(fts = out_open(ts_path, &err)) || !(fsum = out_open(sum_path, &err))) {
+	ch_path = g_build_filename(outdir, "chains.csv", NULL);
+	if (!(fts = out_open(ts_path, &err)) || !(fsum = out_open(sum_path, &err)) ||
+	    (world_nboxes(W) && !(fch = out_open(ch_path, &err)))) {
 		fprintf(stderr, "connsim: %s\n", err->message);
 		goto done;
 	}
@@ -189,6 +226,10 @@ int cmd_run(int argc, char **argv)
 	GArray *metrics = replica_metrics(rp);
 	write_summary(out_stream(fsum), seed, metrics);
 	replica_metrics_free(metrics);
+	if (fch) {
+		write_header(out_stream(fch), "conntrack chain lengths at the end", argc, argv, exp, seed, c, W);
+		write_chains(out_stream(fch), W);
+	}
 	if (!out_commit(fts, &err)) {
 		fts = NULL;
 		fprintf(stderr, "connsim: %s\n", err->message);
@@ -202,6 +243,14 @@ int cmd_run(int argc, char **argv)
 		goto done;
 	}
 	fsum = NULL;
+	if (fch && !out_commit(fch, &err)) {
+		fch = NULL;
+		g_unlink(ts_path);
+		g_unlink(sum_path);
+		fprintf(stderr, "connsim: %s\n", err->message);
+		goto done;
+	}
+	fch = NULL;
 	ev_stats st;
 	ev_get_stats(L, &st);
 	if (!quiet)
@@ -211,6 +260,7 @@ int cmd_run(int argc, char **argv)
 done:
 	out_abort(fts);
 	out_abort(fsum);
+	out_abort(fch);
 	if (ser)
 		series_free(ser);
 	replica_free(rp);
@@ -219,6 +269,7 @@ done:
 	g_free(outdir);
 	g_free(ts_path);
 	g_free(sum_path);
+	g_free(ch_path);
 	g_free(out);
 	g_free(seed_opt);
 	g_free(profile);

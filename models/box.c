@@ -10,6 +10,8 @@ struct box {
 	nat_cfg natc;
 	uint32_t *nat_addrs;
 	uint32_t syn_seq;  /* the packet being set up (the harder rule compares sequences) */
+	bool nat_failed;   /* the NAT's search for the packet being set up failed */
+	uint8_t why;       /* the last packet dropped: a TCP_HIT_* cause, or 0 */
 	double unseen;
 	gsl_rng *unseen_rng;
 	GHashTable *hidden;  /* entries whose teardown this box does not see */
@@ -44,7 +46,7 @@ static bool setup(void *ctx, ct_table *ct, uint32_t entry, const ct_tuple *orig,
 	box *b = ctx;
 	(void)ct;
 	if (b->nat)
-		nat_choose(b->nat, entry, orig, b->syn_seq, reply);
+		b->nat_failed = !nat_choose(b->nat, entry, orig, b->syn_seq, reply);
 	return true;
 }
 
@@ -116,8 +118,14 @@ bool box_hop(void *ctx, ct_pkt *p)
 		}
 	}
 	b->syn_seq = p->seq;
-	if (ct_in(b->ct, p, setup, b, &r) == CT_DROP)
+	b->nat_failed = false;
+	if (ct_in(b->ct, p, setup, b, &r) == CT_DROP) {
+		/* For the connection's record (conn.hit.*): the table was full,
+		 * or the NAT found no free tuple and installed a taken one. */
+		b->why = r.drop == CT_WHY_FULL ? TCP_HIT_CT_DROP
+			 : r.drop == CT_WHY_CLASH && b->nat_failed ? TCP_HIT_NAT_FAIL : 0;
 		return false;
+	}
 	if (r.created && b->unseen > 0 && gsl_rng_uniform(b->unseen_rng) < b->unseen) {
 		g_hash_table_add(b->hidden, GUINT_TO_POINTER(r.entry));
 		(*b->hidden_count)++;
@@ -138,8 +146,10 @@ bool box_hop_tcp(void *ctx, tcp_hop_pkt *hp)
 		.ack = hp->ack,
 		.len = 0,  /* the data phase is not segments: no payload crosses */
 	};
-	if (!box_hop(ctx, &p))
+	if (!box_hop(ctx, &p)) {
+		hp->why = ((box *)ctx)->why;
 		return false;
+	}
 	hp->saddr = p.t.src;
 	hp->daddr = p.t.dst;
 	hp->sport = p.t.sport;
@@ -170,6 +180,11 @@ const nat *box_nat(const box *b)
 const kconf *box_kconf(const box *b)
 {
 	return &b->k;
+}
+
+const char *box_name(const box *b)
+{
+	return b->name;
 }
 
 void box_describe(const box *b, GString *o, const char *pre)

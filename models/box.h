@@ -49,6 +49,7 @@ size_t box_ct_kernel_bytes(const box *b);
 const ct_table *box_ct(const box *b);
 const nat *box_nat(const box *b);  /* NULL for a firewall */
 const kconf *box_kconf(const box *b);
+const char *box_name(const box *b);       /* "nat" or "firewall" */
 void box_describe(const box *b, GString *out, const char *prefix);
 
 #endif

@@ -257,6 +257,7 @@ struct ct_table {
 	uint64_t *c_found, *c_insert, *c_insert_failed, *c_drop, *c_early_drop, *c_chaintoolong, *c_invalid,
 		*c_ignore;
 	probe_gauge *g_count, *g_assured, *g_state[CT_NSTATES];
+	probe_hist *h_chain;      /* chain lengths walked by confirmation */
 };
 
 static inline ct_entry *E(const ct_table *ct, uint32_t i)
@@ -1211,15 +1212,21 @@ static confirm_res confirm(ct_table *ct, uint32_t i)
 	/* "See if there's one in the list already, including reverse: NAT
 	 * could have grabbed it without realizing" (nf_ct_key_equal: expired
 	 * entries not yet reaped count too). */
+	unsigned walked[2];
 	for (int d = 0; d < 2; d++) {
 		unsigned chainlen = 0;
 		for (uint32_t r = ct->heads[b[d]]; r != CT_NIL; r = node_next(ct, r)) {
 			if (ct_tuple_eq(node_tuple(ct, r), &e->t[d]))
 				return CLASH;
-			if (ct->p->ct_chain_limit && chainlen++ > max_chainlen)
+			if (ct->p->ct_chain_limit && chainlen > max_chainlen)
 				return CHAINTOOLONG;
+			chainlen++;
 		}
+		walked[d] = chainlen;
 	}
+	/* The chains this insertion walked, whole (PREFIX.chain). */
+	probe_hist_add(ct->h_chain, walked[0]);
+	probe_hist_add(ct->h_chain, walked[1]);
 	/* __nf_conntrack_hash_insert */
 	e->hnext[0] = ct->heads[b[0]];
 	ct->heads[b[0]] = i << 1;
@@ -1239,7 +1246,7 @@ static confirm_res confirm(ct_table *ct, uint32_t i)
 
 ct_verdict ct_in(ct_table *ct, const ct_pkt *p, ct_setup_fn setup, void *ctx, ct_result *out)
 {
-	*out = (ct_result){ CT_NIL, CT_ORIGINAL, false, false, false };
+	*out = (ct_result){ CT_NIL, CT_ORIGINAL, false, false, false, CT_WHY_NONE };
 	unsigned index = pkt_index(p->flags);
 	if (!valid_flags(p->flags)) {  /* tcp_error */
 		(*ct->c_invalid)++;
@@ -1259,6 +1266,7 @@ ct_verdict ct_in(ct_table *ct, const ct_pkt *p, ct_setup_fn setup, void *ctx, ct
 				ct->gc.early_drop = true;
 				ct->count--;
 				(*ct->c_drop)++;  /* "nf_conntrack: table full, dropping packet" */
+				out->drop = CT_WHY_FULL;
 				return CT_DROP;
 			}
 			count_add(ct, 0);
@@ -1313,7 +1321,7 @@ ct_verdict ct_in(ct_table *ct, const ct_pkt *p, ct_setup_fn setup, void *ctx, ct
 			e->status |= S_SETUP;
 			if (!setup(ctx, ct, i, &e->t[CT_ORIGINAL], &reply)) {
 				free_unconfirmed(ct, i);
-				*out = (ct_result){ CT_NIL, CT_ORIGINAL, false, false, false };
+				*out = (ct_result){ CT_NIL, CT_ORIGINAL, false, false, false, CT_WHY_SETUP };
 				return CT_DROP;
 			}
 			e = E(ct, i);
@@ -1327,7 +1335,8 @@ ct_verdict ct_in(ct_table *ct, const ct_pkt *p, ct_setup_fn setup, void *ctx, ct
 				(*ct->c_drop)++;  /* nf_ct_resolve_clash: TCP does not merge */
 			(*ct->c_insert_failed)++;
 			free_unconfirmed(ct, i);
-			*out = (ct_result){ CT_NIL, CT_ORIGINAL, false, false, false };
+			*out = (ct_result){ CT_NIL, CT_ORIGINAL, false, false, false,
+					    c == CHAINTOOLONG ? CT_WHY_CHAIN : CT_WHY_CLASH };
 			return CT_DROP;
 		}
 		out->created = true;
@@ -1400,6 +1409,8 @@ ct_table *ct_new(const kconf *k, ev_loop *L, probe_set *ps, const char *prefix, 
 	COUNTER(c_invalid, "invalid", "packets conntrack could not track (passed untracked)");
 	COUNTER(c_ignore, "ignore", "packets the TCP state table ignored (sIG)");
 #undef COUNTER
+	snprintf(name, sizeof name, "%s.chain", prefix);
+	ct->h_chain = probe_histogram(ps, name, "length of each chain confirmation walked (both tuples of each new entry)");
 	snprintf(name, sizeof name, "%s.count", prefix);
 	ct->g_count = probe_gauge_get(ps, name, "nf_conntrack_count: entries, dead ones not yet reaped included");
 	snprintf(name, sizeof name, "%s.assured", prefix);

@@ -120,7 +120,16 @@ typedef struct ct_result {
 	bool created;     /* a new entry was confirmed for this packet */
 	bool destroyed;   /* the packet ended its entry (a RST before any reply):
 			   * ct_tuples(entry) stays readable until the next ct_in */
+	uint8_t drop;     /* CT_DROP: why (ct_drop_why) */
 } ct_result;
+
+typedef enum ct_drop_why {
+	CT_WHY_NONE,
+	CT_WHY_FULL,      /* nf_conntrack_max reached and early_drop found nothing */
+	CT_WHY_CLASH,     /* confirmation found a tuple taken (insert_failed) */
+	CT_WHY_CHAIN,     /* confirmation: chain too long */
+	CT_WHY_SETUP,     /* the setup hook refused */
+} ct_drop_why;
 
 /*
  * One packet through the box at the engine's current time (setup may be

@@ -63,8 +63,10 @@ void tcp__on_hop(void *ctx, uint32_t i, uint32_t arg)
 	tcp_hop_pkt p = { s->saddr, s->daddr, s->sport, s->dport,
 			  (uint8_t)(((s->flags & F_SYN) ? TCP_HOP_SYN : 0) | ((s->flags & F_ACK) ? TCP_HOP_ACK : 0) |
 				    ((s->flags & F_FIN) ? TCP_HOP_FIN : 0) | ((s->flags & F_RST) ? TCP_HOP_RST : 0)),
-			  s->seq, s->ack };
+			  0, s->seq, s->ack };
 	if (!hop->fn(hop->ctx, &p)) {
+		if (p.why)
+			tcp__hit(n, s, p.why);
 		pool_free(&n->segs, i);
 		return;
 	}

@@ -86,6 +86,9 @@ typedef struct prof {
 	bool ct_chain_limit;       /* 5.15+: insert fails on a chain longer than a random 50-79 */
 	bool ct_reply_syn_in_tw;   /* REPLY SYN in TIME_WAIT -> SYN_SENT (newer) rather than INVALID [U] */
 	unsigned ct_entry_bytes;   /* kernel memory per entry: nf_conn slab + extensions [V/U] */
+	/* Slab object sizes (x86_64, /proc/slabinfo objsize), for kmem.* [U]:
+	 * tw_sock_TCP (struct tcp_timewait_sock) and TCP (struct tcp_sock). */
+	unsigned tw_sock_bytes, tcp_sock_bytes;
 	prof_natsearch natsearch;
 	bool nat_harder;           /* 6.5+: evict a colliding SNAT entry in TIME_WAIT/CLOSE */
 	/* defaults of sysctls that changed */

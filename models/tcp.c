@@ -133,8 +133,8 @@ static uint32_t tsval_of(const tcp_net *n, const tcp_host *h, uint32_t off)
 
 /* ---- segments ----------------------------------------------------------- */
 
-void tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t seq, uint32_t ack,
-	       uint32_t tsval, uint32_t tsecr)
+uint32_t tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t seq, uint32_t ack,
+		   uint32_t tsval, uint32_t tsecr)
 {
 	int dst = route(n, t->faddr);
 	if (flags & F_RST)
@@ -143,12 +143,12 @@ void tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t
 	 * the segment crosses the middleboxes (path.c). */
 	bool via = n->nhops && (dst < 0 || n->hosts[dst].side != h->side);
 	if (dst < 0 && !via)
-		return;
+		return UINT32_MAX;
 	if (h->loss > 0 && gsl_rng_uniform(h->loss_rng) < h->loss)
-		return;
+		return UINT32_MAX;
 	tcp_host *d = via ? NULL : &n->hosts[dst];
 	if (d && d != h && d->loss > 0 && gsl_rng_uniform(d->loss_rng) < d->loss)
-		return;
+		return UINT32_MAX;
 	uint32_t i = pool_alloc(&n->segs);
 	seg *s = pool_at(&n->segs, i);
 	s->saddr = t->laddr;
@@ -160,9 +160,10 @@ void tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t
 	s->tsval = tsval;
 	s->tsecr = tsecr;
 	s->flags = flags;
+	s->origin = 0;
 	if (via) {
 		tcp__path_enter(n, h, i);
-		return;
+		return i;
 	}
 	s->dst = (uint16_t)dst;
 	/* The receiver looks the 4-tuple up one path delay from now: start
@@ -170,14 +171,44 @@ void tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t
 	tuple4 rt = { t->faddr, t->laddr, t->fport, t->lport };
 	ehash_prefetch(d->eh, &rt);
 	ev_after_fixed(n->L, h->link_delay + d->link_delay, n->k_seg, i, 0);
+	return i;
 }
 
-static void sock_send(tcp_net *n, sock *s, uint8_t flags, uint32_t seq)
+static uint32_t sock_send(tcp_net *n, sock *s, uint8_t flags, uint32_t seq)
 {
 	tcp_host *h = &n->hosts[s->host];
 	bool ts = s->flags & SK_TS;
-	tcp__send(n, h, &s->node.t, (uint8_t)(flags | (ts ? F_TS : 0)), seq, (flags & F_ACK) ? s->rcv_nxt : 0,
-		  ts ? tsval_of(n, h, s->ts_off) : 0, ts ? s->ts_recent : 0);
+	return tcp__send(n, h, &s->node.t, (uint8_t)(flags | (ts ? F_TS : 0)), seq,
+			 (flags & F_ACK) ? s->rcv_nxt : 0, ts ? tsval_of(n, h, s->ts_off) : 0, ts ? s->ts_recent : 0);
+}
+
+/* A connecting socket's SYN (first or retransmitted) carries the socket, so
+ * that a drop on the way can mark its hits. */
+static void send_syn(tcp_net *n, uint32_t i)
+{
+	sock *s = SK(n, i);
+	uint32_t g = sock_send(n, s, F_SYN, s->snd_nxt - 1);
+	if (g != UINT32_MAX)
+		((seg *)pool_at(&n->segs, g))->origin = i + 1;
+}
+
+void tcp__hit(tcp_net *n, const seg *g, uint8_t cause)
+{
+	if (!g->origin)
+		return;
+	/* The socket may have gone (and its slot been reused) while the SYN
+	 * travelled: it is the SYN's socket only if still in SYN_SENT with the
+	 * SYN's sequence as its ISN. */
+	sock *s = SK(n, g->origin - 1);
+	if (s->state == TCP_SYN_SENT && s->snd_nxt - 1 == g->seq)
+		s->hits |= cause;
+}
+
+/* The client's setup ended: tell the application what its SYNs met. */
+static void setup_hits(tcp_net *n, const sock *s, int err)
+{
+	if ((s->hits || err) && n->app.setup_hits)
+		n->app.setup_hits(n->app.ctx, s->host, s->hits, err);
 }
 
 /* tcp_v4_send_reset: answer a segment that found no socket. */
@@ -324,6 +355,7 @@ int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_
 	sock *s = SK(n, i);
 	s->flags = (uint8_t)(SK_CLIENT | SK_OWNS_PORT | (o->reuseaddr ? SK_REUSEADDR : 0) |
 			     (c.bound ? SK_BOUND : 0) | (h->k.timestamps ? SK_TS : 0));
+	s->hits = 0;
 	s->ts_off = tsc_offset(&h->ts, &c.t);
 	s->started = now(n);
 	uint32_t isn = secure_seq(n, h, &c.t);
@@ -344,7 +376,7 @@ int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_
 	set_state(n, s, TCP_SYN_SENT);
 	(*h->mib->ActiveOpens)++;
 	s->rto_ms = TCP_TIMEOUT_INIT_MS;
-	sock_send(n, s, F_SYN, isn);
+	send_syn(n, i);
 	arm_rtx(n, i, s->rto_ms);
 	*out = i;
 	return 0;
@@ -384,6 +416,7 @@ void tcp__conn_request(tcp_net *n, tcp_host *h, const seg *in, uint32_t isn)
 	    !tcpm_paws_ok(h->peers, t.laddr, t.faddr, has_ts, in->tsval, tsc_seconds(&h->ts, now(n)))) {
 		/* tcp_peer_is_proven(paws_check) failed: drop silently. */
 		(*h->mib->PAWSPassive)++;
+		tcp__hit(n, in, TCP_HIT_PAWS);
 		return;
 	}
 	uint32_t i = sock_new(n, h, &t);
@@ -391,6 +424,7 @@ void tcp__conn_request(tcp_net *n, tcp_host *h, const seg *in, uint32_t isn)
 	s->flags = (uint8_t)((has_ts && h->k.timestamps) ? SK_TS : 0);
 	s->ts_off = tsc_offset(&h->ts, &t);
 	s->started = now(n);
+	s->hits = 0;
 	take_ts(n, s, in);
 	if (!isn)
 		isn = secure_seq(n, h, &t);
@@ -560,6 +594,7 @@ static void rcv_synsent(tcp_net *n, uint32_t i, const seg *in)
 		if (in->flags & F_RST) {  /* connection refused */
 			uint64_t started = s->started;
 			int host = s->host;
+			setup_hits(n, s, -ECONNREFUSED);
 			(*h->mib->AttemptFails)++;
 			sock_destroy(n, i, true);
 			if (n->app.failed)
@@ -572,6 +607,7 @@ static void rcv_synsent(tcp_net *n, uint32_t i, const seg *in)
 			s->rcv_nxt = in->seq + 1;
 			take_ts(n, s, in);
 			sock_send(n, s, F_ACK, s->snd_nxt);  /* before the data phase moves snd_nxt */
+			setup_hits(n, s, 0);
 			established(n, i, true);
 		}
 	}
@@ -711,6 +747,7 @@ static void on_rtx(void *ctx, uint32_t i, uint32_t arg)
 		if (s->retries >= h->k.syn_retries) {
 			uint64_t started = s->started;
 			int host = s->host;
+			setup_hits(n, s, -ETIMEDOUT);
 			(*h->mib->AttemptFails)++;
 			sock_destroy(n, i, true);
 			if (n->app.failed)
@@ -718,7 +755,7 @@ static void on_rtx(void *ctx, uint32_t i, uint32_t arg)
 			return;
 		}
 		(*h->mib->SynRetrans)++;
-		sock_send(n, s, F_SYN, s->snd_nxt - 1);
+		send_syn(n, i);
 		break;
 	case TCP_SYN_RECV:  /* inet_csk_reqsk_queue_prune / reqsk_timer_handler */
 		if (s->retries >= h->k.synack_retries) {

@@ -45,7 +45,23 @@ typedef struct tcp_app {
 	 * long the application takes to close() (0: at once, and the FIN rides
 	 * on the ACK), or EV_FOREVER if it already has a close scheduled. */
 	ev_time (*peer_closed)(void *ctx, int host, uint32_t sk, bool client);
+	/* client: a connection's setup ended (err 0: established, else the
+	 * errno given to failed()) and its SYNs met the TCP_HIT_* causes in
+	 * hits; called just before connected()/failed(), only when hits != 0
+	 * or err != 0.  May be NULL. */
+	void (*setup_hits)(void *ctx, int host, uint8_t hits, int err);
 } tcp_app;
+
+/* What a connection's SYNs met on the way, each at most once per connection
+ * (the kernel counters of the same events stay as they are). */
+enum {
+	TCP_HIT_CT_DROP = 1,     /* a box's conntrack table was full (nf_conntrack_in: drop) */
+	TCP_HIT_NAT_FAIL = 2,    /* the NAT's tuple search failed; confirmation dropped the SYN */
+	TCP_HIT_PAWS = 4,        /* tw_recycle's per-peer PAWS check dropped it (TcpExtPAWSPassive) */
+	TCP_HIT_SYN_TW = 8,      /* it met a TIME_WAIT at the server and got an ACK or RST */
+};
+#define TCP_HIT_MAP(X) X(TCP_HIT_CT_DROP, "ct_drop") X(TCP_HIT_NAT_FAIL, "nat_fail") \
+	X(TCP_HIT_PAWS, "paws_drop") X(TCP_HIT_SYN_TW, "syn_tw_collision")
 
 typedef struct tcp_connect_opts {
 	uint32_t saddr;       /* 0: the host's first address */
@@ -95,6 +111,7 @@ typedef struct tcp_hop_pkt {
 	uint32_t saddr, daddr;
 	uint16_t sport, dport;
 	uint8_t flags;
+	uint8_t why;   /* out, when hop() drops: a TCP_HIT_* cause, or 0 */
 	uint32_t seq, ack;
 } tcp_hop_pkt;
 typedef bool (*tcp_hop_fn)(void *ctx, tcp_hop_pkt *p);

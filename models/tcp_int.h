@@ -50,6 +50,9 @@ typedef struct seg {
 	uint8_t flags;
 	uint8_t hop;          /* on the way through middleboxes: the next one */
 	uint8_t from_server;  /* crossing from the server side */
+	uint32_t origin;      /* a SYN of a connecting socket: its index + 1 (0: none),
+			       * so where the SYN is dropped can mark the socket's
+			       * hits (tcp__hit); the simulator's bookkeeping only */
 } seg;
 
 /* Socket flags */
@@ -78,6 +81,7 @@ typedef struct sock {
 	uint8_t state;
 	uint8_t flags;
 	uint8_t retries;
+	uint8_t hits;       /* TCP_HIT_*: what the connection's SYNs met (client, SYN_SENT) */
 } sock;
 
 /* A timewait minisocket (struct tcp_timewait_sock): what TIME_WAIT keeps.
@@ -157,8 +161,12 @@ struct tcp_net {
 
 /* tcp.c, used by tw.c and path.c */
 int tcp__route(const tcp_net *n, uint32_t addr);
-void tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t seq, uint32_t ack,
-	       uint32_t tsval, uint32_t tsecr);
+/* Returns the segment's index, UINT32_MAX when it was lost or has nowhere to go. */
+uint32_t tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t seq, uint32_t ack,
+		   uint32_t tsval, uint32_t tsecr);
+/* The SYN s was dropped or refused for cause (TCP_HIT_*): mark the connecting
+ * socket it came from, if it is still that SYN's socket. */
+void tcp__hit(tcp_net *n, const seg *s, uint8_t cause);
 void tcp__send_reset_for(tcp_net *n, tcp_host *h, const seg *s);
 void tcp__conn_request(tcp_net *n, tcp_host *h, const seg *s, uint32_t isn);
 bool tcp__listening(const tcp_host *h, uint16_t port);

@@ -322,6 +322,8 @@ void tcp__tw_rcv(tcp_net *n, tcp_host *h, uint32_t i, const seg *in)
 	if (tw->substate == TCP_FIN_WAIT2) {
 		/* Out of window or PAWS: ACK.  Our segments are in window unless old. */
 		if (paws_reject || (int32_t)(in->seq - tw->rcv_nxt) < 0) {
+			if (syn)
+				tcp__hit(n, in, TCP_HIT_SYN_TW);
 			tw_send_ack(n, h, tw);
 			return;
 		}
@@ -330,6 +332,7 @@ void tcp__tw_rcv(tcp_net *n, tcp_host *h, uint32_t i, const seg *in)
 			return;
 		}
 		if (syn) {  /* SYN at or beyond rcv_nxt: RST */
+			tcp__hit(n, in, TCP_HIT_SYN_TW);
 			tw_send_rst(n, h, tw);
 			tcp__tw_kill(n, h, i);
 			return;
@@ -392,6 +395,7 @@ void tcp__tw_rcv(tcp_net *n, tcp_host *h, uint32_t i, const seg *in)
 			tcp__conn_request(n, h, in, isn);
 			return;
 		}
+		tcp__hit(n, in, TCP_HIT_SYN_TW);
 		tw_send_ack(n, h, tw);
 		return;
 	}
@@ -404,8 +408,10 @@ void tcp__tw_rcv(tcp_net *n, tcp_host *h, uint32_t i, const seg *in)
 		 * here retransmit at >= 1 s, beyond its default 500 ms. */
 		if (paws_reject || ack)
 			tw_restart(n, h, i);
-		if (syn)
+		if (syn) {
 			(*h->mib->SynToTimewait)++;
+			tcp__hit(n, in, TCP_HIT_SYN_TW);
+		}
 		tw_send_ack(n, h, tw);
 	}
 }

@@ -22,9 +22,25 @@ struct wl {
 	gsl_rng *server_rng;
 	ev_kind k_arrival;
 	uint64_t *attempts, *established, *eaddrnotavail, *eaddrinuse, *etimedout, *econnrefused,
-		*econnreset, *enetunreach;
+		*econnreset, *enetunreach, *requests;
+	uint64_t *hit[4], *timedout_by[5];  /* per TCP_HIT_* bit; timedout_by[4]: none recorded */
 	probe_hist *setup;
+	bool failed_once;
+	ev_time first_failure;
 };
+
+static const char *const hit_names[] = {
+#define X(bit, name) name,
+	TCP_HIT_MAP(X)
+#undef X
+};
+
+/* A drawn duration in ns; heavy tails are capped at about 31 years, so the
+ * conversion stays defined. */
+static ev_time to_ns(double x)
+{
+	return x < 1e18 ? (ev_time)x : (ev_time)1e18;
+}
 
 ev_time wl_draw_life(const wl_spec *s, gsl_rng *r)
 {
@@ -35,7 +51,12 @@ ev_time wl_draw_life(const wl_spec *s, gsl_rng *r)
 	case WL_LOGNORMAL: {
 		/* mean m: mu = ln m - sigma^2 / 2 */
 		double sg = s->life_sigma, mu = log(m > 1 ? m : 1) - sg * sg / 2;
-		return (ev_time)gsl_ran_lognormal(r, mu, sg);
+		return to_ns(gsl_ran_lognormal(r, mu, sg));
+	}
+	case WL_PARETO: {
+		/* mean = alpha xm / (alpha - 1) */
+		double a = s->life_shape;
+		return to_ns(gsl_ran_pareto(r, a, m * (a - 1) / a));
 	}
 	case WL_FIXED:
 	default:
@@ -43,8 +64,66 @@ ev_time wl_draw_life(const wl_spec *s, gsl_rng *r)
 	}
 }
 
+ev_time wl_draw_data_phase(const wl_spec *s, gsl_rng *r)
+{
+	ev_time d = wl_draw_life(s, r);
+	for (unsigned k = 1; k < s->requests; k++)
+		d += s->think + wl_draw_life(s, r);
+	return d;
+}
+
+/* On/off: a Poisson process that runs only during the on periods is a
+ * Poisson process in "on time": draw the gap in on time and map it onto
+ * the clock, skipping the off periods (exact, no stepping). */
+static ev_time onoff_advance(const wl_spec *s, ev_time t, ev_time gap)
+{
+	ev_time cycle = s->on + s->off;
+	if (t < s->start)
+		t = s->start;
+	ev_time phase = (t - s->start) % cycle;
+	if (phase >= s->on) {  /* in an off period: to the next on one */
+		t += cycle - phase;
+		phase = 0;
+	}
+	if (gap < s->on - phase)
+		return t + gap;
+	gap -= s->on - phase;
+	t += cycle - phase;                        /* start of the next on period */
+	return t + gap / s->on * cycle + gap % s->on;
+}
+
+ev_time wl_next_arrival(const wl_spec *s, double rate, ev_time t, gsl_rng *r)
+{
+	switch (s->arrival) {
+	case WL_ONOFF:
+		return onoff_advance(s, t, to_ns(gsl_ran_exponential(r, 1e9 / rate)));
+	case WL_DIURNAL: {
+		/* Thinning (Lewis & Shedler 1979): candidates at the peak rate
+		 * rate (1 + a), each kept with probability lambda(t) / peak. */
+		double a = s->amplitude, w = 2 * M_PI / ((double)s->period / 1e9);
+		for (;;) {
+			t += to_ns(gsl_ran_exponential(r, 1e9 / (rate * (1 + a))));
+			if (t >= s->stop)
+				return t;
+			double lam = 1 + a * sin(w * ((double)t / 1e9));
+			if (gsl_rng_uniform(r) * (1 + a) < lam)
+				return t;
+		}
+	}
+	case WL_CONSTANT:
+		return t + (ev_time)(1e9 / rate);
+	case WL_POISSON:
+	default:
+		return t + (ev_time)gsl_ran_exponential(r, 1e9 / rate);
+	}
+}
+
 static void count_error(wl *w, int err)
 {
+	if (err != -ECONNRESET && !w->failed_once) {
+		w->failed_once = true;
+		w->first_failure = ev_now(w->L);
+	}
 	switch (-err) {
 	case EADDRNOTAVAIL: (*w->eaddrnotavail)++; break;
 	case EADDRINUSE: (*w->eaddrinuse)++; break;
@@ -58,10 +137,13 @@ static void count_error(wl *w, int err)
 static void schedule_next(wl *w, uint32_t ci)
 {
 	client *c = &w->clients[ci];
-	ev_time gap = w->s.arrival == WL_CONSTANT ? c->gap
-						  : (ev_time)gsl_ran_exponential(c->arrivals,
-										 1e9 * w->s.nclients / w->s.rate);
-	ev_time t = ev_now(w->L) + gap;
+	ev_time t;
+	if (w->s.arrival == WL_CONSTANT)
+		t = ev_now(w->L) + c->gap;
+	else if (w->s.arrival == WL_POISSON)
+		t = ev_now(w->L) + (ev_time)gsl_ran_exponential(c->arrivals, 1e9 * w->s.nclients / w->s.rate);
+	else
+		t = wl_next_arrival(&w->s, w->s.rate / w->s.nclients, ev_now(w->L), c->arrivals);
 	if (t < w->s.stop)
 		ev_at(w->L, t, w->k_arrival, ci, 0);
 }
@@ -103,11 +185,12 @@ static void on_connected(void *ctx, int host, uint32_t sk, uint64_t setup_ns)
 {
 	wl *w = ctx;
 	(*w->established)++;
+	*w->requests += w->s.requests;
 	probe_hist_add(w->setup, setup_ns);
 	if (w->s.closer == WL_SERVER)
 		return;
 	client *c = client_of(w, host);
-	tcp_close_after(w->tcp, sk, wl_draw_life(&w->s, c->choices), draw_abort(w, c->choices));
+	tcp_close_after(w->tcp, sk, wl_draw_data_phase(&w->s, c->choices), draw_abort(w, c->choices));
 }
 
 static void on_failed(void *ctx, int host, int err, uint64_t started)
@@ -123,7 +206,7 @@ static void on_accepted(void *ctx, int host, uint32_t sk)
 	wl *w = ctx;
 	if (w->s.closer == WL_CLIENT)
 		return;
-	tcp_close_after(w->tcp, sk, wl_draw_life(&w->s, w->server_rng), draw_abort(w, w->server_rng));
+	tcp_close_after(w->tcp, sk, wl_draw_data_phase(&w->s, w->server_rng), draw_abort(w, w->server_rng));
 }
 
 static ev_time on_peer_closed(void *ctx, int host, uint32_t sk, bool is_client)
@@ -132,9 +215,30 @@ static ev_time on_peer_closed(void *ctx, int host, uint32_t sk, bool is_client)
 	return w->s.peer_close_delay;
 }
 
+/* Each connection counts once per cause its SYNs met; a timed-out one also
+ * says which causes its SYNs suffered (none recorded: lost on a link). */
+static void on_setup_hits(void *ctx, int host, uint8_t hits, int err)
+{
+	wl *w = ctx;
+	for (unsigned b = 0; b < G_N_ELEMENTS(hit_names); b++)
+		if (hits >> b & 1) {
+			(*w->hit[b])++;
+			if (err == -ETIMEDOUT)
+				(*w->timedout_by[b])++;
+		}
+	if (err == -ETIMEDOUT && !hits)
+		(*w->timedout_by[G_N_ELEMENTS(hit_names)])++;
+}
+
 tcp_app wl_tcp_app(wl *w)
 {
-	return (tcp_app){ w, on_connected, on_failed, on_accepted, on_peer_closed };
+	return (tcp_app){ w, on_connected, on_failed, on_accepted, on_peer_closed, on_setup_hits };
+}
+
+bool wl_first_failure(const wl *w, ev_time *t)
+{
+	*t = w->first_failure;
+	return w->failed_once;
 }
 
 wl *wl_new(ev_loop *L, probe_set *ps, const wl_spec *spec, uint64_t seed, uint32_t rep)
@@ -163,6 +267,19 @@ wl *wl_new(ev_loop *L, probe_set *ps, const wl_spec *spec, uint64_t seed, uint32
 	w->econnrefused = probe_counter(ps, "conn.ECONNREFUSED", "RST in reply to the SYN");
 	w->econnreset = probe_counter(ps, "conn.ECONNRESET", "established connection reset by the peer");
 	w->enetunreach = probe_counter(ps, "conn.ENETUNREACH", "no host has the destination address");
+	w->requests = probe_counter(ps, "conn.requests",
+				    "requests of established connections (counted at establishment)");
+	char name[64];
+	for (unsigned b = 0; b < G_N_ELEMENTS(hit_names); b++) {
+		snprintf(name, sizeof name, "conn.hit.%s", hit_names[b]);
+		w->hit[b] = probe_counter(ps, name, "connections whose SYNs met this cause (once each)");
+	}
+	for (unsigned b = 0; b <= G_N_ELEMENTS(hit_names); b++) {
+		bool none = b == G_N_ELEMENTS(hit_names);
+		snprintf(name, sizeof name, "conn.timedout.%s", none ? "unexplained" : hit_names[b]);
+		w->timedout_by[b] = probe_counter(ps, name, none ? "ETIMEDOUT connections whose SYNs met no recorded cause (lost)"
+								 : "ETIMEDOUT connections whose SYNs met this cause");
+	}
 	w->setup = probe_histogram_ns(ps, "conn.setup", "connect() to ESTABLISHED");
 	return w;
 }
@@ -181,9 +298,13 @@ void wl_start(wl *w)
 	for (unsigned i = 0; i < w->s.nclients; i++) {
 		client *c = &w->clients[i];
 		c->host = w->s.clients[i];  /* hosts exist only once tcp is built */
-		ev_time first = w->s.start + (w->s.arrival == WL_CONSTANT
-						      ? (ev_time)(c->gap * (double)i / w->s.nclients)
-						      : (ev_time)gsl_ran_exponential(c->arrivals, 1e9 * w->s.nclients / w->s.rate));
+		ev_time first;
+		if (w->s.arrival == WL_CONSTANT)
+			first = w->s.start + (ev_time)(c->gap * (double)i / w->s.nclients);
+		else if (w->s.arrival == WL_POISSON)
+			first = w->s.start + (ev_time)gsl_ran_exponential(c->arrivals, 1e9 * w->s.nclients / w->s.rate);
+		else
+			first = wl_next_arrival(&w->s, w->s.rate / w->s.nclients, w->s.start, c->arrivals);
 		if (first < w->s.stop)
 			ev_at(w->L, first, w->k_arrival, i, 0);
 	}

@@ -1,8 +1,10 @@
 /*
  * wl: synthetic workloads.  Client hosts open connections to server
- * addresses and ports with constant or Poisson arrivals; each connection
- * lives a drawn time (fixed, exponential, lognormal) and is closed by the
- * client, the server or both; a fraction of closes abort with RST.
+ * addresses and ports with constant, Poisson, on/off or diurnal arrivals;
+ * each connection carries N requests (1: HTTP/1.0 style), each lasting a
+ * drawn time (fixed, exponential, lognormal, Pareto) with a think time
+ * between them, and is closed by the client, the server or both; a fraction
+ * of closes abort with RST.
  *
  * Outcomes are counted per cause under "conn." probes; a connect() that fails
  * is lost, not retried (the Erlang loss model of linux-rules.md §9.1).
@@ -17,8 +19,13 @@
 #include "models/tcp.h"
 #include "sim/cfg.h"
 
-typedef enum wl_arrival { WL_POISSON, WL_CONSTANT } wl_arrival;
-typedef enum wl_life { WL_FIXED, WL_EXPONENTIAL, WL_LOGNORMAL } wl_life;
+typedef enum wl_arrival {
+	WL_POISSON,
+	WL_CONSTANT,
+	WL_ONOFF,    /* Poisson at rate during fixed on periods, nothing during off ones */
+	WL_DIURNAL,  /* Poisson at rate (1 + amplitude sin(2 pi t / period)), by thinning */
+} wl_arrival;
+typedef enum wl_life { WL_FIXED, WL_EXPONENTIAL, WL_LOGNORMAL, WL_PARETO } wl_life;
 typedef enum wl_closer { WL_CLIENT, WL_SERVER, WL_BOTH } wl_closer;
 typedef enum wl_bind {
 	WL_BIND_NONE,     /* connect() alone */
@@ -30,9 +37,15 @@ typedef struct wl_spec {
 	wl_arrival arrival;
 	double rate;             /* connections per second, over all clients */
 	ev_time start, stop;     /* arrivals in [start, stop) */
+	ev_time on, off;         /* onoff: period lengths, the first on period from start */
+	ev_time period;          /* diurnal: of the sine, phase 0 at time 0 */
+	double amplitude;        /* diurnal: in [0, 1] */
 	wl_life life;
-	ev_time life_mean;
+	ev_time life_mean;       /* mean of one request's duration */
 	double life_sigma;       /* lognormal: sigma of the underlying normal */
+	double life_shape;       /* pareto: alpha > 1; xm = life_mean (alpha - 1) / alpha */
+	unsigned requests;       /* per connection, >= 1 */
+	ev_time think;           /* between two requests of a connection */
 	wl_closer closer;
 	double abort_fraction;   /* closes by SO_LINGER 0 */
 	ev_time peer_close_delay;/* the other side's close() after the FIN */
@@ -62,7 +75,18 @@ tcp_app wl_tcp_app(wl *w);
 /* Schedules the first arrivals; spec->clients must hold the host ids by now. */
 void wl_start(wl *w);
 
-/* Draws a connection life (exposed for tests of the distributions). */
+/* When the first connect() failed (any errno but ECONNRESET): the instant
+ * the application learnt it.  False when none has. */
+bool wl_first_failure(const wl *w, ev_time *t);
+
+/* Draws one request's duration (exposed for tests of the distributions). */
 ev_time wl_draw_life(const wl_spec *s, gsl_rng *r);
+/* The data phase of a connection: requests durations and the think times
+ * between them (one life draw when requests = 1). */
+ev_time wl_draw_data_phase(const wl_spec *s, gsl_rng *r);
+/* The next arrival of one client's process after t, whose mean rate is
+ * client_rate per second (onoff, diurnal: of the on periods, of the mean);
+ * draws from r.  Exposed for tests of the processes. */
+ev_time wl_next_arrival(const wl_spec *s, double client_rate, ev_time t, gsl_rng *r);
 
 #endif

@@ -44,16 +44,27 @@ const cfg_key world_keys[] = {
 	{ "nat", "ports", CFG_RANGE, 1, 65535, NULL, NULL, "--to-ports low high (default: the kernel's port classes)" },
 	{ "nat", "random", CFG_ENUM, 0, 0, "none|random|fully", "none", "--random or --random-fully" },
 	{ "nat", "persistent", CFG_BOOL, 0, 0, NULL, "false", "--persistent" },
-	{ "workload", "arrival", CFG_ENUM, 0, 0, "poisson|constant", "poisson", "arrival process" },
+	{ "workload", "arrival", CFG_ENUM, 0, 0, "poisson|constant|onoff|diurnal", "poisson",
+	  "arrival process (onoff: Poisson during on periods only; diurnal: Poisson at rate x (1 + amplitude "
+	  "x sin(2 pi t / period)))" },
+	{ "workload", "on", CFG_TIME, 1e-6, 0, NULL, "10s", "onoff: length of each on period (fixed; the first starts at start)" },
+	{ "workload", "off", CFG_TIME, 0, 0, NULL, "10s", "onoff: length of each off period (fixed)" },
+	{ "workload", "period", CFG_TIME, 1e-6, 0, NULL, "24h", "diurnal: period of the rate's sine (phase 0 at time 0)" },
+	{ "workload", "amplitude", CFG_DOUBLE, 0, 1, NULL, "0.5", "diurnal: relative amplitude of the rate's sine" },
 	{ "workload", "rate", CFG_DOUBLE, 0, 0, NULL, "100", "connections per second over all clients" },
 	{ "workload", "rate_per_client", CFG_BOOL, 0, 0, NULL, "false",
 	  "rate is per client host, so the total grows with client count (users behind a NAT)" },
 	{ "workload", "start", CFG_TIME, 0, 0, NULL, "0s", "first arrival not before this time" },
 	{ "workload", "stop", CFG_TIME, 0, 0, NULL, NULL, "no arrivals from this time (default: run end)" },
-	{ "workload", "life", CFG_ENUM, 0, 0, "fixed|exponential|lognormal", "fixed",
-	  "distribution of the connection's data phase" },
-	{ "workload", "life_mean", CFG_TIME, 0, 0, NULL, "100ms", "mean data phase" },
+	{ "workload", "life", CFG_ENUM, 0, 0, "fixed|exponential|lognormal|pareto", "fixed",
+	  "distribution of one request's duration (the whole data phase when requests = 1)" },
+	{ "workload", "life_mean", CFG_TIME, 0, 0, NULL, "100ms", "mean duration of one request" },
 	{ "workload", "life_sigma", CFG_DOUBLE, 0, 10, NULL, "1", "lognormal: sigma of the log" },
+	{ "workload", "life_shape", CFG_DOUBLE, 0, 100, NULL, "2.5",
+	  "pareto: shape alpha, > 1 (the minimum xm = life_mean (alpha - 1) / alpha)" },
+	{ "workload", "requests", CFG_INT, 1, 1000000, NULL, "1",
+	  "requests per connection (1: HTTP/1.0 style; more: kept alive)" },
+	{ "workload", "think", CFG_TIME, 0, 0, NULL, "0s", "time between two requests of a connection" },
 	{ "workload", "close", CFG_ENUM, 0, 0, "client|server|both", "client",
 	  "who closes first (both: each after its own draw; FINs cross with a fixed life)" },
 	{ "workload", "abort_fraction", CFG_DOUBLE, 0, 1, NULL, "0", "fraction of closes with SO_LINGER 0 (RST)" },
@@ -83,7 +94,7 @@ struct world {
 	unsigned ndaddrs;
 	uint16_t *dports;
 	unsigned ndports;
-	probe_gauge *ports_in_use;
+	probe_gauge *ports_in_use, *dest_ports, *nat_mappings;
 	ev_loop *L;
 	box *boxes[2];  /* on the path from the client side: NAT, then firewall */
 	unsigned nboxes;
@@ -259,14 +270,31 @@ world *world_new(const cfg *c, ev_loop *L, probe_set *ps, uint64_t seed, uint32_
 
 	/* workload */
 	wl_spec s = { 0 };
-	s.arrival = !strcmp(cfg_str(c, "workload", "arrival"), "constant") ? WL_CONSTANT : WL_POISSON;
+	const char *arr = cfg_str(c, "workload", "arrival");
+	s.arrival = !strcmp(arr, "constant") ? WL_CONSTANT
+		    : !strcmp(arr, "onoff")  ? WL_ONOFF
+		    : !strcmp(arr, "diurnal") ? WL_DIURNAL : WL_POISSON;
+	s.on = cfg_time(c, "workload", "on");
+	s.off = cfg_time(c, "workload", "off");
+	s.period = cfg_time(c, "workload", "period");
+	s.amplitude = cfg_double(c, "workload", "amplitude");
+	s.life_shape = cfg_double(c, "workload", "life_shape");
+	if (s.life_shape <= 1) {
+		cfg_error(c, "workload", "life_shape", err,
+			  "expected a number > 1 (a Pareto life has a mean only for shape > 1)");
+		goto fail;
+	}
+	s.requests = (unsigned)cfg_int(c, "workload", "requests");
+	s.think = cfg_time(c, "workload", "think");
 	s.rate = cfg_double(c, "workload", "rate");
 	if (cfg_bool(c, "workload", "rate_per_client"))
 		s.rate *= W->nclients;
 	s.start = cfg_time(c, "workload", "start");
 	s.stop = cfg_has(c, "workload", "stop") ? cfg_time(c, "workload", "stop") : stop;
 	const char *life = cfg_str(c, "workload", "life");
-	s.life = !strcmp(life, "exponential") ? WL_EXPONENTIAL : !strcmp(life, "lognormal") ? WL_LOGNORMAL : WL_FIXED;
+	s.life = !strcmp(life, "exponential") ? WL_EXPONENTIAL
+		 : !strcmp(life, "lognormal")  ? WL_LOGNORMAL
+		 : !strcmp(life, "pareto")     ? WL_PARETO : WL_FIXED;
 	s.life_mean = cfg_time(c, "workload", "life_mean");
 	s.life_sigma = cfg_double(c, "workload", "life_sigma");
 	const char *cl = cfg_str(c, "workload", "close");
@@ -298,8 +326,10 @@ world *world_new(const cfg *c, ev_loop *L, probe_set *ps, uint64_t seed, uint32_
 	tcp_app app = wl_tcp_app(W->w);
 	W->tcp = tcp_net_new(L, ps, seed, rep, &app);
 	wl_attach(W->w, W->tcp);
-	tcp_set_data_bytes(W->tcp, (uint32_t)cfg_int(c, "workload", "request_bytes"),
-			   (uint32_t)cfg_int(c, "workload", "response_bytes"));
+	/* N exchanges advance each side's sequence N times (mod 2^32, as the
+	 * sequence space wraps). */
+	tcp_set_data_bytes(W->tcp, (uint32_t)((uint64_t)cfg_int(c, "workload", "request_bytes") * s.requests),
+			   (uint32_t)((uint64_t)cfg_int(c, "workload", "response_bytes") * s.requests));
 
 	W->caddrs = g_new(uint32_t, (size_t)W->nclients * per);
 	for (unsigned i = 0; i < W->nclients; i++) {
@@ -344,6 +374,11 @@ world *world_new(const cfg *c, ev_loop *L, probe_set *ps, uint64_t seed, uint32_
 			goto fail;
 	}
 	W->ports_in_use = probe_gauge_get(ps, "client.ports_in_use", "local ports with a bind bucket, all clients");
+	W->dest_ports = probe_gauge_get(ps, "client.dest_ports",
+					"4-tuples in the clients' ehash per (client host, destination address and port)");
+	for (unsigned i = 0; i < W->nboxes; i++)
+		if (box_nat(W->boxes[i]))
+			W->nat_mappings = probe_gauge_get(ps, "nat.snat.mappings", "source-NAT mappings (bysource links)");
 	return W;
 fail:
 	world_free(W);
@@ -378,17 +413,81 @@ tcp_net *world_tcp(world *W)
 	return W->tcp;
 }
 
+bool world_first_failure(const world *W, ev_time *t)
+{
+	return wl_first_failure(W->w, t);
+}
+
 void world_sample(world *W)
 {
-	int64_t ports = 0;
+	int64_t ports = 0, tuples = 0;
 	for (unsigned i = 0; i < W->nclients; i++) {
 		tcp_host_stats st;
 		tcp_host_stats_get(W->tcp, W->clients[i], &st);
 		ports += st.ports_in_use;
+		tuples += st.ehash_count;
 	}
 	probe_gauge_set(W->ports_in_use, ports, ev_now(W->L));
+	/* the mean over destinations, rounded down */
+	probe_gauge_set(W->dest_ports, tuples / ((int64_t)W->nclients * W->ndaddrs * W->ndports), ev_now(W->L));
+	for (unsigned i = 0; i < W->nboxes; i++)
+		if (box_nat(W->boxes[i]))
+			probe_gauge_set(W->nat_mappings, nat_nlinks(box_nat(W->boxes[i])), ev_now(W->L));
 	for (unsigned i = 0; i < W->nboxes; i++)
 		probe_gauge_set(W->ct_bytes[i], (int64_t)box_ct_kernel_bytes(W->boxes[i]), ev_now(W->L));
+}
+
+unsigned world_nboxes(const world *W)
+{
+	return W->nboxes;
+}
+
+const box *world_box(const world *W, unsigned i)
+{
+	return W->boxes[i];
+}
+
+static void kmem_add(GArray *a, const char *name, const char *gauge, double per, double fixed)
+{
+	world_kmem k = { .per = per, .fixed = fixed };
+	g_strlcpy(k.name, name, sizeof k.name);
+	g_strlcpy(k.gauge, gauge, sizeof k.gauge);
+	g_array_append_val(a, k);
+}
+
+/* Per role: timewait minisockets (tw_sock_TCP objects), ESTABLISHED sockets
+ * (TCP objects), the established hash (struct inet_ehash_bucket: one
+ * hlist_nulls_head, 8 B); per box: conntrack entries (nf_conn and its
+ * extensions) and the bucket array (8 B per hlist_nulls_head). */
+GArray *world_kmem_list(const world *W)
+{
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(world_kmem));
+	for (int role = 0; role < 2 - W->loopback; role++) {
+		const char *r = role ? "server" : "client";
+		const kconf *k = tcp_host_kconf(W->tcp, role ? W->server : W->clients[0]);
+		unsigned nh = role ? 1 : W->nclients;
+		char name[64], gauge[64];
+		snprintf(name, sizeof name, "kmem.%s.timewait", r);
+		snprintf(gauge, sizeof gauge, "%s.timewait", r);
+		kmem_add(a, name, gauge, k->prof->tw_sock_bytes, 0);
+		snprintf(name, sizeof name, "kmem.%s.established", r);
+		snprintf(gauge, sizeof gauge, "%s.established", r);
+		kmem_add(a, name, gauge, k->prof->tcp_sock_bytes, 0);
+		tcp_host_stats st;
+		tcp_host_stats_get(W->tcp, role ? W->server : W->clients[0], &st);
+		snprintf(name, sizeof name, "kmem.%s.ehash", r);
+		kmem_add(a, name, "", 0, 8.0 * st.ehash_entries * nh);
+	}
+	for (unsigned i = 0; i < W->nboxes; i++) {
+		const box *b = W->boxes[i];
+		char name[64], gauge[64];
+		snprintf(name, sizeof name, "kmem.%s.ct_entries", box_name(b));
+		snprintf(gauge, sizeof gauge, "%s.ct.count", box_name(b));
+		kmem_add(a, name, gauge, box_kconf(b)->prof->ct_entry_bytes, 0);
+		snprintf(name, sizeof name, "kmem.%s.ct_hash", box_name(b));
+		kmem_add(a, name, "", 0, 8.0 * ct_buckets(box_ct(b)));
+	}
+	return a;
 }
 
 unsigned world_port_pool(const world *W)

@@ -13,6 +13,7 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "models/box.h"
 #include "models/tcp.h"
 #include "sim/cfg.h"
 #include "sim/ev.h"
@@ -39,6 +40,26 @@ void world_describe(const world *w, GString *out, const char *prefix);
  * time series and peaks include them; called by the sampler's clock. */
 void world_sample(world *w);
 tcp_net *world_tcp(world *w);
+/* When the first connect() failed (wl_first_failure). */
+bool world_first_failure(const world *w, ev_time *t);
+
+/* The middleboxes on the path, from the client side (chains.csv reads
+ * their conntrack tables through box_ct). */
+unsigned world_nboxes(const world *w);
+const box *world_box(const world *w, unsigned i);
+
+/*
+ * Memory the kernel would use for a table, as a linear function of a gauge:
+ * bytes = per x gauge + fixed (gauge "" : a constant), so that its
+ * time-weighted mean and peak follow the gauge's exactly.
+ */
+typedef struct world_kmem {
+	char name[64];   /* "kmem.client.timewait", ... */
+	char gauge[64];  /* "client.timewait", ... or "" */
+	double per, fixed;
+} world_kmem;
+/* Every table's kmem line, in a fixed order; free with g_array_unref. */
+GArray *world_kmem_list(const world *w);
 
 /* Port pool N and holding time H for the Erlang B comparison of the
  * single-destination case (linux-rules.md §9.1), from the first client. */

@@ -78,6 +78,14 @@ f=$(mk natfully '[nat]' 'profile = 3.10' 'random = fully')
 expect_error "--random-fully on 3.10" 2 "natfully\.ini:10: \[nat\] random = 'fully': --random-fully exists from Linux 3.14" -- run "$f"
 f=$(mk nataddr '[nat]' 'addresses = 203.0.113.x')
 expect_error "bad NAT address" 2 "nataddr\.ini:9: \[nat\] addresses = '203.0.113.x'" -- run "$f"
+f=$(mk amp '[workload]' 'arrival = diurnal' 'amplitude = 2')
+expect_error "diurnal amplitude above 1" 2 "amp\.ini:10: \[workload\] amplitude = '2': expected a number in \[0, 1\]" -- run "$f"
+f=$(mk shape '[workload]' 'life = pareto' 'life_shape = 0.5')
+expect_error "Pareto shape without a mean" 2 "shape\.ini:10: \[workload\] life_shape = '0.5': expected a number > 1" -- run "$f"
+f=$(mk req0 '[workload]' 'requests = 0')
+expect_error "zero requests per connection" 2 "req0\.ini:9: \[workload\] requests = '0': expected an integer in \[1, 1000000\]" -- run "$f"
+f=$(mk think '[workload]' 'requests = 3' 'think = -1s')
+expect_error "negative think time" 2 "think\.ini:10: \[workload\] think = '-1s': expected a duration >= 0 s" -- run "$f"
 f=$(mk ctmax '[firewall.sysctl]' 'net.netfilter.nf_conntrack_max = 0')
 expect_error "nf_conntrack_max 0" 2 "ctmax\.ini:9: \[firewall.sysctl\] net.netfilter.nf_conntrack_max = '0': expected an integer in \[1," -- run "$f"
 f=$(mk typo '[firewal]' 'delay = 1ms')

@@ -1,0 +1,133 @@
+/*
+ * Workloads (models/wl.c): the on/off and diurnal arrival processes, the
+ * Pareto life, N requests per kept-alive connection.  Fixed seeds; the
+ * tolerances are confidence intervals (99 %) or chi-square tests at 1 %.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "models/wl.h"
+#include "sim/rng.h"
+#include "tests/valid.h"
+
+/* Diurnal arrivals, 100 s period, amplitude 0.8, 50/s on average, over 40
+ * periods: the counts in 12 phase bins match the integrated rate
+ * rate x [(b - a) - A P / (2 pi) (cos(2 pi b / P) - cos(2 pi a / P))]
+ * per period (chi-square, 11 degrees of freedom, 1 %). */
+static void test_diurnal(void **st)
+{
+	(void)st;
+	enum { BINS = 12, PERIODS = 40 };
+	const double P = 100, A = 0.8, rate = 50;
+	wl_spec s = { .arrival = WL_DIURNAL, .rate = rate, .stop = (ev_time)(PERIODS * P * 1e9),
+		      .period = (ev_time)(P * 1e9), .amplitude = A };
+	gsl_rng *r = rng_stream(1, 0, "test/diurnal");
+	double n[BINS] = { 0 }, total = 0;
+	for (ev_time t = wl_next_arrival(&s, rate, 0, r); t < s.stop; t = wl_next_arrival(&s, rate, t, r)) {
+		double ph = fmod((double)t / 1e9, P) / P;
+		n[(unsigned)(ph * BINS)]++;
+		total++;
+	}
+	double chi2 = 0;
+	for (unsigned b = 0; b < BINS; b++) {
+		double a0 = P * b / BINS, a1 = P * (b + 1) / BINS;
+		double e = PERIODS * rate *
+			   ((a1 - a0) - A * P / (2 * M_PI) * (cos(2 * M_PI * a1 / P) - cos(2 * M_PI * a0 / P)));
+		chi2 += (n[b] - e) * (n[b] - e) / e;
+	}
+	double q = gsl_cdf_chisq_Q(chi2, BINS - 1);
+	printf("  diurnal: %.0f arrivals (expected %.0f), chi2 = %.2f, p = %.3f\n", total, PERIODS * P * rate,
+	       chi2, q);
+	assert_true(q > 0.01);
+	/* the peak bin holds far more than the trough bin: the sine is there */
+	assert_true(n[2] > 4 * n[8]);
+	rng_free(r);
+}
+
+/* On/off: on 2 s, off 3 s, from start = 1 s, 100/s during on periods, for
+ * 1000 s: no arrival in an off period, and the count is Poisson with mean
+ * 100 x 200 x 2 = 40000 (99 %: 2.576 sd). */
+static void test_onoff(void **st)
+{
+	(void)st;
+	const double rate = 100;
+	wl_spec s = { .arrival = WL_ONOFF, .rate = rate, .start = EV_SEC, .stop = 1001 * EV_SEC,
+		      .on = 2 * EV_SEC, .off = 3 * EV_SEC };
+	gsl_rng *r = rng_stream(1, 0, "test/onoff");
+	double total = 0, in_first_half = 0;
+	for (ev_time t = wl_next_arrival(&s, rate, s.start, r); t < s.stop; t = wl_next_arrival(&s, rate, t, r)) {
+		assert_true(t >= s.start);
+		ev_time ph = (t - s.start) % (s.on + s.off);
+		assert_true(ph < s.on);
+		in_first_half += ph < s.on / 2;
+		total++;
+	}
+	double mean = 200 * 2 * rate;
+	printf("  onoff: %.0f arrivals in on periods, expected %.0f +- %.0f\n", total, mean, 2.576 * sqrt(mean));
+	assert_true(fabs(total - mean) < 2.576 * sqrt(mean));
+	/* uniform within the on periods: Binomial(total, 1/2) */
+	assert_true(fabs(in_first_half - total / 2) < 2.576 * sqrt(total / 4));
+	rng_free(r);
+}
+
+/* Pareto, shape 3, mean 100 ms: xm = 66.7 ms; the sample mean of 200000
+ * draws lies within 2.576 sd / sqrt(n) of the closed-form mean (sd from
+ * the closed form: xm sqrt(a / ((a - 1)^2 (a - 2)))), and no draw is below xm. */
+static void test_pareto(void **st)
+{
+	(void)st;
+	const double a = 3, m = 100e6, xm = m * (a - 1) / a;
+	wl_spec s = { .life = WL_PARETO, .life_mean = (ev_time)m, .life_shape = a, .requests = 1 };
+	gsl_rng *r = rng_stream(1, 0, "test/pareto");
+	enum { N = 200000 };
+	double sum = 0, lo = INFINITY;
+	for (unsigned i = 0; i < N; i++) {
+		double x = (double)wl_draw_life(&s, r);
+		sum += x;
+		if (x < lo)
+			lo = x;
+	}
+	double mean = sum / N, sd = xm * sqrt(a / ((a - 1) * (a - 1) * (a - 2)));
+	printf("  pareto: mean %.4f ms (closed form %.4f +- %.4f), min %.4f ms (xm %.4f)\n", mean / 1e6, m / 1e6,
+	       2.576 * sd / sqrt(N) / 1e6, lo / 1e6, xm / 1e6);
+	assert_true(fabs(mean - m) < 2.576 * sd / sqrt(N));
+	assert_true(lo >= xm - 1);  /* truncation to whole ns */
+	rng_free(r);
+}
+
+/* requests = 3, think = 1 s, each request 100 ms: five connections (one a
+ * second) each carry 3 requests and stay ESTABLISHED on the client for
+ * 3 x 0.1 + 2 x 1 = 2.3 s, then the client closes (TIME_WAIT). */
+static void test_requests(void **st)
+{
+	(void)st;
+	const char *sets[] = { "workload.arrival=constant", "workload.rate=1", "workload.stop=5s",
+			       "workload.requests=3", "workload.think=1s", "workload.life_mean=100ms", NULL };
+	vworld v = vworld_new(sets, 0, 20);
+	probe_gauge *est = probe_gauge_get(v.ps, "client.established", NULL),
+		    *tw = probe_gauge_get(v.ps, "client.timewait", NULL);
+	world_start(v.W);
+	ev_run(v.L, 20 * EV_SEC);
+	uint64_t n = *probe_counter(v.ps, "conn.established", NULL);
+	assert_int_equal(n, 5);
+	assert_int_equal(*probe_counter(v.ps, "conn.requests", NULL), 15);
+	double life = gauge_area(est, 20 * EV_SEC) / 1e9 / (double)n;
+	printf("  requests: %.6f s ESTABLISHED per connection (2.3 s)\n", life);
+	assert_true(fabs(life - 2.3) < 1e-6);
+	assert_int_equal(est->peak, 3);  /* at 2.3 s: connections of 0, 1, 2 s (the one of 0 s closes) */
+	assert_int_equal(tw->value, 5);
+	vworld_free(&v);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_diurnal),
+		cmocka_unit_test(test_onoff),
+		cmocka_unit_test(test_pareto),
+		cmocka_unit_test(test_requests),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
