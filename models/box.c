@@ -104,14 +104,27 @@ static void translate(const box *b, uint32_t entry, int dir, ct_pkt *p)
 	}
 }
 
+/* Values in box.hidden: the teardown is yet to come, or has begun. */
+#define HIDDEN_OPEN GUINT_TO_POINTER(1)
+#define HIDDEN_TORN GUINT_TO_POINTER(2)
+
 bool box_hop(void *ctx, ct_pkt *p)
 {
 	box *b = ctx;
 	ct_result r;
-	if ((p->flags & (CT_F_FIN | CT_F_RST)) && g_hash_table_size(b->hidden)) {
+	/* A hidden teardown: from its first FIN or RST on, the connection's
+	 * segments take another path (or the peer is gone), so conntrack sees
+	 * none of them.  Seeing the last ACK would not do: it advances the
+	 * sender's td_end past the unseen FIN, which sets
+	 * IP_CT_TCP_FLAG_DATA_UNACKNOWLEDGED (tcp_in_window) and caps the
+	 * timeout at nf_conntrack_tcp_timeout_unacknowledged (tcp_packet). */
+	if (g_hash_table_size(b->hidden)) {
 		int dir;
 		uint32_t e = ct_find(b->ct, &p->t, &dir);
-		if (e != CT_NIL && g_hash_table_contains(b->hidden, GUINT_TO_POINTER(e))) {
+		gpointer v = e != CT_NIL ? g_hash_table_lookup(b->hidden, GUINT_TO_POINTER(e)) : NULL;
+		if (v && (v == HIDDEN_TORN || (p->flags & (CT_F_FIN | CT_F_RST)))) {
+			if (v != HIDDEN_TORN)
+				g_hash_table_insert(b->hidden, GUINT_TO_POINTER(e), HIDDEN_TORN);
 			if (b->nat)
 				translate(b, e, dir, p);
 			return true;  /* took another path: conntrack never saw it */
@@ -127,7 +140,7 @@ bool box_hop(void *ctx, ct_pkt *p)
 		return false;
 	}
 	if (r.created && b->unseen > 0 && gsl_rng_uniform(b->unseen_rng) < b->unseen) {
-		g_hash_table_add(b->hidden, GUINT_TO_POINTER(r.entry));
+		g_hash_table_insert(b->hidden, GUINT_TO_POINTER(r.entry), HIDDEN_OPEN);
 		(*b->hidden_count)++;
 	}
 	if (!r.tracked || !b->nat)

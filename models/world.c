@@ -71,8 +71,8 @@ const cfg_key world_keys[] = {
 	{ "workload", "peer_close_delay", CFG_TIME, 0, 0, NULL, "0s",
 	  "the other side's close() after the FIN (0: FIN rides on the ACK)" },
 	{ "workload", "unseen_teardown", CFG_DOUBLE, 0, 1, NULL, "0",
-	  "fraction of connections whose FIN/RST the boxes never see (asymmetric routing, lost FIN, "
-	  "vanished peer): their conntrack entries stay ESTABLISHED until its timeout" },
+	  "fraction of connections whose teardown (FIN/RST and all after) the boxes never see (asymmetric "
+	  "routing, vanished peer): their conntrack entries stay ESTABLISHED until its timeout" },
 	{ "workload", "bind", CFG_ENUM, 0, 0, "none|port0|address", "none",
 	  "none: connect() picks address and port; port0: bind(0) first (the port is then global over "
 	  "destinations); address: bind(addr, 0) with IP_BIND_ADDRESS_NO_PORT, addresses in turn" },
