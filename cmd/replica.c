@@ -153,14 +153,16 @@ GArray *replica_metrics(replica *r)
 	g_array_unref(km);
 	add(m, g_strdup("conn.fail_fraction"), attempts ? (double)failed / (double)attempts : 0.0, METRIC_G6);
 	add(m, g_strdup("conn.rate"), span > 0 ? (double)attempts / span : 0.0, METRIC_G6);
-	/* conn.CAUSE.fraction: connections whose SYNs met CAUSE / attempts */
+	/* conn.CAUSE.fraction: connections whose SYNs met CAUSE / attempts;
+	 * conn.ERRNO.fraction: connect() calls that failed with ERRNO / attempts */
 	for (size_t i = 0; i < r->nc; i++) {
 		const char *n = probe_counter_name(r->ps, i);
-		if (!g_str_has_prefix(n, "conn.hit."))
+		const char *what = g_str_has_prefix(n, "conn.hit.") ? n + strlen("conn.hit.")
+				 : g_str_has_prefix(n, "conn.E") ? n + strlen("conn.") : NULL;
+		if (!what)
 			continue;
 		double v = (double)(probe_counter_value(r->ps, i) - r->counters[i]);
-		add(m, g_strdup_printf("conn.%s.fraction", n + strlen("conn.hit.")),
-		    attempts ? v / (double)attempts : 0.0, METRIC_G6);
+		add(m, g_strdup_printf("conn.%s.fraction", what), attempts ? v / (double)attempts : 0.0, METRIC_G6);
 	}
 	/* Right-censored at the run's end when nothing failed, so that a
 	 * sweep's mean stays defined; _seen says which. */
