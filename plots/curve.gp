@@ -25,7 +25,7 @@ array V[nvariants > 0 ? nvariants : 1]
 do for [i=1:nvariants] { V[i] = system("echo '".variants."' | cut -d'|' -f".i) }
 # the first varied key is the column after "variant" when there are variants
 xcol = nvariants > 0 ? 2 : 1
-xkey = system("grep -v '^#' ".csv." | head -1 | cut -d, -f".xcol)
+xkey = system("sed -n '/^[^#]/{p;q}' ".csv." | cut -d, -f".xcol)
 set datafile separator ","
 set datafile commentschars "#"
 set grid
@@ -41,22 +41,21 @@ if (cap > 0) { set arrow 1 from cap, graph 0 to cap, graph 1 nohead dt 2 lw 2 lc
                set label 1 sprintf("capacity %.0f", cap) at cap, graph 0.04 offset 1,0 }
 # a point belongs to curve i when its variant column holds variant i
 sel(i, v) = (strcol(1) eq V[i]) ? v : NaN
+# The plot command, one clause per curve (gnuplot's plot-for does not skip
+# an empty iteration, so the clauses are built here).
+clause(i, m, ax) = sprintf("csv using (%s):(column('%s.mean')):(column('%s.ci95')) axes x1%s with yerrorlines lw 2 %s lc %d title '%s'", \
+    i > 0 ? sprintf("sel(%d, column(xcol))", i) : "column(xcol)", m, m, ax, ax eq "y2" ? "dt 2 pt 6" : "pt 7", \
+    i > 0 ? i : ncurves + 1, (i > 0 ? V[i] : "").((i > 0 && (nmetrics > 1 || ax eq "y2")) ? " " : "").((i == 0 || nmetrics > 1 || ax eq "y2") ? m : ""))
+cmd = ""
+ncurves = 0
+do for [i=(nvariants > 0 ? 1 : 0):nvariants] {
+    do for [j=1:nmetrics] { cmd = cmd.(strlen(cmd) ? ", " : "").clause(i, word(metrics, j), "y1"); ncurves = ncurves + 1 }
+    do for [j=1:words(metrics2)] { cmd = cmd.(strlen(cmd) ? ", " : "").clause(i, word(metrics2, j), "y2"); ncurves = ncurves + 1 }
+}
 do for [fmt in "png svg"] {
     if (fmt eq "png") { set terminal pngcairo noenhanced size 1000,600 font ",11" } else { set terminal svg noenhanced size 1000,600 font ",11" dynamic }
     set output outdir."/curve.".fmt
     set title question
-    if (nvariants > 0) {
-        plot for [i=1:nvariants] for [m in metrics] csv \
-             using (sel(i, column(xcol))):(column(m.".mean")):(column(m.".ci95")) \
-             with yerrorlines lw 2 pt 7 lc i title V[i].(nmetrics > 1 ? " ".m : ""), \
-             for [i=1:nvariants] for [m in metrics2] csv \
-             using (sel(i, column(xcol))):(column(m.".mean")):(column(m.".ci95")) axes x1y2 \
-             with yerrorlines lw 2 dt 2 pt 6 lc i title V[i]." ".m
-    } else {
-        plot for [m in metrics] csv using xcol:(column(m.".mean")):(column(m.".ci95")) \
-             with yerrorlines lw 2 pt 7 title m, \
-             for [m in metrics2] csv using xcol:(column(m.".mean")):(column(m.".ci95")) axes x1y2 \
-             with yerrorlines lw 2 dt 2 pt 6 title m
-    }
+    eval "plot ".cmd
     unset output
 }
