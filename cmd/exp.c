@@ -23,6 +23,8 @@ static const cfg_key run_keys[] = {
 	  "the metric plots/curve.gp draws against the first varied key (several, comma-separated: one curve each)" },
 	{ "sweep", "plot_y2", CFG_STRING, 0, 0, NULL, "",
 	  "metrics drawn dashed against a right-hand axis (comma-separated), e.g. a latency beside a fraction" },
+	{ "sweep", "x", CFG_STRING, 0, 0, NULL, "",
+	  "plot against this metric's mean instead of the first varied key (e.g. a measured load factor)" },
 	{ "sweep", "x_label", CFG_STRING, 0, 0, NULL, "", "the curve's x axis, in the users' units" },
 	{ "sweep", "y_label", CFG_STRING, 0, 0, NULL, "", "the curve's y axis" },
 	{ "sweep", "y2_label", CFG_STRING, 0, 0, NULL, "", "the right-hand axis (with plot_y2)" },

@@ -1,6 +1,11 @@
 #include "cmd/replica.h"
 
+#include <gsl/gsl_cdf.h>
+#include <math.h>
 #include <string.h>
+
+#include "models/box.h"
+#include "models/ct.h"
 
 struct replica {
 	ev_loop *L;
@@ -98,6 +103,56 @@ static void add(GArray *m, char *name, double v, metric_fmt f)
 	g_array_append_val(m, x);
 }
 
+/* The smallest k with P(X <= k) >= q for X ~ Poisson(lambda). */
+static unsigned poisson_quantile(double q, double lambda)
+{
+	unsigned k = 0;
+	while (gsl_cdf_poisson_P(k, lambda) < q && k < 100000)
+		k++;
+	return k;
+}
+
+/*
+ * BOX.ct.buckets.*: the table's bucket chains at the end of the run (nodes
+ * per bucket; each entry has two, ORIGINAL and REPLY): the load factor
+ * (nodes / buckets), the 99th percentile and the longest, beside what a
+ * uniform hash gives (balls into bins: Poisson(load) per bucket, and the
+ * expected maximum of the buckets, sum over k >= 1 of 1 - F(k - 1)^B).
+ */
+static void bucket_metrics(GArray *m, const world *W)
+{
+	for (unsigned b = 0; b < world_nboxes(W); b++) {
+		const box *x = world_box(W, b);
+		const ct_table *ct = box_ct(x);
+		uint32_t longest = ct_chain_hist(ct, NULL, 0);
+		uint64_t *hist = g_new0(uint64_t, longest + 1);
+		ct_chain_hist(ct, hist, longest + 1);
+		double nb = ct_buckets(ct), nodes = 0, cum = 0;
+		unsigned p99 = 0;
+		for (uint32_t i = 0; i <= longest; i++)
+			nodes += (double)i * (double)hist[i];
+		for (uint32_t i = 0; i <= longest; i++) {
+			cum += (double)hist[i];
+			if (cum < 0.99 * nb)
+				p99 = i + 1;
+		}
+		g_free(hist);
+		double lambda = nodes / nb, emax = 0;
+		for (unsigned k = 1; k < 100000; k++) {
+			double tail = 1 - pow(gsl_cdf_poisson_P(k - 1, lambda), nb);
+			emax += tail;
+			if (tail < 1e-9)
+				break;
+		}
+		const char *n = box_name(x);
+		add(m, g_strdup_printf("%s.ct.buckets.load", n), lambda, METRIC_G6);
+		add(m, g_strdup_printf("%s.ct.buckets.p99", n), p99, METRIC_INT);
+		add(m, g_strdup_printf("%s.ct.buckets.max", n), longest, METRIC_INT);
+		add(m, g_strdup_printf("%s.ct.buckets.poisson_p99", n), poisson_quantile(0.99, lambda), METRIC_INT);
+		add(m, g_strdup_printf("%s.ct.buckets.poisson_max", n), emax, METRIC_F3);
+	}
+}
+
 GArray *replica_metrics(replica *r)
 {
 	GArray *m = g_array_new(FALSE, FALSE, sizeof(metric));
@@ -151,6 +206,7 @@ GArray *replica_metrics(replica *r)
 		add(m, g_strdup_printf("%s.peak", x->name), peak, METRIC_INT);
 	}
 	g_array_unref(km);
+	bucket_metrics(m, r->W);
 	add(m, g_strdup("conn.fail_fraction"), attempts ? (double)failed / (double)attempts : 0.0, METRIC_G6);
 	add(m, g_strdup("conn.rate"), span > 0 ? (double)attempts / span : 0.0, METRIC_G6);
 	/* conn.CAUSE.fraction: connections whose SYNs met CAUSE / attempts;

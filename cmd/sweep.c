@@ -231,7 +231,7 @@ int cmd_sweep(int argc, char **argv)
 		g_string_append_printf(h, "question: %s\n", question);
 	g_string_append_printf(h, "plot: %s\ncapacity: %g\n", cfg_str(pcfg[0], "sweep", "plot"),
 			       cfg_double(pcfg[0], "sweep", "capacity"));
-	static const char *const labels[] = { "plot_y2", "x_label", "y_label", "y2_label" };
+	static const char *const labels[] = { "plot_y2", "x", "x_label", "y_label", "y2_label" };
 	for (unsigned i = 0; i < G_N_ELEMENTS(labels); i++)
 		if (*cfg_str(pcfg[0], "sweep", labels[i]))
 			g_string_append_printf(h, "%s: %s\n", labels[i], cfg_str(pcfg[0], "sweep", labels[i]));

@@ -26,6 +26,10 @@ do for [i=1:nvariants] { V[i] = system("echo '".variants."' | cut -d'|' -f".i) }
 # the first varied key is the column after "variant" when there are variants
 xcol = nvariants > 0 ? 2 : 1
 xkey = system("sed -n '/^[^#]/{p;q}' ".csv." | cut -d, -f".xcol)
+# [sweep] x: the x values are a metric's means (a measured quantity)
+xmetric = hdr("x")
+if (strlen(xmetric) > 0) xkey = xmetric
+xval(dummy) = strlen(xmetric) > 0 ? column(xmetric.".mean") : column(xcol)
 set datafile separator ","
 set datafile commentschars "#"
 set grid
@@ -44,7 +48,7 @@ sel(i, v) = (strcol(1) eq V[i]) ? v : NaN
 # The plot command, one clause per curve (gnuplot's plot-for does not skip
 # an empty iteration, so the clauses are built here).
 clause(i, m, ax) = sprintf("csv using (%s):(column('%s.mean')):(column('%s.ci95')) axes x1%s with yerrorlines lw 2 %s lc %d title '%s'", \
-    i > 0 ? sprintf("sel(%d, column(xcol))", i) : "column(xcol)", m, m, ax, ax eq "y2" ? "dt 2 pt 6" : "pt 7", \
+    i > 0 ? sprintf("sel(%d, xval(0))", i) : "xval(0)", m, m, ax, ax eq "y2" ? "dt 2 pt 6" : "pt 7", \
     i > 0 ? i : ncurves + 1, (i > 0 ? V[i] : "").((i > 0 && (nmetrics > 1 || ax eq "y2")) ? " " : "").((i == 0 || nmetrics > 1 || ax eq "y2") ? m : ""))
 cmd = ""
 ncurves = 0
