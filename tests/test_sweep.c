@@ -2,6 +2,7 @@
  * connsim sweep as a user runs it (cmd_sweep), on a small port-exhaustion
  * case: the 95 % half-width it prints is t(R-1) x s / sqrt(R), so it shrinks
  * about as 1/sqrt(R); and a point run twice with the same seed is identical.
+ * Then the load balancer's curve: its knee lies at N / H.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -94,6 +95,74 @@ static void test_same_seed_identical(void **st)
 	g_free(pb);
 }
 
+/* Every data row of DIR/out/curve.csv: the named columns, row by row. */
+static unsigned columns(const char *out, const char *const *names, unsigned nnames, double (*v)[4], unsigned max)
+{
+	char *path = g_build_filename(dir, out, "curve.csv", NULL), *text;
+	assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	char **lines = g_strsplit(text, "\n", -1), **hdr = NULL;
+	unsigned n = 0;
+	for (char **l = lines; *l; l++) {
+		if (**l == '#' || !**l)
+			continue;
+		if (!hdr) {
+			hdr = g_strsplit(*l, ",", -1);
+			continue;
+		}
+		char **row = g_strsplit(*l, ",", -1);
+		for (unsigned k = 0; k < nnames; k++) {
+			v[n][k] = NAN;
+			for (unsigned i = 0; hdr[i] && row[i]; i++)
+				if (!strcmp(hdr[i], names[k]))
+					v[n][k] = g_ascii_strtod(row[i], NULL);
+		}
+		g_strfreev(row);
+		if (++n == max)
+			break;
+	}
+	g_strfreev(hdr);
+	g_strfreev(lines);
+	g_free(text);
+	g_free(path);
+	return n;
+}
+
+/*
+ * The load balancer's knee (experiments/lb.ini, linux-rules.md §9.1): above
+ * saturation every port is busy, so the connections carried per second level
+ * off at N / H and the failure fraction follows 1 - C / rate.  C, fitted by
+ * least squares over two overloaded points (2 and 3 x N / H), must lie within
+ * 2 % of N / H, with N the port pool and H = life (0.1 s) + TIME_WAIT (60 s
+ * plus the HZ=250 wheel's mean slack of 1.024 s).  The window opens after
+ * 600 s, when the echo of the cold start (all ports taken in the first
+ * seconds, freed together a TIME_WAIT later) has faded.
+ */
+static void test_lb_knee(void **st)
+{
+	(void)st;
+	char *o = g_build_filename(dir, "lb", NULL);
+	char *argv[] = { "connsim sweep", "experiments/lb.ini", "--vary", "workload.rate=924,1386", "--variant",
+			 "baseline", "--reps", "2", "--set", "experiment.duration=1200s", "--set",
+			 "experiment.warmup=600s", "--jobs", "2", "--quiet", "--out", o, NULL };
+	char **av = g_memdup2(argv, sizeof argv);
+	assert_int_equal(cmd_sweep((int)G_N_ELEMENTS(argv) - 1, av), 0);
+	g_free(av);
+	g_free(o);
+	const char *names[] = { "workload.rate", "conn.fail_fraction.mean", "port_pool.mean" };
+	double v[4][4];
+	assert_int_equal(columns("lb", names, 3, v, 4), 2);
+	double sx = 0, sxx = 0;  /* f = 1 - C x, x = 1 / rate: C = sum (1 - f) x / sum x^2 */
+	for (unsigned i = 0; i < 2; i++) {
+		double x = 1 / v[i][0];
+		sx += (1 - v[i][1]) * x;
+		sxx += x * x;
+	}
+	double C = sx / sxx, NH = v[0][2] / (0.1 + 60 + 1.024);
+	printf("  knee: fitted ceiling %.1f connections/s, N / H = %.0f / %.3f s = %.1f (%+.2f %%)\n", C, v[0][2],
+	       0.1 + 60 + 1.024, NH, 100 * (C / NH - 1));
+	assert_true(fabs(C / NH - 1) < 0.02);
+}
+
 static int setup(void **st)
 {
 	(void)st;
@@ -124,6 +193,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ci_shrinks),
 		cmocka_unit_test(test_same_seed_identical),
+		cmocka_unit_test(test_lb_knee),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
