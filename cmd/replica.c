@@ -124,20 +124,16 @@ static void bucket_metrics(GArray *m, const world *W)
 	for (unsigned b = 0; b < world_nboxes(W); b++) {
 		const box *x = world_box(W, b);
 		const ct_table *ct = box_ct(x);
-		uint32_t longest = ct_chain_hist(ct, NULL, 0);
-		uint64_t *hist = g_new0(uint64_t, longest + 1);
-		ct_chain_hist(ct, hist, longest + 1);
-		double nb = ct_buckets(ct), nodes = 0, cum = 0;
+		uint32_t longest;
+		double lambda, nb = ct_buckets(ct), cum = 0, emax = 0;
+		uint64_t *hist = ct_chain_snapshot(ct, &longest, &lambda);
 		unsigned p99 = 0;
-		for (uint32_t i = 0; i <= longest; i++)
-			nodes += (double)i * (double)hist[i];
 		for (uint32_t i = 0; i <= longest; i++) {
 			cum += (double)hist[i];
 			if (cum < 0.99 * nb)
 				p99 = i + 1;
 		}
 		g_free(hist);
-		double lambda = nodes / nb, emax = 0;
 		for (unsigned k = 1; k < 100000; k++) {
 			double tail = 1 - pow(gsl_cdf_poisson_P(k - 1, lambda), nb);
 			emax += tail;

@@ -78,13 +78,9 @@ static void write_chains(FILE *fp, const world *W)
 	for (unsigned b = 0; b < world_nboxes(W); b++) {
 		const box *x = world_box(W, b);
 		const ct_table *ct = box_ct(x);
-		uint32_t longest = ct_chain_hist(ct, NULL, 0);
-		uint64_t *hist = g_new0(uint64_t, longest + 1);
-		ct_chain_hist(ct, hist, longest + 1);
-		double nb = ct_buckets(ct), nodes = 0;
-		for (uint32_t i = 0; i <= longest; i++)
-			nodes += (double)i * (double)hist[i];
-		double lambda = nodes / nb;
+		uint32_t longest;
+		double lambda, nb = ct_buckets(ct);
+		uint64_t *hist = ct_chain_snapshot(ct, &longest, &lambda);
 		for (uint32_t i = 0;; i++) {
 			double e = nb * gsl_ran_poisson_pdf(i, lambda);
 			if (i > longest && (i > lambda && e < 0.01))

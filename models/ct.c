@@ -1494,6 +1494,18 @@ uint32_t ct_chain_hist(const ct_table *ct, uint64_t *hist, unsigned n)
 	return longest;
 }
 
+uint64_t *ct_chain_snapshot(const ct_table *ct, uint32_t *longest, double *load)
+{
+	*longest = ct_chain_hist(ct, NULL, 0);
+	uint64_t *hist = g_new0(uint64_t, *longest + 1);
+	ct_chain_hist(ct, hist, *longest + 1);
+	double nodes = 0;
+	for (uint32_t i = 0; i <= *longest; i++)
+		nodes += (double)i * (double)hist[i];
+	*load = nodes / ct->nbuckets;
+	return hist;
+}
+
 /* nf_conn slab object and extensions per entry (prof.ct_entry_bytes), and
  * the bucket array of hlist_nulls_head (8 bytes each). */
 size_t ct_kernel_bytes(const ct_table *ct)

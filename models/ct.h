@@ -168,6 +168,9 @@ uint32_t ct_buckets(const ct_table *ct);
 /* hist[i] = buckets with i nodes (2 per entry), last cell counts longer ones;
  * returns the longest chain. */
 uint32_t ct_chain_hist(const ct_table *ct, uint64_t *hist, unsigned n);
+/* The whole histogram in a new array of *longest + 1 cells (g_free it), and
+ * the load factor: nodes (2 per entry) / buckets. */
+uint64_t *ct_chain_snapshot(const ct_table *ct, uint32_t *longest, double *load);
 size_t ct_kernel_bytes(const ct_table *ct); /* what the kernel would use: slab + extensions + buckets */
 size_t ct_sim_bytes(const ct_table *ct);    /* what the simulator uses */
 size_t ct_entry_record_bytes(void);
