@@ -134,7 +134,7 @@ static void bucket_metrics(GArray *m, const world *W)
 				p99 = i + 1;
 		}
 		g_free(hist);
-		for (unsigned k = 1; k < 100000; k++) {
+		for (unsigned k = 1; lambda > 0 && k < 100000; k++) {  /* GSL wants mu > 0 */
 			double tail = 1 - pow(gsl_cdf_poisson_P(k - 1, lambda), nb);
 			emax += tail;
 			if (tail < 1e-9)
@@ -144,7 +144,8 @@ static void bucket_metrics(GArray *m, const world *W)
 		add(m, g_strdup_printf("%s.ct.buckets.load", n), lambda, METRIC_G6);
 		add(m, g_strdup_printf("%s.ct.buckets.p99", n), p99, METRIC_INT);
 		add(m, g_strdup_printf("%s.ct.buckets.max", n), longest, METRIC_INT);
-		add(m, g_strdup_printf("%s.ct.buckets.poisson_p99", n), poisson_quantile(0.99, lambda), METRIC_INT);
+		add(m, g_strdup_printf("%s.ct.buckets.poisson_p99", n), lambda > 0 ? poisson_quantile(0.99, lambda) : 0,
+		    METRIC_INT);
 		add(m, g_strdup_printf("%s.ct.buckets.poisson_max", n), emax, METRIC_F3);
 	}
 }

@@ -82,7 +82,8 @@ static void write_chains(FILE *fp, const world *W)
 		double lambda, nb = ct_buckets(ct);
 		uint64_t *hist = ct_chain_snapshot(ct, &longest, &lambda);
 		for (uint32_t i = 0;; i++) {
-			double e = nb * gsl_ran_poisson_pdf(i, lambda);
+			/* an empty table: every bucket at 0 (GSL's pdf is NaN at mu = 0) */
+			double e = lambda > 0 ? nb * gsl_ran_poisson_pdf(i, lambda) : i == 0 ? nb : 0;
 			if (i > longest && (i > lambda && e < 0.01))
 				break;
 			fprintf(fp, "%u,%" PRIu64 ",%.6g,%s\n", i, i <= longest ? hist[i] : 0, e, box_name(x));

@@ -164,6 +164,15 @@ else
 	bad "sweep: variants make a column and a curve each"
 fi
 
+# An empty conntrack table (no traffic): no crash in the Poisson references, no NaN.
+printf '[experiment]\nduration = 1s\n[workload]\nrate = 0\n[firewall]\n' > "$T/empty.ini"
+if "$BIN" run "$T/empty.ini" -q --out "$T/e" && "$BIN" sweep "$T/empty.ini" --vary workload.rate=0,1 --reps 2 -q --out "$T/e" &&
+   ! grep -qi nan "$T/e/chains.csv" "$T/e/summary.csv" "$T/e/curve.csv"; then
+	ok "an empty conntrack table: run and sweep, no NaN"
+else
+	bad "an empty conntrack table: run and sweep, no NaN"
+fi
+
 # Reproducibility: same seed, byte-identical; other seed, different.
 "$BIN" run "$T/good.ini" --seed 7 --out "$T/a" -q && "$BIN" run "$T/good.ini" --seed 7 --out "$T/b" -q &&
 	"$BIN" run "$T/good.ini" --seed 8 --out "$T/c" -q
