@@ -12,6 +12,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_randist.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -163,6 +164,42 @@ static void test_lb_knee(void **st)
 	assert_true(fabs(C / NH - 1) < 0.02);
 }
 
+/*
+ * Balls into bins (experiments/chains.ini at 6144 buckets, load ~8.7): the
+ * 99th percentile of the chains is the Poisson(load) quantile, computed
+ * here independently from the pmf, within one node; the longest chain's
+ * mean over the replications lies within its confidence interval (plus
+ * one node for the integer) of the expected maximum of B Poisson bins.
+ */
+static void test_chains_balls_into_bins(void **st)
+{
+	(void)st;
+	char *o = g_build_filename(dir, "chains", NULL);
+	char *argv[] = { "connsim sweep", "experiments/chains.ini", "--vary",
+			 "firewall.sysctl.net.netfilter.nf_conntrack_buckets=6144", "--reps", "4", "--jobs", "2", "--quiet",
+			 "--out", o, NULL };
+	char **av = g_memdup2(argv, sizeof argv);
+	assert_int_equal(cmd_sweep((int)G_N_ELEMENTS(argv) - 1, av), 0);
+	g_free(av);
+	g_free(o);
+	const char *names[] = { "firewall.ct.buckets.load.mean", "firewall.ct.buckets.p99.mean",
+				"firewall.ct.buckets.max.mean", "firewall.ct.buckets.max.ci95" };
+	const char *ref[] = { "firewall.ct.buckets.poisson_p99.mean", "firewall.ct.buckets.poisson_max.mean" };
+	double v[4][4], r[4][4];
+	assert_int_equal(columns("chains", names, 4, v, 4), 1);
+	assert_int_equal(columns("chains", ref, 2, r, 4), 1);
+	double lambda = v[0][0], cdf = 0;
+	unsigned q = 0;
+	while ((cdf += gsl_ran_poisson_pdf(q, lambda)) < 0.99)
+		q++;
+	printf("  load %.2f: p99 %.2f (Poisson %u, reported %.0f); max %.2f +- %.2f (expected %.2f)\n", lambda,
+	       v[0][1], q, r[0][0], v[0][2], v[0][3], r[0][1]);
+	assert_true(lambda > 6 && lambda < 11);
+	assert_int_equal((unsigned)r[0][0], q);
+	assert_true(fabs(v[0][1] - q) <= 1);
+	assert_true(fabs(v[0][2] - r[0][1]) <= v[0][3] + 1);
+}
+
 static int setup(void **st)
 {
 	(void)st;
@@ -194,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_ci_shrinks),
 		cmocka_unit_test(test_same_seed_identical),
 		cmocka_unit_test(test_lb_knee),
+		cmocka_unit_test(test_chains_balls_into_bins),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
