@@ -1,11 +1,18 @@
 /*
  * The engine: slots, lanes, the priority queue and the run loop.
  *
- * Every scheduled event owns a slot (kind, object, argument, generation).
- * Queue entries carry (time, seq, slot) so comparisons never touch the slot
- * table; the slot is read once, when the entry reaches the front.  Freed slots
- * go on a free list; the generation is bumped on every free so that a stale
- * ev_id no longer matches.
+ * An event in the priority queue owns a slot (kind, object, argument,
+ * generation); its queue entry carries (time, seq, slot) so comparisons never
+ * touch the slot table, and the slot is read once, when the entry reaches the
+ * front.  Freed slots go on a free list; the generation is bumped on every free
+ * so that a stale ev_id no longer matches.
+ *
+ * A lane entry is the whole event (time, seq, kind, object, argument): most
+ * events go through lanes (every segment, every retransmission timer, every
+ * TIME_WAIT), and a slot there would cost a scattered, often cold, record per
+ * event and 16 bytes per TIME_WAIT.  Its id is its lane and its position in
+ * the lane's FIFO (pushes since the lane was made), which locate the entry as
+ * long as it is pending; cancelling marks the entry's kind dead.
  */
 #include "sim/ev.h"
 
@@ -18,7 +25,6 @@ typedef struct slot {
 	uint32_t arg;
 	uint32_t gen;     /* odd while pending; even when free */
 	uint16_t kind;
-	uint16_t lane;    /* lane index + 1, or 0 for the evq */
 } slot;
 
 typedef struct kind_def {
@@ -35,13 +41,34 @@ typedef struct lane_key {
 	uint32_t lane;
 } lane_key;
 
-/* How far ahead in a lane ev_run prefetches slots and ev_lane_at the ring. */
+/* How far ahead in a lane ev_run and ev_lane_at prefetch the ring. */
 #define LANE_PREFETCH 16
+
+/* A lane entry: seqk is seq << LANE_KIND_BITS | kind, and the kind is
+ * LANE_DEAD once cancelled (ev_kind_register never hands it out). */
+typedef struct lane_ent {
+	ev_time time;
+	uint64_t seqk;
+	uint32_t obj, arg;
+} lane_ent;
+#define LANE_KIND_BITS 16
+#define LANE_DEAD 0xffffu
+#define LANE_SEQ_MAX (UINT64_MAX >> LANE_KIND_BITS)
+
+/*
+ * A lane id: bit 32 clear (a slot id has its odd generation there), the low
+ * 32 bits LANE_ID_TAG | lane, the 31 bits above 32 the entry's position.  The
+ * position wraps at 2^31 pushes, as a slot's generation does at 2^31 uses.
+ */
+#define LANE_ID_TAG 0xffff0000u
+#define LANE_POS_MASK 0x7fffffffu
 
 /* A FIFO ring of entries whose times never decrease. */
 typedef struct lane {
-	evq_ent *ring;
+	lane_ent *ring;
 	uint32_t head, n, cap;  /* cap is a power of two */
+	uint32_t popped;        /* entries ever popped, mod 2^32: a position less
+				 * this is the entry's place behind the head */
 	ev_time length;
 	ev_time last;           /* latest expiry pushed */
 	const char *name;
@@ -175,8 +202,7 @@ static void slot_release(ev_loop *L, uint32_t s)
 	slot_push_free(L, s);
 }
 
-static evq_ent make_entry(ev_loop *L, ev_time when, ev_kind k, uint32_t obj, uint32_t arg,
-			  uint16_t lane1, ev_id *id)
+static evq_ent make_entry(ev_loop *L, ev_time when, ev_kind k, uint32_t obj, uint32_t arg, ev_id *id)
 {
 	if (when < L->now)
 		bug("event scheduled in the past");
@@ -188,7 +214,6 @@ static evq_ent make_entry(ev_loop *L, ev_time when, ev_kind k, uint32_t obj, uin
 	sl->obj = obj;
 	sl->arg = arg;
 	sl->kind = k;
-	sl->lane = lane1;
 	L->pending++;
 	*id = ((uint64_t)sl->gen << 32) | s;
 	return (evq_ent){ when, L->seq++, s };
@@ -197,7 +222,7 @@ static evq_ent make_entry(ev_loop *L, ev_time when, ev_kind k, uint32_t obj, uin
 ev_id ev_at(ev_loop *L, ev_time when, ev_kind k, uint32_t obj, uint32_t arg)
 {
 	ev_id id;
-	L->q_ops->push(L->q, make_entry(L, when, k, obj, arg, 0, &id));
+	L->q_ops->push(L->q, make_entry(L, when, k, obj, arg, &id));
 	return id;
 }
 
@@ -252,11 +277,15 @@ ev_id ev_lane_at(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, uint32_t obj, 
 			L->lane_fallbacks++;
 		return ev_at(L, when, k, obj, arg);
 	}
-	ev_id id;
-	evq_ent e = make_entry(L, when, k, obj, arg, (uint16_t)(ln + 1), &id);
+	if (when < L->now)
+		bug("event scheduled in the past");
+	if (k >= L->nkinds)
+		bug("unregistered event kind");
+	if (L->seq > LANE_SEQ_MAX)
+		bug("sequence numbers exhausted");
 	if (la->n == la->cap) {
 		uint32_t ncap = la->cap ? la->cap * 2 : 1024;
-		evq_ent *r = g_new(evq_ent, ncap);
+		lane_ent *r = g_new(lane_ent, ncap);
 		for (uint32_t i = 0; i < la->n; i++)
 			r[i] = la->ring[(la->head + i) & (la->cap - 1)];
 		g_free(la->ring);
@@ -264,16 +293,19 @@ ev_id ev_lane_at(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, uint32_t obj, 
 		la->head = 0;
 		la->cap = ncap;
 	}
-	la->ring[(la->head + la->n) & (la->cap - 1)] = e;
+	uint64_t seq = L->seq++;
+	la->ring[(la->head + la->n) & (la->cap - 1)] = (lane_ent){ when, seq << LANE_KIND_BITS | k, obj, arg };
 	/* The tail of a long lane was last written one lane length ago:
 	 * fetch the line that the next pushes will write. */
 	__builtin_prefetch(&la->ring[(la->head + la->n + LANE_PREFETCH) & (la->cap - 1)], 1);
 	la->last = when;
+	L->pending++;
+	uint32_t pos = la->popped + la->n;
 	if (la->n++ == 0) {  /* newly non-empty: its head joins the lane heap */
-		L->lheap[L->nlheap++] = (lane_key){ e.time, e.seq, ln };
+		L->lheap[L->nlheap++] = (lane_key){ when, seq, ln };
 		lheap_up(L, L->nlheap - 1);
 	}
-	return id;
+	return (ev_id)(pos & LANE_POS_MASK) << 33 | LANE_ID_TAG | ln;
 }
 
 ev_id ev_after_fixed(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_t arg)
@@ -308,11 +340,25 @@ bool ev_lane_peek(const ev_loop *L, ev_lane ln, uint32_t ahead, uint32_t *obj)
 	const lane *la = &L->lanes[ln];
 	if (ahead >= la->n)
 		return false;
-	const slot *sl = &L->slots[la->ring[(la->head + ahead) & (la->cap - 1)].slot];
-	if (!(sl->gen & 1))
+	const lane_ent *e = &la->ring[(la->head + ahead) & (la->cap - 1)];
+	if ((e->seqk & LANE_DEAD) == LANE_DEAD)
 		return false;
-	*obj = sl->obj;
+	*obj = e->obj;
 	return true;
+}
+
+/* The pending lane entry of a lane id, or NULL. */
+static lane_ent *live_lane_ent(const ev_loop *L, ev_id id)
+{
+	uint32_t lo = (uint32_t)id;
+	if ((id >> 32 & 1) || (lo & LANE_ID_TAG) != LANE_ID_TAG || (lo & 0xffff) >= L->nlanes)
+		return NULL;
+	const lane *la = &L->lanes[lo & 0xffff];
+	uint32_t behind = ((uint32_t)(id >> 33) - la->popped) & LANE_POS_MASK;
+	if (behind >= la->n)
+		return NULL;
+	lane_ent *e = &la->ring[(la->head + behind) & (la->cap - 1)];
+	return (e->seqk & LANE_DEAD) == LANE_DEAD ? NULL : e;
 }
 
 static slot *live_slot(const ev_loop *L, ev_id id)
@@ -325,6 +371,14 @@ static slot *live_slot(const ev_loop *L, ev_id id)
 
 bool ev_cancel(ev_loop *L, ev_id id)
 {
+	if (!(id >> 32 & 1)) {
+		lane_ent *e = live_lane_ent(L, id);
+		if (!e)
+			return false;
+		e->seqk |= LANE_DEAD;  /* dropped when it reaches the front */
+		L->cancelled++;
+		return true;
+	}
 	slot *sl = live_slot(L, id);
 	if (!sl)
 		return false;
@@ -338,7 +392,7 @@ bool ev_cancel(ev_loop *L, ev_id id)
 
 bool ev_pending(const ev_loop *L, ev_id id)
 {
-	return live_slot(L, id) != NULL;
+	return (id >> 32 & 1) ? live_slot(L, id) != NULL : live_lane_ent(L, id) != NULL;
 }
 
 uint64_t ev_run(ev_loop *L, ev_time until)
@@ -353,22 +407,34 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 			if (lk->time > until)
 				break;
 			lane *la = &L->lanes[lk->lane];
-			e = la->ring[la->head];
-			/* A lane's entries were armed long ago (a TIME_WAIT, 60 s)
-			 * and their slots are cold: fetch the slot of the entry
-			 * LANE_PREFETCH places behind while these run. */
-			if (la->n > LANE_PREFETCH)
-				__builtin_prefetch(&L->slots[la->ring[(la->head + LANE_PREFETCH) & (la->cap - 1)].slot]);
+			lane_ent le = la->ring[la->head];
+			/* A lane's entries were written long ago (a TIME_WAIT, 60 s)
+			 * and are cold: fetch the one LANE_PREFETCH places behind
+			 * while these run. */
+			__builtin_prefetch(&la->ring[(la->head + LANE_PREFETCH) & (la->cap - 1)]);
 			la->head = (la->head + 1) & (la->cap - 1);
+			la->popped++;
 			if (--la->n == 0) {
 				L->lheap[0] = L->lheap[--L->nlheap];
 			} else {
-				const evq_ent *h = &la->ring[la->head];
+				const lane_ent *h = &la->ring[la->head];
 				lk->time = h->time;
-				lk->seq = h->seq;
+				lk->seq = h->seqk >> LANE_KIND_BITS;
 			}
 			if (L->nlheap > 1)
 				lheap_down(L, 0);
+			if (le.time < L->now)
+				bug("time went backwards");
+			L->pending--;
+			unsigned k = (unsigned)(le.seqk & LANE_DEAD);
+			if (k == LANE_DEAD)  /* cancelled */
+				continue;
+			L->now = le.time;
+			kind_def *kd = &L->kinds[k];
+			kd->count++;
+			ran++;
+			kd->fn(kd->ctx, le.obj, le.arg);
+			continue;
 		} else if (qh) {
 			e = *qh;
 			if (e.time > until)
@@ -416,13 +482,18 @@ void ev_get_stats(const ev_loop *L, ev_stats *out)
 	size_t bytes = sizeof(*L) + L->q_ops->bytes(L->q) + L->cap_slots * sizeof(slot) +
 		       L->cap_free * sizeof(uint32_t) + L->nkinds * sizeof(kind_def);
 	for (unsigned i = 0; i < L->nlanes; i++)
-		bytes += sizeof(lane) + sizeof(lane_key) + L->lanes[i].cap * sizeof(evq_ent);
+		bytes += sizeof(lane) + sizeof(lane_key) + L->lanes[i].cap * sizeof(lane_ent);
 	*out = (ev_stats){ L->run, L->cancelled, L->pending, L->lane_fallbacks, bytes };
 }
 
 size_t ev_slot_bytes(void)
 {
 	return sizeof(slot);
+}
+
+size_t ev_lane_entry_bytes(void)
+{
+	return sizeof(lane_ent);
 }
 
 uint64_t ev_kind_count(const ev_loop *L, ev_kind k)
