@@ -41,6 +41,8 @@ typedef struct lane_key {
 	uint32_t lane;
 } lane_key;
 
+#define FIXED_SLOTS (2 * EV_FIXED_LANES)
+
 /* How far ahead in a lane ev_run and ev_lane_at prefetch the ring. */
 #define LANE_PREFETCH 16
 
@@ -81,6 +83,10 @@ struct ev_loop {
 
 	const evq_ops *q_ops;
 	void *q;
+	/* The queue's peek, kept until the next push or pop: most events come
+	 * from lanes and leave the queue as it was. */
+	const evq_ent *qhead;
+	bool qhead_ok;
 
 	lane *lanes;
 	unsigned nlanes;
@@ -93,9 +99,11 @@ struct ev_loop {
 	lane_key *lheap;
 	unsigned nlheap;
 
-	/* ev_after_fixed: the lane of each delay seen, in order of first use */
-	ev_time fixed_delay[EV_FIXED_LANES];
-	ev_lane fixed_lane[EV_FIXED_LANES];
+	/* ev_after_fixed: the lane (+ 1; 0 = empty) of each delay seen, hashed
+	 * by delay (open addressing, at most half full): every segment and
+	 * retransmission timer looks its delay up */
+	ev_time fixed_delay[FIXED_SLOTS];
+	ev_lane fixed_lane[FIXED_SLOTS];
 	unsigned nfixed;
 
 	slot *slots;
@@ -223,6 +231,7 @@ ev_id ev_at(ev_loop *L, ev_time when, ev_kind k, uint32_t obj, uint32_t arg)
 {
 	ev_id id;
 	L->q_ops->push(L->q, make_entry(L, when, k, obj, arg, &id));
+	L->qhead_ok = false;
 	return id;
 }
 
@@ -267,6 +276,19 @@ static void lheap_down(ev_loop *L, unsigned i)
 	L->lheap[i] = x;
 }
 
+/* Out of line: ev_lane_at is on every segment's path. */
+G_GNUC_NO_INLINE static void lane_grow(lane *la)
+{
+	uint32_t ncap = la->cap ? la->cap * 2 : 1024;
+	lane_ent *r = g_new(lane_ent, ncap);
+	for (uint32_t i = 0; i < la->n; i++)
+		r[i] = la->ring[(la->head + i) & (la->cap - 1)];
+	g_free(la->ring);
+	la->ring = r;
+	la->head = 0;
+	la->cap = ncap;
+}
+
 ev_id ev_lane_at(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, uint32_t obj, uint32_t arg)
 {
 	if (ln >= L->nlanes)
@@ -283,16 +305,8 @@ ev_id ev_lane_at(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, uint32_t obj, 
 		bug("unregistered event kind");
 	if (L->seq > LANE_SEQ_MAX)
 		bug("sequence numbers exhausted");
-	if (la->n == la->cap) {
-		uint32_t ncap = la->cap ? la->cap * 2 : 1024;
-		lane_ent *r = g_new(lane_ent, ncap);
-		for (uint32_t i = 0; i < la->n; i++)
-			r[i] = la->ring[(la->head + i) & (la->cap - 1)];
-		g_free(la->ring);
-		la->ring = r;
-		la->head = 0;
-		la->cap = ncap;
-	}
+	if (G_UNLIKELY(la->n == la->cap))
+		lane_grow(la);
 	uint64_t seq = L->seq++;
 	la->ring[(la->head + la->n) & (la->cap - 1)] = (lane_ent){ when, seq << LANE_KIND_BITS | k, obj, arg };
 	/* The tail of a long lane was last written one lane length ago:
@@ -312,18 +326,18 @@ ev_id ev_after_fixed(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_
 {
 	if (L->lanes_off)
 		return ev_after(L, delay, k, obj, arg);
-	unsigned i = 0;
-	while (i < L->nfixed && L->fixed_delay[i] != delay)
-		i++;
-	if (i == L->nfixed) {
-		if (i == EV_FIXED_LANES)
+	unsigned i = (unsigned)((delay * 0x9e3779b97f4a7c15ULL) >> 57) & (FIXED_SLOTS - 1);
+	while (L->fixed_lane[i] && L->fixed_delay[i] != delay)
+		i = (i + 1) & (FIXED_SLOTS - 1);
+	if (!L->fixed_lane[i]) {
+		if (L->nfixed == EV_FIXED_LANES)
 			return ev_after(L, delay, k, obj, arg);
 		L->fixed_delay[i] = delay;
-		L->fixed_lane[i] = ev_lane_new(L, "fixed delay", delay);
+		L->fixed_lane[i] = (ev_lane)(ev_lane_new(L, "fixed delay", delay) + 1);
 		L->nfixed++;
 	}
 	/* now never decreases, so now + delay never falls before the lane's last */
-	return ev_lane_at(L, L->fixed_lane[i], L->now + delay, k, obj, arg);
+	return ev_lane_at(L, (ev_lane)(L->fixed_lane[i] - 1), L->now + delay, k, obj, arg);
 }
 
 ev_id ev_lane_arm(ev_loop *L, ev_lane ln, ev_kind k, uint32_t obj, uint32_t arg)
@@ -348,7 +362,7 @@ bool ev_lane_peek(const ev_loop *L, ev_lane ln, uint32_t ahead, uint32_t *obj)
 }
 
 /* The pending lane entry of a lane id, or NULL. */
-static lane_ent *live_lane_ent(const ev_loop *L, ev_id id)
+static inline lane_ent *live_lane_ent(const ev_loop *L, ev_id id)
 {
 	uint32_t lo = (uint32_t)id;
 	if ((id >> 32 & 1) || (lo & LANE_ID_TAG) != LANE_ID_TAG || (lo & 0xffff) >= L->nlanes)
@@ -371,6 +385,8 @@ static slot *live_slot(const ev_loop *L, ev_id id)
 
 bool ev_cancel(ev_loop *L, ev_id id)
 {
+	if (id == EV_NONE)  /* the common case: models cancel whatever they hold */
+		return false;
 	if (!(id >> 32 & 1)) {
 		lane_ent *e = live_lane_ent(L, id);
 		if (!e)
@@ -400,7 +416,11 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 	uint64_t ran = 0;
 	L->stop = false;
 	while (!L->stop) {
-		const evq_ent *qh = L->q_ops->peek(L->q);
+		if (!L->qhead_ok) {
+			L->qhead = L->q_ops->peek(L->q);
+			L->qhead_ok = true;
+		}
+		const evq_ent *qh = L->qhead;
 		lane_key *lk = L->nlheap ? &L->lheap[0] : NULL;
 		evq_ent e;
 		if (lk && (!qh || lk->time < qh->time || (lk->time == qh->time && lk->seq < qh->seq))) {
@@ -414,7 +434,17 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 			__builtin_prefetch(&la->ring[(la->head + LANE_PREFETCH) & (la->cap - 1)]);
 			la->head = (la->head + 1) & (la->cap - 1);
 			la->popped++;
-			if (--la->n == 0) {
+			la->n--;
+			/* Cancelled entries now at the head go at once, not each on
+			 * its own turn through this loop: a lane of retransmission
+			 * timers holds mostly cancelled ones. */
+			while (la->n && (la->ring[la->head].seqk & LANE_DEAD) == LANE_DEAD) {
+				la->head = (la->head + 1) & (la->cap - 1);
+				la->popped++;
+				la->n--;
+				L->pending--;
+			}
+			if (la->n == 0) {
 				L->lheap[0] = L->lheap[--L->nlheap];
 			} else {
 				const lane_ent *h = &la->ring[la->head];
@@ -444,7 +474,7 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 			 * event was scheduled, maybe a second ago): fetch it while
 			 * this event runs.  The peek is the one the next iteration
 			 * makes anyway. */
-			const evq_ent *nx = L->q_ops->peek(L->q);
+			const evq_ent *nx = L->qhead = L->q_ops->peek(L->q);
 			if (nx)
 				__builtin_prefetch(&L->slots[nx->slot]);
 		} else {
