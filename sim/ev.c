@@ -276,17 +276,61 @@ static void lheap_down(ev_loop *L, unsigned i)
 	L->lheap[i] = x;
 }
 
-/* Out of line: ev_lane_at is on every segment's path. */
-G_GNUC_NO_INLINE static void lane_grow(lane *la)
+static inline ev_id lane_id(const lane *la, ev_lane ln, uint32_t behind)
 {
-	uint32_t ncap = la->cap ? la->cap * 2 : 1024;
-	lane_ent *r = g_new(lane_ent, ncap);
-	for (uint32_t i = 0; i < la->n; i++)
-		r[i] = la->ring[(la->head + i) & (la->cap - 1)];
-	g_free(la->ring);
-	la->ring = r;
-	la->head = 0;
-	la->cap = ncap;
+	return (ev_id)((la->popped + behind) & LANE_POS_MASK) << 33 | LANE_ID_TAG | ln;
+}
+
+/* lane_push when the lane is empty or full, or the push is a bug: out of
+ * line, so that the common push is a few stores. */
+G_GNUC_NO_INLINE static ev_id lane_push_slow(ev_loop *L, ev_lane ln, ev_time when, ev_kind k,
+					     uint32_t obj, uint32_t arg)
+{
+	lane *la = &L->lanes[ln];
+	if (when < L->now)
+		bug("event scheduled in the past");
+	if (k >= L->nkinds)
+		bug("unregistered event kind");
+	if (L->seq > LANE_SEQ_MAX)
+		bug("sequence numbers exhausted");
+	if (la->n == la->cap) {
+		uint32_t ncap = la->cap ? la->cap * 2 : 1024;
+		lane_ent *r = g_new(lane_ent, ncap);
+		for (uint32_t i = 0; i < la->n; i++)
+			r[i] = la->ring[(la->head + i) & (la->cap - 1)];
+		g_free(la->ring);
+		la->ring = r;
+		la->head = 0;
+		la->cap = ncap;
+	}
+	uint64_t seq = L->seq++;
+	la->ring[(la->head + la->n) & (la->cap - 1)] = (lane_ent){ when, seq << LANE_KIND_BITS | k, obj, arg };
+	la->last = when;
+	L->pending++;
+	if (la->n++ == 0) {  /* newly non-empty: its head joins the lane heap */
+		L->lheap[L->nlheap++] = (lane_key){ when, seq, ln };
+		lheap_up(L, L->nlheap - 1);
+	}
+	return lane_id(la, ln, la->n - 1);
+}
+
+/* A timer at `when`, not before the lane's last: every segment and
+ * retransmission timer comes through here. */
+static inline ev_id lane_push(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, uint32_t obj, uint32_t arg)
+{
+	lane *la = &L->lanes[ln];
+	uint32_t n = la->n;
+	if (G_UNLIKELY(n == 0 || n == la->cap || when < L->now || k >= L->nkinds || L->seq > LANE_SEQ_MAX))
+		return lane_push_slow(L, ln, when, k, obj, arg);
+	uint32_t mask = la->cap - 1, tail = la->head + n;
+	la->ring[tail & mask] = (lane_ent){ when, L->seq++ << LANE_KIND_BITS | k, obj, arg };
+	/* The tail of a long lane was last written one lane length ago:
+	 * fetch the line that the next pushes will write. */
+	__builtin_prefetch(&la->ring[(tail + LANE_PREFETCH) & mask], 1);
+	la->last = when;
+	la->n = n + 1;
+	L->pending++;
+	return lane_id(la, ln, n);
 }
 
 ev_id ev_lane_at(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, uint32_t obj, uint32_t arg)
@@ -299,45 +343,40 @@ ev_id ev_lane_at(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, uint32_t obj, 
 			L->lane_fallbacks++;
 		return ev_at(L, when, k, obj, arg);
 	}
-	if (when < L->now)
-		bug("event scheduled in the past");
-	if (k >= L->nkinds)
-		bug("unregistered event kind");
-	if (L->seq > LANE_SEQ_MAX)
-		bug("sequence numbers exhausted");
-	if (G_UNLIKELY(la->n == la->cap))
-		lane_grow(la);
-	uint64_t seq = L->seq++;
-	la->ring[(la->head + la->n) & (la->cap - 1)] = (lane_ent){ when, seq << LANE_KIND_BITS | k, obj, arg };
-	/* The tail of a long lane was last written one lane length ago:
-	 * fetch the line that the next pushes will write. */
-	__builtin_prefetch(&la->ring[(la->head + la->n + LANE_PREFETCH) & (la->cap - 1)], 1);
-	la->last = when;
-	L->pending++;
-	uint32_t pos = la->popped + la->n;
-	if (la->n++ == 0) {  /* newly non-empty: its head joins the lane heap */
-		L->lheap[L->nlheap++] = (lane_key){ when, seq, ln };
-		lheap_up(L, L->nlheap - 1);
-	}
-	return (ev_id)(pos & LANE_POS_MASK) << 33 | LANE_ID_TAG | ln;
+	return lane_push(L, ln, when, k, obj, arg);
 }
 
+static inline unsigned fixed_slot(const ev_loop *L, ev_time delay)
+{
+	unsigned i = (unsigned)((delay * 0x9e3779b97f4a7c15ULL) >> 57) & (FIXED_SLOTS - 1);
+	while (L->fixed_lane[i] && L->fixed_delay[i] != delay)
+		i = (i + 1) & (FIXED_SLOTS - 1);
+	return i;
+}
+
+/* ev_after_fixed with a delay not seen before. */
+G_GNUC_NO_INLINE static ev_id after_new_delay(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj,
+					      uint32_t arg)
+{
+	if (L->nfixed == EV_FIXED_LANES)
+		return ev_after(L, delay, k, obj, arg);
+	unsigned i = fixed_slot(L, delay);
+	L->fixed_delay[i] = delay;
+	L->fixed_lane[i] = (ev_lane)(ev_lane_new(L, "fixed delay", delay) + 1);
+	L->nfixed++;
+	return ev_after_fixed(L, delay, k, obj, arg);
+}
+
+/* Every call below is a tail call, so that the common path saves no registers. */
 ev_id ev_after_fixed(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_t arg)
 {
 	if (L->lanes_off)
 		return ev_after(L, delay, k, obj, arg);
-	unsigned i = (unsigned)((delay * 0x9e3779b97f4a7c15ULL) >> 57) & (FIXED_SLOTS - 1);
-	while (L->fixed_lane[i] && L->fixed_delay[i] != delay)
-		i = (i + 1) & (FIXED_SLOTS - 1);
-	if (!L->fixed_lane[i]) {
-		if (L->nfixed == EV_FIXED_LANES)
-			return ev_after(L, delay, k, obj, arg);
-		L->fixed_delay[i] = delay;
-		L->fixed_lane[i] = (ev_lane)(ev_lane_new(L, "fixed delay", delay) + 1);
-		L->nfixed++;
-	}
+	unsigned i = fixed_slot(L, delay);
+	if (!L->fixed_lane[i])
+		return after_new_delay(L, delay, k, obj, arg);
 	/* now never decreases, so now + delay never falls before the lane's last */
-	return ev_lane_at(L, (ev_lane)(L->fixed_lane[i] - 1), L->now + delay, k, obj, arg);
+	return lane_push(L, (ev_lane)(L->fixed_lane[i] - 1), L->now + delay, k, obj, arg);
 }
 
 ev_id ev_lane_arm(ev_loop *L, ev_lane ln, ev_kind k, uint32_t obj, uint32_t arg)
