@@ -160,15 +160,17 @@ void tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t
 	s->tsval = tsval;
 	s->tsecr = tsecr;
 	s->flags = flags;
-	if (via) {
+	if (via) {  /* a middlebox may translate it: the receiver hashes it */
+		s->bucket = EH_NIL;
 		tcp__path_enter(n, h, i);
 		return;
 	}
 	s->dst = (uint16_t)dst;
 	/* The receiver looks the 4-tuple up one path delay from now: start
-	 * fetching its ehash bucket (a cache miss in a large table) now. */
+	 * fetching its ehash bucket (a cache miss in a large table) now, and
+	 * keep the bucket for the lookup. */
 	tuple4 rt = { t->faddr, t->laddr, t->fport, t->lport };
-	ehash_prefetch(d->eh, &rt);
+	s->bucket = ehash_prefetch(d->eh, &rt);
 	ev_after_fixed(n->L, h->link_delay + d->link_delay, n->k_seg, i, 0);
 }
 
@@ -675,7 +677,7 @@ static void sock_rcv(tcp_net *n, uint32_t i, const seg *in)
 static void tcp_rcv(tcp_net *n, tcp_host *h, const seg *in)
 {
 	tuple4 t = { in->daddr, in->saddr, in->dport, in->sport };
-	uint32_t ref = ehash_lookup(h->eh, &t);
+	uint32_t ref = in->bucket != EH_NIL ? ehash_lookup_at(h->eh, in->bucket, &t) : ehash_lookup(h->eh, &t);
 	if (ref == EH_NIL) {
 		if ((in->flags & (F_SYN | F_ACK | F_RST)) == F_SYN && tcp__listening(h, in->dport))
 			tcp__conn_request(n, h, in, 0);
