@@ -322,6 +322,9 @@ int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_
 			return r;
 	}
 	c.t.lport = lport;
+	/* The new socket's ehash bucket is a cache miss: fetch it now and
+	 * hash the socket in last (nothing below looks at this host's ehash). */
+	ehash_prefetch(h->eh, &c.t);
 	uint32_t i = sock_new(n, h, &c.t);
 	sock *s = SK(n, i);
 	s->flags = (uint8_t)(SK_CLIENT | SK_OWNS_PORT | (o->reuseaddr ? SK_REUSEADDR : 0) |
@@ -342,12 +345,12 @@ int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_
 		(*h->mib->TWRecycled)++;
 	}
 	s->snd_nxt = isn + 1;
-	ehash_insert(h->eh, i);
 	set_state(n, s, TCP_SYN_SENT);
 	(*h->mib->ActiveOpens)++;
 	s->rto_ms = TCP_TIMEOUT_INIT_MS;
 	sock_send(n, s, F_SYN, isn);
 	arm_rtx(n, i, s->rto_ms);
+	ehash_insert(h->eh, i);
 	*out = i;
 	return 0;
 }
