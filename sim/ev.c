@@ -420,10 +420,8 @@ static slot *live_slot(const ev_loop *L, ev_id id)
 	return &L->slots[s];
 }
 
-bool ev_cancel(ev_loop *L, ev_id id)
+bool ev__cancel(ev_loop *L, ev_id id)
 {
-	if (id == EV_NONE)  /* the common case: models cancel whatever they hold */
-		return false;
 	if (!(id >> 32 & 1)) {
 		lane_ent *e = live_lane_ent(L, id);
 		if (!e)

@@ -98,8 +98,13 @@ ev_id ev_lane_at(ev_loop *L, ev_lane lane, ev_time when, ev_kind k, uint32_t obj
  * cold (a TIME_WAIT, 60 s old) can prefetch what they will touch. */
 bool ev_lane_peek(const ev_loop *L, ev_lane lane, uint32_t ahead, uint32_t *obj);
 
-/* Returns true when the event was pending and is now cancelled. */
-bool ev_cancel(ev_loop *L, ev_id id);
+bool ev__cancel(ev_loop *L, ev_id id);
+/* Returns true when the event was pending and is now cancelled.  Inline for
+ * EV_NONE: models cancel whatever timer they hold, most often none. */
+static inline bool ev_cancel(ev_loop *L, ev_id id)
+{
+	return id != EV_NONE && ev__cancel(L, id);
+}
 bool ev_pending(const ev_loop *L, ev_id id);
 
 /* Run every event with time <= until (EV_FOREVER: until none is left or
