@@ -156,9 +156,9 @@ void ehash_replace(ehash *h, uint32_t old_ref, uint32_t new_ref)
 	*p = new_ref;
 }
 
-uint32_t ehash_lookup(const ehash *h, const tuple4 *t)
+uint32_t ehash_lookup_at(const ehash *h, uint32_t b, const tuple4 *t)
 {
-	uint32_t r = h->heads[bucket(h, t)];
+	uint32_t r = h->heads[b];
 	while (r != EH_NIL) {
 		const ehash_node *n = node(h, r);
 		if (tuple4_eq(&n->t, t))
@@ -168,9 +168,16 @@ uint32_t ehash_lookup(const ehash *h, const tuple4 *t)
 	return EH_NIL;
 }
 
-void ehash_prefetch(const ehash *h, const tuple4 *t)
+uint32_t ehash_lookup(const ehash *h, const tuple4 *t)
 {
-	__builtin_prefetch(&h->heads[bucket(h, t)]);
+	return ehash_lookup_at(h, bucket(h, t), t);
+}
+
+uint32_t ehash_prefetch(const ehash *h, const tuple4 *t)
+{
+	uint32_t b = bucket(h, t);
+	__builtin_prefetch(&h->heads[b]);
+	return b;
 }
 
 void ehash_prefetch_chain(const ehash *h, uint32_t ref)

@@ -56,8 +56,11 @@ void ehash_remove(ehash *h, uint32_t ref);
 void ehash_replace(ehash *h, uint32_t old_ref, uint32_t new_ref);
 /* EH_NIL when absent. */
 uint32_t ehash_lookup(const ehash *h, const tuple4 *t);
-/* Brings the chain head of t's bucket into cache (a lookup or removal to come). */
-void ehash_prefetch(const ehash *h, const tuple4 *t);
+/* Brings the chain head of t's bucket into cache (a lookup or removal to
+ * come) and returns the bucket, for ehash_lookup_at. */
+uint32_t ehash_prefetch(const ehash *h, const tuple4 *t);
+/* ehash_lookup when t's bucket is known (from ehash_prefetch). */
+uint32_t ehash_lookup_at(const ehash *h, uint32_t bucket, const tuple4 *t);
 /* For ehash_remove(ref) to come: brings in the first node of ref's chain when
  * that is not ref itself (the head should be in cache, from ehash_prefetch). */
 void ehash_prefetch_chain(const ehash *h, uint32_t ref);

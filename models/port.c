@@ -295,18 +295,21 @@ static inline int candidate(const port_table *t, uint32_t port, port_check_fn ch
 static inline uint32_t next_open(const port_table *t, const uint64_t *dest, uint32_t p, uint32_t lim,
 				 uint32_t step)
 {
-	while (p < lim) {
-		uint32_t k = p >> 6;
-		uint64_t free = ~(t->skip[k] | (dest ? dest[k] : 0)) & (~0ull << (p & 63));
-		if (step == 2)
-			free &= (p & 1) ? 0xaaaaaaaaaaaaaaaaull : 0x5555555555555555ull;
-		if (free) {
-			uint32_t q = (k << 6) + (uint32_t)__builtin_ctzll(free);
-			return q < lim ? q : lim;
-		}
-		p = ((k + 1) << 6) | (step == 2 ? (p & 1) : 0);
+	if (p >= lim)
+		return lim;
+	/* the ports of p's parity (step 2), in every word from p's to the
+	 * last that holds a port below lim */
+	const uint64_t par = step == 2 ? ((p & 1) ? 0xaaaaaaaaaaaaaaaaull : 0x5555555555555555ull) : ~0ull;
+	uint32_t k = p >> 6;
+	const uint32_t kend = (lim - 1) >> 6;
+	uint64_t free = ~(t->skip[k] | (dest ? dest[k] : 0)) & (~0ull << (p & 63)) & par;
+	while (!free) {
+		if (++k > kend)
+			return lim;
+		free = ~(t->skip[k] | (dest ? dest[k] : 0)) & par;
 	}
-	return lim;
+	uint32_t q = (k << 6) + (uint32_t)__builtin_ctzll(free);
+	return q < lim ? q : lim;
 }
 
 /* Visits [start, lim) with step; *i = i_base + (port - start) for the found

@@ -161,15 +161,17 @@ uint32_t tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint
 	s->tsecr = tsecr;
 	s->flags = flags;
 	s->origin = 0;
-	if (via) {
+	if (via) {  /* a middlebox may translate it: the receiver hashes it */
+		s->bucket = EH_NIL;
 		tcp__path_enter(n, h, i);
 		return i;
 	}
 	s->dst = (uint16_t)dst;
 	/* The receiver looks the 4-tuple up one path delay from now: start
-	 * fetching its ehash bucket (a cache miss in a large table) now. */
+	 * fetching its ehash bucket (a cache miss in a large table) now, and
+	 * keep the bucket for the lookup. */
 	tuple4 rt = { t->faddr, t->laddr, t->fport, t->lport };
-	ehash_prefetch(d->eh, &rt);
+	s->bucket = ehash_prefetch(d->eh, &rt);
 	ev_after_fixed(n->L, h->link_delay + d->link_delay, n->k_seg, i, 0);
 	return i;
 }
@@ -351,6 +353,9 @@ int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_
 			return r;
 	}
 	c.t.lport = lport;
+	/* The new socket's ehash bucket is a cache miss: fetch it now and
+	 * hash the socket in last (nothing below looks at this host's ehash). */
+	ehash_prefetch(h->eh, &c.t);
 	uint32_t i = sock_new(n, h, &c.t);
 	sock *s = SK(n, i);
 	s->flags = (uint8_t)(SK_CLIENT | SK_OWNS_PORT | (o->reuseaddr ? SK_REUSEADDR : 0) |
@@ -372,12 +377,12 @@ int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_
 		(*h->mib->TWRecycled)++;
 	}
 	s->snd_nxt = isn + 1;
-	ehash_insert(h->eh, i);
 	set_state(n, s, TCP_SYN_SENT);
 	(*h->mib->ActiveOpens)++;
 	s->rto_ms = TCP_TIMEOUT_INIT_MS;
 	send_syn(n, i);
 	arm_rtx(n, i, s->rto_ms);
+	ehash_insert(h->eh, i);
 	*out = i;
 	return 0;
 }
@@ -711,7 +716,7 @@ static void sock_rcv(tcp_net *n, uint32_t i, const seg *in)
 static void tcp_rcv(tcp_net *n, tcp_host *h, const seg *in)
 {
 	tuple4 t = { in->daddr, in->saddr, in->dport, in->sport };
-	uint32_t ref = ehash_lookup(h->eh, &t);
+	uint32_t ref = in->bucket != EH_NIL ? ehash_lookup_at(h->eh, in->bucket, &t) : ehash_lookup(h->eh, &t);
 	if (ref == EH_NIL) {
 		if ((in->flags & (F_SYN | F_ACK | F_RST)) == F_SYN && tcp__listening(h, in->dport))
 			tcp__conn_request(n, h, in, 0);

@@ -46,6 +46,7 @@ typedef struct seg {
 	uint16_t sport, dport;
 	uint32_t seq, ack;
 	uint32_t tsval, tsecr;
+	uint32_t bucket;   /* the receiver's ehash bucket, when tcp__send knew it; else EH_NIL */
 	uint16_t dst;      /* destination host */
 	uint8_t flags;
 	uint8_t hop;          /* on the way through middleboxes: the next one */

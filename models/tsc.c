@@ -13,30 +13,9 @@ void tsc_init(tsc *c, const prof *p, unsigned hz, int tcp_timestamps, gsl_rng *r
 	c->offsets = tcp_timestamps == 2 ? TSOFF_NONE : p->tsoff;
 }
 
-uint64_t tsc_jiffies(const tsc *c, uint64_t now_ns)
-{
-	uint64_t t = c->boot_ns + now_ns;
-	return (t / 1000000000ULL) * c->hz + (t % 1000000000ULL) * c->hz / 1000000000ULL;
-}
-
-uint64_t tsc_ms(const tsc *c, uint64_t now_ns)
-{
-	return (c->boot_ns + now_ns) / 1000000ULL;
-}
-
-uint32_t tsc_clock(const tsc *c, uint64_t now_ns)
-{
-	return (uint32_t)(c->ms_clock ? tsc_ms(c, now_ns) : tsc_jiffies(c, now_ns));
-}
-
 unsigned tsc_rate(const tsc *c)
 {
 	return c->ms_clock ? 1000 : c->hz;
-}
-
-uint32_t tsc_seconds(const tsc *c, uint64_t now_ns)
-{
-	return (uint32_t)((c->boot_ns + now_ns) / 1000000000ULL);
 }
 
 /* secure_tcp_ts_off (net/core/secure_seq.c): a keyed hash; siphash in the

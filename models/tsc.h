@@ -30,17 +30,36 @@ typedef struct tsc {
 
 void tsc_init(tsc *c, const prof *p, unsigned hz, int tcp_timestamps, gsl_rng *kernel_rng);
 
-/* tcp_time_stamp: the raw clock, in its ticks. */
-uint32_t tsc_clock(const tsc *c, uint64_t now_ns);
 /* Ticks per second of the clock (1000 or HZ). */
 unsigned tsc_rate(const tsc *c);
 /* secure_tcp_ts_off for a connection seen from this host. */
 uint32_t tsc_offset(const tsc *c, const tuple4 *t);
-/* get_seconds()/ktime_get_seconds(): whole seconds since boot. */
-uint32_t tsc_seconds(const tsc *c, uint64_t now_ns);
+
+/* The clocks are read on every segment: inline. */
+
+static inline uint64_t tsc_jiffies(const tsc *c, uint64_t now_ns)
+{
+	uint64_t t = c->boot_ns + now_ns;
+	return (t / 1000000000ULL) * c->hz + (t % 1000000000ULL) * c->hz / 1000000000ULL;
+}
+
 /* tcp_clock_ms() */
-uint64_t tsc_ms(const tsc *c, uint64_t now_ns);
-uint64_t tsc_jiffies(const tsc *c, uint64_t now_ns);
+static inline uint64_t tsc_ms(const tsc *c, uint64_t now_ns)
+{
+	return (c->boot_ns + now_ns) / 1000000ULL;
+}
+
+/* tcp_time_stamp: the raw clock, in its ticks. */
+static inline uint32_t tsc_clock(const tsc *c, uint64_t now_ns)
+{
+	return (uint32_t)(c->ms_clock ? tsc_ms(c, now_ns) : tsc_jiffies(c, now_ns));
+}
+
+/* get_seconds()/ktime_get_seconds(): whole seconds since boot. */
+static inline uint32_t tsc_seconds(const tsc *c, uint64_t now_ns)
+{
+	return (uint32_t)((c->boot_ns + now_ns) / 1000000000ULL);
+}
 
 /* (int32)(a - b) > 0: a is after b, modulo 2^32. */
 static inline bool ts_after(uint32_t a, uint32_t b)

@@ -1,15 +1,23 @@
 /*
  * The engine: slots, lanes, the priority queue and the run loop.
  *
- * Every scheduled event owns a slot (kind, object, argument, generation).
- * Queue entries carry (time, seq, slot) so comparisons never touch the slot
- * table; the slot is read once, when the entry reaches the front.  Freed slots
- * go on a free list; the generation is bumped on every free so that a stale
- * ev_id no longer matches.
+ * An event in the priority queue owns a slot (kind, object, argument,
+ * generation); its queue entry carries (time, seq, slot) so comparisons never
+ * touch the slot table, and the slot is read once, when the entry reaches the
+ * front.  Freed slots go on a free list; the generation is bumped on every free
+ * so that a stale ev_id no longer matches.
+ *
+ * A lane entry is the whole event (time, seq, kind, object, argument): most
+ * events go through lanes (every segment, every retransmission timer, every
+ * TIME_WAIT), and a slot there would cost a scattered, often cold, record per
+ * event and 16 bytes per TIME_WAIT.  Its id is its lane and its position in
+ * the lane's FIFO (pushes since the lane was made), which locate the entry as
+ * long as it is pending; cancelling marks the entry's kind dead.
  */
 #include "sim/ev.h"
 
 #include <glib.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -18,7 +26,6 @@ typedef struct slot {
 	uint32_t arg;
 	uint32_t gen;     /* odd while pending; even when free */
 	uint16_t kind;
-	uint16_t lane;    /* lane index + 1, or 0 for the evq */
 } slot;
 
 typedef struct kind_def {
@@ -35,13 +42,36 @@ typedef struct lane_key {
 	uint32_t lane;
 } lane_key;
 
-/* How far ahead in a lane ev_run prefetches slots and ev_lane_at the ring. */
+#define FIXED_SLOTS (2 * EV_FIXED_LANES)
+
+/* How far ahead in a lane ev_run and ev_lane_at prefetch the ring. */
 #define LANE_PREFETCH 16
+
+/* A lane entry: seqk is seq << LANE_KIND_BITS | kind, and the kind is
+ * LANE_DEAD once cancelled (ev_kind_register never hands it out). */
+typedef struct lane_ent {
+	ev_time time;
+	uint64_t seqk;
+	uint32_t obj, arg;
+} lane_ent;
+#define LANE_KIND_BITS 16
+#define LANE_DEAD 0xffffu
+#define LANE_SEQ_MAX (UINT64_MAX >> LANE_KIND_BITS)
+
+/*
+ * A lane id: bit 32 clear (a slot id has its odd generation there), the low
+ * 32 bits LANE_ID_TAG | lane, the 31 bits above 32 the entry's position.  The
+ * position wraps at 2^31 pushes, as a slot's generation does at 2^31 uses.
+ */
+#define LANE_ID_TAG 0xffff0000u
+#define LANE_POS_MASK 0x7fffffffu
 
 /* A FIFO ring of entries whose times never decrease. */
 typedef struct lane {
-	evq_ent *ring;
+	lane_ent *ring;
 	uint32_t head, n, cap;  /* cap is a power of two */
+	uint32_t popped;        /* entries ever popped, mod 2^32: a position less
+				 * this is the entry's place behind the head */
 	ev_time length;
 	ev_time last;           /* latest expiry pushed */
 	const char *name;
@@ -54,6 +84,10 @@ struct ev_loop {
 
 	const evq_ops *q_ops;
 	void *q;
+	/* The queue's peek, kept until the next push or pop: most events come
+	 * from lanes and leave the queue as it was. */
+	const evq_ent *qhead;
+	bool qhead_ok;
 
 	lane *lanes;
 	unsigned nlanes;
@@ -66,9 +100,11 @@ struct ev_loop {
 	lane_key *lheap;
 	unsigned nlheap;
 
-	/* ev_after_fixed: the lane of each delay seen, in order of first use */
-	ev_time fixed_delay[EV_FIXED_LANES];
-	ev_lane fixed_lane[EV_FIXED_LANES];
+	/* ev_after_fixed: the lane (+ 1; 0 = empty) of each delay seen, hashed
+	 * by delay (open addressing, at most half full): every segment and
+	 * retransmission timer looks its delay up */
+	ev_time fixed_delay[FIXED_SLOTS];
+	ev_lane fixed_lane[FIXED_SLOTS];
 	unsigned nfixed;
 
 	slot *slots;
@@ -137,10 +173,7 @@ ev_lane ev_lane_new(ev_loop *L, const char *name, ev_time length)
 	return (ev_lane)L->nlanes++;
 }
 
-ev_time ev_now(const ev_loop *L)
-{
-	return L->now;
-}
+_Static_assert(offsetof(struct ev_loop, now) == 0, "ev_now() reads the clock at offset 0");
 
 static uint32_t slot_alloc(ev_loop *L)
 {
@@ -175,8 +208,7 @@ static void slot_release(ev_loop *L, uint32_t s)
 	slot_push_free(L, s);
 }
 
-static evq_ent make_entry(ev_loop *L, ev_time when, ev_kind k, uint32_t obj, uint32_t arg,
-			  uint16_t lane1, ev_id *id)
+static evq_ent make_entry(ev_loop *L, ev_time when, ev_kind k, uint32_t obj, uint32_t arg, ev_id *id)
 {
 	if (when < L->now)
 		bug("event scheduled in the past");
@@ -188,7 +220,6 @@ static evq_ent make_entry(ev_loop *L, ev_time when, ev_kind k, uint32_t obj, uin
 	sl->obj = obj;
 	sl->arg = arg;
 	sl->kind = k;
-	sl->lane = lane1;
 	L->pending++;
 	*id = ((uint64_t)sl->gen << 32) | s;
 	return (evq_ent){ when, L->seq++, s };
@@ -197,7 +228,8 @@ static evq_ent make_entry(ev_loop *L, ev_time when, ev_kind k, uint32_t obj, uin
 ev_id ev_at(ev_loop *L, ev_time when, ev_kind k, uint32_t obj, uint32_t arg)
 {
 	ev_id id;
-	L->q_ops->push(L->q, make_entry(L, when, k, obj, arg, 0, &id));
+	L->q_ops->push(L->q, make_entry(L, when, k, obj, arg, &id));
+	L->qhead_ok = false;
 	return id;
 }
 
@@ -242,6 +274,63 @@ static void lheap_down(ev_loop *L, unsigned i)
 	L->lheap[i] = x;
 }
 
+static inline ev_id lane_id(const lane *la, ev_lane ln, uint32_t behind)
+{
+	return (ev_id)((la->popped + behind) & LANE_POS_MASK) << 33 | LANE_ID_TAG | ln;
+}
+
+/* lane_push when the lane is empty or full, or the push is a bug: out of
+ * line, so that the common push is a few stores. */
+G_GNUC_NO_INLINE static ev_id lane_push_slow(ev_loop *L, ev_lane ln, ev_time when, ev_kind k,
+					     uint32_t obj, uint32_t arg)
+{
+	lane *la = &L->lanes[ln];
+	if (when < L->now)
+		bug("event scheduled in the past");
+	if (k >= L->nkinds)
+		bug("unregistered event kind");
+	if (L->seq > LANE_SEQ_MAX)
+		bug("sequence numbers exhausted");
+	if (la->n == la->cap) {
+		uint32_t ncap = la->cap ? la->cap * 2 : 1024;
+		lane_ent *r = g_new(lane_ent, ncap);
+		for (uint32_t i = 0; i < la->n; i++)
+			r[i] = la->ring[(la->head + i) & (la->cap - 1)];
+		g_free(la->ring);
+		la->ring = r;
+		la->head = 0;
+		la->cap = ncap;
+	}
+	uint64_t seq = L->seq++;
+	la->ring[(la->head + la->n) & (la->cap - 1)] = (lane_ent){ when, seq << LANE_KIND_BITS | k, obj, arg };
+	la->last = when;
+	L->pending++;
+	if (la->n++ == 0) {  /* newly non-empty: its head joins the lane heap */
+		L->lheap[L->nlheap++] = (lane_key){ when, seq, ln };
+		lheap_up(L, L->nlheap - 1);
+	}
+	return lane_id(la, ln, la->n - 1);
+}
+
+/* A timer at `when`, not before the lane's last: every segment and
+ * retransmission timer comes through here. */
+static inline ev_id lane_push(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, uint32_t obj, uint32_t arg)
+{
+	lane *la = &L->lanes[ln];
+	uint32_t n = la->n;
+	if (G_UNLIKELY(n == 0 || n == la->cap || when < L->now || k >= L->nkinds || L->seq > LANE_SEQ_MAX))
+		return lane_push_slow(L, ln, when, k, obj, arg);
+	uint32_t mask = la->cap - 1, tail = la->head + n;
+	la->ring[tail & mask] = (lane_ent){ when, L->seq++ << LANE_KIND_BITS | k, obj, arg };
+	/* The tail of a long lane was last written one lane length ago:
+	 * fetch the line that the next pushes will write. */
+	__builtin_prefetch(&la->ring[(tail + LANE_PREFETCH) & mask], 1);
+	la->last = when;
+	la->n = n + 1;
+	L->pending++;
+	return lane_id(la, ln, n);
+}
+
 ev_id ev_lane_at(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, uint32_t obj, uint32_t arg)
 {
 	if (ln >= L->nlanes)
@@ -252,46 +341,40 @@ ev_id ev_lane_at(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, uint32_t obj, 
 			L->lane_fallbacks++;
 		return ev_at(L, when, k, obj, arg);
 	}
-	ev_id id;
-	evq_ent e = make_entry(L, when, k, obj, arg, (uint16_t)(ln + 1), &id);
-	if (la->n == la->cap) {
-		uint32_t ncap = la->cap ? la->cap * 2 : 1024;
-		evq_ent *r = g_new(evq_ent, ncap);
-		for (uint32_t i = 0; i < la->n; i++)
-			r[i] = la->ring[(la->head + i) & (la->cap - 1)];
-		g_free(la->ring);
-		la->ring = r;
-		la->head = 0;
-		la->cap = ncap;
-	}
-	la->ring[(la->head + la->n) & (la->cap - 1)] = e;
-	/* The tail of a long lane was last written one lane length ago:
-	 * fetch the line that the next pushes will write. */
-	__builtin_prefetch(&la->ring[(la->head + la->n + LANE_PREFETCH) & (la->cap - 1)], 1);
-	la->last = when;
-	if (la->n++ == 0) {  /* newly non-empty: its head joins the lane heap */
-		L->lheap[L->nlheap++] = (lane_key){ e.time, e.seq, ln };
-		lheap_up(L, L->nlheap - 1);
-	}
-	return id;
+	return lane_push(L, ln, when, k, obj, arg);
 }
 
+static inline unsigned fixed_slot(const ev_loop *L, ev_time delay)
+{
+	unsigned i = (unsigned)((delay * 0x9e3779b97f4a7c15ULL) >> 57) & (FIXED_SLOTS - 1);
+	while (L->fixed_lane[i] && L->fixed_delay[i] != delay)
+		i = (i + 1) & (FIXED_SLOTS - 1);
+	return i;
+}
+
+/* ev_after_fixed with a delay not seen before. */
+G_GNUC_NO_INLINE static ev_id after_new_delay(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj,
+					      uint32_t arg)
+{
+	if (L->nfixed == EV_FIXED_LANES)
+		return ev_after(L, delay, k, obj, arg);
+	unsigned i = fixed_slot(L, delay);
+	L->fixed_delay[i] = delay;
+	L->fixed_lane[i] = (ev_lane)(ev_lane_new(L, "fixed delay", delay) + 1);
+	L->nfixed++;
+	return ev_after_fixed(L, delay, k, obj, arg);
+}
+
+/* Every call below is a tail call, so that the common path saves no registers. */
 ev_id ev_after_fixed(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_t arg)
 {
 	if (L->lanes_off)
 		return ev_after(L, delay, k, obj, arg);
-	unsigned i = 0;
-	while (i < L->nfixed && L->fixed_delay[i] != delay)
-		i++;
-	if (i == L->nfixed) {
-		if (i == EV_FIXED_LANES)
-			return ev_after(L, delay, k, obj, arg);
-		L->fixed_delay[i] = delay;
-		L->fixed_lane[i] = ev_lane_new(L, "fixed delay", delay);
-		L->nfixed++;
-	}
+	unsigned i = fixed_slot(L, delay);
+	if (!L->fixed_lane[i])
+		return after_new_delay(L, delay, k, obj, arg);
 	/* now never decreases, so now + delay never falls before the lane's last */
-	return ev_lane_at(L, L->fixed_lane[i], L->now + delay, k, obj, arg);
+	return lane_push(L, (ev_lane)(L->fixed_lane[i] - 1), L->now + delay, k, obj, arg);
 }
 
 ev_id ev_lane_arm(ev_loop *L, ev_lane ln, ev_kind k, uint32_t obj, uint32_t arg)
@@ -308,11 +391,25 @@ bool ev_lane_peek(const ev_loop *L, ev_lane ln, uint32_t ahead, uint32_t *obj)
 	const lane *la = &L->lanes[ln];
 	if (ahead >= la->n)
 		return false;
-	const slot *sl = &L->slots[la->ring[(la->head + ahead) & (la->cap - 1)].slot];
-	if (!(sl->gen & 1))
+	const lane_ent *e = &la->ring[(la->head + ahead) & (la->cap - 1)];
+	if ((e->seqk & LANE_DEAD) == LANE_DEAD)
 		return false;
-	*obj = sl->obj;
+	*obj = e->obj;
 	return true;
+}
+
+/* The pending lane entry of a lane id, or NULL. */
+static inline lane_ent *live_lane_ent(const ev_loop *L, ev_id id)
+{
+	uint32_t lo = (uint32_t)id;
+	if ((id >> 32 & 1) || (lo & LANE_ID_TAG) != LANE_ID_TAG || (lo & 0xffff) >= L->nlanes)
+		return NULL;
+	const lane *la = &L->lanes[lo & 0xffff];
+	uint32_t behind = ((uint32_t)(id >> 33) - la->popped) & LANE_POS_MASK;
+	if (behind >= la->n)
+		return NULL;
+	lane_ent *e = &la->ring[(la->head + behind) & (la->cap - 1)];
+	return (e->seqk & LANE_DEAD) == LANE_DEAD ? NULL : e;
 }
 
 static slot *live_slot(const ev_loop *L, ev_id id)
@@ -323,8 +420,16 @@ static slot *live_slot(const ev_loop *L, ev_id id)
 	return &L->slots[s];
 }
 
-bool ev_cancel(ev_loop *L, ev_id id)
+bool ev__cancel(ev_loop *L, ev_id id)
 {
+	if (!(id >> 32 & 1)) {
+		lane_ent *e = live_lane_ent(L, id);
+		if (!e)
+			return false;
+		e->seqk |= LANE_DEAD;  /* dropped when it reaches the front */
+		L->cancelled++;
+		return true;
+	}
 	slot *sl = live_slot(L, id);
 	if (!sl)
 		return false;
@@ -338,7 +443,7 @@ bool ev_cancel(ev_loop *L, ev_id id)
 
 bool ev_pending(const ev_loop *L, ev_id id)
 {
-	return live_slot(L, id) != NULL;
+	return (id >> 32 & 1) ? live_slot(L, id) != NULL : live_lane_ent(L, id) != NULL;
 }
 
 uint64_t ev_run(ev_loop *L, ev_time until)
@@ -346,29 +451,55 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 	uint64_t ran = 0;
 	L->stop = false;
 	while (!L->stop) {
-		const evq_ent *qh = L->q_ops->peek(L->q);
+		if (!L->qhead_ok) {
+			L->qhead = L->q_ops->peek(L->q);
+			L->qhead_ok = true;
+		}
+		const evq_ent *qh = L->qhead;
 		lane_key *lk = L->nlheap ? &L->lheap[0] : NULL;
 		evq_ent e;
 		if (lk && (!qh || lk->time < qh->time || (lk->time == qh->time && lk->seq < qh->seq))) {
 			if (lk->time > until)
 				break;
 			lane *la = &L->lanes[lk->lane];
-			e = la->ring[la->head];
-			/* A lane's entries were armed long ago (a TIME_WAIT, 60 s)
-			 * and their slots are cold: fetch the slot of the entry
-			 * LANE_PREFETCH places behind while these run. */
-			if (la->n > LANE_PREFETCH)
-				__builtin_prefetch(&L->slots[la->ring[(la->head + LANE_PREFETCH) & (la->cap - 1)].slot]);
+			lane_ent le = la->ring[la->head];
+			/* A lane's entries were written long ago (a TIME_WAIT, 60 s)
+			 * and are cold: fetch the one LANE_PREFETCH places behind
+			 * while these run. */
+			__builtin_prefetch(&la->ring[(la->head + LANE_PREFETCH) & (la->cap - 1)]);
 			la->head = (la->head + 1) & (la->cap - 1);
-			if (--la->n == 0) {
+			la->popped++;
+			la->n--;
+			/* Cancelled entries now at the head go at once, not each on
+			 * its own turn through this loop: a lane of retransmission
+			 * timers holds mostly cancelled ones. */
+			while (la->n && (la->ring[la->head].seqk & LANE_DEAD) == LANE_DEAD) {
+				la->head = (la->head + 1) & (la->cap - 1);
+				la->popped++;
+				la->n--;
+				L->pending--;
+			}
+			if (la->n == 0) {
 				L->lheap[0] = L->lheap[--L->nlheap];
 			} else {
-				const evq_ent *h = &la->ring[la->head];
+				const lane_ent *h = &la->ring[la->head];
 				lk->time = h->time;
-				lk->seq = h->seq;
+				lk->seq = h->seqk >> LANE_KIND_BITS;
 			}
 			if (L->nlheap > 1)
 				lheap_down(L, 0);
+			if (le.time < L->now)
+				bug("time went backwards");
+			L->pending--;
+			unsigned k = (unsigned)(le.seqk & LANE_DEAD);
+			if (k == LANE_DEAD)  /* cancelled */
+				continue;
+			L->now = le.time;
+			kind_def *kd = &L->kinds[k];
+			kd->count++;
+			ran++;
+			kd->fn(kd->ctx, le.obj, le.arg);
+			continue;
 		} else if (qh) {
 			e = *qh;
 			if (e.time > until)
@@ -378,7 +509,7 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 			 * event was scheduled, maybe a second ago): fetch it while
 			 * this event runs.  The peek is the one the next iteration
 			 * makes anyway. */
-			const evq_ent *nx = L->q_ops->peek(L->q);
+			const evq_ent *nx = L->qhead = L->q_ops->peek(L->q);
 			if (nx)
 				__builtin_prefetch(&L->slots[nx->slot]);
 		} else {
@@ -416,13 +547,18 @@ void ev_get_stats(const ev_loop *L, ev_stats *out)
 	size_t bytes = sizeof(*L) + L->q_ops->bytes(L->q) + L->cap_slots * sizeof(slot) +
 		       L->cap_free * sizeof(uint32_t) + L->nkinds * sizeof(kind_def);
 	for (unsigned i = 0; i < L->nlanes; i++)
-		bytes += sizeof(lane) + sizeof(lane_key) + L->lanes[i].cap * sizeof(evq_ent);
+		bytes += sizeof(lane) + sizeof(lane_key) + L->lanes[i].cap * sizeof(lane_ent);
 	*out = (ev_stats){ L->run, L->cancelled, L->pending, L->lane_fallbacks, bytes };
 }
 
 size_t ev_slot_bytes(void)
 {
 	return sizeof(slot);
+}
+
+size_t ev_lane_entry_bytes(void)
+{
+	return sizeof(lane_ent);
 }
 
 uint64_t ev_kind_count(const ev_loop *L, ev_kind k)

@@ -18,9 +18,10 @@
  *   - the priority queue (evq, a calendar queue in its ladder form) for
  *     everything else.
  *
- * Cancellation is O(1): ev_cancel marks the event's slot; the entry is dropped
- * when it reaches the front.  An ev_id stays safe to cancel after the event ran
- * or was cancelled (a generation counter guards reused slots).
+ * Cancellation is O(1): ev_cancel marks the event (its slot, or its lane
+ * entry); the entry is dropped when it reaches the front.  An ev_id stays safe
+ * to cancel after the event ran or was cancelled (a generation counter guards
+ * reused slots, a position counter lane entries).
  *
  *	ev_loop *L = ev_loop_new(NULL);
  *	ev_kind k = ev_kind_register(L, "tw_expire", tw_expire, tw_table);
@@ -49,7 +50,8 @@ typedef uint64_t ev_time;
 typedef struct ev_loop ev_loop;
 typedef uint16_t ev_kind;
 typedef uint16_t ev_lane;
-/* (generation << 32) | slot; 0 is never a valid id ("no timer"). */
+/* A slot and its generation, or a lane and a position (ev.c); 0 is never a
+ * valid id ("no timer"). */
 typedef uint64_t ev_id;
 #define EV_NONE ((ev_id)0)
 
@@ -65,7 +67,12 @@ void ev_loop_free(ev_loop *L);
 ev_kind ev_kind_register(ev_loop *L, const char *name, ev_fn fn, void *ctx);
 ev_lane ev_lane_new(ev_loop *L, const char *name, ev_time length);
 
-ev_time ev_now(const ev_loop *L);
+/* Inline: models read the clock on nearly every event.  The clock is the
+ * loop's first member (ev.c checks). */
+static inline ev_time ev_now(const ev_loop *L)
+{
+	return *(const ev_time *)(const void *)L;
+}
 
 /* Schedule at an absolute time; scheduling in the past is a bug and aborts. */
 ev_id ev_at(ev_loop *L, ev_time when, ev_kind k, uint32_t obj, uint32_t arg);
@@ -91,8 +98,13 @@ ev_id ev_lane_at(ev_loop *L, ev_lane lane, ev_time when, ev_kind k, uint32_t obj
  * cold (a TIME_WAIT, 60 s old) can prefetch what they will touch. */
 bool ev_lane_peek(const ev_loop *L, ev_lane lane, uint32_t ahead, uint32_t *obj);
 
-/* Returns true when the event was pending and is now cancelled. */
-bool ev_cancel(ev_loop *L, ev_id id);
+bool ev__cancel(ev_loop *L, ev_id id);
+/* Returns true when the event was pending and is now cancelled.  Inline for
+ * EV_NONE: models cancel whatever timer they hold, most often none. */
+static inline bool ev_cancel(ev_loop *L, ev_id id)
+{
+	return id != EV_NONE && ev__cancel(L, id);
+}
 bool ev_pending(const ev_loop *L, ev_id id);
 
 /* Run every event with time <= until (EV_FOREVER: until none is left or
@@ -109,9 +121,11 @@ typedef struct ev_stats {
 	size_t bytes;        /* memory held by queues, lanes and slots */
 } ev_stats;
 void ev_get_stats(const ev_loop *L, ev_stats *out);
-/* Bytes of the slot every pending event owns (its queue or lane entry is an
- * evq_ent besides), for `make bench`'s per-timer memory breakdown. */
+/* For `make bench`'s per-timer memory breakdown: the slot an event in the
+ * priority queue owns besides its evq_ent, and a lane entry (the whole of a
+ * lane event). */
 size_t ev_slot_bytes(void);
+size_t ev_lane_entry_bytes(void);
 uint64_t ev_kind_count(const ev_loop *L, ev_kind k);  /* events run of a kind */
 const char *ev_kind_name(const ev_loop *L, ev_kind k);
 unsigned ev_kind_total(const ev_loop *L);

@@ -367,8 +367,8 @@ static void bench_tcp_world(const char *sec, const tcp_bench_spec *sp)
 
 	/*
 	 * Memory per TIME_WAIT, at steady state:
-	 *  - records: what each holds by construction (its minisocket, its
-	 *    timer's engine slot and lane entry) plus its share of the ehash
+	 *  - records: what each holds by construction (its minisocket and its
+	 *    timer's lane entry) plus its share of the ehash
 	 *    heads, which the kernel sizes for them;
 	 *  - resident: the process's VmRSS growth since before the world was
 	 *    built, all of it charged to the TIME_WAITs (they dominate it), and
@@ -379,13 +379,13 @@ static void bench_tcp_world(const char *sec, const tcp_bench_spec *sp)
 	 *    the slot table).
 	 */
 	double per = ntw ? 1.0 / (double)ntw : 0;
-	size_t rec = tcp_tw_record_bytes(), slot = ev_slot_bytes(), ent = sizeof(evq_ent);
+	size_t rec = tcp_tw_record_bytes(), ent = ev_lane_entry_bytes();
 	double eh = 4.0 * (double)ehash_heads * per;
-	double a = (double)(rec + slot + ent) + eh;
-	printf("[%s] mem   %" PRIu64 " TIME_WAIT; records: tw_sock %zu + engine slot %zu + lane entry"
-	       " %zu + ehash heads %.1f (%" PRIu64 " x 4 B, all hosts) = %.1f bytes per TIME_WAIT"
+	double a = (double)(rec + ent) + eh;
+	printf("[%s] mem   %" PRIu64 " TIME_WAIT; records: tw_sock %zu + lane entry %zu (the timer)"
+	       " + ehash heads %.1f (%" PRIu64 " x 4 B, all hosts) = %.1f bytes per TIME_WAIT"
 	       "   target <= 128: %s\n",
-	       sec, ntw, rec, slot, ent, eh, ehash_heads, a, a <= 128 ? "met" : "MISSED");
+	       sec, ntw, rec, ent, eh, ehash_heads, a, a <= 128 ? "met" : "MISSED");
 	if (rss0 >= 0 && rss_w >= 0 && rss1 >= 0) {
 		double r = (double)(rss1 - rss0) * 1024 * per, rt = (double)(rss1 - rss_w) * 1024 * per;
 		printf("[%s] mem   resident: VmRSS +%.1f MiB = %.1f bytes per TIME_WAIT (empty world"

@@ -229,13 +229,16 @@ static const script scripts[] = {
 		.want = { { 30, 2 }, { 50, 3 }, { 70, 3 } },
 	},
 	{
-		.name = "cancelled lane slot is reused only after it surfaces",
+		/* With lanes the timer has no slot (its id names its place in the
+		 * lane); without, its slot is reused only after it surfaces. */
+		.name = "a cancelled lane timer's id never matches a later event",
 		.lanes = { 10 },
 		.steps = { LANE(0, 1), CANCEL(1, 1), AT(5, 2), DIFF_SLOT(1, 2), RUN(5, 1), AT(8, 3),
 			   DIFF_SLOT(1, 3),
-			   RUN(EV_FOREVER, 1), NOW(8), AT(20, 4), SAME_SLOT(1, 4), CANCEL(1, 0),
-			   RUN(EV_FOREVER, 1) },
-		.want = { { 5, 2 }, { 8, 3 }, { 20, 4 } },
+			   RUN(EV_FOREVER, 1), NOW(8), AT(20, 4), CANCEL(1, 0), PENDING(1, 0),
+			   PENDING(4, 1), LANE(0, 5), CANCEL(1, 0), PENDING(5, 1),
+			   RUN(EV_FOREVER, 2) },
+		.want = { { 5, 2 }, { 8, 3 }, { 18, 5 }, { 20, 4 } },
 	},
 	{
 		.name = "callbacks schedule more events, including at the current time",
@@ -558,6 +561,58 @@ static void test_ids_and_stats(void **state)
 		ev_loop_free(L);
 	}
 	ev_loop_free(NULL);
+}
+
+/* Lane ids across ring growth (the ring wraps, then doubles): every id finds
+ * its own timer while it is pending and nothing once it has run or been
+ * cancelled. */
+static void count_fn(void *ctx, uint32_t obj, uint32_t arg)
+{
+	uint32_t *ran = ctx;
+	assert_int_equal(obj, arg);
+	(*ran)++;
+}
+
+static void test_lane_ids(void **state)
+{
+	enum { N = 5000 };
+	for (size_t c = 0; c < NCONFIGS; c++) {
+		ev_loop *L = configs[c].make();
+		uint32_t ran = 0;
+		ev_kind k = ev_kind_register(L, "count", count_fn, &ran);
+		ev_lane ln = ev_lane_new(L, "l", 1000);
+		ev_id *id = g_new(ev_id, N);
+		/* 600 armed, 500 run: the head is not at 0 when the ring grows */
+		for (uint32_t i = 0; i < 600; i++)
+			id[i] = ev_lane_at(L, ln, 1000 + i, k, i, i);
+		assert_int_equal(ev_run(L, 1499), 500);
+		for (uint32_t i = 600; i < N; i++)
+			id[i] = ev_lane_at(L, ln, 1000 + i, k, i, i);
+		for (uint32_t i = 0; i < N; i++)
+			assert_int_equal(ev_pending(L, id[i]), i >= 500);
+		for (uint32_t i = 500; i < N; i += 3)
+			assert_true(ev_cancel(L, id[i]));
+		for (uint32_t i = 0; i < N; i++) {
+			assert_int_equal(ev_pending(L, id[i]), i >= 500 && (i - 500) % 3);
+			uint32_t obj;
+			if (i >= 500)
+				assert_int_equal(ev_lane_peek(L, ln, i - 500, &obj) && obj == i,
+						 configs[c].lanes && (i - 500) % 3);
+		}
+		ev_run(L, EV_FOREVER);
+		assert_int_equal(ran, 500 + (N - 500) - (N - 500 + 2) / 3);
+		for (uint32_t i = 0; i < N; i++) {
+			assert_false(ev_pending(L, id[i]));
+			assert_false(ev_cancel(L, id[i]));
+		}
+		/* A new timer takes a position no old id names. */
+		ev_id fresh = ev_lane_arm(L, ln, k, 7, 7);
+		for (uint32_t i = 0; i < N; i++)
+			assert_true(id[i] != fresh);
+		assert_true(ev_pending(L, fresh));
+		g_free(id);
+		ev_loop_free(L);
+	}
 }
 
 /* A chain that reschedules itself: the clock follows; many slots are reused. */
@@ -1136,6 +1191,7 @@ int main(void)
 	}
 	const struct CMUnitTest more[] = {
 		cmocka_unit_test(test_ids_and_stats),
+		cmocka_unit_test(test_lane_ids),
 		cmocka_unit_test(test_self_rescheduling),
 		cmocka_unit_test(test_schedule_in_past_aborts),
 		cmocka_unit_test(test_evq_direct),
