@@ -35,7 +35,8 @@ set datafile commentschars "#"
 set grid
 set key top left box opaque
 if (hdr("x_log") eq "1") set logscale x
-if (hdr("y_log") eq "1") set logscale y
+# every metric connsim writes is >= 0: anchor the axes at zero unless logarithmic
+if (hdr("y_log") eq "1") { set logscale y } else { set yrange [0:*]; set y2range [0:*] }
 set xlabel (strlen(xlab) > 0 ? xlab : xkey)
 if (words(metrics2) > 0) { set y2tics; set ytics nomirror; \
                            set y2label (strlen(y2lab) > 0 ? y2lab : word(metrics2, 1)) }
