@@ -162,5 +162,6 @@ uint32_t ct_chain_hist(const ct_table *ct, uint64_t *hist, unsigned n);
 size_t ct_kernel_bytes(const ct_table *ct); /* what the kernel would use: slab + extensions + buckets */
 size_t ct_sim_bytes(const ct_table *ct);    /* what the simulator uses */
 size_t ct_entry_record_bytes(void);
+size_t ct_bucket_record_bytes(void);        /* per bucket (the kernel: an 8-byte hlist head) */
 
 #endif
