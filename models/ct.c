@@ -332,6 +332,14 @@ uint32_t ct_bucket_of(const ct_table *ct, const ct_tuple *t)
 	return bucket(ct, t);
 }
 
+/* For a packet that will arrive shortly: its bucket, in a large table a
+ * cache miss.  (Fetching the bucket's entries too, a few calls later once
+ * the bucket is in, measured no faster.) */
+void ct_prefetch(const ct_table *ct, const ct_tuple *t)
+{
+	__builtin_prefetch(&ct->bk[bucket(ct, t)]);
+}
+
 static inline const ct_tuple *node_tuple(const ct_table *ct, uint32_t ref)
 {
 	return &E(ct, ref >> 1)->t[ref & 1];
