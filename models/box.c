@@ -151,6 +151,11 @@ bool box_hop(void *ctx, ct_pkt *p)
 
 bool box_hop_tcp(void *ctx, tcp_hop_pkt *hp)
 {
+	if (hp->flags & TCP_HOP_PREFETCH) {
+		ct_tuple t = { hp->saddr, hp->daddr, hp->sport, hp->dport };
+		ct_prefetch(((box *)ctx)->ct, &t);
+		return true;
+	}
 	ct_pkt p = {
 		.t = { hp->saddr, hp->daddr, hp->sport, hp->dport },
 		.flags = (uint8_t)(((hp->flags & TCP_HOP_SYN) ? CT_F_SYN : 0) | ((hp->flags & TCP_HOP_ACK) ? CT_F_ACK : 0) |

@@ -11,10 +11,15 @@
  * mainline (avg_timeout gc, chain limit 50-79, early_drop range 8).
  *
  * Layout.  Entries are records of one pool.  Each has two hash nodes, its
- * ORIGINAL and REPLY tuple, named by a 4-byte reference (entry << 1 | dir);
- * a bucket holds the reference of its first node and each node the next one,
- * so the table is an array of 4-byte heads and chain lengths are real.  New
- * nodes go to the head of their chain (hlist_nulls_add_head_rcu).
+ * ORIGINAL and REPLY tuple, named by a 4-byte reference (entry << 1 | dir).
+ * A chain is the kernel's hlist, newest node first
+ * (hlist_nulls_add_head_rcu), in a different shape: a bucket holds the
+ * references of its first CT_INLINE nodes, and the last of them starts the
+ * rest of the chain, linked through the nodes' hnext.  Chain lengths and
+ * order are the kernel's; what changes is that a walk learns the first
+ * nodes all at once and fetches their entries in parallel (a record at a
+ * random place is a cache miss, and a linked walk waits for each in turn),
+ * and deleting one of them needs no walk to find its predecessor.
  *
  * Time.  Every confirmed entry sits in one of a few FIFO lists, one per
  * distinct timeout length (each state's nf_conntrack_tcp_timeout_* is
@@ -113,8 +118,9 @@ typedef struct ct_entry {
 	/* First: a freed record's free-list link overwrites its first 4 bytes,
 	 * and a packet that killed its entry may still read the tuples. */
 	uint32_t tnext;          /* next in the timeout list */
-	/* what a chain walk reads, together in the first cache line */
-	uint32_t hnext[2];       /* next node in the chain of each tuple */
+	/* what a chain walk reads, together: bytes 4 to 55 (WALK_END) */
+	uint32_t hnext[2];       /* next node in the chain of each tuple (only
+				  * meaningful from a bucket's last slot on) */
 	uint8_t status;
 	uint8_t state;           /* enum tcp_conntrack */
 	uint8_t flags[2];        /* seen[dir].flags */
@@ -125,12 +131,21 @@ typedef struct ct_entry {
 	uint8_t tc;              /* timeout class of the last refresh */
 	uint8_t list;            /* timeout list, NO_LIST when in none */
 	ev_time expires;         /* ct->timeout, absolute */
-	uint32_t tprev;
 	ct_tuple t[2];           /* tuplehash[IP_CT_DIR_ORIGINAL / REPLY].tuple */
+	uint32_t tprev;
 	uint32_t td_end[2];      /* seen[dir].td_end: highest seq + len sent */
 	uint32_t td_maxack[2];   /* seen[dir].td_maxack: highest ack sent */
 	uint32_t last_seq, last_ack, last_end;
 } ct_entry;
+
+#define WALK_END offsetof(ct_entry, tprev)
+
+/* One bucket: its chain's first CT_INLINE node references, newest first,
+ * CT_NIL after the last; the node in the last slot links to the rest. */
+#define CT_INLINE 4
+typedef struct ct_bucket {
+	uint32_t n[CT_INLINE];
+} ct_bucket;
 
 /* ---- the TCP state table (nf_conntrack_proto_tcp.c) ----------------------- */
 
@@ -239,7 +254,8 @@ struct ct_table {
 	const prof *p;
 	ev_loop *L;
 	pool pool;
-	uint32_t *heads, nbuckets;
+	ct_bucket *bk;
+	uint32_t nbuckets;
 	uint32_t count, max;
 	uint64_t k0, k1;          /* hash key (nf_conntrack_hash_rnd) */
 	uint64_t chain_rng;       /* prandom_u32_max for the chain limit */
@@ -317,6 +333,14 @@ uint32_t ct_bucket_of(const ct_table *ct, const ct_tuple *t)
 	return bucket(ct, t);
 }
 
+/* For a packet that will arrive shortly: its bucket, in a large table a
+ * cache miss.  (Fetching the bucket's entries too, a few calls later once
+ * the bucket is in, measured no faster.) */
+void ct_prefetch(const ct_table *ct, const ct_tuple *t)
+{
+	__builtin_prefetch(&ct->bk[bucket(ct, t)]);
+}
+
 static inline const ct_tuple *node_tuple(const ct_table *ct, uint32_t ref)
 {
 	return &E(ct, ref >> 1)->t[ref & 1];
@@ -327,18 +351,83 @@ static inline uint32_t node_next(const ct_table *ct, uint32_t ref)
 	return E(ct, ref >> 1)->hnext[ref & 1];
 }
 
+/* Starts fetching what a chain walk reads of node ref's entry (two cache
+ * lines at most). */
+static inline void prefetch_node(const ct_table *ct, uint32_t ref)
+{
+	const char *e = (const char *)E(ct, ref >> 1);
+	__builtin_prefetch(e);
+	__builtin_prefetch(e + WALK_END - 1);
+}
+
+/*
+ * Walking a chain.  The inline nodes are copied when the walk starts and
+ * the rest is followed through hnext, which deletion leaves as it was on the
+ * deleted node (hlist_nulls_del_rcu), so a walk that destroys entries goes
+ * on over the chain as it was, skipping entries freed meanwhile (status 0),
+ * as the kernel's walks do.  Nothing is inserted during a walk.
+ *
+ *	chain_walk w;
+ *	for (uint32_t r = walk_first(ct, b, &w); r != CT_NIL; r = walk_next(ct, &w, r))
+ */
+typedef struct chain_walk {
+	uint32_t n[CT_INLINE];
+	unsigned k;
+} chain_walk;
+
+static inline uint32_t walk_first(const ct_table *ct, uint32_t b, chain_walk *w)
+{
+	w->k = 0;
+	memcpy(w->n, ct->bk[b].n, sizeof w->n);
+	for (unsigned j = 0; j < CT_INLINE && w->n[j] != CT_NIL; j++)
+		prefetch_node(ct, w->n[j]);
+	return w->n[0];
+}
+
+static inline uint32_t walk_next(const ct_table *ct, chain_walk *w, uint32_t r)
+{
+	if (w->k < CT_INLINE - 1)
+		return w->n[++w->k];
+	uint32_t next = node_next(ct, r);
+	if (next != CT_NIL)
+		prefetch_node(ct, next);
+	return next;
+}
+
+/* hlist_nulls_add_head_rcu.  The node pushed out of the inline slots into
+ * the last one takes the old last one as its next (its entry is in cache:
+ * confirm() has just walked the chain). */
+static void chain_push(ct_table *ct, uint32_t b, uint32_t ref)
+{
+	ct_bucket *cb = &ct->bk[b];
+	uint32_t moved = cb->n[CT_INLINE - 2];
+	if (moved != CT_NIL)
+		E(ct, moved >> 1)->hnext[moved & 1] = cb->n[CT_INLINE - 1];
+	memmove(&cb->n[1], &cb->n[0], (CT_INLINE - 1) * sizeof(uint32_t));
+	cb->n[0] = ref;
+}
+
 /* hlist_nulls_del_rcu: the node's own link is left as it was, so a walk that
  * just deleted it carries on from it (entries freed during a walk are skipped:
  * their status is 0). */
 static void unlink_node(ct_table *ct, uint32_t ref)
 {
-	uint32_t *p = &ct->heads[bucket(ct, node_tuple(ct, ref))];
-	while (*p != ref) {
-		if (*p == CT_NIL)
-			bug("node not in its chain");
-		p = &E(ct, *p >> 1)->hnext[*p & 1];
+	ct_bucket *cb = &ct->bk[bucket(ct, node_tuple(ct, ref))];
+	for (unsigned k = 0; k < CT_INLINE; k++) {
+		if (cb->n[k] != ref)
+			continue;
+		uint32_t last = cb->n[CT_INLINE - 1];
+		uint32_t rest = last == CT_NIL ? CT_NIL : node_next(ct, last);
+		memmove(&cb->n[k], &cb->n[k + 1], (CT_INLINE - 1 - k) * sizeof(uint32_t));
+		cb->n[CT_INLINE - 1] = rest;
+		return;
 	}
-	*p = node_next(ct, ref);
+	uint32_t p = cb->n[CT_INLINE - 1];
+	while (p != CT_NIL && node_next(ct, p) != ref)
+		p = node_next(ct, p);
+	if (p == CT_NIL)
+		bug("node not in its chain");
+	E(ct, p >> 1)->hnext[p & 1] = node_next(ct, ref);
 }
 
 /* ---- gauges and the timeout lists ---------------------------------------- */
@@ -483,17 +572,13 @@ static void refresh(ct_table *ct, uint32_t i, unsigned tc)
  */
 static uint32_t find(ct_table *ct, const ct_tuple *t, int *dir)
 {
-	uint32_t r = ct->heads[bucket(ct, t)];
-	while (r != CT_NIL) {
+	chain_walk w;
+	for (uint32_t r = walk_first(ct, bucket(ct, t), &w); r != CT_NIL; r = walk_next(ct, &w, r)) {
 		ct_entry *e = E(ct, r >> 1);
-		uint32_t next = e->hnext[r & 1];
-		if (!(e->status & S_CONFIRMED)) {
-			r = next;
+		if (!(e->status & S_CONFIRMED))
 			continue;
-		}
 		if (expired(ct, e)) {
 			ct_kill(ct, r >> 1);
-			r = next;
 			continue;
 		}
 		if (ct_tuple_eq(&e->t[r & 1], t)) {
@@ -501,7 +586,6 @@ static uint32_t find(ct_table *ct, const ct_tuple *t, int *dir)
 				*dir = (int)(r & 1);
 			return r >> 1;
 		}
-		r = next;
 	}
 	return CT_NIL;
 }
@@ -514,33 +598,24 @@ uint32_t ct_find(ct_table *ct, const ct_tuple *t, int *dir)
 /* nf_conntrack_tuple_taken */
 bool ct_tuple_taken(ct_table *ct, const ct_tuple *t, uint32_t ignore)
 {
-	uint32_t r = ct->heads[bucket(ct, t)];
 	const ct_entry *ig = ignore != CT_NIL ? E(ct, ignore) : NULL;
-	while (r != CT_NIL) {
+	chain_walk w;
+	for (uint32_t r = walk_first(ct, bucket(ct, t), &w); r != CT_NIL; r = walk_next(ct, &w, r)) {
 		uint32_t i = r >> 1;
 		ct_entry *e = E(ct, i);
-		uint32_t next = e->hnext[r & 1];
-		if (!(e->status & S_CONFIRMED) || i == ignore) {
-			r = next;
+		if (!(e->status & S_CONFIRMED) || i == ignore)
 			continue;
-		}
 		if (expired(ct, e)) {
 			ct_kill(ct, i);
-			r = next;
 			continue;
 		}
-		if (ct_tuple_eq(&e->t[r & 1], t)) {
-			/* "If the *original tuples* are identical, then both
-			 * conntracks refer to the same flow": left to clash
-			 * resolution. */
-			if (ig && ct_tuple_eq(&ig->t[CT_ORIGINAL], &e->t[CT_ORIGINAL])) {
-				r = next;
-				continue;
-			}
+		/* "If the *original tuples* are identical, then both
+		 * conntracks refer to the same flow": left to clash
+		 * resolution. */
+		if (ct_tuple_eq(&e->t[r & 1], t) && !(ig && ct_tuple_eq(&ig->t[CT_ORIGINAL], &e->t[CT_ORIGINAL]))) {
 			(*ct->c_found)++;
 			return true;
 		}
-		r = next;
 	}
 	return false;
 }
@@ -585,9 +660,9 @@ static bool early_drop_range8(ct_table *ct, uint32_t hash)
 		else
 			b = scale(hash + n, ct->nbuckets);  /* reciprocal_scale(_hash++, hsize) */
 		unsigned drops = 0;
-		for (uint32_t r = ct->heads[b]; r != CT_NIL;) {
+		chain_walk w;
+		for (uint32_t r = walk_first(ct, b, &w); r != CT_NIL; r = walk_next(ct, &w, r)) {
 			ct_entry *e = E(ct, r >> 1);
-			uint32_t next = e->hnext[r & 1];
 			if (e->status & S_CONFIRMED) {
 				if (expired(ct, e)) {
 					ct_kill(ct, r >> 1);  /* nf_ct_gc_expired: not a drop */
@@ -596,7 +671,6 @@ static bool early_drop_range8(ct_table *ct, uint32_t hash)
 					drops++;
 				}
 			}
-			r = next;
 		}
 		if (drops) {
 			*ct->c_early_drop += drops;
@@ -617,7 +691,8 @@ static bool early_drop_one(ct_table *ct, uint32_t hash, bool oldest)
 	uint32_t b = scale(hash, ct->nbuckets), victim = CT_NIL;
 	unsigned cnt = 0;
 	for (uint32_t n = 0; n < ct->nbuckets; n++) {
-		for (uint32_t r = ct->heads[b]; r != CT_NIL; r = node_next(ct, r)) {
+		chain_walk w;
+		for (uint32_t r = walk_first(ct, b, &w); r != CT_NIL; r = walk_next(ct, &w, r)) {
 			if (!(E(ct, r >> 1)->status & S_ASSURED)) {
 				victim = r >> 1;
 				if (!oldest)
@@ -730,26 +805,36 @@ static void gc_gather(const ct_table *ct, gc_iter *it, uint32_t first)
 	uint32_t cur[GC_BATCH];
 	it->first = first;
 	it->n = n;
+	bool more = false;
+	/* the inline nodes at once; cur: the last node gathered, whose next
+	 * is still to be read */
 	for (uint32_t j = 0; j < n; j++) {
-		it->len[j] = 0;
-		cur[j] = ct->heads[first + j];
-		if (cur[j] != CT_NIL)
-			__builtin_prefetch(E(ct, cur[j] >> 1));
+		const ct_bucket *cb = &ct->bk[first + j];
+		uint32_t len = 0;
+		while (len < CT_INLINE && cb->n[len] != CT_NIL) {
+			it->ref[j][len] = cb->n[len];
+			prefetch_node(ct, cb->n[len]);
+			len++;
+		}
+		it->len[j] = len;
+		cur[j] = len == CT_INLINE ? cb->n[CT_INLINE - 1] : CT_NIL;
+		more |= cur[j] != CT_NIL;
 	}
-	for (bool more = true; more;) {
+	while (more) {
 		more = false;
 		for (uint32_t j = 0; j < n; j++) {
 			if (cur[j] == CT_NIL)
 				continue;
-			if (it->len[j] == GC_CHAIN) {
-				it->len[j]++;
+			uint32_t next = node_next(ct, cur[j]);
+			if (next == CT_NIL) {
 				cur[j] = CT_NIL;
-				continue;
-			}
-			it->ref[j][it->len[j]++] = cur[j];
-			cur[j] = node_next(ct, cur[j]);
-			if (cur[j] != CT_NIL) {
-				__builtin_prefetch(E(ct, cur[j] >> 1));
+			} else if (it->len[j] == GC_CHAIN) {
+				it->len[j]++;  /* longer: gc_bucket walks it */
+				cur[j] = CT_NIL;
+			} else {
+				it->ref[j][it->len[j]++] = next;
+				prefetch_node(ct, next);
+				cur[j] = next;
 				more = true;
 			}
 		}
@@ -767,7 +852,8 @@ static uint32_t gc_bucket(ct_table *ct, gc_iter *it, uint32_t i, const uint32_t 
 		return it->len[j];
 	}
 	uint32_t n = 0;
-	for (uint32_t r = ct->heads[i]; r != CT_NIL; r = node_next(ct, r)) {
+	chain_walk w;
+	for (uint32_t r = walk_first(ct, i, &w); r != CT_NIL; r = walk_next(ct, &w, r)) {
 		if (n == it->slow_cap) {
 			it->slow_cap = it->slow_cap ? 2 * it->slow_cap : 256;
 			it->slow = g_renew(uint32_t, it->slow, it->slow_cap);
@@ -1215,7 +1301,8 @@ static confirm_res confirm(ct_table *ct, uint32_t i)
 	unsigned walked[2];
 	for (int d = 0; d < 2; d++) {
 		unsigned chainlen = 0;
-		for (uint32_t r = ct->heads[b[d]]; r != CT_NIL; r = node_next(ct, r)) {
+		chain_walk w;
+		for (uint32_t r = walk_first(ct, b[d], &w); r != CT_NIL; r = walk_next(ct, &w, r)) {
 			if (ct_tuple_eq(node_tuple(ct, r), &e->t[d]))
 				return CLASH;
 			if (ct->p->ct_chain_limit && chainlen > max_chainlen)
@@ -1228,10 +1315,8 @@ static confirm_res confirm(ct_table *ct, uint32_t i)
 	probe_hist_add(ct->h_chain, walked[0]);
 	probe_hist_add(ct->h_chain, walked[1]);
 	/* __nf_conntrack_hash_insert */
-	e->hnext[0] = ct->heads[b[0]];
-	ct->heads[b[0]] = i << 1;
-	e->hnext[1] = ct->heads[b[1]];
-	ct->heads[b[1]] = i << 1 | 1;
+	chain_push(ct, b[0], i << 1);
+	chain_push(ct, b[1], i << 1 | 1);
 	e->status |= S_CONFIRMED;
 	(*ct->c_insert)++;
 	/* "Timer relative to confirmation time" */
@@ -1353,9 +1438,8 @@ ct_table *ct_new(const kconf *k, ev_loop *L, probe_set *ps, const char *prefix, 
 	ct->L = L;
 	pool_init(&ct->pool, sizeof(ct_entry), "ct");
 	ct->nbuckets = k->ct_buckets ? k->ct_buckets : 1;
-	ct->heads = g_new(uint32_t, ct->nbuckets);
-	for (uint32_t b = 0; b < ct->nbuckets; b++)
-		ct->heads[b] = CT_NIL;
+	ct->bk = g_new(ct_bucket, ct->nbuckets);
+	memset(ct->bk, 0xff, (size_t)ct->nbuckets * sizeof(ct_bucket));  /* CT_NIL */
 	ct->max = k->ct_max;
 	ct->k0 = rng_u64(rng);
 	ct->k1 = rng_u64(rng);
@@ -1431,7 +1515,7 @@ void ct_free(ct_table *ct)
 	ev_cancel(ct->L, ct->gc.ev);
 	g_free(ct->gci.slow);
 	pool_destroy(&ct->pool);
-	g_free(ct->heads);
+	g_free(ct->bk);
 	g_free(ct);
 }
 
@@ -1484,7 +1568,8 @@ uint32_t ct_chain_hist(const ct_table *ct, uint64_t *hist, unsigned n)
 		hist[c] = 0;
 	for (uint32_t b = 0; b < ct->nbuckets; b++) {
 		uint32_t len = 0;
-		for (uint32_t r = ct->heads[b]; r != CT_NIL; r = node_next(ct, r))
+		chain_walk w;
+		for (uint32_t r = walk_first(ct, b, &w); r != CT_NIL; r = walk_next(ct, &w, r))
 			len++;
 		if (n)
 			hist[len < n ? len : n - 1]++;
@@ -1515,11 +1600,16 @@ size_t ct_kernel_bytes(const ct_table *ct)
 
 size_t ct_sim_bytes(const ct_table *ct)
 {
-	return sizeof(*ct) + pool_bytes(&ct->pool) + (size_t)ct->nbuckets * sizeof(uint32_t) +
+	return sizeof(*ct) + pool_bytes(&ct->pool) + (size_t)ct->nbuckets * sizeof(ct_bucket) +
 	       (size_t)ct->gci.slow_cap * sizeof(uint32_t);
 }
 
 size_t ct_entry_record_bytes(void)
 {
 	return sizeof(ct_entry);
+}
+
+size_t ct_bucket_record_bytes(void)
+{
+	return sizeof(ct_bucket);
 }

@@ -154,6 +154,9 @@ ev_time ct_entry_expires(const ct_table *ct, uint32_t entry);
 uint32_t ct_find(ct_table *ct, const ct_tuple *t, int *dir);
 /* The bucket of t: reciprocal_scale(hash(t), nf_conntrack_buckets). */
 uint32_t ct_bucket_of(const ct_table *ct, const ct_tuple *t);
+/* A packet with tuple t will arrive shortly: start fetching its bucket
+ * (speed only; changes nothing). */
+void ct_prefetch(const ct_table *ct, const ct_tuple *t);
 
 /* nf_conntrack_tuple_taken: is t the ORIGINAL or REPLY tuple of a live
  * entry other than ignore?  Expired entries met on the way are reaped. */
@@ -174,5 +177,6 @@ uint64_t *ct_chain_snapshot(const ct_table *ct, uint32_t *longest, double *load)
 size_t ct_kernel_bytes(const ct_table *ct); /* what the kernel would use: slab + extensions + buckets */
 size_t ct_sim_bytes(const ct_table *ct);    /* what the simulator uses */
 size_t ct_entry_record_bytes(void);
+size_t ct_bucket_record_bytes(void);        /* per bucket (the kernel: an 8-byte hlist head) */
 
 #endif

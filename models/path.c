@@ -18,11 +18,28 @@ void tcp_add_hop(tcp_net *n, tcp_hop_fn fn, void *ctx, ev_time delay, double los
 	n->hops[n->nhops++] = (tcp_hop){ fn, ctx, delay, loss, loss_rng };
 }
 
+static inline uint8_t hop_flags(const seg *s)
+{
+	return (uint8_t)(((s->flags & F_SYN) ? TCP_HOP_SYN : 0) | ((s->flags & F_ACK) ? TCP_HOP_ACK : 0) |
+			 ((s->flags & F_FIN) ? TCP_HOP_FIN : 0) | ((s->flags & F_RST) ? TCP_HOP_RST : 0));
+}
+
+/* The box looks the segment up when it gets there, a delay from now: let it
+ * start fetching (its conntrack bucket, in a large table a cache miss). */
+static void hop_prefetch(const tcp_net *n, const seg *s)
+{
+	const tcp_hop *hop = &n->hops[s->hop];
+	tcp_hop_pkt p = { s->saddr, s->daddr, s->sport, s->dport, (uint8_t)(hop_flags(s) | TCP_HOP_PREFETCH),
+			  0, s->seq, s->ack };
+	hop->fn(hop->ctx, &p);
+}
+
 void tcp__path_enter(tcp_net *n, const tcp_host *h, uint32_t i)
 {
 	seg *s = pool_at(&n->segs, i);
 	s->from_server = h->side;
 	s->hop = h->side ? (uint8_t)(n->nhops - 1) : 0;
+	hop_prefetch(n, s);
 	ev_after_fixed(n->L, h->link_delay + n->hops[s->hop].delay, n->k_hop, i, 0);
 }
 
@@ -60,10 +77,7 @@ void tcp__on_hop(void *ctx, uint32_t i, uint32_t arg)
 		pool_free(&n->segs, i);
 		return;
 	}
-	tcp_hop_pkt p = { s->saddr, s->daddr, s->sport, s->dport,
-			  (uint8_t)(((s->flags & F_SYN) ? TCP_HOP_SYN : 0) | ((s->flags & F_ACK) ? TCP_HOP_ACK : 0) |
-				    ((s->flags & F_FIN) ? TCP_HOP_FIN : 0) | ((s->flags & F_RST) ? TCP_HOP_RST : 0)),
-			  0, s->seq, s->ack };
+	tcp_hop_pkt p = { s->saddr, s->daddr, s->sport, s->dport, hop_flags(s), 0, s->seq, s->ack };
 	if (!hop->fn(hop->ctx, &p)) {
 		if (p.why)
 			tcp__hit(n, s, p.why);
@@ -80,5 +94,6 @@ void tcp__on_hop(void *ctx, uint32_t i, uint32_t arg)
 		return;
 	}
 	s->hop = (uint8_t)(s->from_server ? s->hop - 1 : s->hop + 1);
+	hop_prefetch(n, s);
 	ev_after_fixed(n->L, n->hops[s->hop].delay, n->k_hop, i, 0);
 }

@@ -107,6 +107,10 @@ void tcp_set_fixed_delays(tcp_net *n, bool fixed);
  * addresses and ports (NAT) and returns false to drop the segment.
  */
 enum { TCP_HOP_SYN = 1, TCP_HOP_ACK = 2, TCP_HOP_FIN = 4, TCP_HOP_RST = 8 };
+/* Set when the segment has only been sent towards the hop and arrives one
+ * delay later: hop() may start fetching what it will look up then, changes
+ * nothing and returns true (speed only). */
+enum { TCP_HOP_PREFETCH = 128 };
 typedef struct tcp_hop_pkt {
 	uint32_t saddr, daddr;
 	uint16_t sport, dport;
