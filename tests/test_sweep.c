@@ -34,30 +34,44 @@ static void sweep(const char *reps, const char *out)
 	g_free(o);
 }
 
-/* The named column of the first data row of DIR/out/curve.csv. */
-static double column(const char *out, const char *name)
+/* Every data row of DIR/out/curve.csv: the named columns, row by row. */
+static unsigned columns(const char *out, const char *const *names, unsigned nnames, double (*v)[4], unsigned max)
 {
 	char *path = g_build_filename(dir, out, "curve.csv", NULL), *text;
 	assert_true(g_file_get_contents(path, &text, NULL, NULL));
-	char **lines = g_strsplit(text, "\n", -1), **hdr = NULL, **row = NULL;
+	char **lines = g_strsplit(text, "\n", -1), **hdr = NULL;
+	unsigned n = 0;
 	for (char **l = lines; *l; l++) {
 		if (**l == '#' || !**l)
 			continue;
-		if (!hdr)
+		if (!hdr) {
 			hdr = g_strsplit(*l, ",", -1);
-		else if (!row)
-			row = g_strsplit(*l, ",", -1);
+			continue;
+		}
+		char **row = g_strsplit(*l, ",", -1);
+		for (unsigned k = 0; k < nnames; k++) {
+			v[n][k] = NAN;
+			for (unsigned i = 0; hdr[i] && row[i]; i++)
+				if (!strcmp(hdr[i], names[k]))
+					v[n][k] = g_ascii_strtod(row[i], NULL);
+		}
+		g_strfreev(row);
+		if (++n == max)
+			break;
 	}
-	double v = NAN;
-	for (unsigned i = 0; hdr && row && hdr[i] && row[i]; i++)
-		if (!strcmp(hdr[i], name))
-			v = g_ascii_strtod(row[i], NULL);
 	g_strfreev(hdr);
-	g_strfreev(row);
 	g_strfreev(lines);
 	g_free(text);
 	g_free(path);
-	return v;
+	return n;
+}
+
+/* The named column of the first data row of DIR/out/curve.csv. */
+static double column(const char *out, const char *name)
+{
+	double v[1][4];
+	assert_true(columns(out, &name, 1, v, 1) == 1);
+	return v[0][0];
 }
 
 static void test_ci_shrinks(void **st)
@@ -94,38 +108,6 @@ static void test_same_seed_identical(void **st)
 	g_free(tb);
 	g_free(pa);
 	g_free(pb);
-}
-
-/* Every data row of DIR/out/curve.csv: the named columns, row by row. */
-static unsigned columns(const char *out, const char *const *names, unsigned nnames, double (*v)[4], unsigned max)
-{
-	char *path = g_build_filename(dir, out, "curve.csv", NULL), *text;
-	assert_true(g_file_get_contents(path, &text, NULL, NULL));
-	char **lines = g_strsplit(text, "\n", -1), **hdr = NULL;
-	unsigned n = 0;
-	for (char **l = lines; *l; l++) {
-		if (**l == '#' || !**l)
-			continue;
-		if (!hdr) {
-			hdr = g_strsplit(*l, ",", -1);
-			continue;
-		}
-		char **row = g_strsplit(*l, ",", -1);
-		for (unsigned k = 0; k < nnames; k++) {
-			v[n][k] = NAN;
-			for (unsigned i = 0; hdr[i] && row[i]; i++)
-				if (!strcmp(hdr[i], names[k]))
-					v[n][k] = g_ascii_strtod(row[i], NULL);
-		}
-		g_strfreev(row);
-		if (++n == max)
-			break;
-	}
-	g_strfreev(hdr);
-	g_strfreev(lines);
-	g_free(text);
-	g_free(path);
-	return n;
 }
 
 /*
