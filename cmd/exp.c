@@ -91,7 +91,7 @@ cfg *exp_load(const char *path, char **sysctls, char **sets, GError **err)
 		report_ignored(file, ign);
 	}
 	for (char **s = sets; s && *s; s++)
-		if (!cfg_set_arg(c, *s, err))
+		if (!cfg_set_arg(c, *s, NULL, err))
 			goto fail;
 	g_ptr_array_free(ign, TRUE);
 	return c;
@@ -101,7 +101,7 @@ fail:
 	return NULL;
 }
 
-bool exp_set_profile(cfg *c, const char *profile, GError **err)
+bool exp_set_profile(cfg *c, const char *profile, const char *origin, GError **err)
 {
 	static const char *const hosts[] = { "client", "server", "nat", "firewall" };
 	const GPtrArray *secs = cfg_sections(c);
@@ -112,7 +112,7 @@ bool exp_set_profile(cfg *c, const char *profile, GError **err)
 			present = g_str_has_prefix(sec, hosts[i]) &&
 				  (!sec[strlen(hosts[i])] || !strcmp(sec + strlen(hosts[i]), ".sysctl"));
 		}
-		if (present && !cfg_set(c, hosts[i], "profile", profile, err))
+		if (present && !cfg_set(c, hosts[i], "profile", profile, origin, err))
 			return false;
 	}
 	return true;

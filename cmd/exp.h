@@ -19,7 +19,7 @@ cfg *exp_load(const char *path, char **sysctls, char **sets, GError **err);
 
 /* --profile: the kernel profile of every host and of every box the
  * experiment has (a box is not created by naming its profile). */
-bool exp_set_profile(cfg *c, const char *profile, GError **err);
+bool exp_set_profile(cfg *c, const char *profile, const char *origin, GError **err);
 /* --seed if given (an integer >= 0), else [experiment] seed. */
 bool exp_seed(const cfg *c, const char *seed_opt, guint64 *seed, GError **err);
 /* --out if given, else out/NAME for experiments/NAME.ini; newly allocated. */

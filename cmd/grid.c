@@ -146,54 +146,51 @@ void grid_free(grid *g)
 unsigned grid_npoints(const grid *g) { return g->npoints; }
 unsigned grid_nvariants(const grid *g) { return g->nvars; }
 
-/* "profile=NAME" is every host's profile; anything else is --set's KEY=VALUE. */
-static bool apply_one(cfg *c, const char *key, const char *value, GError **err)
+/* The value of --vary key i at point p (the first key varies fastest). */
+static const char *vary_value(const grid *g, unsigned i, unsigned p)
 {
-	if (!strcmp(key, "profile"))
-		return exp_set_profile(c, value, err);
-	char *arg = g_strdup_printf("%s=%s", key, value);
-	bool ok = cfg_set_arg(c, arg, err);
-	g_free(arg);
-	return ok;
+	for (unsigned j = 0; j < i; j++)
+		p /= g->vs[j].n;
+	return g->vs[i].values[p % g->vs[i].n];
 }
 
-static void prefix_error(GError **err, const char *what)
+/* The variant of point p, the slowest dimension (NULL when there are none). */
+static const variant *variant_of(const grid *g, unsigned p)
 {
-	if (err && *err)
-		g_prefix_error(err, "%s: ", what);
+	return g->nvars ? &g->vars[p / (g->npoints / g->nvars)] : NULL;
+}
+
+/* KEY=VALUE as --set takes it, or profile=NAME for every host; origin names
+ * the setting in errors and in the dump of values given. */
+static bool apply_one(cfg *c, const char *arg, const char *origin, GError **err)
+{
+	if (g_str_has_prefix(arg, "profile=") || g_str_has_prefix(arg, "profile ")) {
+		char *name = g_strstrip(g_strdup(strchr(arg, '=') + 1));
+		bool ok = exp_set_profile(c, name, origin, err);
+		g_free(name);
+		return ok;
+	}
+	return cfg_set_arg(c, arg, origin, err);
 }
 
 bool grid_apply(const grid *g, unsigned p, cfg *c, GError **err)
 {
-	unsigned q = p;
-	for (unsigned i = 0; i < g->nv; q /= g->vs[i].n, i++)
-		;
-	if (g->nvars) {
-		const variant *v = &g->vars[q];
-		for (char **s = v->sets; *s; s++) {
-			const char *eq = strchr(*s, '=');
-			char *key = g_strstrip(g_strndup(*s, (gsize)(eq - *s))), *value = g_strstrip(g_strdup(eq + 1));
-			bool ok = apply_one(c, key, value, err);
-			g_free(key);
-			g_free(value);
-			if (!ok) {
-				char *what = g_strdup_printf("variant '%s'", v->label);
-				prefix_error(err, what);
-				g_free(what);
-				return false;
-			}
-		}
+	const variant *v = variant_of(g, p);
+	bool ok = true;
+	if (v) {
+		char *origin = g_strdup_printf("variant '%s'", v->label);
+		for (char **s = v->sets; ok && *s; s++)
+			ok = apply_one(c, *s, origin, err);
+		g_free(origin);
 	}
-	q = p;
-	for (unsigned i = 0; i < g->nv; q /= g->vs[i].n, i++) {
-		if (!apply_one(c, g->vs[i].key, g->vs[i].values[q % g->vs[i].n], err)) {
-			char *what = g_strdup_printf("--vary %s", g->vs[i].key);
-			prefix_error(err, what);
-			g_free(what);
-			return false;
-		}
+	for (unsigned i = 0; ok && i < g->nv; i++) {
+		char *origin = g_strdup_printf("--vary %s", g->vs[i].key);
+		char *arg = g_strdup_printf("%s=%s", g->vs[i].key, vary_value(g, i, p));
+		ok = apply_one(c, arg, origin, err);
+		g_free(arg);
+		g_free(origin);
 	}
-	return true;
+	return ok;
 }
 
 void grid_csv_header(const grid *g, FILE *fp)
@@ -205,14 +202,11 @@ void grid_csv_header(const grid *g, FILE *fp)
 
 void grid_csv_values(const grid *g, unsigned p, FILE *fp)
 {
-	unsigned q = p;
-	for (unsigned i = 0; i < g->nv; q /= g->vs[i].n, i++)
-		;
-	if (g->nvars)
-		fputs(g->vars[q].label, fp);
-	q = p;
-	for (unsigned i = 0; i < g->nv; q /= g->vs[i].n, i++)
-		fprintf(fp, "%s%s", i || g->nvars ? "," : "", g->vs[i].values[q % g->vs[i].n]);
+	const variant *v = variant_of(g, p);
+	if (v)
+		fputs(v->label, fp);
+	for (unsigned i = 0; i < g->nv; i++)
+		fprintf(fp, "%s%s", i || v ? "," : "", vary_value(g, i, p));
 }
 
 void grid_describe(const grid *g, GString *out)

@@ -162,15 +162,17 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "connsim: %s\n", err->message);
 		goto done;
 	}
-	struct { const char *key, *val; } cli[] = { { "duration", duration }, { "sample", sample }, { "warmup", warmup } };
+	struct { const char *key, *val, *opt; } cli[] = { { "duration", duration, "--duration" },
+						    { "sample", sample, "--sample" },
+						    { "warmup", warmup, "--warmup" } };
 	for (unsigned i = 0; i < G_N_ELEMENTS(cli); i++) {
-		if (cli[i].val && !cfg_set(c, "experiment", cli[i].key, cli[i].val, &err)) {
+		if (cli[i].val && !cfg_set(c, "experiment", cli[i].key, cli[i].val, cli[i].opt, &err)) {
 			fprintf(stderr, "connsim: %s\n", err->message);
 			goto done;
 		}
 	}
 	guint64 seed;
-	if ((profile && !exp_set_profile(c, profile, &err)) || !exp_seed(c, seed_opt, &seed, &err)) {
+	if ((profile && !exp_set_profile(c, profile, "--profile", &err)) || !exp_seed(c, seed_opt, &seed, &err)) {
 		fprintf(stderr, "connsim: %s\n", err->message);
 		goto done;
 	}

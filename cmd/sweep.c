@@ -168,7 +168,7 @@ int cmd_sweep(int argc, char **argv)
 			fprintf(stderr, "connsim: %s\n", err->message);
 			goto done;
 		}
-		if (profile && !exp_set_profile(pcfg[p], profile, &err)) {
+		if (profile && !exp_set_profile(pcfg[p], profile, "--profile", &err)) {
 			fprintf(stderr, "connsim: %s\n", err->message);
 			goto done;
 		}

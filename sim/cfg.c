@@ -760,20 +760,20 @@ bool cfg_load_sysctl_file(cfg *c, const char *path, const char *section, bool fr
 
 /* ---- --set ------------------------------------------------------------ */
 
-bool cfg_set(cfg *c, const char *section, const char *key, const char *value, GError **err)
+bool cfg_set(cfg *c, const char *section, const char *key, const char *value, const char *origin, GError **err)
 {
 	char *text = g_strstrip(g_strdup(value));
-	bool ok = store(c, section, key, text, "--set", 0, PRI_SET, err);
+	bool ok = store(c, section, key, text, origin ? origin : "--set", 0, PRI_SET, err);
 	g_free(text);
 	return ok;
 }
 
-bool cfg_set_arg(cfg *c, const char *arg, GError **err)
+bool cfg_set_arg(cfg *c, const char *arg, const char *origin, GError **err)
 {
 	const char *eq = strchr(arg, '=');
 	if (!eq || eq == arg) {
 		g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
-			    "--set '%s': expected section.key=value, e.g. --set workload.rate=500", arg);
+			    "%s '%s': expected section.key=value, e.g. workload.rate=500", origin ? origin : "--set", arg);
 		return false;
 	}
 	char *lhs = g_strstrip(g_strndup(arg, (gsize)(eq - arg)));
@@ -793,14 +793,14 @@ bool cfg_set_arg(cfg *c, const char *arg, GError **err)
 		const char *dot = strchr(lhs, '.');
 		if (!dot) {
 			g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
-				    "--set '%s': expected section.key=value, e.g. --set workload.rate=500", arg);
+				    "%s '%s': expected section.key=value, e.g. workload.rate=500", origin ? origin : "--set", arg);
 			g_free(lhs);
 			return false;
 		}
 		section = g_strndup(lhs, (gsize)(dot - lhs));
 		key = g_strdup(dot + 1);
 	}
-	bool ok = cfg_set(c, section, key, eq + 1, err);
+	bool ok = cfg_set(c, section, key, eq + 1, origin, err);
 	g_free(section);
 	g_free(key);
 	g_free(lhs);

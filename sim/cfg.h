@@ -63,10 +63,12 @@ bool cfg_load_file(cfg *c, const char *path, GError **err);
  * they are appended to *ignored (a GPtrArray of char*, may be NULL). */
 bool cfg_load_sysctl_file(cfg *c, const char *path, const char *section, bool from_cli,
 			  GPtrArray *ignored, GError **err);
-/* "section.key=value"; a bare sysctl name ("net.ipv4.tcp_tw_reuse=1") goes to [sysctl]. */
-bool cfg_set_arg(cfg *c, const char *arg, GError **err);
-/* Programmatic override with the priority of --set (sweeps use it). */
-bool cfg_set(cfg *c, const char *section, const char *key, const char *value, GError **err);
+/* "section.key=value"; a bare sysctl name ("net.ipv4.tcp_tw_reuse=1") goes to [sysctl].
+ * origin names where the override came from in errors and in the dump of
+ * values given ("--set" when NULL; a sweep says "variant 'reuse'"). */
+bool cfg_set_arg(cfg *c, const char *arg, const char *origin, GError **err);
+/* Programmatic override with the priority of --set (origin as above). */
+bool cfg_set(cfg *c, const char *section, const char *key, const char *value, const char *origin, GError **err);
 
 /* The directory of the experiment file, for resolving relative paths. */
 const char *cfg_base_dir(const cfg *c);

@@ -333,7 +333,7 @@ static void bench_tcp_world(const char *sec, const tcp_bench_spec *sp)
 	cfg *c = cfg_new(exp_schema(), kconf_aliases);
 	GError *err = NULL;
 	for (const char *const *s = sp->sets; *s; s++)
-		if (!cfg_set_arg(c, *s, &err)) {
+		if (!cfg_set_arg(c, *s, NULL, &err)) {
 			fprintf(stderr, "bench: %s\n", err->message);
 			exit(1);
 		}
@@ -504,7 +504,7 @@ static void bench_world_new(bench_world *b, const char *const *const *sets, ev_t
 	GError *err = NULL;
 	for (const char *const *const *l = sets; *l; l++)
 		for (const char *const *s = *l; *s; s++)
-			if (!cfg_set_arg(b->c, *s, &err)) {
+			if (!cfg_set_arg(b->c, *s, NULL, &err)) {
 				fprintf(stderr, "bench: %s\n", err->message);
 				exit(1);
 			}

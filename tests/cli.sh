@@ -70,7 +70,7 @@ expect_error "tw_recycle on a current kernel" 2 "recycle\.ini:9: .*removed in Li
 f=$(mk badaddr '[server]' 'addresses = 10.0.1.300')
 expect_error "bad address" 2 "badaddr\.ini:9: \[server\] addresses = '10.0.1.300': '10.0.1.300' is not an IPv4 address" -- run "$f"
 expect_error "bad --set value" 2 "--set: \[workload\] rate = 'fast': expected a number" -- run "$T/good.ini" --set workload.rate=fast
-expect_error "bad --duration" 2 "--set: \[experiment\] duration = '10 parsecs'" -- run "$T/good.ini" --duration "10 parsecs"
+expect_error "bad --duration" 2 "--duration: \[experiment\] duration = '10 parsecs'" -- run "$T/good.ini" --duration "10 parsecs"
 expect_error "bad --seed" 2 "--seed 'x': expected an integer" -- run "$T/good.ini" --seed x
 expect_error "unknown --profile" 2 "\[client\] profile = '9.9': expected one of: 3.10,4.4" -- run "$T/good.ini" --profile 9.9
 expect_error "several addresses without bind = address" 2 "addresses_per_host = '4': more than one address" -- run "$T/good.ini" --set client.addresses_per_host=4

@@ -173,14 +173,14 @@ static cfg *load_ok(const char *text)
 static void set_ok(cfg *c, const char *arg)
 {
 	GError *e = NULL;
-	if (!cfg_set_arg(c, arg, &e))
+	if (!cfg_set_arg(c, arg, NULL, &e))
 		fail_msg("--set %s: unexpected error: %s", arg, e->message);
 }
 
 static G_GNUC_NULL_TERMINATED void set_fails(cfg *c, const char *arg, const char *prefix, ...)
 {
 	GError *e = NULL;
-	assert_false(cfg_set_arg(c, arg, &e));
+	assert_false(cfg_set_arg(c, arg, NULL, &e));
 	assert_non_null(e);
 	assert_true(e->domain == CFG_ERROR);
 	if (!g_str_has_prefix(e->message, prefix))
@@ -419,7 +419,7 @@ static void test_durations(void **state)
 	assert_true(cfg_time(c, "workload", "think") == 120 * NS);
 	for (size_t i = 0; i < G_N_ELEMENTS(ok); i++) {
 		GError *e = NULL;
-		if (!cfg_set(c, "experiment", "duration", ok[i].text, &e))
+		if (!cfg_set(c, "experiment", "duration", ok[i].text, NULL, &e))
 			fail_msg("%s", e->message);
 		assert_true(cfg_time(c, "experiment", "duration") == ok[i].ns);
 	}
@@ -973,7 +973,7 @@ static void test_set_arg_forms(void **state)
 	set_ok(c, "experiment.verbose=on");
 	assert_true(cfg_bool(c, "experiment", "verbose"));
 	GError *e = NULL;
-	assert_true(cfg_set(c, "workload", "fraction", "0.25", &e));
+	assert_true(cfg_set(c, "workload", "fraction", "0.25", NULL, &e));
 	assert_true(cfg_double(c, "workload", "fraction") == 0.25);
 	char *m = error_of(c, "workload", "fraction");
 	assert_string_equal(m, "--set: [workload] fraction = '0.25': x");
@@ -1131,9 +1131,9 @@ static void test_schema(void **state)
 	/* no alias table */
 	c = cfg_new(keys, NULL);
 	GError *e = NULL;
-	assert_false(cfg_set_arg(c, "net.ipv4.netfilter.ip_conntrack_max=5", &e));
+	assert_false(cfg_set_arg(c, "net.ipv4.netfilter.ip_conntrack_max=5", NULL, &e));
 	g_clear_error(&e);
-	assert_true(cfg_set_arg(c, "net.netfilter.nf_conntrack_max=5", &e));
+	assert_true(cfg_set_arg(c, "net.netfilter.nf_conntrack_max=5", NULL, &e));
 	cfg_free(c);
 }
 

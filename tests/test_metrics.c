@@ -27,7 +27,7 @@ static mrun mrun_new(const char *const *sets, uint32_t rep)
 	mrun x = { cfg_new(exp_schema(), kconf_aliases), NULL, NULL };
 	GError *err = NULL;
 	for (const char *const *s = sets; *s; s++)
-		if (!cfg_set_arg(x.c, *s, &err)) {
+		if (!cfg_set_arg(x.c, *s, NULL, &err)) {
 			fprintf(stderr, "mrun_new: %s\n", err->message);
 			abort();
 		}

@@ -44,7 +44,7 @@ static inline vworld vworld_new(const char *const *sets, uint32_t rep, double en
 	vworld v = { cfg_new(exp_schema(), kconf_aliases), ev_loop_new(NULL), probe_set_new(), NULL };
 	GError *err = NULL;
 	for (const char *const *s = sets; *s; s++)
-		if (!cfg_set_arg(v.c, *s, &err)) {
+		if (!cfg_set_arg(v.c, *s, NULL, &err)) {
 			fprintf(stderr, "vworld_new: %s\n", err->message);
 			abort();
 		}
