@@ -11,7 +11,6 @@ typedef struct client {
 	int host;
 	unsigned next_addr;  /* bind = address: round-robin position */
 	gsl_rng *arrivals, *choices;
-	ev_time gap;  /* constant arrivals */
 } client;
 
 struct wl {
@@ -25,6 +24,7 @@ struct wl {
 		*econnreset, *enetunreach, *requests;
 	uint64_t *hit[4], *timedout_by[5];  /* per TCP_HIT_* bit; timedout_by[4]: none recorded */
 	probe_hist *setup;
+	double mean_gap;     /* ns between one client's arrivals, on average */
 	bool failed_once;
 	ev_time first_failure;
 };
@@ -92,17 +92,17 @@ static ev_time onoff_advance(const wl_spec *s, ev_time t, ev_time gap)
 	return t + gap / s->on * cycle + gap % s->on;
 }
 
-ev_time wl_next_arrival(const wl_spec *s, double rate, ev_time t, gsl_rng *r)
+ev_time wl_next_arrival(const wl_spec *s, double mean_gap, ev_time t, gsl_rng *r)
 {
 	switch (s->arrival) {
 	case WL_ONOFF:
-		return onoff_advance(s, t, to_ns(gsl_ran_exponential(r, 1e9 / rate)));
+		return onoff_advance(s, t, to_ns(gsl_ran_exponential(r, mean_gap)));
 	case WL_DIURNAL: {
 		/* Thinning (Lewis & Shedler 1979): candidates at the peak rate
-		 * rate (1 + a), each kept with probability lambda(t) / peak. */
+		 * (1 + a) x the mean, each kept with probability lambda(t) / peak. */
 		double a = s->amplitude, w = 2 * M_PI / ((double)s->period / 1e9);
 		for (;;) {
-			t += to_ns(gsl_ran_exponential(r, 1e9 / (rate * (1 + a))));
+			t += to_ns(gsl_ran_exponential(r, mean_gap / (1 + a)));
 			if (t >= s->stop)
 				return t;
 			double lam = 1 + a * sin(w * ((double)t / 1e9));
@@ -111,10 +111,10 @@ ev_time wl_next_arrival(const wl_spec *s, double rate, ev_time t, gsl_rng *r)
 		}
 	}
 	case WL_CONSTANT:
-		return t + (ev_time)(1e9 / rate);
+		return t + (ev_time)mean_gap;
 	case WL_POISSON:
 	default:
-		return t + (ev_time)gsl_ran_exponential(r, 1e9 / rate);
+		return t + (ev_time)gsl_ran_exponential(r, mean_gap);
 	}
 }
 
@@ -137,13 +137,7 @@ static void count_error(wl *w, int err)
 static void schedule_next(wl *w, uint32_t ci)
 {
 	client *c = &w->clients[ci];
-	ev_time t;
-	if (w->s.arrival == WL_CONSTANT)
-		t = ev_now(w->L) + c->gap;
-	else if (w->s.arrival == WL_POISSON)
-		t = ev_now(w->L) + (ev_time)gsl_ran_exponential(c->arrivals, 1e9 * w->s.nclients / w->s.rate);
-	else
-		t = wl_next_arrival(&w->s, w->s.rate / w->s.nclients, ev_now(w->L), c->arrivals);
+	ev_time t = wl_next_arrival(&w->s, w->mean_gap, ev_now(w->L), c->arrivals);
 	if (t < w->s.stop)
 		ev_at(w->L, t, w->k_arrival, ci, 0);
 }
@@ -246,6 +240,7 @@ wl *wl_new(ev_loop *L, probe_set *ps, const wl_spec *spec, uint64_t seed, uint32
 	wl *w = g_new0(wl, 1);
 	w->L = L;
 	w->s = *spec;
+	w->mean_gap = spec->rate > 0 ? 1e9 * spec->nclients / spec->rate : 0;  /* rate 0: wl_start schedules nothing */
 	w->clients = g_new0(client, spec->nclients);
 	for (unsigned i = 0; i < spec->nclients; i++) {
 		char name[64];
@@ -254,8 +249,6 @@ wl *wl_new(ev_loop *L, probe_set *ps, const wl_spec *spec, uint64_t seed, uint32
 		c->arrivals = rng_stream(seed, rep, name);
 		snprintf(name, sizeof(name), "client/%u/choices", i);
 		c->choices = rng_stream(seed, rep, name);
-		if (spec->rate > 0)
-			c->gap = (ev_time)(1e9 * spec->nclients / spec->rate);
 	}
 	w->server_rng = rng_stream(seed, rep, "server/app");
 	w->k_arrival = ev_kind_register(L, "arrival", on_arrival, w);
@@ -298,13 +291,10 @@ void wl_start(wl *w)
 	for (unsigned i = 0; i < w->s.nclients; i++) {
 		client *c = &w->clients[i];
 		c->host = w->s.clients[i];  /* hosts exist only once tcp is built */
-		ev_time first;
-		if (w->s.arrival == WL_CONSTANT)
-			first = w->s.start + (ev_time)(c->gap * (double)i / w->s.nclients);
-		else if (w->s.arrival == WL_POISSON)
-			first = w->s.start + (ev_time)gsl_ran_exponential(c->arrivals, 1e9 * w->s.nclients / w->s.rate);
-		else
-			first = wl_next_arrival(&w->s, w->s.rate / w->s.nclients, w->s.start, c->arrivals);
+		/* constant arrivals: the clients' first ones spread over a gap */
+		ev_time first = w->s.arrival == WL_CONSTANT
+					? w->s.start + (ev_time)((ev_time)w->mean_gap * (double)i / w->s.nclients)
+					: wl_next_arrival(&w->s, w->mean_gap, w->s.start, c->arrivals);
 		if (first < w->s.stop)
 			ev_at(w->L, first, w->k_arrival, i, 0);
 	}

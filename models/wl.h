@@ -84,9 +84,9 @@ ev_time wl_draw_life(const wl_spec *s, gsl_rng *r);
 /* The data phase of a connection: requests durations and the think times
  * between them (one life draw when requests = 1). */
 ev_time wl_draw_data_phase(const wl_spec *s, gsl_rng *r);
-/* The next arrival of one client's process after t, whose mean rate is
- * client_rate per second (onoff, diurnal: of the on periods, of the mean);
- * draws from r.  Exposed for tests of the processes. */
-ev_time wl_next_arrival(const wl_spec *s, double client_rate, ev_time t, gsl_rng *r);
+/* The next arrival of one client's process after t, whose mean gap is
+ * mean_gap ns (1e9 / its rate; onoff: within the on periods; diurnal: over a
+ * period); draws from r. */
+ev_time wl_next_arrival(const wl_spec *s, double mean_gap, ev_time t, gsl_rng *r);
 
 #endif

@@ -25,7 +25,7 @@ static void test_diurnal(void **st)
 		      .period = (ev_time)(P * 1e9), .amplitude = A };
 	gsl_rng *r = rng_stream(1, 0, "test/diurnal");
 	double n[BINS] = { 0 }, total = 0;
-	for (ev_time t = wl_next_arrival(&s, rate, 0, r); t < s.stop; t = wl_next_arrival(&s, rate, t, r)) {
+	for (ev_time t = wl_next_arrival(&s, 1e9 / rate, 0, r); t < s.stop; t = wl_next_arrival(&s, 1e9 / rate, t, r)) {
 		double ph = fmod((double)t / 1e9, P) / P;
 		n[(unsigned)(ph * BINS)]++;
 		total++;
@@ -57,7 +57,7 @@ static void test_onoff(void **st)
 		      .on = 2 * EV_SEC, .off = 3 * EV_SEC };
 	gsl_rng *r = rng_stream(1, 0, "test/onoff");
 	double total = 0, in_first_half = 0;
-	for (ev_time t = wl_next_arrival(&s, rate, s.start, r); t < s.stop; t = wl_next_arrival(&s, rate, t, r)) {
+	for (ev_time t = wl_next_arrival(&s, 1e9 / rate, s.start, r); t < s.stop; t = wl_next_arrival(&s, 1e9 / rate, t, r)) {
 		assert_true(t >= s.start);
 		ev_time ph = (t - s.start) % (s.on + s.off);
 		assert_true(ph < s.on);
