@@ -118,9 +118,11 @@ bool box_hop(void *ctx, ct_pkt *p)
 	 * sender's td_end past the unseen FIN, which sets
 	 * IP_CT_TCP_FLAG_DATA_UNACKNOWLEDGED (tcp_in_window) and caps the
 	 * timeout at nf_conntrack_tcp_timeout_unacknowledged (tcp_packet). */
-	if (g_hash_table_size(b->hidden)) {
-		int dir;
-		uint32_t e = ct_find(b->ct, &p->t, &dir);
+	uint32_t e = CT_NIL;
+	int dir = CT_ORIGINAL;
+	bool looked = g_hash_table_size(b->hidden) > 0;
+	if (looked) {
+		e = ct_find(b->ct, &p->t, &dir);
 		gpointer v = e != CT_NIL ? g_hash_table_lookup(b->hidden, GUINT_TO_POINTER(e)) : NULL;
 		if (v && (v == HIDDEN_TORN || (p->flags & (CT_F_FIN | CT_F_RST)))) {
 			if (v != HIDDEN_TORN)
@@ -132,7 +134,8 @@ bool box_hop(void *ctx, ct_pkt *p)
 	}
 	b->syn_seq = p->seq;
 	b->nat_failed = false;
-	if (ct_in(b->ct, p, setup, b, &r) == CT_DROP) {
+	ct_verdict v = looked ? ct_in_found(b->ct, p, e, dir, setup, b, &r) : ct_in(b->ct, p, setup, b, &r);
+	if (v == CT_DROP) {
 		/* For the connection's record (conn.hit.*): the table was full,
 		 * or the NAT found no free tuple and installed a taken one. */
 		b->why = r.drop == CT_WHY_FULL ? TCP_HIT_CT_DROP

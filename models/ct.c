@@ -1329,17 +1329,17 @@ static confirm_res confirm(ct_table *ct, uint32_t i)
 
 /* ---- nf_conntrack_in -------------------------------------------------------- */
 
-ct_verdict ct_in(ct_table *ct, const ct_pkt *p, ct_setup_fn setup, void *ctx, ct_result *out)
+/* nf_conntrack_in from its first lookup's result (i, dir) on; a repeat
+ * (a SYN reopening a closed entry) looks up again. */
+static ct_verdict track(ct_table *ct, const ct_pkt *p, uint32_t i, int dir, ct_setup_fn setup, void *ctx,
+			ct_result *out)
 {
-	*out = (ct_result){ CT_NIL, CT_ORIGINAL, false, false, false, CT_WHY_NONE };
 	unsigned index = pkt_index(p->flags);
-	if (!valid_flags(p->flags)) {  /* tcp_error */
-		(*ct->c_invalid)++;
-		return CT_ACCEPT;
-	}
-	for (;;) {
-		int dir = CT_ORIGINAL;
-		uint32_t i = find(ct, &p->t, &dir);
+	for (bool first = true;; first = false) {
+		if (!first) {
+			dir = CT_ORIGINAL;
+			i = find(ct, &p->t, &dir);
+		}
 		bool fresh = i == CT_NIL;
 		if (fresh) {
 			/* init_conntrack -> __nf_conntrack_alloc: the count goes
@@ -1427,6 +1427,33 @@ ct_verdict ct_in(ct_table *ct, const ct_pkt *p, ct_setup_fn setup, void *ctx, ct
 		out->created = true;
 		return CT_ACCEPT;
 	}
+}
+
+/* tcp_error: flags no TCP sends are INVALID before any lookup. */
+static bool flags_ok(ct_table *ct, const ct_pkt *p, ct_result *out)
+{
+	*out = (ct_result){ CT_NIL, CT_ORIGINAL, false, false, false, CT_WHY_NONE };
+	if (valid_flags(p->flags))
+		return true;
+	(*ct->c_invalid)++;
+	return false;
+}
+
+ct_verdict ct_in(ct_table *ct, const ct_pkt *p, ct_setup_fn setup, void *ctx, ct_result *out)
+{
+	if (!flags_ok(ct, p, out))
+		return CT_ACCEPT;
+	int dir = CT_ORIGINAL;
+	uint32_t i = find(ct, &p->t, &dir);
+	return track(ct, p, i, dir, setup, ctx, out);
+}
+
+ct_verdict ct_in_found(ct_table *ct, const ct_pkt *p, uint32_t found, int dir, ct_setup_fn setup, void *ctx,
+		       ct_result *out)
+{
+	if (!flags_ok(ct, p, out))
+		return CT_ACCEPT;
+	return track(ct, p, found, found == CT_NIL ? CT_ORIGINAL : dir, setup, ctx, out);
 }
 
 /* ---- construction --------------------------------------------------------- */

@@ -141,6 +141,11 @@ typedef enum ct_drop_why {
  * A new SYN on an entry in TIME_WAIT/CLOSE kills it and starts a fresh one.
  */
 ct_verdict ct_in(ct_table *ct, const ct_pkt *p, ct_setup_fn setup, void *ctx, ct_result *out);
+/* ct_in for a caller that has just looked p's tuple up with ct_find (found,
+ * dir: its result) and changed nothing since: the same, without a second
+ * walk of the chain. */
+ct_verdict ct_in_found(ct_table *ct, const ct_pkt *p, uint32_t found, int dir, ct_setup_fn setup, void *ctx,
+		       ct_result *out);
 
 void ct_tuples(const ct_table *ct, uint32_t entry, ct_tuple *orig, ct_tuple *reply);
 ct_state ct_entry_state(const ct_table *ct, uint32_t entry);
