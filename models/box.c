@@ -38,6 +38,13 @@ static void forget(void *ctx, uint32_t entry)
 		g_hash_table_remove(b->hidden, GUINT_TO_POINTER(entry));
 }
 
+static void forget_prefetch(void *ctx, uint32_t entry)
+{
+	const box *b = ctx;
+	if (b->nat)
+		nat_prefetch_forget(b->nat, entry);
+}
+
 /* nf_nat_setup_info for a new entry: the NAT's choice becomes the REPLY
  * tuple even when its search failed (the last tuple tried), in which case
  * confirmation clashes and counts insert_failed (linux-rules.md §7.2 step 7). */
@@ -71,7 +78,7 @@ box *box_new(const char *name, const kconf *k, const nat_cfg *natc, ev_loop *L, 
 		b->nat = nat_new(&b->natc, k->prof, &ops, nat_rng, ps, pre);
 		g_free(pre);
 	}
-	ct_set_destroy_hook(b->ct, forget, b);
+	ct_set_destroy_hook(b->ct, forget, forget_prefetch, b);
 	pre = g_strdup_printf("%s.unseen_teardowns", name);
 	b->hidden_count = probe_counter(ps, pre, "connections whose FIN/RST this box never saw (workload unseen_teardown)");
 	g_free(pre);
@@ -132,6 +139,16 @@ bool box_hop(void *ctx, ct_pkt *p)
 			return true;  /* took another path: conntrack never saw it */
 		}
 	}
+	if (!looked && b->nat && (p->flags & (CT_F_SYN | CT_F_ACK)) == CT_F_SYN) {
+		/* Most likely a new connection.  The NAT's first lookup will
+		 * miss the cache: start it, so that it overlaps conntrack's own
+		 * lookup of the packet (the source's record, which names it,
+		 * was fetched when the SYN was sent). */
+		ct_tuple probe;
+		bool have = nat_first_probe(b->nat, &p->t, &probe);
+		if (have)
+			ct_prefetch(b->ct, &probe);
+	}
 	b->syn_seq = p->seq;
 	b->nat_failed = false;
 	ct_verdict v = looked ? ct_in_found(b->ct, p, e, dir, setup, b, &r) : ct_in(b->ct, p, setup, b, &r);
@@ -155,8 +172,11 @@ bool box_hop(void *ctx, ct_pkt *p)
 bool box_hop_tcp(void *ctx, tcp_hop_pkt *hp)
 {
 	if (hp->flags & TCP_HOP_PREFETCH) {
+		const box *b = ctx;
 		ct_tuple t = { hp->saddr, hp->daddr, hp->sport, hp->dport };
-		ct_prefetch(((box *)ctx)->ct, &t);
+		ct_prefetch(b->ct, &t);
+		if (b->nat && (hp->flags & (TCP_HOP_SYN | TCP_HOP_ACK)) == TCP_HOP_SYN)
+			nat_prefetch(b->nat, &t);
 		return true;
 	}
 	ct_pkt p = {

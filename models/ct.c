@@ -118,9 +118,12 @@ typedef struct ct_entry {
 	/* First: a freed record's free-list link overwrites its first 4 bytes,
 	 * and a packet that killed its entry may still read the tuples. */
 	uint32_t tnext;          /* next in the timeout list */
-	/* what a chain walk reads, together: bytes 4 to 55 (WALK_END) */
+	uint32_t tprev;          /* beside tnext: unlinking reads both */
+	/* what a chain walk reads, together: WALK_BEGIN to WALK_END */
 	uint32_t hnext[2];       /* next node in the chain of each tuple (only
 				  * meaningful from a bucket's last slot on) */
+	ev_time expires;         /* ct->timeout, absolute */
+	ct_tuple t[2];           /* tuplehash[IP_CT_DIR_ORIGINAL / REPLY].tuple */
 	uint8_t status;
 	uint8_t state;           /* enum tcp_conntrack */
 	uint8_t flags[2];        /* seen[dir].flags */
@@ -130,15 +133,13 @@ typedef struct ct_entry {
 	uint8_t retrans;
 	uint8_t tc;              /* timeout class of the last refresh */
 	uint8_t list;            /* timeout list, NO_LIST when in none */
-	ev_time expires;         /* ct->timeout, absolute */
-	ct_tuple t[2];           /* tuplehash[IP_CT_DIR_ORIGINAL / REPLY].tuple */
-	uint32_t tprev;
 	uint32_t td_end[2];      /* seen[dir].td_end: highest seq + len sent */
 	uint32_t td_maxack[2];   /* seen[dir].td_maxack: highest ack sent */
 	uint32_t last_seq, last_ack, last_end;
 } ct_entry;
 
-#define WALK_END offsetof(ct_entry, tprev)
+#define WALK_BEGIN offsetof(ct_entry, hnext)
+#define WALK_END (offsetof(ct_entry, status) + 1)
 
 /* One bucket: its chain's first CT_INLINE node references, newest first,
  * CT_NIL after the last; the node in the last slot links to the rest. */
@@ -268,7 +269,7 @@ struct ct_table {
 	ev_kind k_tmo, k_gc;
 	gc_state gc;
 	gc_iter gci;
-	ct_destroy_fn destroy;
+	ct_destroy_fn destroy, destroy_prefetch;
 	void *destroy_ctx;
 	uint64_t *c_found, *c_insert, *c_insert_failed, *c_drop, *c_early_drop, *c_chaintoolong, *c_invalid,
 		*c_ignore;
@@ -356,7 +357,7 @@ static inline uint32_t node_next(const ct_table *ct, uint32_t ref)
 static inline void prefetch_node(const ct_table *ct, uint32_t ref)
 {
 	const char *e = (const char *)E(ct, ref >> 1);
-	__builtin_prefetch(e);
+	__builtin_prefetch(e + WALK_BEGIN);
 	__builtin_prefetch(e + WALK_END - 1);
 }
 
@@ -410,9 +411,9 @@ static void chain_push(ct_table *ct, uint32_t b, uint32_t ref)
 /* hlist_nulls_del_rcu: the node's own link is left as it was, so a walk that
  * just deleted it carries on from it (entries freed during a walk are skipped:
  * their status is 0). */
-static void unlink_node(ct_table *ct, uint32_t ref)
+static void unlink_node(ct_table *ct, uint32_t b, uint32_t ref)
 {
-	ct_bucket *cb = &ct->bk[bucket(ct, node_tuple(ct, ref))];
+	ct_bucket *cb = &ct->bk[b];
 	for (unsigned k = 0; k < CT_INLINE; k++) {
 		if (cb->n[k] != ref)
 			continue;
@@ -496,16 +497,23 @@ static void tl_append(ct_table *ct, uint32_t i, unsigned li)
 static void ct_kill(ct_table *ct, uint32_t i)
 {
 	ct_entry *e = E(ct, i);
+	bool hook = (e->status & S_SETUP) && ct->destroy;
 	if (e->status & S_CONFIRMED) {
-		unlink_node(ct, i << 1);
-		unlink_node(ct, i << 1 | 1);
+		/* The two buckets and what the hook will touch are cache misses
+		 * of their own: start them all before waiting for any. */
+		uint32_t b0 = bucket(ct, &e->t[0]), b1 = bucket(ct, &e->t[1]);
+		__builtin_prefetch(&ct->bk[b0], 1);
+		__builtin_prefetch(&ct->bk[b1], 1);
+		if (hook && ct->destroy_prefetch)
+			ct->destroy_prefetch(ct->destroy_ctx, i);
+		unlink_node(ct, b0, i << 1);
+		unlink_node(ct, b1, i << 1 | 1);
 		if (!(e->status & S_DEAD))
 			gauges(ct, e, -1);
 	}
 	tl_unlink(ct, i);
-	bool hook = e->status & S_SETUP;
 	e->status = 0;
-	if (hook && ct->destroy)
+	if (hook)
 		ct->destroy(ct->destroy_ctx, i);
 	count_add(ct, -1);
 	pool_free(&ct->pool, i);
@@ -536,8 +544,15 @@ static void on_timeout(void *ctx, uint32_t obj, uint32_t li)
 			e->status |= S_DEAD;
 		}
 	}
-	if (l->head != CT_NIL)
-		l->ev = ev_at(ct->L, E(ct, l->head)->expires, ct->k_tmo, 0, li);
+	if (l->head != CT_NIL) {
+		/* The new head's record is in cache (its expiry was just read);
+		 * the one after it is not, and its turn comes right after the
+		 * head's, when the head is unlinked: start fetching it. */
+		const ct_entry *h = E(ct, l->head);
+		if (h->tnext != CT_NIL)
+			__builtin_prefetch(E(ct, h->tnext), 1);
+		l->ev = ev_at(ct->L, h->expires, ct->k_tmo, 0, li);
+	}
 }
 
 /*
@@ -1546,9 +1561,10 @@ void ct_free(ct_table *ct)
 	g_free(ct);
 }
 
-void ct_set_destroy_hook(ct_table *ct, ct_destroy_fn fn, void *ctx)
+void ct_set_destroy_hook(ct_table *ct, ct_destroy_fn fn, ct_destroy_fn prefetch, void *ctx)
 {
 	ct->destroy = fn;
+	ct->destroy_prefetch = prefetch;
 	ct->destroy_ctx = ctx;
 }
 

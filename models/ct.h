@@ -109,7 +109,10 @@ typedef void (*ct_destroy_fn)(void *ctx, uint32_t entry);
  * chain limit). */
 ct_table *ct_new(const kconf *k, ev_loop *L, probe_set *ps, const char *prefix, gsl_rng *rng);
 void ct_free(ct_table *ct);
-void ct_set_destroy_hook(ct_table *ct, ct_destroy_fn fn, void *ctx);
+/* prefetch (may be NULL) is called first, before the entry leaves its
+ * chains: it may start fetching what fn will touch, so that both overlap,
+ * and must change nothing (speed only). */
+void ct_set_destroy_hook(ct_table *ct, ct_destroy_fn fn, ct_destroy_fn prefetch, void *ctx);
 
 typedef enum ct_verdict { CT_ACCEPT, CT_DROP } ct_verdict;
 

@@ -71,6 +71,15 @@ bool nat_choose(nat *n, uint32_t entry, const ct_tuple *orig, uint32_t seq, ct_t
 /* The entry is gone (confirmed or not): drop its bysource link
  * (nf_nat_cleanup_conntrack).  Unknown entries are ignored. */
 void nat_forget(nat *n, uint32_t entry);
+/* A new connection with this ORIGINAL tuple will be mapped shortly: start
+ * fetching what the search reads first (speed only). */
+void nat_prefetch(const nat *n, const ct_tuple *orig);
+/* The REPLY tuple nat_choose would look up first for orig, if it would look
+ * one up without drawing a random number: a caller can start fetching its
+ * bucket (speed only). */
+bool nat_first_probe(const nat *n, const ct_tuple *orig, ct_tuple *reply);
+/* nat_forget(entry) is to come: start fetching its link (speed only). */
+void nat_prefetch_forget(const nat *n, uint32_t entry);
 bool nat_owns(const nat *n, uint32_t addr);
 /* Entries in the bysource hash (for leak checks: 0 once every entry is gone). */
 uint32_t nat_nlinks(const nat *n);

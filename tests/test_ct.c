@@ -75,7 +75,7 @@ static fx *fx_new(const char *profile, uint32_t buckets, uint32_t max, bool loos
 	f->ps = probe_set_new();
 	f->rng = rng_stream(SEED, 0, "box/kernel");
 	f->ct = ct_new(&f->k, f->L, f->ps, "ct", f->rng);
-	ct_set_destroy_hook(f->ct, on_destroy, f);
+	ct_set_destroy_hook(f->ct, on_destroy, NULL, f);
 	return f;
 }
 

@@ -41,6 +41,7 @@ typedef struct fake {
 	unsigned nlog;            /* lookups (taken calls) since fake_clear_log */
 	uint16_t log[MAXLOG];     /* the NAT port of each lookup (REPLY dport) */
 	uint32_t log_ignore;
+	ct_tuple first;           /* the first lookup since fake_clear_log */
 	unsigned nev;             /* evict_closing calls */
 	uint16_t evlog[MAXLOG];
 	uint32_t last_seq;
@@ -93,6 +94,8 @@ static bool fake_taken(void *ctx, const ct_tuple *reply, uint32_t ignore)
 	fake *f = ctx;
 	if (f->nlog < MAXLOG)
 		f->log[f->nlog] = reply->dport;
+	if (f->nlog == 0)
+		f->first = *reply;
 	f->nlog++;
 	f->log_ignore = ignore;
 	return fake_state(f, reply) != F_FREE;
@@ -1101,6 +1104,76 @@ static void test_probe_failure_law(void **st)
 
 /* ---- probe names ---------------------------------------------------------------- */
 
+/*
+ * nat_first_probe (the box prefetches its answer) names the tuple that
+ * nat_choose looks up first, whenever it names one; and the source's record
+ * offers the newest remaining mapping once the newest entry is gone.
+ */
+static void test_first_probe(void **st)
+{
+	(void)st;
+	/* the newest entry goes: the next newest mapping is offered */
+	fx x = mk("current", (nat_cfg){ 0 }, F_FREE, SEED);
+	ct_tuple foreign = reply_to(SRV(1), 80, NAT_A, 40000), r1, r2, r3;
+	fake_set(x.f, &foreign, F_TAKEN);
+	assert_true(choose(&x, CLI(1), 40000, SRV(1), 80, &r1));  /* entry 1: m1 */
+	commit(&x, &r1);
+	assert_true(choose(&x, CLI(1), 40000, SRV(1), 80, &r2));  /* entry 2: m2 */
+	commit(&x, &r2);
+	assert_int_not_equal(r1.dport, r2.dport);
+	nat_forget(x.n, 2);
+	ct_tuple o = orig_of(CLI(1), 40000, SRV(5), 80), want;
+	assert_true(nat_first_probe(x.n, &o, &want));
+	assert_int_equal(want.dport, r1.dport);
+	assert_true(choose(&x, CLI(1), 40000, SRV(5), 80, &r3));
+	assert_int_equal(x.f->log[0], r1.dport);
+	fx_free(&x);
+
+	/* random workloads under several configurations */
+	static const uint32_t two[] = { NAT_A, NAT_A + 1 };
+	const struct {
+		const char *profile;
+		nat_cfg c;
+		bool never;  /* nat_first_probe must name nothing */
+	} cases[] = {
+		{ "current", { 0 }, false },
+		{ "4.4", { 0 }, false },
+		{ "current", { .addrs = two, .naddrs = 2 }, false },
+		{ "current", { .port_lo = 40000, .port_hi = 40003 }, false },
+		{ "current", { .port_lo = 40001, .port_hi = 40001 }, false },
+		{ "current", { .random = true }, true },
+		{ "current", { .random_fully = true }, true },
+		{ "4.4", { .random_fully = true }, true },
+	};
+	for (size_t k = 0; k < G_N_ELEMENTS(cases); k++) {
+		fx y = mk(cases[k].profile, cases[k].c, F_FREE, SEED + k);
+		gsl_rng *g = rng_stream(SEED, (uint32_t)k, "test/first_probe");
+		unsigned named = 0;
+		for (int i = 0; i < 400; i++) {
+			uint32_t cli = CLI(1 + rng_below(g, 3)), srv = SRV(1 + rng_below(g, 3));
+			uint16_t port = (uint16_t)(40000 + rng_below(g, 3));
+			ct_tuple oi = orig_of(cli, port, srv, 80), first, reply;
+			bool has = nat_first_probe(y.n, &oi, &first);
+			(void)choose(&y, cli, port, srv, 80, &reply);
+			if (has) {
+				named++;
+				assert_true(y.f->nlog >= 1);
+				assert_true(ct_tuple_eq(&y.f->first, &first));
+			}
+			if (rng_below(g, 2))
+				commit(&y, &reply);
+			if (rng_below(g, 4) == 0)
+				nat_forget(y.n, y.next_entry - 1 - rng_below(g, 5));
+		}
+		if (cases[k].never)
+			assert_int_equal(named, 0);
+		else
+			assert_true(named > 100);
+		rng_free(g);
+		fx_free(&y);
+	}
+}
+
 static void test_probe_names(void **st)
 {
 	(void)st;
@@ -1156,6 +1229,7 @@ int main(void)
 		cmocka_unit_test(test_address_choice),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_probe_failure_law),
+		cmocka_unit_test(test_first_probe),
 		cmocka_unit_test(test_probe_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
