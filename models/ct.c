@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/bigmem.h"
 #include "sim/pool.h"
 #include "sim/rng.h"
 
@@ -1480,7 +1481,7 @@ ct_table *ct_new(const kconf *k, ev_loop *L, probe_set *ps, const char *prefix, 
 	ct->L = L;
 	pool_init(&ct->pool, sizeof(ct_entry), "ct");
 	ct->nbuckets = k->ct_buckets ? k->ct_buckets : 1;
-	ct->bk = g_new(ct_bucket, ct->nbuckets);
+	ct->bk = bigmem_alloc((size_t)ct->nbuckets * sizeof(ct_bucket));
 	memset(ct->bk, 0xff, (size_t)ct->nbuckets * sizeof(ct_bucket));  /* CT_NIL */
 	ct->max = k->ct_max;
 	ct->k0 = rng_u64(rng);
@@ -1557,7 +1558,7 @@ void ct_free(ct_table *ct)
 	ev_cancel(ct->L, ct->gc.ev);
 	g_free(ct->gci.slow);
 	pool_destroy(&ct->pool);
-	g_free(ct->bk);
+	bigmem_free(ct->bk, (size_t)ct->nbuckets * sizeof(ct_bucket));
 	g_free(ct);
 }
 

@@ -3,6 +3,7 @@
 #include <glib.h>
 #include <stdlib.h>
 
+#include "sim/bigmem.h"
 #include "sim/rng.h"
 
 #define MAX_TRACKED 4096
@@ -78,7 +79,7 @@ ehash *ehash_new(uint32_t entries, bool linear_lport, uint64_t secret, const poo
 	if (!entries || (entries & (entries - 1)))
 		abort();
 	ehash *h = g_new0(ehash, 1);
-	h->heads = g_new(uint32_t, entries);
+	h->heads = bigmem_alloc((size_t)entries * sizeof(uint32_t));
 	for (uint32_t i = 0; i < entries; i++)
 		h->heads[i] = EH_NIL;
 	h->mask = entries - 1;
@@ -93,7 +94,7 @@ void ehash_free(ehash *h)
 {
 	if (!h)
 		return;
-	g_free(h->heads);
+	bigmem_free(h->heads, ((size_t)h->mask + 1) * sizeof(uint32_t));
 	if (h->tracked)
 		for (uint32_t i = 0; i <= h->track_mask; i++)
 			g_free(h->tracked[i]);

@@ -1,5 +1,7 @@
 #include "sim/pool.h"
 
+#include "sim/bigmem.h"
+
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +18,7 @@ void pool_init(pool *p, size_t elem_size, const char *name)
 void pool_destroy(pool *p)
 {
 	for (uint32_t i = 0; i < p->nchunks; i++)
-		g_free(p->chunks[i]);
+		bigmem_free(p->chunks[i], (size_t)p->elem << POOL_CHUNK_BITS);
 	g_free(p->chunks);
 	memset(p, 0, sizeof(*p));
 }
@@ -30,7 +32,7 @@ uint32_t pool_alloc_new(pool *p)
 	uint32_t idx = p->used++;
 	if ((idx >> POOL_CHUNK_BITS) >= p->nchunks) {
 		p->chunks = g_renew(char *, p->chunks, p->nchunks + 1);
-		p->chunks[p->nchunks++] = g_malloc((size_t)p->elem << POOL_CHUNK_BITS);
+		p->chunks[p->nchunks++] = bigmem_alloc((size_t)p->elem << POOL_CHUNK_BITS);
 	}
 	p->live++;
 	void *r = pool_at(p, idx);

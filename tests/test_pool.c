@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "sim/bigmem.h"
 #include "sim/pool.h"
 
 typedef struct rec {
@@ -82,6 +83,24 @@ static void test_small_records(void **state)
 	pool_destroy(&p);
 }
 
+/* bigmem: a block of BIGMEM_MIN or more is 2 MiB-aligned (so that huge
+ * pages can back it) and usable to its last byte; a smaller one is usable. */
+static void test_bigmem(void **state)
+{
+	(void)state;
+	size_t sizes[] = { 100, BIGMEM_MIN - 1, BIGMEM_MIN, 3 * BIGMEM_MIN + 12345 };
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		unsigned char *p = bigmem_alloc(sizes[i]);
+		assert_non_null(p);
+		if (sizes[i] >= BIGMEM_MIN)
+			assert_int_equal((uintptr_t)p % BIGMEM_MIN, 0);
+		p[0] = 1;
+		p[sizes[i] - 1] = 2;
+		assert_int_equal(p[0] + p[sizes[i] - 1], 3);
+		bigmem_free(p, sizes[i]);
+	}
+}
+
 static void test_growth_keeps_pointers(void **state)
 {
 	pool p;
@@ -138,6 +157,7 @@ int main(void)
 		cmocka_unit_test(test_lifo_reuse),
 		cmocka_unit_test(test_small_records),
 		cmocka_unit_test(test_growth_keeps_pointers),
+		cmocka_unit_test(test_bigmem),
 	};
 	return cmocka_run_group_tests_name("pool", tests, NULL, NULL);
 }

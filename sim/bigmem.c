@@ -1,0 +1,29 @@
+#include "sim/bigmem.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+void *bigmem_alloc(size_t size)
+{
+	if (size < BIGMEM_MIN)
+		return g_malloc(size);
+	void *p = NULL;
+	if (posix_memalign(&p, BIGMEM_MIN, size)) {
+		fprintf(stderr, "connsim: out of memory (%zu bytes)\n", size);
+		abort();
+	}
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, size, MADV_HUGEPAGE);  /* advice: failure changes nothing */
+#endif
+	return p;
+}
+
+void bigmem_free(void *p, size_t size)
+{
+	if (size < BIGMEM_MIN)
+		g_free(p);
+	else
+		free(p);
+}
