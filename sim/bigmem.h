@@ -5,8 +5,9 @@
  *
  * A lookup in a table of a million entries is a cache miss and, with 4 KiB
  * pages, a TLB miss too: the page walk comes before the data.  A block of
- * BIGMEM_MIN bytes or more is aligned to 2 MiB and advised MADV_HUGEPAGE,
- * so that the kernel may back it with 2 MiB pages (with THP "madvise" or
+ * BIGMEM_MIN bytes or more is aligned to 2 MiB, rounded up to whole 2 MiB
+ * pages when that adds less than an eighth, and advised MADV_HUGEPAGE, so
+ * that the kernel may back it with 2 MiB pages (with THP "madvise" or
  * "always"; otherwise the advice is ignored and nothing changes).  Smaller
  * blocks come from g_malloc.  Speed only: contents are whatever the caller
  * writes.
