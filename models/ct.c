@@ -1673,7 +1673,7 @@ size_t ct_kernel_bytes(const ct_table *ct)
 
 size_t ct_sim_bytes(const ct_table *ct)
 {
-	return sizeof(*ct) + pool_bytes(&ct->pool) + (size_t)ct->nbuckets * sizeof(ct_bucket) +
+	return sizeof(*ct) + pool_bytes(&ct->pool) + bigmem_size((size_t)ct->nbuckets * sizeof(ct_bucket)) +
 	       (size_t)ct->gci.slow_cap * sizeof(uint32_t);
 }
 

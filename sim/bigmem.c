@@ -5,16 +5,22 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-void *bigmem_alloc(size_t size)
+size_t bigmem_size(size_t size)
 {
 	if (size < BIGMEM_MIN)
-		return g_malloc(size);
+		return size;
 	/* Only whole 2 MiB pages become huge: round the block up to them when
 	 * that costs less than an eighth more (a conntrack pool chunk of
 	 * 5.5 MiB: 6 MiB), else leave the tail on small pages. */
 	size_t whole = (size + BIGMEM_MIN - 1) & ~(BIGMEM_MIN - 1);
-	if (whole - size < size / 8)
-		size = whole;
+	return whole - size < size / 8 ? whole : size;
+}
+
+void *bigmem_alloc(size_t size)
+{
+	if (size < BIGMEM_MIN)
+		return g_malloc(size);
+	size = bigmem_size(size);
 	void *p = NULL;
 	if (posix_memalign(&p, BIGMEM_MIN, size)) {
 		fprintf(stderr, "connsim: out of memory (%zu bytes)\n", size);

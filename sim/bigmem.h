@@ -19,6 +19,8 @@
 
 #define BIGMEM_MIN ((size_t)2 << 20)
 
+/* The bytes bigmem_alloc(size) takes (the rounding up), for memory reports. */
+size_t bigmem_size(size_t size);
 /* Aborts when out of memory, as g_malloc does. */
 void *bigmem_alloc(size_t size);
 /* size: as given to bigmem_alloc. */

@@ -42,6 +42,6 @@ uint32_t pool_alloc_new(pool *p)
 
 size_t pool_bytes(const pool *p)
 {
-	return (size_t)p->nchunks * ((size_t)p->elem << POOL_CHUNK_BITS) +
+	return (size_t)p->nchunks * bigmem_size((size_t)p->elem << POOL_CHUNK_BITS) +
 	       p->nchunks * sizeof(char *);
 }

@@ -88,17 +88,23 @@ static void test_small_records(void **state)
 static void test_bigmem(void **state)
 {
 	(void)state;
-	size_t sizes[] = { 100, BIGMEM_MIN - 1, BIGMEM_MIN, 3 * BIGMEM_MIN + 12345 };
+	size_t sizes[] = { 100, BIGMEM_MIN - 1, BIGMEM_MIN, 3 * BIGMEM_MIN + 12345, 3 * BIGMEM_MIN - 12345 };
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		unsigned char *p = bigmem_alloc(sizes[i]);
 		assert_non_null(p);
 		if (sizes[i] >= BIGMEM_MIN)
 			assert_int_equal((uintptr_t)p % BIGMEM_MIN, 0);
+		/* rounded up to whole 2 MiB pages only when that adds < 1/8 */
+		size_t got = bigmem_size(sizes[i]);
+		assert_true(got >= sizes[i] && got - sizes[i] < sizes[i] / 8 + 1);
 		p[0] = 1;
 		p[sizes[i] - 1] = 2;
 		assert_int_equal(p[0] + p[sizes[i] - 1], 3);
 		bigmem_free(p, sizes[i]);
 	}
+	assert_int_equal(bigmem_size(3 * BIGMEM_MIN - 12345), 3 * BIGMEM_MIN);  /* + 0.2 %: rounded */
+	assert_int_equal(bigmem_size(3 * BIGMEM_MIN + 12345), 3 * BIGMEM_MIN + 12345);  /* + 33 %: not */
+	assert_int_equal(bigmem_size(BIGMEM_MIN - 1), BIGMEM_MIN - 1);  /* small: g_malloc */
 }
 
 static void test_growth_keeps_pointers(void **state)
