@@ -490,11 +490,6 @@ static void tl_append(ct_table *ct, uint32_t i, unsigned li)
 
 /* ---- destruction ---------------------------------------------------------- */
 
-/*
- * nf_ct_delete + nf_conntrack_free: out of both chains and the timeout list,
- * out of the gauges, nf_conntrack_count decremented, the destroy hook
- * (nf_nat_cleanup_conntrack) called if NAT set the entry up.
- */
 /* What killing confirmed entry i touches besides the entry: its two buckets
  * and the destroy hook's records, cache misses of their own; starts them all
  * (speed only). */
@@ -506,6 +501,11 @@ static void kill_prefetch(const ct_table *ct, uint32_t i, uint32_t b0, uint32_t 
 		ct->destroy_prefetch(ct->destroy_ctx, i);
 }
 
+/*
+ * nf_ct_delete + nf_conntrack_free: out of both chains and the timeout list,
+ * out of the gauges, nf_conntrack_count decremented, the destroy hook
+ * (nf_nat_cleanup_conntrack) called if NAT set the entry up.
+ */
 static void ct_kill(ct_table *ct, uint32_t i)
 {
 	ct_entry *e = E(ct, i);
