@@ -19,6 +19,8 @@
 #include "models/tcp.h"
 #include "sim/cfg.h"
 
+/* In the order of the [workload] keys' choices (world.c reads them with
+ * cfg_enum). */
 typedef enum wl_arrival {
 	WL_POISSON,
 	WL_CONSTANT,

@@ -156,9 +156,9 @@ static bool add_box(world *W, const cfg *c, const char *name, ev_loop *L, probe_
 			nc.port_lo = (uint16_t)lo;
 			nc.port_hi = (uint16_t)hi;
 		}
-		const char *r = cfg_str(c, "nat", "random");
-		nc.random = !strcmp(r, "random");
-		nc.random_fully = !strcmp(r, "fully");
+		unsigned r = cfg_enum(c, "nat", "random");  /* none|random|fully */
+		nc.random = r == 1;
+		nc.random_fully = r == 2;
 		if (nc.random_fully && k.prof->version < 314) {
 			cfg_error(c, "nat", "random", err,
 				  "--random-fully exists from Linux 3.14; profile %s does not have it", k.prof->name);
@@ -270,10 +270,8 @@ world *world_new(const cfg *c, ev_loop *L, probe_set *ps, uint64_t seed, uint32_
 
 	/* workload */
 	wl_spec s = { 0 };
-	const char *arr = cfg_str(c, "workload", "arrival");
-	s.arrival = !strcmp(arr, "constant") ? WL_CONSTANT
-		    : !strcmp(arr, "onoff")  ? WL_ONOFF
-		    : !strcmp(arr, "diurnal") ? WL_DIURNAL : WL_POISSON;
+	/* the enums list their values in the schema's order of choices */
+	s.arrival = (wl_arrival)cfg_enum(c, "workload", "arrival");
 	s.on = cfg_time(c, "workload", "on");
 	s.off = cfg_time(c, "workload", "off");
 	s.period = cfg_time(c, "workload", "period");
@@ -291,18 +289,13 @@ world *world_new(const cfg *c, ev_loop *L, probe_set *ps, uint64_t seed, uint32_
 		s.rate *= W->nclients;
 	s.start = cfg_time(c, "workload", "start");
 	s.stop = cfg_has(c, "workload", "stop") ? cfg_time(c, "workload", "stop") : stop;
-	const char *life = cfg_str(c, "workload", "life");
-	s.life = !strcmp(life, "exponential") ? WL_EXPONENTIAL
-		 : !strcmp(life, "lognormal")  ? WL_LOGNORMAL
-		 : !strcmp(life, "pareto")     ? WL_PARETO : WL_FIXED;
+	s.life = (wl_life)cfg_enum(c, "workload", "life");
 	s.life_mean = cfg_time(c, "workload", "life_mean");
 	s.life_sigma = cfg_double(c, "workload", "life_sigma");
-	const char *cl = cfg_str(c, "workload", "close");
-	s.closer = !strcmp(cl, "server") ? WL_SERVER : !strcmp(cl, "both") ? WL_BOTH : WL_CLIENT;
+	s.closer = (wl_closer)cfg_enum(c, "workload", "close");
 	s.abort_fraction = cfg_double(c, "workload", "abort_fraction");
 	s.peer_close_delay = cfg_time(c, "workload", "peer_close_delay");
-	const char *bind = cfg_str(c, "workload", "bind");
-	s.bind = !strcmp(bind, "port0") ? WL_BIND_PORT0 : !strcmp(bind, "address") ? WL_BIND_ADDRESS : WL_BIND_NONE;
+	s.bind = (wl_bind)cfg_enum(c, "workload", "bind");
 	unsigned per = (unsigned)cfg_int(c, "client", "addresses_per_host");
 	if (per > 1 && s.bind != WL_BIND_ADDRESS) {
 		cfg_error(c, "client", "addresses_per_host", err,

@@ -884,6 +884,25 @@ const char *cfg_str(const cfg *c, const char *section, const char *key)
 	return text_of(c, section, key);
 }
 
+unsigned cfg_enum(const cfg *c, const char *section, const char *key)
+{
+	const cfg_key *k = need_key(c, section, key);
+	const char *text = text_of(c, section, key);
+	size_t n = strlen(text);
+	unsigned i = 0;
+	for (const char *p = k->type == CFG_ENUM ? k->choices : ""; *p; i++) {
+		const char *e = strchr(p, '|');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len == n && !strncmp(p, text, n))
+			return i;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	fprintf(stderr, "connsim: bug: [%s] %s = '%s' is not one of its choices\n", section, key, text);
+	abort();
+}
+
 void cfg_range(const cfg *c, const char *section, const char *key, int64_t *lo, int64_t *hi)
 {
 	*lo = *hi = 0;

@@ -84,6 +84,9 @@ double cfg_double(const cfg *c, const char *section, const char *key);
 uint64_t cfg_time(const cfg *c, const char *section, const char *key);  /* ns */
 bool cfg_bool(const cfg *c, const char *section, const char *key);
 const char *cfg_str(const cfg *c, const char *section, const char *key);
+/* A CFG_ENUM's value as the index of its choice ("a|b|c": 0, 1, 2), so that a
+ * model's enum listed in the same order maps without string compares. */
+unsigned cfg_enum(const cfg *c, const char *section, const char *key);
 void cfg_range(const cfg *c, const char *section, const char *key, int64_t *lo, int64_t *hi);
 /* Fills a bitmap of 65536 bits (8192 bytes); returns the number of ports set. */
 unsigned cfg_ports(const cfg *c, const char *section, const char *key, uint8_t bitmap[8192]);

@@ -284,6 +284,7 @@ static void test_valid_experiment(void **state)
 	assert_int_equal(cfg_int(c, "workload", "conns"), 64);
 	/* "closed   " in the file: trailing blanks are not part of the value */
 	assert_string_equal(cfg_str(c, "workload", "mode"), "closed");
+	assert_int_equal(cfg_enum(c, "workload", "mode"), 1);  /* open|closed|burst */
 	uint8_t bm[8192];
 	assert_int_equal(cfg_ports(c, "workload", "ports", bm), 12);
 	assert_true(port_set(bm, 80) && port_set(bm, 443) && port_set(bm, 8000) && port_set(bm, 8009));
@@ -326,6 +327,7 @@ static void test_defaults_and_has(void **state)
 	assert_int_equal(cfg_int(c, "sysctl", "net.core.somaxconn"), 4096);
 	assert_int_equal(cfg_int(c, "sysctl", "net.netfilter.nf_conntrack_max"), 262144);
 	assert_string_equal(cfg_str(c, "sysctl", "net.ipv4.tcp_congestion_control"), "cubic");
+	assert_int_equal(cfg_enum(c, "sysctl", "net.ipv4.tcp_congestion_control"), 1);  /* reno|cubic|bbr */
 	assert_int_equal(cfg_int(c, "server", "count"), 1);
 	char **addrs = cfg_list(c, "server", "addrs");
 	assert_int_equal(g_strv_length(addrs), 1);
@@ -362,6 +364,7 @@ static void test_defaults_and_has(void **state)
 	assert_int_equal(cfg_int(c, "experiment", "seed"), 1);
 	assert_false(cfg_bool(c, "experiment", "verbose"));
 	assert_string_equal(cfg_str(c, "workload", "mode"), "open");
+	assert_int_equal(cfg_enum(c, "workload", "mode"), 0);  /* the default */
 	assert_int_equal(cfg_ports(c, "workload", "ports", bm), 1);
 	assert_true(port_set(bm, 80));
 	int64_t lo, hi;
@@ -686,6 +689,7 @@ static void test_sysctl_a_excerpt(void **state)
 	assert_int_equal(cfg_int(c, "sysctl", "net.core.somaxconn"), 4096);
 	assert_int_equal(cfg_int(c, "sysctl", "net.netfilter.nf_conntrack_max"), 262144);
 	assert_string_equal(cfg_str(c, "sysctl", "net.ipv4.tcp_congestion_control"), "bbr");
+	assert_int_equal(cfg_enum(c, "sysctl", "net.ipv4.tcp_congestion_control"), 2);  /* the last choice */
 	/* "net.ipv4.ip_local_reserved_ports = " is an empty list, given */
 	assert_true(cfg_has(c, "sysctl", "net.ipv4.ip_local_reserved_ports"));
 	uint8_t bm[8192];
