@@ -139,3 +139,29 @@ char *exp_out_dir(const char *path, const char *out)
 	g_free(base);
 	return dir;
 }
+
+void exp_opts_add(GOptionContext *ctx, exp_opts *o, const char *set_help)
+{
+	const GOptionEntry entries[] = {
+		{ "seed", 0, 0, G_OPTION_ARG_STRING, &o->seed, "Master seed (default: [experiment] seed)", "N" },
+		{ "out", 'o', 0, G_OPTION_ARG_FILENAME, &o->out, "Output directory (default: out/NAME)", "DIR" },
+		{ "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &o->sets, set_help, "KEY=VALUE" },
+		{ "sysctl", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->sysctls,
+		  "Load a sysctl.conf or `sysctl -a` file for every host, or client:FILE / server:FILE", "FILE" },
+		{ "profile", 'p', 0, G_OPTION_ARG_STRING, &o->profile,
+		  "Kernel profile of every host (connsim profiles lists them)", "NAME" },
+		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "No progress on stderr", NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+	g_option_context_add_main_entries(ctx, entries, NULL);  /* copies the entries */
+}
+
+void exp_opts_clear(exp_opts *o)
+{
+	g_free(o->seed);
+	g_free(o->out);
+	g_free(o->profile);
+	g_strfreev(o->sets);
+	g_strfreev(o->sysctls);
+	*o = (exp_opts){ 0 };
+}

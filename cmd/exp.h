@@ -25,4 +25,15 @@ bool exp_seed(const cfg *c, const char *seed_opt, guint64 *seed, GError **err);
 /* --out if given, else out/NAME for experiments/NAME.ini; newly allocated. */
 char *exp_out_dir(const char *path, const char *out);
 
+/* The options of every command that runs an experiment. */
+typedef struct exp_opts {
+	char *seed, *out, *profile;
+	char **sets, **sysctls;
+	gboolean quiet;
+} exp_opts;
+/* Adds --seed, --out, --set, --sysctl, --profile and --quiet to ctx's main
+ * group, after the command's own; set_help says what --set overrides. */
+void exp_opts_add(GOptionContext *ctx, exp_opts *o, const char *set_help);
+void exp_opts_clear(exp_opts *o);
+
 #endif

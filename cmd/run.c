@@ -106,23 +106,12 @@ static void sample_world(void *ctx)
 
 int cmd_run(int argc, char **argv)
 {
-	char *seed_opt = NULL, *profile = NULL;
-	char *out = NULL, *duration = NULL, *sample = NULL, *warmup = NULL;
-	char **sets = NULL, **sysctls = NULL;
-	gboolean quiet = FALSE;
+	exp_opts o = { 0 };
+	char *duration = NULL, *sample = NULL, *warmup = NULL;
 	GOptionEntry entries[] = {
-		{ "seed", 0, 0, G_OPTION_ARG_STRING, &seed_opt, "Master seed (default: [experiment] seed)", "N" },
-		{ "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output directory (default: out/NAME)", "DIR" },
-		{ "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets,
-		  "Override a setting: section.key=value, or a sysctl name=value (repeatable)", "KEY=VALUE" },
-		{ "sysctl", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &sysctls,
-		  "Load a sysctl.conf or `sysctl -a` file for every host, or client:FILE / server:FILE", "FILE" },
-		{ "profile", 'p', 0, G_OPTION_ARG_STRING, &profile,
-		  "Kernel profile of every host (connsim profiles lists them)", "NAME" },
 		{ "duration", 'd', 0, G_OPTION_ARG_STRING, &duration, "Simulated time, e.g. 10m", "T" },
 		{ "sample", 0, 0, G_OPTION_ARG_STRING, &sample, "Time-series interval, e.g. 1s", "T" },
 		{ "warmup", 0, 0, G_OPTION_ARG_STRING, &warmup, "Summary counts from this time", "T" },
-		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress on stderr", NULL },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	GOptionContext *ctx = g_option_context_new("EXPERIMENT.ini - run one experiment");
@@ -137,6 +126,7 @@ int cmd_run(int argc, char **argv)
 		"  connsim run lb.ini --sysctl client:/etc/sysctl.conf --seed 7 --duration 10m\n"
 		"\nExit status: 0 success, 1 output could not be written, 2 usage or input error.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
+	exp_opts_add(ctx, &o, "Override a setting: section.key=value, or a sysctl name=value (repeatable)");
 	GError *err = NULL;
 	int rc = EXIT_USAGE;
 	cfg *c = NULL;
@@ -157,7 +147,7 @@ int cmd_run(int argc, char **argv)
 		goto done;
 	}
 	const char *exp = argv[1];
-	c = exp_load(exp, sysctls, sets, &err);
+	c = exp_load(exp, o.sysctls, o.sets, &err);
 	if (!c) {
 		fprintf(stderr, "connsim: %s\n", err->message);
 		goto done;
@@ -172,7 +162,7 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	guint64 seed;
-	if ((profile && !exp_set_profile(c, profile, "--profile", &err)) || !exp_seed(c, seed_opt, &seed, &err)) {
+	if ((o.profile && !exp_set_profile(c, o.profile, "--profile", &err)) || !exp_seed(c, o.seed, &seed, &err)) {
 		fprintf(stderr, "connsim: %s\n", err->message);
 		goto done;
 	}
@@ -186,7 +176,7 @@ int cmd_run(int argc, char **argv)
 	ps = replica_probes(rp);
 	W = replica_world(rp);
 
-	outdir = exp_out_dir(exp, out);
+	outdir = exp_out_dir(exp, o.out);
 	rc = EXIT_RUNTIME;
 	if (!out_mkdir(outdir, &err)) {
 		fprintf(stderr, "connsim: %s\n", err->message);
@@ -206,7 +196,7 @@ int cmd_run(int argc, char **argv)
 	ser = series_start(L, ps, smp, out_stream(fts), sample_world, W);
 	replica_start(rp);
 
-	bool progress = !quiet && isatty(2);
+	bool progress = !o.quiet && isatty(2);
 	double t0 = wall(), last = t0;
 	for (unsigned step = 1; step <= 100; step++) {
 		ev_run(L, dur / 100 * step + (step == 100 ? dur % 100 : 0));
@@ -252,7 +242,7 @@ int cmd_run(int argc, char **argv)
 	fch = NULL;
 	ev_stats st;
 	ev_get_stats(L, &st);
-	if (!quiet)
+	if (!o.quiet)
 		fprintf(stderr, "connsim: %s: %.0f s simulated, %" PRIu64 " events in %.2f s wall; wrote %s and %s\n",
 			exp, secs(dur), st.run, wall() - t0, ts_path, sum_path);
 	rc = EXIT_OK;
@@ -269,14 +259,10 @@ done:
 	g_free(ts_path);
 	g_free(sum_path);
 	g_free(ch_path);
-	g_free(out);
-	g_free(seed_opt);
-	g_free(profile);
+	exp_opts_clear(&o);
 	g_free(duration);
 	g_free(sample);
 	g_free(warmup);
-	g_strfreev(sets);
-	g_strfreev(sysctls);
 	g_option_context_free(ctx);
 	return rc;
 }

@@ -72,10 +72,9 @@ static void run_task(gpointer data, gpointer user)
 
 int cmd_sweep(int argc, char **argv)
 {
-	char *seed_opt = NULL, *out = NULL, *profile = NULL;
-	char **sets = NULL, **sysctls = NULL, **varies = NULL, **variants = NULL;
+	exp_opts o = { 0 };
+	char **varies = NULL, **variants = NULL;
 	gint reps = 0, jobs = 0;
-	gboolean quiet = FALSE;
 	GOptionEntry entries[] = {
 		{ "vary", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &varies,
 		  "A setting and its values: KEY=a,b,c or KEY=START:STOP:STEPS[:log] (repeatable: a grid; "
@@ -85,13 +84,6 @@ int cmd_sweep(int argc, char **argv)
 		  "SPEC" },
 		{ "reps", 'r', 0, G_OPTION_ARG_INT, &reps, "Replications per point (default: [sweep] reps, 10)", "R" },
 		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Threads (default: the number of cores)", "J" },
-		{ "seed", 0, 0, G_OPTION_ARG_STRING, &seed_opt, "Master seed (default: [experiment] seed)", "N" },
-		{ "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output directory (default: out/NAME)", "DIR" },
-		{ "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Override a setting for every point", "KEY=VALUE" },
-		{ "sysctl", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &sysctls, "A sysctl file, or client:FILE / server:FILE",
-		  "FILE" },
-		{ "profile", 'p', 0, G_OPTION_ARG_STRING, &profile, "Kernel profile of every host", "NAME" },
-		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress on stderr", NULL },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	GOptionContext *ctx = g_option_context_new("EXPERIMENT.ini - a curve: R replications per point");
@@ -107,6 +99,7 @@ int cmd_sweep(int argc, char **argv)
 		"\nThe key profile (in --vary or a variant) sets every host's kernel profile.\n"
 		"\nExit status: 0 success, 1 output could not be written, 2 usage or input error.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
+	exp_opts_add(ctx, &o, "Override a setting for every point: section.key=value, or a sysctl name=value");
 	GError *err = NULL;
 	int rc = EXIT_USAGE;
 	grid *gr = NULL;
@@ -131,7 +124,7 @@ int cmd_sweep(int argc, char **argv)
 		goto done;
 	}
 	/* Without --vary / --reps, the experiment's [sweep] section says. */
-	cfg *defaults = exp_load(argv[1], sysctls, sets, &err);
+	cfg *defaults = exp_load(argv[1], o.sysctls, o.sets, &err);
 	if (!defaults) {
 		fprintf(stderr, "connsim: %s\n", err->message);
 		goto done;
@@ -163,12 +156,12 @@ int cmd_sweep(int argc, char **argv)
 	const char *exp = argv[1];
 	pcfg = g_new0(cfg *, npoints);
 	for (unsigned p = 0; p < npoints; p++) {
-		pcfg[p] = exp_load(exp, sysctls, sets, &err);
+		pcfg[p] = exp_load(exp, o.sysctls, o.sets, &err);
 		if (!pcfg[p]) {
 			fprintf(stderr, "connsim: %s\n", err->message);
 			goto done;
 		}
-		if (profile && !exp_set_profile(pcfg[p], profile, "--profile", &err)) {
+		if (o.profile && !exp_set_profile(pcfg[p], o.profile, "--profile", &err)) {
 			fprintf(stderr, "connsim: %s\n", err->message);
 			goto done;
 		}
@@ -178,12 +171,12 @@ int cmd_sweep(int argc, char **argv)
 		}
 	}
 	guint64 seed;
-	if (!exp_seed(pcfg[0], seed_opt, &seed, &err)) {
+	if (!exp_seed(pcfg[0], o.seed, &seed, &err)) {
 		fprintf(stderr, "connsim: %s\n", err->message);
 		goto done;
 	}
 
-	outdir = exp_out_dir(exp, out);
+	outdir = exp_out_dir(exp, o.out);
 	rc = EXIT_RUNTIME;
 	if (!out_mkdir(outdir, &err)) {
 		fprintf(stderr, "connsim: %s\n", err->message);
@@ -200,7 +193,7 @@ int cmd_sweep(int argc, char **argv)
 	for (unsigned p = 0; p < npoints; p++)
 		for (unsigned r = 0; r < R; r++)
 			tasks[(size_t)p * R + r] = (task){ pcfg[p], seed, r, NULL, NULL };
-	progress pg = { .total = npoints * R, .t0 = wall(), .show = !quiet && isatty(2) };
+	progress pg = { .total = npoints * R, .t0 = wall(), .show = !o.quiet && isatty(2) };
 	g_mutex_init(&pg.lock);
 	guint nthreads = jobs ? (guint)jobs : g_get_num_processors();
 	GThreadPool *pool = g_thread_pool_new(run_task, &pg, (gint)nthreads, TRUE, NULL);
@@ -297,7 +290,7 @@ int cmd_sweep(int argc, char **argv)
 		goto done;
 	}
 	fo = NULL;
-	if (!quiet)
+	if (!o.quiet)
 		fprintf(stderr, "connsim: %s: %u points x %u replications; wrote %s\n", exp, npoints, R, path);
 	rc = EXIT_OK;
 done:
@@ -320,11 +313,7 @@ done:
 	g_clear_error(&err);
 	g_free(outdir);
 	g_free(path);
-	g_free(out);
-	g_free(seed_opt);
-	g_free(profile);
-	g_strfreev(sets);
-	g_strfreev(sysctls);
+	exp_opts_clear(&o);
 	g_strfreev(varies);
 	g_option_context_free(ctx);
 	return rc;
