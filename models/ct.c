@@ -1390,9 +1390,8 @@ static ct_verdict track(ct_table *ct, const ct_pkt *p, uint32_t i, int dir, ct_s
 			/* init_conntrack -> __nf_conntrack_alloc: the count goes
 			 * up first; over nf_conntrack_max, early_drop from the
 			 * new tuple's bucket or drop the packet. */
-			uint32_t h = hash_raw(ct, &p->t);
 			ct->count++;  /* the gauge follows once decided */
-			if (ct->max && ct->count > ct->max && !early_drop(ct, h)) {
+			if (ct->max && ct->count > ct->max && !early_drop(ct, hash_raw(ct, &p->t))) {
 				ct->gc.early_drop = true;
 				ct->count--;
 				(*ct->c_drop)++;  /* "nf_conntrack: table full, dropping packet" */
