@@ -175,6 +175,16 @@ int cmd_sweep(int argc, char **argv)
 		fprintf(stderr, "connsim: %s\n", err->message);
 		goto done;
 	}
+	/* Settings that only building the world can reject (addresses, a
+	 * varied value against the others) are errors before any output. */
+	for (unsigned p = 0; p < npoints; p++) {
+		replica *r = replica_new(pcfg[p], seed, 0, &err);
+		if (!r) {
+			fprintf(stderr, "connsim: %s\n", err->message);
+			goto done;
+		}
+		replica_free(r);
+	}
 
 	outdir = exp_out_dir(exp, o.out);
 	rc = EXIT_RUNTIME;
