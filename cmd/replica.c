@@ -18,11 +18,6 @@ struct replica {
 	size_t nc, ng;
 };
 
-static double gauge_area(const probe_gauge *g, ev_time t)
-{
-	return g->area + (double)g->value * (double)(t - g->last_change);
-}
-
 /* The window opens: remember where every counter and gauge stood; the
  * histograms start afresh. */
 static void window_open(void *ctx, uint32_t obj, uint32_t arg)
@@ -31,7 +26,7 @@ static void window_open(void *ctx, uint32_t obj, uint32_t arg)
 	for (size_t i = 0; i < r->nc; i++)
 		r->counters[i] = probe_counter_value(r->ps, i);
 	for (size_t i = 0; i < r->ng; i++)
-		r->areas[i] = gauge_area(probe_gauge_at(r->ps, i), ev_now(r->L));
+		r->areas[i] = probe_gauge_area(probe_gauge_at(r->ps, i), ev_now(r->L));
 	for (size_t i = 0; i < probe_nhists(r->ps); i++)
 		probe_hist_reset(probe_hist_mut(r->ps, i));
 }
@@ -171,7 +166,7 @@ GArray *replica_metrics(replica *r)
 	for (size_t i = 0; i < r->ng; i++) {
 		const probe_gauge *g = probe_gauge_at(r->ps, i);
 		const char *n = probe_gauge_name(r->ps, i);
-		double area = gauge_area(g, end) - r->areas[i];
+		double area = probe_gauge_area(g, end) - r->areas[i];
 		add(m, g_strdup_printf("%s.mean", n), span > 0 ? area / (double)(end - r->warmup) : (double)g->value,
 		    METRIC_F3);
 		add(m, g_strdup_printf("%s.peak", n), (double)g->peak, METRIC_INT);
@@ -195,7 +190,7 @@ GArray *replica_metrics(replica *r)
 			if (strcmp(probe_gauge_name(r->ps, i), x->gauge))
 				continue;
 			const probe_gauge *g = probe_gauge_at(r->ps, i);
-			double area = gauge_area(g, end) - r->areas[i];
+			double area = probe_gauge_area(g, end) - r->areas[i];
 			mean += x->per * (span > 0 ? area / (double)(end - r->warmup) : (double)g->value);
 			peak += x->per * (double)g->peak;
 		}

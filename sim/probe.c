@@ -97,8 +97,7 @@ double probe_gauge_mean(const probe_gauge *g, uint64_t now)
 {
 	if (!now)
 		return (double)g->value;
-	double area = g->area + (double)g->value * (double)(now - g->last_change);
-	return area / (double)now;
+	return probe_gauge_area(g, now) / (double)now;
 }
 
 static unsigned bucket_of(uint64_t v)

@@ -57,6 +57,13 @@ static inline void probe_gauge_add(probe_gauge *g, int64_t d, uint64_t now)
 	probe_gauge_set(g, g->value + d, now);
 }
 
+/* The integral of the gauge over [0, now] (value x ns): the difference of
+ * two readings is its integral over a window. */
+static inline double probe_gauge_area(const probe_gauge *g, uint64_t now)
+{
+	return g->area + (double)g->value * (double)(now - g->last_change);
+}
+
 /* Time-weighted mean of the gauge over [0, now]. */
 double probe_gauge_mean(const probe_gauge *g, uint64_t now);
 

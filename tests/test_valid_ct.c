@@ -264,12 +264,6 @@ typedef struct rep_out {
 	uint64_t invalid, events;
 } rep_out;
 
-/* Time-average of the gauges over [w0, w1]. */
-static double area_at(const probe_gauge *g, ev_time t)
-{
-	return g->area + (double)g->value * (double)(t - g->last_change);
-}
-
 static rep_out one_rep(const char *profile, mode m, uint32_t buckets, uint32_t max, double rate, double life_mean,
 		       double w0_s, double w1_s, uint32_t rep)
 {
@@ -300,13 +294,13 @@ static rep_out one_rep(const char *profile, mode m, uint32_t buckets, uint32_t m
 		st[i] = probe_gauge_get(d.ps, name, NULL);
 	}
 	ev_run(d.L, d.w0);
-	double c0 = area_at(count, d.w0), l0 = 0;
+	double c0 = probe_gauge_area(count, d.w0), l0 = 0;
 	for (int i = 0; i < 9; i++)
-		l0 += area_at(st[i], d.w0);
+		l0 += probe_gauge_area(st[i], d.w0);
 	ev_run(d.L, d.w1);
-	double c1 = area_at(count, d.w1), l1 = 0;
+	double c1 = probe_gauge_area(count, d.w1), l1 = 0;
 	for (int i = 0; i < 9; i++)
-		l1 += area_at(st[i], d.w1);
+		l1 += probe_gauge_area(st[i], d.w1);
 	double span = (double)(d.w1 - d.w0);
 	ev_stats es;
 	ev_get_stats(d.L, &es);
