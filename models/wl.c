@@ -111,10 +111,10 @@ ev_time wl_next_arrival(const wl_spec *s, double mean_gap, ev_time t, gsl_rng *r
 		}
 	}
 	case WL_CONSTANT:
-		return t + (ev_time)mean_gap;
+		return t + to_ns(mean_gap);
 	case WL_POISSON:
 	default:
-		return t + (ev_time)gsl_ran_exponential(r, mean_gap);
+		return t + to_ns(gsl_ran_exponential(r, mean_gap));
 	}
 }
 

@@ -75,6 +75,21 @@ static void test_onoff(void **st)
 /* Pareto, shape 3, mean 100 ms: xm = 66.7 ms; the sample mean of 200000
  * draws lies within 2.576 sd / sqrt(n) of the closed-form mean (sd from
  * the closed form: xm sqrt(a / ((a - 1)^2 (a - 2)))), and no draw is below xm. */
+/* A rate so low that the gap exceeds ev_time: the arrival is capped (about
+ * 31 years later), never wrapped around to an earlier time. */
+static void test_huge_gap(void **st)
+{
+	(void)st;
+	gsl_rng *r = rng_stream(1, 0, "test/huge_gap");
+	for (int a = 0; a < 2; a++) {
+		wl_spec s = { .arrival = a ? WL_CONSTANT : WL_POISSON, .stop = EV_FOREVER };
+		ev_time t0 = 5 * EV_SEC, t = wl_next_arrival(&s, 1e27, t0, r);
+		assert_true(t > t0);
+		assert_true(t - t0 <= (ev_time)1e18);
+	}
+	rng_free(r);
+}
+
 static void test_pareto(void **st)
 {
 	(void)st;
@@ -126,6 +141,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_diurnal),
 		cmocka_unit_test(test_onoff),
+		cmocka_unit_test(test_huge_gap),
 		cmocka_unit_test(test_pareto),
 		cmocka_unit_test(test_requests),
 	};
