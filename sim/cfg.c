@@ -91,19 +91,26 @@ static const char *schema_section(const char *section)
 	return section;
 }
 
-static bool section_matches(const char *list, const char *section)
+/* The position of word in list "a|b|c" (0, 1, 2), or -1. */
+static int choice_index(const char *list, const char *word)
 {
-	size_t n = strlen(section);
-	for (const char *p = list; *p;) {
+	size_t n = strlen(word);
+	int i = 0;
+	for (const char *p = list; *p; i++) {
 		const char *e = strchr(p, '|');
 		size_t len = e ? (size_t)(e - p) : strlen(p);
-		if (len == n && !strncmp(p, section, n))
-			return true;
+		if (len == n && !strncmp(p, word, n))
+			return i;
 		if (!e)
 			break;
 		p = e + 1;
 	}
-	return false;
+	return -1;
+}
+
+static bool section_matches(const char *list, const char *section)
+{
+	return choice_index(list, section) >= 0;
 }
 
 static bool section_known(const cfg *c, const char *section)
@@ -888,19 +895,12 @@ unsigned cfg_enum(const cfg *c, const char *section, const char *key)
 {
 	const cfg_key *k = need_key(c, section, key);
 	const char *text = text_of(c, section, key);
-	size_t n = strlen(text);
-	unsigned i = 0;
-	for (const char *p = k->type == CFG_ENUM ? k->choices : ""; *p; i++) {
-		const char *e = strchr(p, '|');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		if (len == n && !strncmp(p, text, n))
-			return i;
-		if (!e)
-			break;
-		p = e + 1;
+	int i = k->type == CFG_ENUM ? choice_index(k->choices, text) : -1;
+	if (i < 0) {
+		fprintf(stderr, "connsim: bug: [%s] %s = '%s' is not one of its choices\n", section, key, text);
+		abort();
 	}
-	fprintf(stderr, "connsim: bug: [%s] %s = '%s' is not one of its choices\n", section, key, text);
-	abort();
+	return (unsigned)i;
 }
 
 void cfg_range(const cfg *c, const char *section, const char *key, int64_t *lo, int64_t *hi)
