@@ -95,6 +95,11 @@ struct port_table {
 	 * bucket made by bind() (fastreuse >= 0).  Lets the scans below skip 64
 	 * ports per word instead of visiting each (same result, see next_open). */
 	uint64_t skip[PORT_NR / 64];
+	/* Ports with a bucket (owners > 0).  Most candidates have none, and
+	 * this bitmap (8 KiB, in cache) says so without reading the bucket,
+	 * a cache miss at a random port of 768 KiB per host: the scan's
+	 * main cost.  A new bucket is then written without being read. */
+	uint64_t owned[PORT_NR / 64];
 };
 
 /* inet_is_local_reserved_port (include/net/ip.h): test_bit on the sysctl bitmap. */
@@ -103,7 +108,13 @@ static inline bool port_reserved(const port_table *t, uint32_t port)
 	return t->reserved && (t->reserved[port >> 3] >> (port & 7) & 1);
 }
 
-/* Recompute port's bit of t->skip after any change to its bucket. */
+static inline bool has_bucket(const port_table *t, uint32_t port)
+{
+	return t->owned[port >> 6] >> (port & 63) & 1;
+}
+
+/* Recompute port's bits of t->skip and t->owned after any change to its
+ * bucket. */
 static inline void sync_skip(port_table *t, uint32_t port)
 {
 	const port_bucket *b = &t->b[port];
@@ -113,6 +124,10 @@ static inline void sync_skip(port_table *t, uint32_t port)
 		t->skip[port >> 6] |= bit;
 	else
 		t->skip[port >> 6] &= ~bit;
+	if (b->owners)
+		t->owned[port >> 6] |= bit;
+	else
+		t->owned[port >> 6] &= ~bit;
 }
 
 static bool is_parity_algo(port_algo a)
@@ -241,10 +256,13 @@ static uint32_t *perturb_table(port_table *t)
 static void add_owner(port_table *t, uint32_t port, bool reuse, int8_t fastreuse_if_new)
 {
 	port_bucket *b = &t->b[port];
-	if (b->owners == 0) {
-		/* inet_bind_bucket_create */
-		b->fastreuse = fastreuse_if_new;
+	if (!has_bucket(t, port)) {
+		/* inet_bind_bucket_create; a bucket without owners is all
+		 * zero (port_release), so it is written, not read */
+		*b = (port_bucket){ .owners = 1, .reuse = reuse, .fastreuse = fastreuse_if_new };
 		t->in_use++;
+		sync_skip(t, port);
+		return;
 	}
 	PORT_BUG_ON(b->owners == UINT32_MAX);
 	b->owners++;
@@ -266,9 +284,9 @@ static inline int candidate(const port_table *t, uint32_t port, port_check_fn ch
 {
 	if (port_reserved(t, port))
 		return CAND_NEXT;
-	const port_bucket *b = &t->b[port];
-	if (b->owners == 0)
+	if (!has_bucket(t, port))
 		return CAND_UNIQUE;
+	const port_bucket *b = &t->b[port];
 	if (b->fastreuse >= 0)
 		return CAND_NEXT;
 	port_check r = check(ctx, (uint16_t)port);
