@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 typedef struct slot {
 	uint32_t obj;
@@ -33,6 +34,7 @@ typedef struct kind_def {
 	void *ctx;
 	const char *name;
 	uint64_t count;
+	uint64_t ticks;  /* in handlers, with timing on */
 } kind_def;
 
 /* An entry of the lane heap: a non-empty lane and a copy of its head's key. */
@@ -80,7 +82,7 @@ typedef struct lane {
 struct ev_loop {
 	ev_time now;
 	uint64_t seq;
-	bool stop, lanes_off;
+	bool stop, lanes_off, timing;
 
 	const evq_ops *q_ops;
 	void *q;
@@ -159,7 +161,7 @@ ev_kind ev_kind_register(ev_loop *L, const char *name, ev_fn fn, void *ctx)
 	if (L->nkinds >= UINT16_MAX)
 		bug("too many event kinds");
 	L->kinds = g_renew(kind_def, L->kinds, L->nkinds + 1);
-	L->kinds[L->nkinds] = (kind_def){ fn, ctx, name, 0 };
+	L->kinds[L->nkinds] = (kind_def){ fn, ctx, name, 0, 0 };
 	return (ev_kind)L->nkinds++;
 }
 
@@ -472,6 +474,27 @@ bool ev_pending(const ev_loop *L, ev_id id)
 	return (id >> 32 & 1) ? live_slot(L, id) != NULL : live_lane_ent(L, id) != NULL;
 }
 
+uint64_t ev_ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#else
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+}
+
+/* A handler run with timing on (out of line: the common path has only the
+ * branch).  The kind is looked up again after the call, which may register
+ * kinds and move the table. */
+G_GNUC_NO_INLINE static void run_timed(ev_loop *L, unsigned k, uint32_t obj, uint32_t arg)
+{
+	uint64_t t0 = ev_ticks();
+	L->kinds[k].fn(L->kinds[k].ctx, obj, arg);
+	L->kinds[k].ticks += ev_ticks() - t0;
+}
+
 uint64_t ev_run(ev_loop *L, ev_time until)
 {
 	uint64_t ran = 0;
@@ -524,7 +547,10 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 			kind_def *kd = &L->kinds[k];
 			kd->count++;
 			ran++;
-			kd->fn(kd->ctx, le.obj, le.arg);
+			if (G_UNLIKELY(L->timing))
+				run_timed(L, k, le.obj, le.arg);
+			else
+				kd->fn(kd->ctx, le.obj, le.arg);
 			continue;
 		} else if (qh) {
 			e = *qh;
@@ -550,12 +576,16 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 			continue;
 		}
 		L->now = e.time;
-		kind_def *kd = &L->kinds[sl->kind];
+		unsigned k = sl->kind;
+		kind_def *kd = &L->kinds[k];
 		uint32_t obj = sl->obj, arg = sl->arg;
 		slot_release(L, e.slot);  /* before the call, which may schedule */
 		kd->count++;
 		ran++;
-		kd->fn(kd->ctx, obj, arg);
+		if (G_UNLIKELY(L->timing))
+			run_timed(L, k, obj, arg);
+		else
+			kd->fn(kd->ctx, obj, arg);
 	}
 	L->run += ran;
 	if (!L->stop && until != EV_FOREVER && L->now < until)
@@ -590,6 +620,16 @@ size_t ev_lane_entry_bytes(void)
 uint64_t ev_kind_count(const ev_loop *L, ev_kind k)
 {
 	return k < L->nkinds ? L->kinds[k].count : 0;
+}
+
+void ev_set_timing(ev_loop *L, bool on)
+{
+	L->timing = on;
+}
+
+uint64_t ev_kind_ticks(const ev_loop *L, ev_kind k)
+{
+	return k < L->nkinds ? L->kinds[k].ticks : 0;
 }
 
 const char *ev_kind_name(const ev_loop *L, ev_kind k)

@@ -127,6 +127,16 @@ void ev_get_stats(const ev_loop *L, ev_stats *out);
 size_t ev_slot_bytes(void);
 size_t ev_lane_entry_bytes(void);
 uint64_t ev_kind_count(const ev_loop *L, ev_kind k);  /* events run of a kind */
+/*
+ * Where a run's time goes.  With timing on, ev_run reads a clock around every
+ * handler and adds the difference to the handler's kind; the rest of a run's
+ * time is the engine's own (off by default: then a predictable branch per
+ * event).  Ticks are the CPU's time-stamp counter where there is one (x86),
+ * else nanoseconds: compare them with one another and with ev_ticks().
+ */
+void ev_set_timing(ev_loop *L, bool on);
+uint64_t ev_kind_ticks(const ev_loop *L, ev_kind k);
+uint64_t ev_ticks(void);
 const char *ev_kind_name(const ev_loop *L, ev_kind k);
 unsigned ev_kind_total(const ev_loop *L);
 

@@ -656,6 +656,66 @@ static void test_self_rescheduling(void **state)
 	}
 }
 
+/* ev_set_timing: ticks go to the kind whose handler spent them, and only
+ * while timing is on.  The grower registers kinds from inside its handler
+ * (the kinds table moves: the tick count must land in the new one). */
+#define SPIN_TICKS 200000u
+
+static void spin_fn(void *ctx, uint32_t obj, uint32_t arg)
+{
+	uint64_t t0 = ev_ticks();
+	while (ev_ticks() - t0 < SPIN_TICKS)
+		;
+}
+
+static void nop_fn(void *ctx, uint32_t obj, uint32_t arg)
+{
+}
+
+static void grow_fn(void *ctx, uint32_t obj, uint32_t arg)
+{
+	ev_loop *L = ctx;
+	for (int i = 0; i < 64; i++)
+		ev_kind_register(L, "more", nop_fn, NULL);
+	spin_fn(NULL, obj, arg);
+}
+
+static void test_timing(void **state)
+{
+	for (size_t c = 0; c < NCONFIGS; c++) {
+		ev_loop *L = configs[c].make();
+		ev_kind spin = ev_kind_register(L, "spin", spin_fn, NULL);
+		ev_kind nop = ev_kind_register(L, "nop", nop_fn, NULL);
+		ev_kind grow = ev_kind_register(L, "grow", grow_fn, L);
+		ev_lane ln = ev_lane_new(L, "l", 5);
+		/* off: nothing is counted */
+		ev_at(L, 1, spin, 0, 0);
+		ev_lane_arm(L, ln, nop, 0, 0);
+		assert_int_equal(ev_run(L, 10), 2);
+		assert_int_equal(ev_kind_ticks(L, spin), 0);
+		assert_int_equal(ev_kind_ticks(L, nop), 0);
+		/* on: through the queue and through a lane */
+		ev_set_timing(L, true);
+		ev_at(L, 20, spin, 0, 0);
+		ev_at(L, 21, grow, 0, 0);
+		ev_lane_arm(L, ln, spin, 0, 0);  /* at 15 */
+		for (int i = 0; i < 5; i++)
+			ev_at(L, 30 + i, nop, 0, 0);
+		assert_int_equal(ev_run(L, 100), 8);
+		uint64_t ts = ev_kind_ticks(L, spin), tn = ev_kind_ticks(L, nop), tg = ev_kind_ticks(L, grow);
+		assert_true(ts >= 2u * SPIN_TICKS);
+		assert_true(tg >= SPIN_TICKS);
+		assert_true(tn < ts);
+		/* off again: the counts stay */
+		ev_set_timing(L, false);
+		ev_at(L, 200, spin, 0, 0);
+		assert_int_equal(ev_run(L, 300), 1);
+		assert_int_equal(ev_kind_ticks(L, spin), ts);
+		assert_int_equal(ev_kind_ticks(L, grow), tg);
+		ev_loop_free(L);
+	}
+}
+
 /* Scheduling in the past is a bug: the engine aborts.  cmocka cannot catch
  * an abort, so each case runs in a child process. */
 enum past_how { PAST_AT, PAST_LANE_AT, PAST_IN_CALLBACK };
@@ -1181,7 +1241,18 @@ static void test_differential_many_lanes(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[NSCRIPTS + 8];
+	const struct CMUnitTest more[] = {
+		cmocka_unit_test(test_ids_and_stats),
+		cmocka_unit_test(test_lane_ids),
+		cmocka_unit_test(test_self_rescheduling),
+		cmocka_unit_test(test_timing),
+		cmocka_unit_test(test_schedule_in_past_aborts),
+		cmocka_unit_test(test_evq_direct),
+		cmocka_unit_test(test_evq_calendar_differential),
+		cmocka_unit_test(test_differential),
+		cmocka_unit_test(test_differential_many_lanes),
+	};
+	struct CMUnitTest tests[NSCRIPTS + sizeof(more) / sizeof(more[0])];
 	size_t n = 0;
 	for (size_t i = 0; i < NSCRIPTS; i++) {
 		tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate(test_script,
@@ -1189,16 +1260,6 @@ int main(void)
 		tests[n].name = scripts[i].name;
 		n++;
 	}
-	const struct CMUnitTest more[] = {
-		cmocka_unit_test(test_ids_and_stats),
-		cmocka_unit_test(test_lane_ids),
-		cmocka_unit_test(test_self_rescheduling),
-		cmocka_unit_test(test_schedule_in_past_aborts),
-		cmocka_unit_test(test_evq_direct),
-		cmocka_unit_test(test_evq_calendar_differential),
-		cmocka_unit_test(test_differential),
-		cmocka_unit_test(test_differential_many_lanes),
-	};
 	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
 		tests[n++] = more[i];
 	return _cmocka_run_group_tests("ev", tests, n, NULL, NULL);
