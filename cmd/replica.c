@@ -29,6 +29,7 @@ static void window_open(void *ctx, uint32_t obj, uint32_t arg)
 		r->areas[i] = probe_gauge_area(probe_gauge_at(r->ps, i), ev_now(r->L));
 	for (size_t i = 0; i < probe_nhists(r->ps); i++)
 		probe_hist_reset(probe_hist_mut(r->ps, i));
+	world_window_open(r->W);
 }
 
 /* Gauges that are levels of tables (ports in use, NAT mappings) are read at
@@ -202,9 +203,18 @@ GArray *replica_metrics(replica *r)
 	add(m, g_strdup("conn.fail_fraction"), attempts ? (double)failed / (double)attempts : 0.0, METRIC_G6);
 	add(m, g_strdup("conn.rate"), span > 0 ? (double)attempts / span : 0.0, METRIC_G6);
 	/* conn.CAUSE.fraction: connections whose SYNs met CAUSE / attempts;
-	 * conn.ERRNO.fraction: connect() calls that failed with ERRNO / attempts */
+	 * conn.ERRNO.fraction: connect() calls that failed with ERRNO / attempts;
+	 * conn.CAUSE.host_fraction: client hosts (users) with such a connection
+	 * / client hosts */
+	unsigned hosts = world_client_hosts(r->W);
 	for (size_t i = 0; i < r->nc; i++) {
 		const char *n = probe_counter_name(r->ps, i);
+		if (g_str_has_prefix(n, "conn.hit_hosts.")) {
+			double v = (double)(probe_counter_value(r->ps, i) - r->counters[i]);
+			add(m, g_strdup_printf("conn.%s.host_fraction", n + strlen("conn.hit_hosts.")),
+			    hosts ? v / (double)hosts : 0.0, METRIC_G6);
+			continue;
+		}
 		const char *what = g_str_has_prefix(n, "conn.hit.") ? n + strlen("conn.hit.")
 				 : g_str_has_prefix(n, "conn.E") ? n + strlen("conn.") : NULL;
 		if (!what)

@@ -4,6 +4,7 @@
 #include <gsl/gsl_randist.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "sim/rng.h"
 
@@ -23,6 +24,9 @@ struct wl {
 	uint64_t *attempts, *established, *eaddrnotavail, *eaddrinuse, *etimedout, *econnrefused,
 		*econnreset, *enetunreach, *requests;
 	uint64_t *hit[4], *timedout_by[5];  /* per TCP_HIT_* bit; timedout_by[4]: none recorded */
+	uint64_t *hit_hosts[4];   /* client hosts that met each cause, once per window */
+	uint8_t *host_hits;       /* per host: the causes counted in hit_hosts */
+	unsigned nhosts;
 	probe_hist *setup;
 	double mean_gap;     /* ns between one client's arrivals, on average */
 	bool failed_once;
@@ -214,14 +218,32 @@ static ev_time on_peer_closed(void *ctx, int host, uint32_t sk, bool is_client)
 static void on_setup_hits(void *ctx, int host, uint8_t hits, int err)
 {
 	wl *w = ctx;
+	uint8_t first = 0;  /* causes this host meets for the first time in the window */
+	if (host >= 0 && (unsigned)host < w->nhosts) {
+		first = hits & (uint8_t)~w->host_hits[host];
+		w->host_hits[host] |= hits;
+	}
 	for (unsigned b = 0; b < G_N_ELEMENTS(hit_names); b++)
 		if (hits >> b & 1) {
 			(*w->hit[b])++;
 			if (err == -ETIMEDOUT)
 				(*w->timedout_by[b])++;
+			if (first >> b & 1)
+				(*w->hit_hosts[b])++;
 		}
 	if (err == -ETIMEDOUT && !hits)
 		(*w->timedout_by[G_N_ELEMENTS(hit_names)])++;
+}
+
+void wl_window_open(wl *w)
+{
+	if (w->host_hits)
+		memset(w->host_hits, 0, w->nhosts);
+}
+
+unsigned wl_client_hosts(const wl *w)
+{
+	return w->s.nclients;
 }
 
 tcp_app wl_tcp_app(wl *w)
@@ -273,6 +295,11 @@ wl *wl_new(ev_loop *L, probe_set *ps, const wl_spec *spec, uint64_t seed, uint32
 		w->timedout_by[b] = probe_counter(ps, name, none ? "ETIMEDOUT connections whose SYNs met no recorded cause (lost)"
 								 : "ETIMEDOUT connections whose SYNs met this cause");
 	}
+	for (unsigned b = 0; b < G_N_ELEMENTS(hit_names); b++) {
+		snprintf(name, sizeof name, "conn.hit_hosts.%s", hit_names[b]);
+		w->hit_hosts[b] = probe_counter(ps, name,
+						"client hosts with a connection whose SYNs met this cause (each once per window)");
+	}
 	w->setup = probe_histogram_ns(ps, "conn.setup", "connect() to ESTABLISHED");
 	return w;
 }
@@ -286,6 +313,8 @@ void wl_attach(wl *w, tcp_net *tcp)
 
 void wl_start(wl *w)
 {
+	w->nhosts = tcp_host_count(w->tcp);
+	w->host_hits = g_new0(uint8_t, w->nhosts);
 	if (w->s.rate <= 0)
 		return;
 	for (unsigned i = 0; i < w->s.nclients; i++) {
@@ -309,6 +338,7 @@ void wl_free(wl *w)
 		rng_free(w->clients[i].choices);
 	}
 	g_free(w->clients);
+	g_free(w->host_hits);
 	rng_free(w->server_rng);
 	g_free(w);
 }

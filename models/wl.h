@@ -80,6 +80,10 @@ void wl_start(wl *w);
 /* When the first connect() failed (any errno but ECONNRESET): the instant
  * the application learnt it.  False when none has. */
 bool wl_first_failure(const wl *w, ev_time *t);
+/* The measurement window opens: conn.hit_hosts.* count each client host
+ * again, once per cause, from now on. */
+void wl_window_open(wl *w);
+unsigned wl_client_hosts(const wl *w);
 
 /* Draws one request's duration (exposed for tests of the distributions). */
 ev_time wl_draw_life(const wl_spec *s, gsl_rng *r);

@@ -406,6 +406,16 @@ tcp_net *world_tcp(world *W)
 	return W->tcp;
 }
 
+void world_window_open(world *W)
+{
+	wl_window_open(W->w);
+}
+
+unsigned world_client_hosts(const world *W)
+{
+	return wl_client_hosts(W->w);
+}
+
 bool world_first_failure(const world *W, ev_time *t)
 {
 	return wl_first_failure(W->w, t);

@@ -42,6 +42,10 @@ void world_sample(world *w);
 tcp_net *world_tcp(world *w);
 /* When the first connect() failed (wl_first_failure). */
 bool world_first_failure(const world *w, ev_time *t);
+/* The measurement window opens (wl_window_open). */
+void world_window_open(world *w);
+/* Client hosts of the workload (the users behind conn.hit_hosts.*). */
+unsigned world_client_hosts(const world *w);
 
 /* The middleboxes on the path, from the client side (chains.csv reads
  * their conntrack tables through box_ct). */

@@ -145,6 +145,35 @@ static void test_paws_drop(void **st)
 }
 
 /*
+ * The same with both users connecting every 2 s for 250 s: the user whose
+ * clock is behind loses nearly every SYN, the other none, so one client host
+ * of the two met PAWS however many of its connections did
+ * (conn.paws_drop.host_fraction = 1/2).  The window opens at 150 s; the
+ * behind user's first timeouts (127 s after its first SYNs) come before it,
+ * so it is counted twice in the run, once in the window.
+ */
+static void test_host_fraction(void **st)
+{
+	(void)st;
+	const char *sets[] = { "experiment.duration=400s", "experiment.warmup=150s", "workload.arrival=constant",
+			       "workload.rate=1", "workload.stop=250s", "workload.life=fixed", "client.count=2",
+			       "client.profile=4.4", "server.profile=4.4", "nat.profile=4.4",
+			       "server.sysctl.net.ipv4.tcp_tw_recycle=1", "workload.close=server", NULL };
+	for (uint32_t rep = 0; rep < 3; rep++) {
+		mrun x;
+		GArray *m = metrics_of(sets, rep, &x);
+		assert_true(metric_value(m, "conn.hit.paws_drop") >= 50);
+		assert_int_equal(metric_value(m, "conn.hit_hosts.paws_drop"), 1);
+		assert_true(fabs(metric_value(m, "conn.paws_drop.host_fraction") - 0.5) < 1e-9);
+		assert_int_equal(metric_value(m, "conn.hit_hosts.syn_tw_collision"), 0);
+		assert_int_equal(metric_value(m, "conn.syn_tw_collision.host_fraction"), 0);
+		/* the whole run: once before the window, once in it */
+		assert_int_equal(*probe_counter(replica_probes(x.r), "conn.hit_hosts.paws_drop", NULL), 2);
+		mrun_free(&x);
+	}
+}
+
+/*
  * The server closes first and keeps the TIME_WAIT; the client, with two
  * ports (one for connect()'s even-offset scan), reconnects 1 s later on the
  * same 4-tuple.  Without timestamps, the SYN reopens the TIME_WAIT only if
@@ -283,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_ct_drop),
 		cmocka_unit_test(test_nat_fail),
 		cmocka_unit_test(test_paws_drop),
+		cmocka_unit_test(test_host_fraction),
 		cmocka_unit_test(test_syn_tw_collision),
 		cmocka_unit_test(test_first_failure),
 		cmocka_unit_test(test_chains_and_kmem),
