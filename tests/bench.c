@@ -486,6 +486,10 @@ static void bench_tcp64(const char *sec)
  * lifecycles (client TIME_WAIT expiries) per wall second are the socket
  * layer's share of the cost, and its VmRSS growth, taken from the NAT
  * world's, leaves what the box itself holds.
+ *
+ * Last, the NAT world runs as long again with every handler timed
+ * (ev_set_timing) and the section prints where a connection's wall time
+ * goes: each event kind's handlers, and the engine between them.
  */
 
 #define NAT_WARMUP (240 * EV_SEC)
