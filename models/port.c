@@ -533,7 +533,7 @@ int port_connect(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, 
 	return port_connect_dest(t, saddr, daddr, dport, now_ns, NULL, check, ctx, lport);
 }
 
-int port_connect_dest(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, uint64_t now_ns,
+int port_connect_find(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, uint64_t now_ns,
 		      const uint64_t *dest, port_check_fn check, void *ctx, uint16_t *lport)
 {
 	PORT_BUG_ON(!check || !lport);
@@ -561,9 +561,28 @@ int port_connect_dest(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dp
 	}
 	if (r < 0)
 		return r;
-	/* inet_bind_hash on the found or new (fastreuse = -1) bucket. */
-	add_owner(t, port, false, -1);
+	__builtin_prefetch(&t->b[port], 1);
 	*lport = (uint16_t)port;
+	return r;
+}
+
+void port_prefetch(const port_table *t, uint16_t port)
+{
+	__builtin_prefetch(&t->b[port], 1);
+}
+
+/* inet_bind_hash on the found or new (fastreuse = -1) bucket. */
+void port_connect_take(port_table *t, uint16_t lport)
+{
+	add_owner(t, lport, false, -1);
+}
+
+int port_connect_dest(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, uint64_t now_ns,
+		      const uint64_t *dest, port_check_fn check, void *ctx, uint16_t *lport)
+{
+	int r = port_connect_find(t, saddr, daddr, dport, now_ns, dest, check, ctx, lport);
+	if (r >= 0)
+		port_connect_take(t, *lport);
 	return r;
 }
 

@@ -104,6 +104,21 @@ int port_connect_dest(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dp
 		      const uint64_t *dest, port_check_fn check, void *ctx, uint16_t *lport);
 
 /*
+ * port_connect_dest in two steps, for speed: port_connect_find chooses the
+ * port as it does but adds no owner yet, and starts fetching the port's
+ * bucket, which is a cache miss; port_connect_take(lport) adds the owner.
+ * The caller does other work in between, and must take the port before
+ * anything else uses the table (the scan's result depends on it) and on
+ * success only.
+ */
+int port_connect_find(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, uint64_t now_ns,
+		      const uint64_t *dest, port_check_fn check, void *ctx, uint16_t *lport);
+void port_connect_take(port_table *t, uint16_t lport);
+/* An owner of port will come or go shortly: start fetching its bucket (speed
+ * only; changes nothing). */
+void port_prefetch(const port_table *t, uint16_t port);
+
+/*
  * bind(): port 0 picks a port as inet_csk_find_open_port does (opposite
  * parity to connect(), SO_REUSEADDR half-range preference, TIME_WAIT owners
  * block, ip_autobind_reuse second round); a non-zero port is an explicit bind

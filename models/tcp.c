@@ -329,6 +329,7 @@ int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_
 	}
 	uint16_t lport;
 	int r;
+	bool take = false;  /* port_connect_take still to do */
 	if (o->bind_port0) {
 		/* bind(0) then connect(): inet_csk_get_port, then the 4-tuple
 		 * check without twp (tcp_twsk_unique ignores tcp_tw_reuse). */
@@ -347,10 +348,15 @@ int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_
 		 * every taken 4-tuple is refused, and the allocator can skip
 		 * them by bitmap instead of asking check_established each. */
 		c.dest = reuse_possible(h, &c.t) ? NULL : ehash_track(h->eh, c.t.laddr, daddr, dport);
-		r = port_connect_dest(h->ports, c.t.laddr, daddr, dport, now(n), c.dest, check_established, &c,
+		r = port_connect_find(h->ports, c.t.laddr, daddr, dport, now(n), c.dest, check_established, &c,
 				      &lport);
 		if (r < 0)
 			return r;
+		/* The port's bucket is taken below, last, once its line (a
+		 * cache miss, started by the search) has had time to come in;
+		 * nothing before touches the port table, except the TIME_WAIT
+		 * reused below, whose release must come after. */
+		take = true;
 	}
 	c.t.lport = lport;
 	/* The new socket's ehash bucket is a cache miss: fetch it now and
@@ -373,6 +379,10 @@ int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_
 			isn = 1;
 		s->ts_recent = tw->ts_recent;
 		s->ts_recent_stamp = tw->ts_recent_stamp;
+		if (take) {
+			port_connect_take(h->ports, lport);
+			take = false;
+		}
 		tcp__tw_kill(n, h, c.reuse_tw);
 		(*h->mib->TWRecycled)++;
 	}
@@ -383,6 +393,8 @@ int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_
 	send_syn(n, i);
 	arm_rtx(n, i, s->rto_ms);
 	ehash_insert(h->eh, i);
+	if (take)
+		port_connect_take(h->ports, lport);
 	*out = i;
 	return 0;
 }

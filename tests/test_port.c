@@ -665,6 +665,59 @@ static unsigned script(uint64_t seed, uint16_t *out, unsigned max)
 	return n;
 }
 
+/* port_connect_find + port_connect_take choose what port_connect does, and
+ * find alone adds no owner: with every algorithm, two tables from one seed,
+ * the second connecting in two steps, 300 connects to three destinations
+ * over 60 ports, some released again, past the point where the range runs
+ * out. */
+static void test_find_then_take(void **state)
+{
+	static const port_algo algos[] = { PORT_ALGO_HINT, PORT_ALGO_EVEN_HINT, PORT_ALGO_PARITY_HINT,
+					   PORT_ALGO_PERTURB256, PORT_ALGO_PERTURB };
+	for (size_t a = 0; a < sizeof(algos) / sizeof(algos[0]); a++) {
+		fix f1 = mk_simple(algos[a], 40000, 40059), f2 = mk_simple(algos[a], 40000, 40059);
+		dest *d1[3], *d2[3];
+		for (int k = 0; k < 3; k++) {
+			d1[k] = dest_new(0x0a000002u + (uint32_t)k, 80);
+			d2[k] = dest_new(0x0a000002u + (uint32_t)k, 80);
+		}
+		unsigned ok = 0, failed = 0;
+		for (unsigned i = 0; i < 300; i++) {
+			dest *x1 = d1[i % 3], *x2 = d2[i % 3];
+			uint64_t now = (uint64_t)i * 7 * MS;
+			uint16_t p1 = 0, p2 = 0;
+			int r1 = port_connect(f1.t, SADDR, x1->daddr, x1->dport, now, mock_check, x1, &p1);
+			uint32_t used = port_in_use(f2.t);
+			int r2 = port_connect_find(f2.t, SADDR, x2->daddr, x2->dport, now, NULL, mock_check, x2, &p2);
+			assert_int_equal(r1, r2);
+			assert_int_equal(port_in_use(f2.t), used);
+			if (r1 < 0) {
+				failed++;
+				continue;
+			}
+			assert_int_equal(p1, p2);
+			assert_int_equal(port_owners(f2.t, p2), port_owners(f1.t, p1) - 1);
+			port_connect_take(f2.t, p2);
+			assert_int_equal(port_owners(f2.t, p2), port_owners(f1.t, p1));
+			x1->st[p1] = x2->st[p2] = ST_BUSY;
+			ok++;
+			if (i % 5 == 4) {  /* a connection ends: its port is free for it again */
+				port_release(f1.t, p1, false, false);
+				port_release(f2.t, p2, false, false);
+				x1->st[p1] = x2->st[p2] = ST_UNIQUE;
+			}
+		}
+		assert_int_equal(port_in_use(f1.t), port_in_use(f2.t));
+		assert_true(ok > 100 && failed > 10);  /* both outcomes were exercised */
+		for (int k = 0; k < 3; k++) {
+			free(d1[k]);
+			free(d2[k]);
+		}
+		fix_free(&f1);
+		fix_free(&f2);
+	}
+}
+
 static void test_determinism(void **state)
 {
 	static uint16_t a[400], b[400], c[400];
@@ -720,6 +773,7 @@ int main(void)
 		cmocka_unit_test(test_bind0_reuse_half),
 		cmocka_unit_test(test_bind0_timewait_autobind),
 		cmocka_unit_test(test_inherit),
+		cmocka_unit_test(test_find_then_take),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_bytes_and_counts),
 	};
