@@ -203,8 +203,10 @@ static void tw_prefetch(tcp_net *n, const tcp_host *h)
 	uint32_t i;
 	if (ev_lane_peek(n->L, h->tw_lane, TW_PREFETCH, &i))
 		__builtin_prefetch(TW(n, i));
-	if (ev_lane_peek(n->L, h->tw_lane, TW_PREFETCH / 2, &i))
+	if (ev_lane_peek(n->L, h->tw_lane, TW_PREFETCH / 2, &i)) {
 		ehash_prefetch(h->eh, &TW(n, i)->node.t);
+		port_prefetch(h->ports, TW(n, i)->node.t.lport);  /* port_release */
+	}
 	if (ev_lane_peek(n->L, h->tw_lane, TW_PREFETCH / 4, &i))
 		ehash_prefetch_chain(h->eh, i | EH_TW);
 }
