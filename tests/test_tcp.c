@@ -127,7 +127,7 @@ static fx *fx_new(uint64_t seed)
 	fx *f = g_new0(fx, 1);
 	f->L = ev_loop_new(NULL);
 	f->ps = probe_set_new();
-	tcp_app app = { f, on_connected, on_failed, on_accepted, on_peer_closed };
+	tcp_app app = { f, on_connected, on_failed, on_accepted, on_peer_closed, NULL };  /* no setup_hits */
 	f->n = tcp_net_new(f->L, f->ps, seed, 0, &app);
 	f->cli = f->srv = -1;
 	f->cli_close = f->srv_close = EV_FOREVER;
