@@ -38,6 +38,29 @@ typedef struct progress {
 	bool show;
 } progress;
 
+/* The metrics [sweep] plot, plot_y2 and x name must be columns of the
+ * curve, i.e. summary metrics of some point: a misspelt one would leave a
+ * curve out of the figure without a word. */
+static bool plot_metrics_known(const cfg *c, GHashTable *known, GError **err)
+{
+	static const char *const keys[] = { "plot", "plot_y2", "x" };
+	for (unsigned k = 0; k < G_N_ELEMENTS(keys); k++) {
+		char **names = g_strsplit(cfg_str(c, "sweep", keys[k]), ",", -1);
+		for (char **n = names; *n; n++) {
+			g_strstrip(*n);
+			if (**n && !g_hash_table_contains(known, *n)) {
+				cfg_error(c, "sweep", keys[k], err,
+					  "no metric '%s' (the summary columns are listed in README.md, \"Output columns\")",
+					  *n);
+				g_strfreev(names);
+				return false;
+			}
+		}
+		g_strfreev(names);
+	}
+	return true;
+}
+
 static double wall(void)
 {
 	struct timespec t;
@@ -176,14 +199,28 @@ int cmd_sweep(int argc, char **argv)
 		goto done;
 	}
 	/* Settings that only building the world can reject (addresses, a
-	 * varied value against the others) are errors before any output. */
+	 * varied value against the others) are errors before any output; so
+	 * is a plotted metric no point has (a world names its metrics when
+	 * built). */
+	GHashTable *known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	for (unsigned p = 0; p < npoints; p++) {
 		replica *r = replica_new(pcfg[p], seed, 0, &err);
 		if (!r) {
 			fprintf(stderr, "connsim: %s\n", err->message);
+			g_hash_table_destroy(known);
 			goto done;
 		}
+		GArray *m = replica_metrics(r);
+		for (guint k = 0; k < m->len; k++)
+			g_hash_table_add(known, g_strdup(g_array_index(m, metric, k).name));
+		replica_metrics_free(m);
 		replica_free(r);
+	}
+	bool plot_ok = plot_metrics_known(pcfg[0], known, &err);
+	g_hash_table_destroy(known);
+	if (!plot_ok) {
+		fprintf(stderr, "connsim: %s\n", err->message);
+		goto done;
 	}
 
 	outdir = exp_out_dir(exp, o.out);

@@ -139,6 +139,8 @@ expect_error "sweep bad --vary" 2 "--vary 'workload.rate=1:2': expected START:ST
 expect_error "sweep bad value" 2 "\[workload\] rate = 'fast': expected a number" -- sweep "$T/good.ini" --vary workload.rate=fast
 expect_error "sweep: a point the world rejects" 2 "addresses_per_host = '4': more than one address" -- sweep "$T/good.ini" --vary client.addresses_per_host=1,4 --reps 2
 if [ -e "$T/out" ]; then bad "sweep: a rejected point left its output directory"; else ok "sweep: a rejected point leaves no output directory"; fi
+expect_error "sweep: a misspelt plot metric" 2 "\[sweep\] plot = 'conn.fail_fractoin': no metric 'conn.fail_fractoin'" -- sweep "$T/good.ini" --vary workload.rate=1,2 --reps 2 --set sweep.plot=conn.fail_fractoin
+if [ -e "$T/out" ]; then bad "sweep: a misspelt plot metric left its output directory"; else ok "sweep: a misspelt plot metric leaves no output directory"; fi
 expect_error "sweep one replication" 2 "--reps 1: expected an integer in \[2, 100000\]" -- sweep "$T/good.ini" --vary workload.rate=1,2 --reps 1
 if "$BIN" sweep "$T/good.ini" --vary workload.rate=50,100:200:3 -q --reps 3 --jobs 1 --out "$T/s1" 2>"$T/stderr"; then
 	bad "sweep mixes list and range syntax" "$T/stderr"
