@@ -496,24 +496,35 @@ static bool unique_tuple_rover(search *s, ct_tuple *t)
 }
 
 /* get_unique_tuple, NF_NAT_MANIP_SRC.  *t: the ORIGINAL tuple after NAT. */
+/* get_unique_tuple's step 1 candidate: the original tuple when it is in
+ * range (*kept), else the source's current mapping (find_appropriate_src);
+ * false when there is neither. */
+static bool step1_candidate(const nat *n, const ct_tuple *orig, ct_tuple *t, bool *kept)
+{
+	*kept = in_range(n, orig);
+	if (*kept) {
+		*t = *orig;
+		return true;
+	}
+	return find_appropriate_src(n, orig, t);
+}
+
+/* Step 3 looks t up (keeps its port if unique) unless --to-ports excludes
+ * the port, or names a single port, which is kept without looking. */
+static bool step3_looks_up(const nat *n, const ct_tuple *t)
+{
+	return !n->ports_given || (port_in_range(n, t->sport) && n->cfg.port_lo != n->cfg.port_hi);
+}
+
 static bool get_unique_tuple(search *s, const ct_tuple *orig, ct_tuple *t)
 {
 	nat *n = s->n;
 
 	/* 1) the original tuple, else the current mapping of this source */
-	if (!n->random_all) {
-		if (in_range(n, orig)) {
-			if (!used(s, orig)) {
-				*t = *orig;
-				(*n->preserved)++;
-				return true;
-			}
-		} else if (find_appropriate_src(n, orig, t)) {
-			if (!used(s, t)) {
-				(*n->bysource)++;
-				return true;
-			}
-		}
+	bool kept;
+	if (!n->random_all && step1_candidate(n, orig, t, &kept) && !used(s, t)) {
+		(*(kept ? n->preserved : n->bysource))++;
+		return true;
 	}
 
 	/* 2) the address */
@@ -522,20 +533,14 @@ static bool get_unique_tuple(search *s, const ct_tuple *orig, ct_tuple *t)
 
 	/* 3) keep the port if it is in range and unique */
 	if (!n->random_all) {
-		if (n->ports_given) {
-			if (port_in_range(n, t->sport)) {
-				if (n->cfg.port_lo == n->cfg.port_hi) {
-					/* a single port: kept without looking */
-					s->unchecked = true;
-					(*n->preserved)++;
-					return true;
-				}
-				if (!used(s, t)) {
-					(*n->preserved)++;
-					return true;
-				}
+		if (step3_looks_up(n, t)) {
+			if (!used(s, t)) {
+				(*n->preserved)++;
+				return true;
 			}
-		} else if (!used(s, t)) {
+		} else if (port_in_range(n, t->sport)) {
+			/* a single port: kept without looking */
+			s->unchecked = true;
 			(*n->preserved)++;
 			return true;
 		}
@@ -662,12 +667,14 @@ bool nat_first_probe(const nat *n, const ct_tuple *orig, ct_tuple *reply)
 {
 	if (n->random_all)
 		return false;
-	/* get_unique_tuple's steps 1 and 3; step 3 looks nothing up for a
-	 * single --to-ports port, and step 4 starts at a random offset */
-	ct_tuple t = *orig;
-	if (!in_range(n, orig) && !find_appropriate_src(n, orig, &t)) {
+	/* get_unique_tuple's first lookup: step 1's candidate, else step 3's
+	 * (step 4 starts at a random offset) */
+	ct_tuple t;
+	bool kept;
+	if (!step1_candidate(n, orig, &t, &kept)) {
+		t = *orig;
 		t.src = best_ip(n, orig);
-		if (n->ports_given && (!port_in_range(n, t.sport) || n->cfg.port_lo == n->cfg.port_hi))
+		if (!step3_looks_up(n, &t))
 			return false;
 	}
 	*reply = ct_invert(&t);

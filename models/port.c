@@ -533,6 +533,11 @@ int port_connect(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, 
 	return port_connect_dest(t, saddr, daddr, dport, now_ns, NULL, check, ctx, lport);
 }
 
+void port_prefetch(const port_table *t, uint16_t port)
+{
+	__builtin_prefetch(&t->b[port], 1);
+}
+
 int port_connect_find(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, uint64_t now_ns,
 		      const uint64_t *dest, port_check_fn check, void *ctx, uint16_t *lport)
 {
@@ -561,14 +566,9 @@ int port_connect_find(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dp
 	}
 	if (r < 0)
 		return r;
-	__builtin_prefetch(&t->b[port], 1);
+	port_prefetch(t, (uint16_t)port);
 	*lport = (uint16_t)port;
 	return r;
-}
-
-void port_prefetch(const port_table *t, uint16_t port)
-{
-	__builtin_prefetch(&t->b[port], 1);
 }
 
 /* inet_bind_hash on the found or new (fastreuse = -1) bucket. */

@@ -270,36 +270,37 @@ static void lheap_up(ev_loop *L, unsigned i)
  * bench lanes16 and lanes1k). */
 #define LHEAP_BRANCHLESS 64
 
+static inline bool lkey_less(const lane_key *a, const lane_key *b, bool branchless)
+{
+	return branchless ? lkey_before_nb(a, b) : lkey_before(a, b);
+}
+
 /* The root's key has changed (its lane was popped): sift it down.  The loop
  * stops as soon as the key is in place, which for a busy lane (segments a
  * few microseconds apart) is at once.  Keys are unique (seq), so the order
- * of events does not depend on the heap's shape. */
-static void lheap_down_root(ev_loop *L)
+ * of events does not depend on the heap's shape.  Inlined twice below,
+ * branchless a constant in each. */
+static inline __attribute__((always_inline)) void sift_root(lane_key *h, unsigned n, bool branchless)
 {
-	lane_key *h = L->lheap;
-	const unsigned n = L->nlheap;
 	const lane_key x = h[0];
 	unsigned i = 0, c;
-	if (n > LHEAP_BRANCHLESS) {
-		while ((c = 2 * i + 1) < n) {
-			if (c + 1 < n)
-				c += lkey_before_nb(&h[c + 1], &h[c]);
-			if (!lkey_before_nb(&h[c], &x))
-				break;
-			h[i] = h[c];
-			i = c;
-		}
-	} else {
-		while ((c = 2 * i + 1) < n) {
-			if (c + 1 < n && lkey_before(&h[c + 1], &h[c]))
-				c++;
-			if (!lkey_before(&h[c], &x))
-				break;
-			h[i] = h[c];
-			i = c;
-		}
+	while ((c = 2 * i + 1) < n) {
+		if (c + 1 < n)
+			c += lkey_less(&h[c + 1], &h[c], branchless);
+		if (!lkey_less(&h[c], &x, branchless))
+			break;
+		h[i] = h[c];
+		i = c;
 	}
 	h[i] = x;
+}
+
+static void lheap_down_root(ev_loop *L)
+{
+	if (L->nlheap > LHEAP_BRANCHLESS)
+		sift_root(L->lheap, L->nlheap, true);
+	else
+		sift_root(L->lheap, L->nlheap, false);
 }
 
 static inline ev_id lane_id(const lane *la, ev_lane ln, uint32_t behind)
@@ -495,6 +496,17 @@ G_GNUC_NO_INLINE static void run_timed(ev_loop *L, unsigned k, uint32_t obj, uin
 	L->kinds[k].ticks += ev_ticks() - t0;
 }
 
+/* Runs kind k's handler, counted (and timed when asked). */
+static inline void dispatch(ev_loop *L, unsigned k, uint32_t obj, uint32_t arg)
+{
+	kind_def *kd = &L->kinds[k];
+	kd->count++;
+	if (G_UNLIKELY(L->timing))
+		run_timed(L, k, obj, arg);
+	else
+		kd->fn(kd->ctx, obj, arg);
+}
+
 uint64_t ev_run(ev_loop *L, ev_time until)
 {
 	uint64_t ran = 0;
@@ -544,13 +556,8 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 			if (k == LANE_DEAD)  /* cancelled */
 				continue;
 			L->now = le.time;
-			kind_def *kd = &L->kinds[k];
-			kd->count++;
 			ran++;
-			if (G_UNLIKELY(L->timing))
-				run_timed(L, k, le.obj, le.arg);
-			else
-				kd->fn(kd->ctx, le.obj, le.arg);
+			dispatch(L, k, le.obj, le.arg);
 			continue;
 		} else if (qh) {
 			e = *qh;
@@ -577,15 +584,10 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 		}
 		L->now = e.time;
 		unsigned k = sl->kind;
-		kind_def *kd = &L->kinds[k];
 		uint32_t obj = sl->obj, arg = sl->arg;
 		slot_release(L, e.slot);  /* before the call, which may schedule */
-		kd->count++;
 		ran++;
-		if (G_UNLIKELY(L->timing))
-			run_timed(L, k, obj, arg);
-		else
-			kd->fn(kd->ctx, obj, arg);
+		dispatch(L, k, obj, arg);
 	}
 	L->run += ran;
 	if (!L->stop && until != EV_FOREVER && L->now < until)

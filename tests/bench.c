@@ -498,6 +498,18 @@ static void bench_tcp64(const char *sec)
  * window; as long, because the gc worker's passes come a minute apart). */
 #define NAT_TIMING ((ev_time)(opt_window * 1e9))
 
+/* One event kind's share of a timed run. */
+typedef struct kind_time {
+	const char *name;
+	uint64_t ticks, events;
+} kind_time;
+
+static int by_ticks_desc(const void *a, const void *b)
+{
+	const kind_time *x = a, *y = b;
+	return (x->ticks < y->ticks) - (x->ticks > y->ticks);
+}
+
 /* Prints each event kind's share of a connection's wall time over a run of L
  * to `until` with ev_set_timing on, and the engine's own (the rest).
  * Connections are counted as connect() calls (conns): in a steady state as
@@ -506,12 +518,11 @@ static void bench_tcp64(const char *sec)
 static void report_time_breakdown(const char *sec, ev_loop *L, ev_time until, const uint64_t *conns)
 {
 	unsigned nk = ev_kind_total(L);
-	uint64_t *t0 = g_new(uint64_t, nk), *n0 = g_new(uint64_t, nk);
-	for (unsigned k = 0; k < nk; k++) {
-		t0[k] = ev_kind_ticks(L, (ev_kind)k);
-		n0[k] = ev_kind_count(L, (ev_kind)k);
-	}
-	uint64_t life0 = *conns;
+	kind_time *kt = g_new(kind_time, nk);
+	for (unsigned k = 0; k < nk; k++)
+		kt[k] = (kind_time){ ev_kind_name(L, (ev_kind)k), ev_kind_ticks(L, (ev_kind)k),
+				     ev_kind_count(L, (ev_kind)k) };
+	uint64_t conns0 = *conns;
 	ev_time from = ev_now(L);
 	ev_set_timing(L, true);
 	double w0 = now_s();
@@ -520,34 +531,28 @@ static void report_time_breakdown(const char *sec, ev_loop *L, ev_time until, co
 	uint64_t ticks = ev_ticks() - tk0;
 	double wall = now_s() - w0;
 	ev_set_timing(L, false);
-	uint64_t life = *conns - life0;
-	if (!life || !ticks) {
-		g_free(t0);
-		g_free(n0);
-		return;
+	uint64_t nconn = *conns - conns0;
+	for (unsigned k = 0; k < nk; k++) {
+		kt[k].ticks = ev_kind_ticks(L, (ev_kind)k) - kt[k].ticks;
+		kt[k].events = ev_kind_count(L, (ev_kind)k) - kt[k].events;
 	}
-	/* microseconds per lifecycle per tick */
-	double us = wall / (double)ticks / (double)life * 1e6;
-	printf("[%s] time  where a connection's %.2f us go (%.0f s more, every handler timed):", sec,
-	       wall / (double)life * 1e6, (double)(until - from) / 1e9);
-	uint64_t in_handlers = 0;
-	for (;;) {  /* the kinds by time, largest first */
-		unsigned best = nk;
-		for (unsigned k = 0; k < nk; k++)
-			if (n0[k] != UINT64_MAX && ev_kind_count(L, (ev_kind)k) > n0[k] &&
-			    (best == nk || ev_kind_ticks(L, (ev_kind)k) - t0[k] > ev_kind_ticks(L, (ev_kind)best) - t0[best]))
-				best = k;
-		if (best == nk)
-			break;
-		uint64_t t = ev_kind_ticks(L, (ev_kind)best) - t0[best];
-		in_handlers += t;
-		printf(" %s %.2f us (%.1f events),", ev_kind_name(L, (ev_kind)best), (double)t * us,
-		       (double)(ev_kind_count(L, (ev_kind)best) - n0[best]) / (double)life);
-		n0[best] = UINT64_MAX;
+	qsort(kt, nk, sizeof(*kt), by_ticks_desc);
+	if (nconn && ticks) {
+		double us = wall / (double)ticks / (double)nconn * 1e6;  /* us per connection per tick */
+		printf("[%s] time  where a connection's %.2f us go (%.0f s more, every handler timed):", sec,
+		       wall / (double)nconn * 1e6, (double)(until - from) / 1e9);
+		uint64_t in_handlers = 0;
+		for (unsigned k = 0; k < nk; k++) {
+			if (!kt[k].events)
+				continue;
+			in_handlers += kt[k].ticks;
+			printf(" %s %.2f us (%.1f events),", kt[k].name, (double)kt[k].ticks * us,
+			       (double)kt[k].events / (double)nconn);
+		}
+		printf(" the engine between them %.2f us\n",
+		       (double)(ticks > in_handlers ? ticks - in_handlers : 0) * us);
 	}
-	printf(" the engine between them %.2f us\n", (double)(ticks > in_handlers ? ticks - in_handlers : 0) * us);
-	g_free(t0);
-	g_free(n0);
+	g_free(kt);
 }
 
 typedef struct bench_world {
