@@ -40,8 +40,8 @@
 #include "sim/probe.h"
 #include "sim/rng.h"
 
-/* Under `valgrind --tool=callgrind --collect-atstart=no`, the nat section
- * collects its timed window only (no-ops otherwise). */
+/* Under `valgrind --tool=callgrind --collect-atstart=no`, the nat and
+ * natsmall sections collect their timed windows only (no-ops otherwise). */
 #if defined(__has_include)
 #if __has_include(<valgrind/callgrind.h>)
 #include <valgrind/callgrind.h>
@@ -796,7 +796,9 @@ static void bench_natsmall(const char *sec)
 	uint64_t ins0 = *insert;
 	uint32_t cnt0 = ct_count(ct);
 	double t0 = now_s();
+	CALLGRIND_TOGGLE_COLLECT;
 	uint64_t ran = ev_run(b.L, end);
+	CALLGRIND_TOGGLE_COLLECT;
 	double wall = now_s() - t0;
 	uint64_t life = cnt0 + (*insert - ins0) - ct_count(ct);
 	report_rate(sec, "run", life, "lifecycles", wall, 0);
