@@ -14,7 +14,7 @@
  * ORIGINAL and REPLY tuple, named by a 4-byte reference (entry << 1 | dir).
  * A chain is the kernel's hlist, newest node first
  * (hlist_nulls_add_head_rcu), in a different shape: a bucket holds the
- * references of its first CT_INLINE nodes, and the last of them starts the
+ * references of its first 4 or 8 nodes, and the last of them starts the
  * rest of the chain, linked through the nodes' hnext.  Chain lengths and
  * order are the kernel's; what changes is that a walk learns the first
  * nodes all at once and fetches their entries in parallel (a record at a
@@ -142,12 +142,17 @@ typedef struct ct_entry {
 #define WALK_BEGIN offsetof(ct_entry, hnext)
 #define WALK_END (offsetof(ct_entry, status) + 1)
 
-/* One bucket: its chain's first CT_INLINE node references, newest first,
- * CT_NIL after the last; the node in the last slot links to the rest. */
-#define CT_INLINE 4
-typedef struct ct_bucket {
-	uint32_t n[CT_INLINE];
-} ct_bucket;
+/* One bucket: its chain's first ct->inl node references, newest first,
+ * CT_NIL after the last; the node in the last slot links to the rest.  A
+ * table whose chains may grow long (nf_conntrack_max at least LONG_CHAINS
+ * times the buckets, or unlimited: 8 nodes a bucket when full, 16 with the
+ * x8 rule) has CT_INLINE_MAX slots, 32 bytes, so that a walk fetches the
+ * first 8 entries of its chain together, at 8 bytes per entry or less when
+ * the table is full; others CT_INLINE_MIN, 16 bytes (bench nat: 1M buckets
+ * for up to 1.2M entries, 14 bytes per entry). */
+#define CT_INLINE_MIN 4u
+#define CT_INLINE_MAX 8u
+#define LONG_CHAINS 4u
 
 /* ---- the TCP state table (nf_conntrack_proto_tcp.c) ----------------------- */
 
@@ -256,8 +261,9 @@ struct ct_table {
 	const prof *p;
 	ev_loop *L;
 	pool pool;
-	ct_bucket *bk;
+	uint32_t *bk;             /* nbuckets x inl node references */
 	uint32_t nbuckets;
+	uint32_t inl;             /* CT_INLINE_MIN or CT_INLINE_MAX */
 	uint32_t count, max;
 	uint64_t k0, k1;          /* hash key (nf_conntrack_hash_rnd) */
 	uint64_t chain_rng;       /* prandom_u32_max for the chain limit */
@@ -281,6 +287,17 @@ struct ct_table {
 static inline ct_entry *E(const ct_table *ct, uint32_t i)
 {
 	return pool_at(&ct->pool, i);
+}
+
+/* Bucket b's inline slots. */
+static inline uint32_t *slots(const ct_table *ct, uint32_t b)
+{
+	return &ct->bk[(size_t)b * ct->inl];
+}
+
+static inline size_t bucket_bytes(const ct_table *ct)
+{
+	return (size_t)ct->nbuckets * ct->inl * sizeof(uint32_t);
 }
 
 static inline ev_time now(const ct_table *ct)
@@ -340,7 +357,7 @@ uint32_t ct_bucket_of(const ct_table *ct, const ct_tuple *t)
  * the bucket is in, measured no faster.) */
 void ct_prefetch(const ct_table *ct, const ct_tuple *t)
 {
-	__builtin_prefetch(&ct->bk[bucket(ct, t)]);
+	__builtin_prefetch(slots(ct, bucket(ct, t)));
 }
 
 static inline const ct_tuple *node_tuple(const ct_table *ct, uint32_t ref)
@@ -373,22 +390,25 @@ static inline void prefetch_node(const ct_table *ct, uint32_t ref)
  *	for (uint32_t r = walk_first(ct, b, &w); r != CT_NIL; r = walk_next(ct, &w, r))
  */
 typedef struct chain_walk {
-	uint32_t n[CT_INLINE];
-	unsigned k;
+	uint32_t n[CT_INLINE_MAX];
+	unsigned k, last;
 } chain_walk;
 
 static inline uint32_t walk_first(const ct_table *ct, uint32_t b, chain_walk *w)
 {
+	const uint32_t *sl = slots(ct, b);
 	w->k = 0;
-	memcpy(w->n, ct->bk[b].n, sizeof w->n);
-	for (unsigned j = 0; j < CT_INLINE && w->n[j] != CT_NIL; j++)
+	w->last = ct->inl - 1;
+	for (unsigned j = 0; j < ct->inl; j++)
+		w->n[j] = sl[j];
+	for (unsigned j = 0; j < ct->inl && w->n[j] != CT_NIL; j++)
 		prefetch_node(ct, w->n[j]);
 	return w->n[0];
 }
 
 static inline uint32_t walk_next(const ct_table *ct, chain_walk *w, uint32_t r)
 {
-	if (w->k < CT_INLINE - 1)
+	if (w->k < w->last)
 		return w->n[++w->k];
 	uint32_t next = node_next(ct, r);
 	if (next != CT_NIL)
@@ -401,12 +421,12 @@ static inline uint32_t walk_next(const ct_table *ct, chain_walk *w, uint32_t r)
  * confirm() has just walked the chain). */
 static void chain_push(ct_table *ct, uint32_t b, uint32_t ref)
 {
-	ct_bucket *cb = &ct->bk[b];
-	uint32_t moved = cb->n[CT_INLINE - 2];
+	uint32_t *sl = slots(ct, b), last = ct->inl - 1;
+	uint32_t moved = sl[last - 1];
 	if (moved != CT_NIL)
-		E(ct, moved >> 1)->hnext[moved & 1] = cb->n[CT_INLINE - 1];
-	memmove(&cb->n[1], &cb->n[0], (CT_INLINE - 1) * sizeof(uint32_t));
-	cb->n[0] = ref;
+		E(ct, moved >> 1)->hnext[moved & 1] = sl[last];
+	memmove(&sl[1], &sl[0], last * sizeof(uint32_t));
+	sl[0] = ref;
 }
 
 /* hlist_nulls_del_rcu: the node's own link is left as it was, so a walk that
@@ -414,17 +434,16 @@ static void chain_push(ct_table *ct, uint32_t b, uint32_t ref)
  * their status is 0). */
 static void unlink_node(ct_table *ct, uint32_t b, uint32_t ref)
 {
-	ct_bucket *cb = &ct->bk[b];
-	for (unsigned k = 0; k < CT_INLINE; k++) {
-		if (cb->n[k] != ref)
+	uint32_t *sl = slots(ct, b), last = ct->inl - 1;
+	for (unsigned k = 0; k <= last; k++) {
+		if (sl[k] != ref)
 			continue;
-		uint32_t last = cb->n[CT_INLINE - 1];
-		uint32_t rest = last == CT_NIL ? CT_NIL : node_next(ct, last);
-		memmove(&cb->n[k], &cb->n[k + 1], (CT_INLINE - 1 - k) * sizeof(uint32_t));
-		cb->n[CT_INLINE - 1] = rest;
+		uint32_t rest = sl[last] == CT_NIL ? CT_NIL : node_next(ct, sl[last]);
+		memmove(&sl[k], &sl[k + 1], (last - k) * sizeof(uint32_t));
+		sl[last] = rest;
 		return;
 	}
-	uint32_t p = cb->n[CT_INLINE - 1];
+	uint32_t p = sl[last];
 	while (p != CT_NIL && node_next(ct, p) != ref)
 		p = node_next(ct, p);
 	if (p == CT_NIL)
@@ -495,8 +514,8 @@ static void tl_append(ct_table *ct, uint32_t i, unsigned li)
  * (speed only). */
 static void kill_prefetch(const ct_table *ct, uint32_t i, uint32_t b0, uint32_t b1)
 {
-	__builtin_prefetch(&ct->bk[b0], 1);
-	__builtin_prefetch(&ct->bk[b1], 1);
+	__builtin_prefetch(slots(ct, b0), 1);
+	__builtin_prefetch(slots(ct, b1), 1);
 	if ((E(ct, i)->status & S_SETUP) && ct->destroy_prefetch)
 		ct->destroy_prefetch(ct->destroy_ctx, i);
 }
@@ -671,17 +690,53 @@ bool ct_evict_closing(ct_table *ct, const ct_tuple *t, uint32_t seq)
 
 /* ---- early_drop (__nf_conntrack_alloc at nf_conntrack_max) --------------- */
 
+/*
+ * Simulator speed.  A full table's early_drop usually finds no victim and
+ * walks all NF_CT_EVICTION_RANGE chains, and a walk past the inline nodes
+ * waits for each entry in turn.  The chains are known before the walk: fetch
+ * them together first, advancing every chain a node per round, so that the
+ * walk finds them in cache.  Reads only.
+ */
+static void prefetch_chains(const ct_table *ct, const uint32_t *b, unsigned n)
+{
+	uint32_t cur[NF_CT_EVICTION_RANGE];
+	bool more = false;
+	for (unsigned j = 0; j < n; j++) {
+		const uint32_t *sl = slots(ct, b[j]);
+		for (unsigned k = 0; k < ct->inl && sl[k] != CT_NIL; k++)
+			prefetch_node(ct, sl[k]);
+		cur[j] = sl[ct->inl - 1];
+		more |= cur[j] != CT_NIL;
+	}
+	while (more) {
+		more = false;
+		for (unsigned j = 0; j < n; j++) {
+			if (cur[j] == CT_NIL)
+				continue;
+			cur[j] = node_next(ct, cur[j]);
+			if (cur[j] != CT_NIL) {
+				prefetch_node(ct, cur[j]);
+				more = true;
+			}
+		}
+	}
+}
+
 /* current: early_drop + early_drop_list */
 static bool early_drop_range8(ct_table *ct, uint32_t hash)
 {
-	uint32_t b = 0;
+	uint32_t bs[NF_CT_EVICTION_RANGE];
 	for (unsigned n = 0; n < NF_CT_EVICTION_RANGE; n++) {
 		if (n == 0)
-			b = scale(hash, ct->nbuckets);
+			bs[n] = scale(hash, ct->nbuckets);
 		else if (ct->early_next_bucket)
-			b = (b + 1) % ct->nbuckets;
+			bs[n] = (bs[n - 1] + 1) % ct->nbuckets;
 		else
-			b = scale(hash + n, ct->nbuckets);  /* reciprocal_scale(_hash++, hsize) */
+			bs[n] = scale(hash + n, ct->nbuckets);  /* reciprocal_scale(_hash++, hsize) */
+	}
+	prefetch_chains(ct, bs, NF_CT_EVICTION_RANGE);
+	for (unsigned n = 0; n < NF_CT_EVICTION_RANGE; n++) {
+		uint32_t b = bs[n];
 		unsigned drops = 0;
 		chain_walk w;
 		for (uint32_t r = walk_first(ct, b, &w); r != CT_NIL; r = walk_next(ct, &w, r)) {
@@ -832,15 +887,15 @@ static void gc_gather(const ct_table *ct, gc_iter *it, uint32_t first)
 	/* the inline nodes at once; cur: the last node gathered, whose next
 	 * is still to be read */
 	for (uint32_t j = 0; j < n; j++) {
-		const ct_bucket *cb = &ct->bk[first + j];
+		const uint32_t *sl = slots(ct, first + j);
 		uint32_t len = 0;
-		while (len < CT_INLINE && cb->n[len] != CT_NIL) {
-			it->ref[j][len] = cb->n[len];
-			prefetch_node(ct, cb->n[len]);
+		while (len < ct->inl && sl[len] != CT_NIL) {
+			it->ref[j][len] = sl[len];
+			prefetch_node(ct, sl[len]);
 			len++;
 		}
 		it->len[j] = len;
-		cur[j] = len == CT_INLINE ? cb->n[CT_INLINE - 1] : CT_NIL;
+		cur[j] = len == ct->inl ? sl[ct->inl - 1] : CT_NIL;
 		more |= cur[j] != CT_NIL;
 	}
 	while (more) {
@@ -1509,9 +1564,10 @@ ct_table *ct_new(const kconf *k, ev_loop *L, probe_set *ps, const char *prefix, 
 	ct->L = L;
 	pool_init(&ct->pool, sizeof(ct_entry), "ct");
 	ct->nbuckets = k->ct_buckets ? k->ct_buckets : 1;
-	ct->bk = bigmem_alloc((size_t)ct->nbuckets * sizeof(ct_bucket));
-	memset(ct->bk, 0xff, (size_t)ct->nbuckets * sizeof(ct_bucket));  /* CT_NIL */
 	ct->max = k->ct_max;
+	ct->inl = !ct->max || ct->max / LONG_CHAINS >= ct->nbuckets ? CT_INLINE_MAX : CT_INLINE_MIN;
+	ct->bk = bigmem_alloc(bucket_bytes(ct));
+	memset(ct->bk, 0xff, bucket_bytes(ct));  /* CT_NIL */
 	ct->k0 = rng_u64(rng);
 	ct->k1 = rng_u64(rng);
 	ct->chain_rng = rng_u64(rng);
@@ -1586,7 +1642,7 @@ void ct_free(ct_table *ct)
 	ev_cancel(ct->L, ct->gc.ev);
 	g_free(ct->gci.slow);
 	pool_destroy(&ct->pool);
-	bigmem_free(ct->bk, (size_t)ct->nbuckets * sizeof(ct_bucket));
+	bigmem_free(ct->bk, bucket_bytes(ct));
 	g_free(ct);
 }
 
@@ -1672,7 +1728,7 @@ size_t ct_kernel_bytes(const ct_table *ct)
 
 size_t ct_sim_bytes(const ct_table *ct)
 {
-	return sizeof(*ct) + pool_bytes(&ct->pool) + bigmem_size((size_t)ct->nbuckets * sizeof(ct_bucket)) +
+	return sizeof(*ct) + pool_bytes(&ct->pool) + bigmem_size(bucket_bytes(ct)) +
 	       (size_t)ct->gci.slow_cap * sizeof(uint32_t);
 }
 
@@ -1681,7 +1737,7 @@ size_t ct_entry_record_bytes(void)
 	return sizeof(ct_entry);
 }
 
-size_t ct_bucket_record_bytes(void)
+size_t ct_bucket_record_bytes(const ct_table *ct)
 {
-	return sizeof(ct_bucket);
+	return ct->inl * sizeof(uint32_t);
 }

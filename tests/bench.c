@@ -733,7 +733,7 @@ static void bench_nat(const char *sec)
 	 *    slab object with extensions, 8-byte bucket heads).
 	 */
 	double per = cnt0 ? 1.0 / (double)cnt0 : 0;
-	size_t rec = ct_entry_record_bytes(), bkrec = ct_bucket_record_bytes();
+	size_t rec = ct_entry_record_bytes(), bkrec = ct_bucket_record_bytes(ct);
 	double bk = (double)bkrec * (double)buckets * per, nb = links ? (double)nat_bytes / (double)links : 0;
 	double a = (double)rec + bk + nb;
 	printf("[%s] mem   %u conntrack entries (%u NAT links); records: ct_entry %zu + bucket heads %.1f"

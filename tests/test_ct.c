@@ -232,6 +232,63 @@ static void test_both_buckets(void **state)
 	fx_free(f);
 }
 
+/*
+ * Chains longer than a bucket's inline slots, at both widths (4 slots; 8
+ * when nf_conntrack_max is at least 4 x the buckets), survive deletions at
+ * every position: 4.4's per-entry timers destroy entries 10 s after the
+ * server's RST, in an order that takes inline nodes, the node in the last
+ * slot and nodes of the linked rest.  Every live flow is still found from both tuples, the
+ * destroyed ones are not, and the chain lengths are those of the live
+ * tuples' buckets.
+ */
+static void test_long_chains_both_widths(void **state)
+{
+	(void)state;
+	static const struct {
+		uint32_t buckets, max;
+		size_t bucket_bytes;
+	} cases[] = { { 2, 7, 16 }, { 2, 0, 32 }, { 1, 40, 32 } };
+	enum { N = 7 };
+	/* destroyed: newest, oldest, a middle one, then two more */
+	static const unsigned order[] = { 6, 0, 3, 5, 1 };
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		fx *f = fx_new("4.4", cases[c].buckets, cases[c].max, true);
+		assert_int_equal(ct_bucket_record_bytes(f->ct), cases[c].bucket_bytes);
+		flow fl[N];
+		for (unsigned i = 0; i < N; i++) {
+			fl[i] = mkflow(CADDR + i, (uint16_t)(40000 + i));
+			handshake(f, &fl[i], (ev_time)i * SEC);
+		}
+		bool dead[N] = { false };
+		for (unsigned k = 0; k < sizeof order / sizeof order[0]; k++) {
+			ev_time t = (N + 11 * k) * SEC;
+			at(f, t);
+			assert_int_equal(S(f, &fl[order[k]], RST), CT_ACCEPT);
+			dead[order[k]] = true;
+			at(f, t + 10 * SEC);  /* CLOSE: 10 s */
+			unsigned want[2] = { 0 }, live = 0;
+			for (unsigned i = 0; i < N; i++) {
+				int dir;
+				assert_int_equal(ct_find(f->ct, &fl[i].t, &dir) == CT_NIL, dead[i]);
+				assert_int_equal(ct_find(f->ct, &fl[i].back, &dir) == CT_NIL, dead[i]);
+				if (dead[i])
+					continue;
+				live++;
+				want[ct_bucket_of(f->ct, &fl[i].t)]++;
+				want[ct_bucket_of(f->ct, &fl[i].back)]++;
+			}
+			assert_int_equal(ct_count(f->ct), live);
+			uint64_t hist[32], exp[32] = { 0 };
+			for (uint32_t b = 0; b < cases[c].buckets; b++)
+				exp[want[b]]++;
+			ct_chain_hist(f->ct, hist, 32);
+			for (int i = 0; i < 32; i++)
+				assert_int_equal(hist[i], exp[i]);
+		}
+		fx_free(f);
+	}
+}
+
 /* reciprocal_scale spreads any bucket count, not only powers of two. */
 static void test_odd_bucket_count(void **state)
 {
@@ -1168,6 +1225,7 @@ int main(void)
 		cmocka_unit_test(test_gc_95_percent),
 		cmocka_unit_test(test_confirm_clash),
 		cmocka_unit_test(test_chaintoolong),
+		cmocka_unit_test(test_long_chains_both_widths),
 		cmocka_unit_test(test_syn_on_time_wait),
 		cmocka_unit_test(test_syn_on_close_resync),
 		cmocka_unit_test(test_reply_syn_in_time_wait),
