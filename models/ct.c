@@ -144,12 +144,13 @@ typedef struct ct_entry {
 
 /* One bucket: its chain's first ct->inl node references, newest first,
  * CT_NIL after the last; the node in the last slot links to the rest.  A
- * table whose chains may grow long (nf_conntrack_max at least LONG_CHAINS
- * times the buckets, or unlimited: 8 nodes a bucket when full, 16 with the
- * x8 rule) has CT_INLINE_MAX slots, 32 bytes, so that a walk fetches the
- * first 8 entries of its chain together, at 8 bytes per entry or less when
- * the table is full; others CT_INLINE_MIN, 16 bytes (bench nat: 1M buckets
- * for up to 1.2M entries, 14 bytes per entry). */
+ * table starts with CT_INLINE_MIN slots, 16 bytes (bench nat: 1M buckets for
+ * up to 1.2M entries, 14 bytes per entry).  Once its chains average
+ * LONG_CHAINS nodes (nf_conntrack_count at 2 x the buckets; a full table
+ * under the x8 rule has 16), it is re-laid with CT_INLINE_MAX, 32 bytes, at
+ * 16 bytes per entry or less, so that a walk fetches the first 8 entries of
+ * its chain together (widen).  A sparse table keeps the small buckets: twice
+ * the bytes would be more misses for nothing. */
 #define CT_INLINE_MIN 4u
 #define CT_INLINE_MAX 8u
 #define LONG_CHAINS 4u
@@ -264,6 +265,7 @@ struct ct_table {
 	uint32_t *bk;             /* nbuckets x inl node references */
 	uint32_t nbuckets;
 	uint32_t inl;             /* CT_INLINE_MIN or CT_INLINE_MAX */
+	uint32_t inl_shift;       /* log2(inl) */
 	uint32_t count, max;
 	uint64_t k0, k1;          /* hash key (nf_conntrack_hash_rnd) */
 	uint64_t chain_rng;       /* prandom_u32_max for the chain limit */
@@ -292,7 +294,7 @@ static inline ct_entry *E(const ct_table *ct, uint32_t i)
 /* Bucket b's inline slots. */
 static inline uint32_t *slots(const ct_table *ct, uint32_t b)
 {
-	return &ct->bk[(size_t)b * ct->inl];
+	return &ct->bk[(size_t)b << ct->inl_shift];
 }
 
 static inline size_t bucket_bytes(const ct_table *ct)
@@ -399,8 +401,9 @@ static inline uint32_t walk_first(const ct_table *ct, uint32_t b, chain_walk *w)
 	const uint32_t *sl = slots(ct, b);
 	w->k = 0;
 	w->last = ct->inl - 1;
-	for (unsigned j = 0; j < ct->inl; j++)
-		w->n[j] = sl[j];
+	memcpy(w->n, sl, CT_INLINE_MIN * sizeof(uint32_t));
+	if (ct->inl > CT_INLINE_MIN)
+		memcpy(w->n + CT_INLINE_MIN, sl + CT_INLINE_MIN, (CT_INLINE_MAX - CT_INLINE_MIN) * sizeof(uint32_t));
 	for (unsigned j = 0; j < ct->inl && w->n[j] != CT_NIL; j++)
 		prefetch_node(ct, w->n[j]);
 	return w->n[0];
@@ -449,6 +452,28 @@ static void unlink_node(ct_table *ct, uint32_t b, uint32_t ref)
 	if (p == CT_NIL)
 		bug("node not in its chain");
 	E(ct, p >> 1)->hnext[p & 1] = node_next(ct, ref);
+}
+
+/* The chains now average LONG_CHAINS nodes: re-lay the buckets with
+ * CT_INLINE_MAX slots, once.  Chains keep their nodes and order: a node at
+ * or past the old last slot links to the next already, and the links of
+ * nodes that become inline are not read.  No walk is under way (called
+ * after an insertion). */
+static void widen(ct_table *ct)
+{
+	size_t bytes = (size_t)ct->nbuckets * CT_INLINE_MAX * sizeof(uint32_t);
+	uint32_t *nb = bigmem_alloc(bytes);
+	memset(nb, 0xff, bytes);  /* CT_NIL */
+	for (uint32_t b = 0; b < ct->nbuckets; b++) {
+		unsigned k = 0;
+		chain_walk w;
+		for (uint32_t r = walk_first(ct, b, &w); r != CT_NIL && k < CT_INLINE_MAX; r = walk_next(ct, &w, r))
+			nb[(size_t)b * CT_INLINE_MAX + k++] = r;
+	}
+	bigmem_free(ct->bk, bucket_bytes(ct));
+	ct->bk = nb;
+	ct->inl = CT_INLINE_MAX;
+	ct->inl_shift = 3;
 }
 
 /* ---- gauges and the timeout lists ---------------------------------------- */
@@ -1424,6 +1449,8 @@ static confirm_res confirm(ct_table *ct, uint32_t i)
 	tl_append(ct, i, ct->tc_list[e->tc]);
 	gauges(ct, e, 1);
 	gc_wake(ct);
+	if (ct->inl < CT_INLINE_MAX && 2 * (uint64_t)ct->count >= (uint64_t)LONG_CHAINS * ct->nbuckets)
+		widen(ct);
 	return CONFIRMED;
 }
 
@@ -1565,7 +1592,8 @@ ct_table *ct_new(const kconf *k, ev_loop *L, probe_set *ps, const char *prefix, 
 	pool_init(&ct->pool, sizeof(ct_entry), "ct");
 	ct->nbuckets = k->ct_buckets ? k->ct_buckets : 1;
 	ct->max = k->ct_max;
-	ct->inl = !ct->max || ct->max / LONG_CHAINS >= ct->nbuckets ? CT_INLINE_MAX : CT_INLINE_MIN;
+	ct->inl = CT_INLINE_MIN;
+	ct->inl_shift = 2;
 	ct->bk = bigmem_alloc(bucket_bytes(ct));
 	memset(ct->bk, 0xff, bucket_bytes(ct));  /* CT_NIL */
 	ct->k0 = rng_u64(rng);

@@ -185,8 +185,8 @@ uint64_t *ct_chain_snapshot(const ct_table *ct, uint32_t *longest, double *load)
 size_t ct_kernel_bytes(const ct_table *ct); /* what the kernel would use: slab + extensions + buckets */
 size_t ct_sim_bytes(const ct_table *ct);    /* what the simulator uses */
 size_t ct_entry_record_bytes(void);
-/* per bucket: 16 bytes, or 32 when nf_conntrack_max is at least 4 x the
- * buckets (the kernel: an 8-byte hlist head) */
+/* per bucket now: 16 bytes, or 32 once the table has held 2 entries per
+ * bucket (the kernel: an 8-byte hlist head) */
 size_t ct_bucket_record_bytes(const ct_table *ct);
 
 #endif

@@ -233,57 +233,72 @@ static void test_both_buckets(void **state)
 }
 
 /*
- * Chains longer than a bucket's inline slots, at both widths (4 slots; 8
- * when nf_conntrack_max is at least 4 x the buckets), survive deletions at
- * every position: 4.4's per-entry timers destroy entries 10 s after the
+ * Chains longer than a bucket's inline slots, at both widths: 4 slots while
+ * the chains average fewer than 4 nodes, 8 once they reached it (the table
+ * is re-laid then).  4.4's per-entry timers destroy entries 10 s after the
  * server's RST, in an order that takes inline nodes, the node in the last
- * slot and nodes of the linked rest.  Every live flow is still found from both tuples, the
- * destroyed ones are not, and the chain lengths are those of the live
- * tuples' buckets.
+ * slot and nodes of the linked rest.  After each, every live flow is still
+ * found from both tuples, the destroyed ones are not, and the chain lengths
+ * are those of the live tuples' buckets.
  */
+static void check_chains(fx *f, const flow *fl, const bool *dead, unsigned n, uint32_t buckets)
+{
+	unsigned want[64] = { 0 }, live = 0;
+	for (unsigned i = 0; i < n; i++) {
+		int dir;
+		assert_int_equal(ct_find(f->ct, &fl[i].t, &dir) == CT_NIL, dead[i]);
+		assert_int_equal(ct_find(f->ct, &fl[i].back, &dir) == CT_NIL, dead[i]);
+		if (dead[i])
+			continue;
+		live++;
+		want[ct_bucket_of(f->ct, &fl[i].t)]++;
+		want[ct_bucket_of(f->ct, &fl[i].back)]++;
+	}
+	assert_int_equal(ct_count(f->ct), live);
+	uint64_t hist[32], exp[32] = { 0 };
+	for (uint32_t b = 0; b < buckets; b++)
+		exp[want[b]]++;
+	ct_chain_hist(f->ct, hist, 32);
+	for (int i = 0; i < 32; i++)
+		assert_int_equal(hist[i], exp[i]);
+}
+
 static void test_long_chains_both_widths(void **state)
 {
 	(void)state;
+	/* 4 buckets, 7 entries (14 nodes, under 4 a bucket): 4 slots
+	 * throughout; 1 bucket: widened at the 2nd entry, then a chain of 14
+	 * nodes; 64 buckets: widened at the 128th entry, when (this seed's
+	 * hashes) a chain is longer than 8 */
 	static const struct {
-		uint32_t buckets, max;
-		size_t bucket_bytes;
-	} cases[] = { { 2, 7, 16 }, { 2, 0, 32 }, { 1, 40, 32 } };
-	enum { N = 7 };
-	/* destroyed: newest, oldest, a middle one, then two more */
+		uint32_t buckets, n, widened_at;  /* entries; 0: never */
+	} cases[] = { { 4, 7, 0 }, { 1, 7, 2 }, { 64, 140, 128 } };
+	enum { NMAX = 140 };
+	/* destroyed: newest of the first 7, the oldest, a middle one, more */
 	static const unsigned order[] = { 6, 0, 3, 5, 1 };
 	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-		fx *f = fx_new("4.4", cases[c].buckets, cases[c].max, true);
-		assert_int_equal(ct_bucket_record_bytes(f->ct), cases[c].bucket_bytes);
-		flow fl[N];
+		const unsigned N = cases[c].n;
+		fx *f = fx_new("4.4", cases[c].buckets, 0, true);
+		flow fl[NMAX];
+		bool dead[NMAX] = { false };
 		for (unsigned i = 0; i < N; i++) {
 			fl[i] = mkflow(CADDR + i, (uint16_t)(40000 + i));
+			if (i + 1 == cases[c].widened_at && cases[c].widened_at > 2)
+				assert_true(ct_chain_hist(f->ct, NULL, 0) > 8);
 			handshake(f, &fl[i], (ev_time)i * SEC);
+			bool wide = cases[c].widened_at && i + 1 >= cases[c].widened_at;
+			assert_int_equal(ct_bucket_record_bytes(f->ct), wide ? 32 : 16);
+			check_chains(f, fl, dead, i + 1, cases[c].buckets);
 		}
-		bool dead[N] = { false };
+		/* the chains outgrow the slots (for 4 buckets: this seed's hashes) */
+		assert_true(ct_chain_hist(f->ct, NULL, 0) > (cases[c].widened_at ? 8u : 4u));
 		for (unsigned k = 0; k < sizeof order / sizeof order[0]; k++) {
 			ev_time t = (N + 11 * k) * SEC;
 			at(f, t);
 			assert_int_equal(S(f, &fl[order[k]], RST), CT_ACCEPT);
 			dead[order[k]] = true;
 			at(f, t + 10 * SEC);  /* CLOSE: 10 s */
-			unsigned want[2] = { 0 }, live = 0;
-			for (unsigned i = 0; i < N; i++) {
-				int dir;
-				assert_int_equal(ct_find(f->ct, &fl[i].t, &dir) == CT_NIL, dead[i]);
-				assert_int_equal(ct_find(f->ct, &fl[i].back, &dir) == CT_NIL, dead[i]);
-				if (dead[i])
-					continue;
-				live++;
-				want[ct_bucket_of(f->ct, &fl[i].t)]++;
-				want[ct_bucket_of(f->ct, &fl[i].back)]++;
-			}
-			assert_int_equal(ct_count(f->ct), live);
-			uint64_t hist[32], exp[32] = { 0 };
-			for (uint32_t b = 0; b < cases[c].buckets; b++)
-				exp[want[b]]++;
-			ct_chain_hist(f->ct, hist, 32);
-			for (int i = 0; i < 32; i++)
-				assert_int_equal(hist[i], exp[i]);
+			check_chains(f, fl, dead, N, cases[c].buckets);
 		}
 		fx_free(f);
 	}
