@@ -142,7 +142,7 @@ typedef struct ct_entry {
 #define WALK_BEGIN offsetof(ct_entry, hnext)
 #define WALK_END (offsetof(ct_entry, status) + 1)
 
-/* One bucket: its chain's first ct->inl node references, newest first,
+/* One bucket: its chain's first width(ct) node references, newest first,
  * CT_NIL after the last; the node in the last slot links to the rest.  A
  * table starts with CT_INLINE_MIN slots, 16 bytes (bench nat: 1M buckets for
  * up to 1.2M entries, 14 bytes per entry).  Once its chains average
@@ -264,8 +264,7 @@ struct ct_table {
 	pool pool;
 	uint32_t *bk;             /* nbuckets x inl node references */
 	uint32_t nbuckets;
-	uint32_t inl;             /* CT_INLINE_MIN or CT_INLINE_MAX */
-	uint32_t inl_shift;       /* log2(inl) */
+	uint32_t inl_shift;       /* log2 of the slots per bucket (width) */
 	uint32_t count, max;
 	uint64_t k0, k1;          /* hash key (nf_conntrack_hash_rnd) */
 	uint64_t chain_rng;       /* prandom_u32_max for the chain limit */
@@ -291,6 +290,12 @@ static inline ct_entry *E(const ct_table *ct, uint32_t i)
 	return pool_at(&ct->pool, i);
 }
 
+/* Slots per bucket: CT_INLINE_MIN or CT_INLINE_MAX. */
+static inline uint32_t width(const ct_table *ct)
+{
+	return 1u << ct->inl_shift;
+}
+
 /* Bucket b's inline slots. */
 static inline uint32_t *slots(const ct_table *ct, uint32_t b)
 {
@@ -299,7 +304,7 @@ static inline uint32_t *slots(const ct_table *ct, uint32_t b)
 
 static inline size_t bucket_bytes(const ct_table *ct)
 {
-	return (size_t)ct->nbuckets * ct->inl * sizeof(uint32_t);
+	return ((size_t)ct->nbuckets << ct->inl_shift) * sizeof(uint32_t);
 }
 
 static inline ev_time now(const ct_table *ct)
@@ -381,6 +386,21 @@ static inline void prefetch_node(const ct_table *ct, uint32_t ref)
 	__builtin_prefetch(e + WALK_END - 1);
 }
 
+/* Copies bucket b's inline references up to its first CT_NIL into out and
+ * starts fetching their entries; returns how many there are (width(ct): the
+ * last one links to the rest of the chain). */
+static inline unsigned gather_inline(const ct_table *ct, uint32_t b, uint32_t *out)
+{
+	const uint32_t *sl = slots(ct, b);
+	unsigned len = 0;
+	while (len < width(ct) && sl[len] != CT_NIL) {
+		out[len] = sl[len];
+		prefetch_node(ct, sl[len]);
+		len++;
+	}
+	return len;
+}
+
 /*
  * Walking a chain.  The inline nodes are copied when the walk starts and
  * the rest is followed through hnext, which deletion leaves as it was on the
@@ -400,11 +420,11 @@ static inline uint32_t walk_first(const ct_table *ct, uint32_t b, chain_walk *w)
 {
 	const uint32_t *sl = slots(ct, b);
 	w->k = 0;
-	w->last = ct->inl - 1;
+	w->last = width(ct) - 1;
 	memcpy(w->n, sl, CT_INLINE_MIN * sizeof(uint32_t));
-	if (ct->inl > CT_INLINE_MIN)
+	if (width(ct) > CT_INLINE_MIN)
 		memcpy(w->n + CT_INLINE_MIN, sl + CT_INLINE_MIN, (CT_INLINE_MAX - CT_INLINE_MIN) * sizeof(uint32_t));
-	for (unsigned j = 0; j < ct->inl && w->n[j] != CT_NIL; j++)
+	for (unsigned j = 0; j < width(ct) && w->n[j] != CT_NIL; j++)
 		prefetch_node(ct, w->n[j]);
 	return w->n[0];
 }
@@ -424,7 +444,7 @@ static inline uint32_t walk_next(const ct_table *ct, chain_walk *w, uint32_t r)
  * confirm() has just walked the chain). */
 static void chain_push(ct_table *ct, uint32_t b, uint32_t ref)
 {
-	uint32_t *sl = slots(ct, b), last = ct->inl - 1;
+	uint32_t *sl = slots(ct, b), last = width(ct) - 1;
 	uint32_t moved = sl[last - 1];
 	if (moved != CT_NIL)
 		E(ct, moved >> 1)->hnext[moved & 1] = sl[last];
@@ -437,7 +457,7 @@ static void chain_push(ct_table *ct, uint32_t b, uint32_t ref)
  * their status is 0). */
 static void unlink_node(ct_table *ct, uint32_t b, uint32_t ref)
 {
-	uint32_t *sl = slots(ct, b), last = ct->inl - 1;
+	uint32_t *sl = slots(ct, b), last = width(ct) - 1;
 	for (unsigned k = 0; k <= last; k++) {
 		if (sl[k] != ref)
 			continue;
@@ -472,8 +492,7 @@ static void widen(ct_table *ct)
 	}
 	bigmem_free(ct->bk, bucket_bytes(ct));
 	ct->bk = nb;
-	ct->inl = CT_INLINE_MAX;
-	ct->inl_shift = 3;
+	ct->inl_shift = 3;  /* CT_INLINE_MAX */
 }
 
 /* ---- gauges and the timeout lists ---------------------------------------- */
@@ -727,10 +746,9 @@ static void prefetch_chains(const ct_table *ct, const uint32_t *b, unsigned n)
 	uint32_t cur[NF_CT_EVICTION_RANGE];
 	bool more = false;
 	for (unsigned j = 0; j < n; j++) {
-		const uint32_t *sl = slots(ct, b[j]);
-		for (unsigned k = 0; k < ct->inl && sl[k] != CT_NIL; k++)
-			prefetch_node(ct, sl[k]);
-		cur[j] = sl[ct->inl - 1];
+		uint32_t ref[CT_INLINE_MAX];
+		unsigned len = gather_inline(ct, b[j], ref);
+		cur[j] = len == width(ct) ? ref[len - 1] : CT_NIL;
 		more |= cur[j] != CT_NIL;
 	}
 	while (more) {
@@ -912,15 +930,9 @@ static void gc_gather(const ct_table *ct, gc_iter *it, uint32_t first)
 	/* the inline nodes at once; cur: the last node gathered, whose next
 	 * is still to be read */
 	for (uint32_t j = 0; j < n; j++) {
-		const uint32_t *sl = slots(ct, first + j);
-		uint32_t len = 0;
-		while (len < ct->inl && sl[len] != CT_NIL) {
-			it->ref[j][len] = sl[len];
-			prefetch_node(ct, sl[len]);
-			len++;
-		}
+		uint32_t len = gather_inline(ct, first + j, it->ref[j]);
 		it->len[j] = len;
-		cur[j] = len == ct->inl ? sl[ct->inl - 1] : CT_NIL;
+		cur[j] = len == width(ct) ? it->ref[j][len - 1] : CT_NIL;
 		more |= cur[j] != CT_NIL;
 	}
 	while (more) {
@@ -1449,7 +1461,7 @@ static confirm_res confirm(ct_table *ct, uint32_t i)
 	tl_append(ct, i, ct->tc_list[e->tc]);
 	gauges(ct, e, 1);
 	gc_wake(ct);
-	if (ct->inl < CT_INLINE_MAX && 2 * (uint64_t)ct->count >= (uint64_t)LONG_CHAINS * ct->nbuckets)
+	if (width(ct) < CT_INLINE_MAX && 2 * (uint64_t)ct->count >= (uint64_t)LONG_CHAINS * ct->nbuckets)
 		widen(ct);
 	return CONFIRMED;
 }
@@ -1592,8 +1604,7 @@ ct_table *ct_new(const kconf *k, ev_loop *L, probe_set *ps, const char *prefix, 
 	pool_init(&ct->pool, sizeof(ct_entry), "ct");
 	ct->nbuckets = k->ct_buckets ? k->ct_buckets : 1;
 	ct->max = k->ct_max;
-	ct->inl = CT_INLINE_MIN;
-	ct->inl_shift = 2;
+	ct->inl_shift = 2;  /* CT_INLINE_MIN */
 	ct->bk = bigmem_alloc(bucket_bytes(ct));
 	memset(ct->bk, 0xff, bucket_bytes(ct));  /* CT_NIL */
 	ct->k0 = rng_u64(rng);
@@ -1767,5 +1778,5 @@ size_t ct_entry_record_bytes(void)
 
 size_t ct_bucket_record_bytes(const ct_table *ct)
 {
-	return ct->inl * sizeof(uint32_t);
+	return width(ct) * sizeof(uint32_t);
 }

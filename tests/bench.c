@@ -599,8 +599,9 @@ static const box *first_box(tcp_net *n)
 	return NULL;
 }
 
-/* The nat world's settings at 1/div of its rate and table: hosts[] and
- * nat_box[] hold NULL-terminated settings, the numbers in buf. */
+/* The nat world's settings at 1/div of its rate and table: hosts and box
+ * are NULL-terminated lists of settings, whose numbers are in rate, buckets
+ * and max. */
 #define NAT_RATE 8300
 #define NAT_BUCKETS 1048576
 typedef struct nat_sets {
@@ -623,6 +624,7 @@ static void nat_sets_init(nat_sets *ns, unsigned div)
 		"nat.profile=current", "nat.addresses=203.0.113.1,203.0.113.2,203.0.113.3,203.0.113.4",
 		ns->buckets, ns->max, NULL,
 	};
+	G_STATIC_ASSERT(sizeof hosts == sizeof ns->hosts && sizeof nat_box == sizeof ns->box);
 	memcpy(ns->hosts, hosts, sizeof hosts);
 	memcpy(ns->box, nat_box, sizeof nat_box);
 }

@@ -1218,6 +1218,45 @@ static void test_gc_goes_idle(void **state)
 	}
 }
 
+/*
+ * The gc workers (4.12's slices, 5.15's and current's passes) reap every
+ * expired entry of chains longer than a bucket's slots, narrow (8 buckets,
+ * 12 entries: under 4 nodes a bucket) and widened (1 bucket: a chain of 24
+ * nodes, 8 of them inline, all reaped by the first scan): SYNs nobody
+ * answers, SYN_SENT 120 s, and no lookup after them, so the worker alone
+ * reaps them.
+ */
+static void test_gc_reaps_long_chains(void **state)
+{
+	(void)state;
+	const char *profiles[] = { "current", "5.15", "4.12" };
+	const uint32_t buckets[] = { 8, 1 };
+	enum { N = 12 };
+	for (int p = 0; p < 3; p++)
+		for (int c = 0; c < 2; c++) {
+			fx *f = fx_new(profiles[p], buckets[c], 0, true);
+			for (unsigned i = 0; i < N; i++) {
+				flow fl = mkflow(CADDR + i, (uint16_t)(40000 + i));
+				at(f, (ev_time)i * MS);
+				assert_int_equal(C(f, &fl, SYN), CT_ACCEPT);
+			}
+			assert_int_equal(ct_bucket_record_bytes(f->ct), c ? 32 : 16);
+			assert_true(ct_chain_hist(f->ct, NULL, 0) > (c ? 8u : 4u));
+			if (c) {
+				/* one bucket: the first scan that reaps reaps all
+				 * (steps shorter than a jiffy: one scan each) */
+				while (f->destroyed == 0 && ev_now(f->L) < 400 * SEC)
+					at(f, ev_now(f->L) + MS);
+				assert_int_equal(f->destroyed, N);
+			}
+			at(f, 400 * SEC);
+			assert_int_equal(ct_count(f->ct), 0);
+			assert_int_equal(f->destroyed, N);
+			assert_int_equal(ct_chain_hist(f->ct, NULL, 0), 0);
+			fx_free(f);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1249,6 +1288,7 @@ int main(void)
 		cmocka_unit_test(test_evict_closing),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_gc_goes_idle),
+		cmocka_unit_test(test_gc_reaps_long_chains),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
