@@ -12,6 +12,13 @@ enum {
 	EXIT_USAGE = 2,     /* bad command line or bad input file */
 };
 
+/* Provenance for output headers: the build's version, and the whole command
+ * line as typed (options included, shell-quoted where needed), recorded by
+ * main() before any option is parsed. */
+const char *connsim_version(void);
+void cmd_set_command_line(int argc, char **argv);
+const char *cmd_command_line(void);
+
 int cmd_run(int argc, char **argv);
 int cmd_profiles(int argc, char **argv);
 int cmd_keys(int argc, char **argv);

@@ -39,6 +39,7 @@ static void usage(FILE *fp)
 
 int main(int argc, char **argv)
 {
+	cmd_set_command_line(argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -48,7 +49,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-		printf("connsim %s\n", CONNSIM_VERSION);
+		printf("connsim %s\n", connsim_version());
 		return EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -31,6 +31,7 @@ static const prof profiles[] = {
 		.ctsize = CTSIZE_4G, .ctgc = CTGC_TIMERS, .ctearly = CTEARLY_FIRST, .ct_entry_bytes = 376,
 		.natsearch = NATSEARCH_ROVER,
 		.tw_sock_bytes = 240, .tcp_sock_bytes = 2240,
+		.has_random_fully = true,
 		.tw_reuse = 0, .port_lo = 32768, .port_hi = 60999, .somaxconn = 128, .syn_retries = 6,
 	},
 	{
@@ -41,6 +42,7 @@ static const prof profiles[] = {
 		.ctsize = CTSIZE_4G, .ctgc = CTGC_WORKER, .ctearly = CTEARLY_RANGE8, .ct_entry_bytes = 352,
 		.natsearch = NATSEARCH_ROVER,
 		.tw_sock_bytes = 240, .tcp_sock_bytes = 2240,
+		.has_random_fully = true, .has_ts_no_offset = true,
 		.tw_reuse = 0, .port_lo = 32768, .port_hi = 60999, .somaxconn = 128, .syn_retries = 6,
 	},
 	{
@@ -51,6 +53,7 @@ static const prof profiles[] = {
 		.ctsize = CTSIZE_515, .ctgc = CTGC_WORKER, .ctearly = CTEARLY_RANGE8, .ct_chain_limit = true,
 		.ct_reply_syn_in_tw = true, .ct_entry_bytes = 320, .natsearch = NATSEARCH_ATTEMPTS,
 		.tw_sock_bytes = 240, .tcp_sock_bytes = 2240,
+		.has_random_fully = true, .has_ts_no_offset = true, .has_autobind_reuse = true,
 		.tw_reuse = 2, .port_lo = 32768, .port_hi = 60999, .somaxconn = 4096, .syn_retries = 6,
 	},
 	{
@@ -64,6 +67,7 @@ static const prof profiles[] = {
 		 * reference's profile table shows it from the 6.13 column only */
 		.nat_harder = true,
 		.tw_sock_bytes = 232, .tcp_sock_bytes = 2664,
+		.has_random_fully = true, .has_ts_no_offset = true, .has_autobind_reuse = true,
 		.tw_reuse = 2, .port_lo = 32768, .port_hi = 60999, .somaxconn = 4096, .syn_retries = 6,
 	},
 	{
@@ -75,6 +79,7 @@ static const prof profiles[] = {
 		.ct_reply_syn_in_tw = true, .ct_entry_bytes = 320, .natsearch = NATSEARCH_ATTEMPTS,
 		.nat_harder = true,
 		.tw_sock_bytes = 232, .tcp_sock_bytes = 2664,
+		.has_random_fully = true, .has_ts_no_offset = true, .has_autobind_reuse = true,
 		.tw_reuse = 2, .port_lo = 32768, .port_hi = 60999, .somaxconn = 4096, .syn_retries = 6,
 	},
 	{
@@ -86,6 +91,7 @@ static const prof profiles[] = {
 		.ct_reply_syn_in_tw = true, .ct_entry_bytes = 320, .natsearch = NATSEARCH_ATTEMPTS,
 		.nat_harder = true,
 		.tw_sock_bytes = 232, .tcp_sock_bytes = 2664,
+		.has_random_fully = true, .has_ts_no_offset = true, .has_autobind_reuse = true,
 		.tw_reuse = 2, .port_lo = 32768, .port_hi = 60999, .somaxconn = 4096, .syn_retries = 6,
 	},
 };
@@ -113,7 +119,7 @@ const prof *prof_all(size_t *n)
 
 const char *prof_choices(void)
 {
-	return "3.10|4.4|4.12|5.15|6.8|6.13|current";
+	return PROF_CHOICES;
 }
 
 const char *prof_port_algo_name(port_algo a)

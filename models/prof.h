@@ -91,12 +91,20 @@ typedef struct prof {
 	unsigned tw_sock_bytes, tcp_sock_bytes;
 	prof_natsearch natsearch;
 	bool nat_harder;           /* 6.5+: evict a colliding SNAT entry in TIME_WAIT/CLOSE */
+	/* settings that exist only from some version (an input error before) */
+	bool has_autobind_reuse;   /* 5.7+: net.ipv4.ip_autobind_reuse */
+	bool has_ts_no_offset;     /* 4.10+: net.ipv4.tcp_timestamps = 2 */
+	bool has_random_fully;     /* 3.14+: MASQUERADE --random-fully */
 	/* defaults of sysctls that changed */
 	int tw_reuse;
 	uint16_t port_lo, port_hi;
 	unsigned somaxconn;
 	unsigned syn_retries;
 } prof;
+
+/* The profile names in order, as the configuration schema's choices; the
+ * table in prof.c lists them in the same order (test_prof checks it). */
+#define PROF_CHOICES "3.10|4.4|4.12|5.15|6.8|6.13|current"
 
 const prof *prof_find(const char *name);
 const prof *prof_default(void);       /* "current" */
