@@ -1,7 +1,8 @@
 #include "sim/bigmem.h"
 
+#include "sim/bug.h"
+
 #include <glib.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -22,10 +23,8 @@ void *bigmem_alloc(size_t size)
 		return g_malloc(size);
 	size = bigmem_size(size);
 	void *p = NULL;
-	if (posix_memalign(&p, BIGMEM_MIN, size)) {
-		fprintf(stderr, "connsim: out of memory (%zu bytes)\n", size);
-		abort();
-	}
+	if (posix_memalign(&p, BIGMEM_MIN, size))
+		BUG("out of memory: posix_memalign of a large table failed");
 #ifdef MADV_HUGEPAGE
 	(void)madvise(p, size, MADV_HUGEPAGE);  /* advice: failure changes nothing */
 #endif

@@ -16,9 +16,10 @@
  */
 #include "sim/ev.h"
 
+#include "sim/bug.h"
+
 #include <glib.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -120,12 +121,6 @@ struct ev_loop {
 	uint64_t run, cancelled, pending, lane_fallbacks;
 };
 
-static void bug(const char *what)
-{
-	fprintf(stderr, "connsim: engine bug: %s\n", what);
-	abort();
-}
-
 ev_loop *ev_loop_new(const evq_ops *sched)
 {
 	ev_loop *L = g_new0(ev_loop, 1);
@@ -158,8 +153,7 @@ void ev_loop_free(ev_loop *L)
 
 ev_kind ev_kind_register(ev_loop *L, const char *name, ev_fn fn, void *ctx)
 {
-	if (L->nkinds >= UINT16_MAX)
-		bug("too many event kinds");
+	BUG_ON(L->nkinds >= UINT16_MAX);  /* an ev_kind is 16 bits */
 	L->kinds = g_renew(kind_def, L->kinds, L->nkinds + 1);
 	L->kinds[L->nkinds] = (kind_def){ fn, ctx, name, 0, 0 };
 	return (ev_kind)L->nkinds++;
@@ -167,8 +161,7 @@ ev_kind ev_kind_register(ev_loop *L, const char *name, ev_fn fn, void *ctx)
 
 ev_lane ev_lane_new(ev_loop *L, const char *name, ev_time length)
 {
-	if (L->nlanes >= UINT16_MAX - 1)
-		bug("too many lanes");
+	BUG_ON(L->nlanes >= UINT16_MAX - 1);  /* an ev_lane is 16 bits, one value kept free */
 	L->lanes = g_renew(lane, L->lanes, L->nlanes + 1);
 	L->lanes[L->nlanes] = (lane){ .length = length, .name = name };
 	L->lheap = g_renew(lane_key, L->lheap, L->nlanes + 1);
@@ -212,10 +205,8 @@ static void slot_release(ev_loop *L, uint32_t s)
 
 static evq_ent make_entry(ev_loop *L, ev_time when, ev_kind k, uint32_t obj, uint32_t arg, ev_id *id)
 {
-	if (when < L->now)
-		bug("event scheduled in the past");
-	if (k >= L->nkinds)
-		bug("unregistered event kind");
+	BUG_ON(when < L->now);  /* scheduled in the past */
+	BUG_ON(k >= L->nkinds);  /* an unregistered kind */
 	uint32_t s = slot_alloc(L);
 	slot *sl = &L->slots[s];
 	sl->gen++;  /* even -> odd: pending */
@@ -314,12 +305,9 @@ G_GNUC_NO_INLINE static ev_id lane_push_slow(ev_loop *L, ev_lane ln, ev_time whe
 					     uint32_t obj, uint32_t arg)
 {
 	lane *la = &L->lanes[ln];
-	if (when < L->now)
-		bug("event scheduled in the past");
-	if (k >= L->nkinds)
-		bug("unregistered event kind");
-	if (L->seq > LANE_SEQ_MAX)
-		bug("sequence numbers exhausted");
+	BUG_ON(when < L->now);  /* scheduled in the past */
+	BUG_ON(k >= L->nkinds);  /* an unregistered kind */
+	BUG_ON(L->seq > LANE_SEQ_MAX);  /* sequence numbers exhausted */
 	if (la->n == la->cap) {
 		uint32_t ncap = la->cap ? la->cap * 2 : 1024;
 		lane_ent *r = g_new(lane_ent, ncap);
@@ -362,8 +350,7 @@ static inline ev_id lane_push(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, u
 
 ev_id ev_lane_at(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, uint32_t obj, uint32_t arg)
 {
-	if (ln >= L->nlanes)
-		bug("unknown lane");
+	BUG_ON(ln >= L->nlanes);  /* an unknown lane */
 	lane *la = &L->lanes[ln];
 	if (L->lanes_off || (la->n && when < la->last)) {
 		if (!L->lanes_off)
@@ -408,15 +395,13 @@ ev_id ev_after_fixed(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_
 
 ev_id ev_lane_arm(ev_loop *L, ev_lane ln, ev_kind k, uint32_t obj, uint32_t arg)
 {
-	if (ln >= L->nlanes)
-		bug("unknown lane");
+	BUG_ON(ln >= L->nlanes);  /* an unknown lane */
 	return ev_lane_at(L, ln, L->now + L->lanes[ln].length, k, obj, arg);
 }
 
 bool ev_lane_peek(const ev_loop *L, ev_lane ln, uint32_t ahead, uint32_t *obj)
 {
-	if (ln >= L->nlanes)
-		bug("unknown lane");
+	BUG_ON(ln >= L->nlanes);  /* an unknown lane */
 	const lane *la = &L->lanes[ln];
 	if (ahead >= la->n)
 		return false;
@@ -549,8 +534,7 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 			}
 			if (L->nlheap > 1)
 				lheap_down_root(L);
-			if (le.time < L->now)
-				bug("time went backwards");
+			BUG_ON(le.time < L->now);  /* time went backwards */
 			L->pending--;
 			unsigned k = (unsigned)(le.seqk & LANE_DEAD);
 			if (k == LANE_DEAD)  /* cancelled */
@@ -574,8 +558,7 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 		} else {
 			break;
 		}
-		if (e.time < L->now)
-			bug("time went backwards");
+		BUG_ON(e.time < L->now);  /* time went backwards */
 		L->pending--;
 		slot *sl = &L->slots[e.slot];
 		if (!(sl->gen & 1)) {  /* cancelled: gen already even */
