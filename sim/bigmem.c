@@ -11,8 +11,8 @@ size_t bigmem_size(size_t size)
 	if (size < BIGMEM_MIN)
 		return size;
 	/* Only whole 2 MiB pages become huge: round the block up to them when
-	 * that costs less than an eighth more (a conntrack pool chunk of
-	 * 5.5 MiB: 6 MiB), else leave the tail on small pages. */
+	 * that costs less than an eighth more (a pool chunk of 5.5 MiB:
+	 * 6 MiB), else leave the tail on small pages. */
 	size_t whole = (size + BIGMEM_MIN - 1) & ~(BIGMEM_MIN - 1);
 	return whole - size < size / 8 ? whole : size;
 }

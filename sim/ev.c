@@ -8,9 +8,9 @@
  * so that a stale ev_id no longer matches.
  *
  * A lane entry is the whole event (time, seq, kind, object, argument): most
- * events go through lanes (every segment, every retransmission timer, every
- * TIME_WAIT), and a slot there would cost a scattered, often cold, record per
- * event and 16 bytes per TIME_WAIT.  Its id is its lane and its position in
+ * events go through lanes (every fixed-delay hop, every fixed-length timer),
+ * and a slot there would cost a scattered, often cold, record per event and
+ * 16 bytes per long-lived timer.  Its id is its lane and its position in
  * the lane's FIFO (pushes since the lane was made), which locate the entry as
  * long as it is pending; cancelling marks the entry's kind dead.
  */
@@ -104,8 +104,8 @@ struct ev_loop {
 	unsigned nlheap;
 
 	/* ev_after_fixed: the lane (+ 1; 0 = empty) of each delay seen, hashed
-	 * by delay (open addressing, at most half full): every segment and
-	 * retransmission timer looks its delay up */
+	 * by delay (open addressing, at most half full): every fixed-delay
+	 * event looks its delay up */
 	ev_time fixed_delay[FIXED_SLOTS];
 	ev_lane fixed_lane[FIXED_SLOTS];
 	unsigned nfixed;
@@ -173,9 +173,9 @@ _Static_assert(offsetof(struct ev_loop, now) == 0, "ev_now() reads the clock at 
 static uint32_t slot_alloc(ev_loop *L)
 {
 	if (L->nfree) {
-		/* The free list runs deep after a burst of expiries (a wheel
-		 * slot's TIME_WAITs), so the slot after this one is cold: fetch
-		 * it for the next allocation. */
+		/* The free list runs deep after a burst of expiries (timers
+		 * rounded to one wheel slot), so the slot after this one is
+		 * cold: fetch it for the next allocation. */
 		if (L->nfree > 1)
 			__builtin_prefetch(&L->slots[L->free_slots[L->nfree - 2]], 1);
 		return L->free_slots[--L->nfree];
@@ -267,7 +267,7 @@ static inline bool lkey_less(const lane_key *a, const lane_key *b, bool branchle
 }
 
 /* The root's key has changed (its lane was popped): sift it down.  The loop
- * stops as soon as the key is in place, which for a busy lane (segments a
+ * stops as soon as the key is in place, which for a busy lane (events a
  * few microseconds apart) is at once.  Keys are unique (seq), so the order
  * of events does not depend on the heap's shape.  Inlined twice below,
  * branchless a constant in each. */
@@ -329,8 +329,8 @@ G_GNUC_NO_INLINE static ev_id lane_push_slow(ev_loop *L, ev_lane ln, ev_time whe
 	return lane_id(la, ln, la->n - 1);
 }
 
-/* A timer at `when`, not before the lane's last: every segment and
- * retransmission timer comes through here. */
+/* A timer at `when`, not before the lane's last: every lane event comes
+ * through here. */
 static inline ev_id lane_push(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, uint32_t obj, uint32_t arg)
 {
 	lane *la = &L->lanes[ln];
@@ -509,7 +509,7 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 				break;
 			lane *la = &L->lanes[lk->lane];
 			lane_ent le = la->ring[la->head];
-			/* A lane's entries were written long ago (a TIME_WAIT, 60 s)
+			/* A lane's entries were written long ago (a 60 s timer)
 			 * and are cold: fetch the one LANE_PREFETCH places behind
 			 * while these run. */
 			__builtin_prefetch(&la->ring[(la->head + LANE_PREFETCH) & (la->cap - 1)]);
@@ -517,8 +517,9 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 			la->popped++;
 			la->n--;
 			/* Cancelled entries now at the head go at once, not each on
-			 * its own turn through this loop: a lane of retransmission
-			 * timers holds mostly cancelled ones. */
+			 * its own turn through this loop: a lane of timers that
+			 * are usually cancelled before they expire holds mostly
+			 * cancelled ones. */
 			while (la->n && (la->ring[la->head].seqk & LANE_DEAD) == LANE_DEAD) {
 				la->head = (la->head + 1) & (la->cap - 1);
 				la->popped++;
