@@ -89,6 +89,9 @@ deps:
 #              links (a -D flag would leave objects that were not rebuilt
 #              naming an older commit).  Without git: "unknown".
 
+# The recipes run even under `make -n` ('+'), so that -n and -q see the files
+# unchanged and report only real work.
+#
 # Replaces $@ by $@.tmp only when they differ.
 mv-if-changed = if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
@@ -96,13 +99,13 @@ FLAGS_FILE := $(BUILD)/flags
 VERSION_H  := $(BUILD)/version.h
 
 $(FLAGS_FILE): FORCE
-	@mkdir -p $(dir $@)
-	@printf '%s\n' '$(CC)' '$(CFLAGS)' '$(CMOCKA_CFLAGS)' '$(LDFLAGS)' \
+	+@mkdir -p $(dir $@)
+	+@printf '%s\n' '$(CC)' '$(CFLAGS)' '$(CMOCKA_CFLAGS)' '$(LDFLAGS)' \
 	  '$(PKG_LIBS) $(CMOCKA_LIBS)' > $@.tmp && $(mv-if-changed)
 
 $(VERSION_H): FORCE
-	@mkdir -p $(dir $@)
-	@printf '#define CONNSIM_VERSION "%s"\n' \
+	+@mkdir -p $(dir $@)
+	+@printf '#define CONNSIM_VERSION "%s"\n' \
 	  "$$(git describe --always --dirty 2>/dev/null || echo unknown)" > $@.tmp && $(mv-if-changed)
 
 FORCE:
