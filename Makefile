@@ -59,6 +59,7 @@ help:
 	@echo "make deps       install missing Debian packages ($(DEB_PKGS))"
 	@echo "make check      build and run every test (layers, unit, validation, command line);"
 	@echo "                needs the packages: on a new machine, make deps check"
+	@echo "make check-unit / check-cli / check-layers   one part of make check"
 	@echo "make check SANITIZE=1   the same under AddressSanitizer + UBSan"
 	@echo "make run        run the default experiment and render its figure into out/"
 	@echo "make plots      render figures for every CSV under out/"

@@ -10,7 +10,7 @@
 #
 #   sh tests/version.sh      (from the top of a git checkout; .ci/run runs it)
 #
-# It builds with -O0 to stay quick (about 10 s on two cores).
+# It builds with -O0 to stay quick: about 20 s on two shared cores.
 set -eu
 top=$(pwd)
 tmp=$(mktemp -d)
