@@ -26,14 +26,14 @@ ifeq ($(DEVELOPER),1)
 WARN    += -Werror
 endif
 
-VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 PKG_CFLAGS = $(shell pkg-config --cflags glib-2.0 gsl)
 PKG_LIBS   = $(shell pkg-config --libs glib-2.0 gsl) -lm
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka)
 CMOCKA_LIBS   = $(shell pkg-config --libs cmocka)
 
+# -I$(BUILD) for the generated version.h (see below).
 CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -MMD -MP \
-           -I. -DCONNSIM_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+           -I. -I$(BUILD) $(PKG_CFLAGS)
 LDFLAGS := $(SANFLAGS)
 
 LIB_SRC := $(sort $(wildcard sim/*.c models/*.c))
@@ -48,13 +48,18 @@ BENCH_BIN := $(BUILD)/tests/bench
 
 BIN     := $(if $(filter 1,$(SANITIZE)),$(BUILD)/connsim,connsim)
 
-.PHONY: all help deps check check-unit check-cli run plots bench clean experiments
+.PHONY: all help deps check check-unit check-cli check-layers run plots bench clean experiments FORCE
+
+# A recipe that fails leaves no half-written target behind.
+.DELETE_ON_ERROR:
 all: $(BIN)
 
 help:
 	@echo "make            build ./connsim"
 	@echo "make deps       install missing Debian packages ($(DEB_PKGS))"
-	@echo "make check      build and run every test (unit, validation, command line)"
+	@echo "make check      build and run every test (layers, unit, validation, command line);"
+	@echo "                needs the packages: on a new machine, make deps check"
+	@echo "make check-unit / check-cli / check-layers   one part of make check"
 	@echo "make check SANITIZE=1   the same under AddressSanitizer + UBSan"
 	@echo "make run        run the default experiment and render its figure into out/"
 	@echo "make plots      render figures for every CSV under out/"
@@ -73,7 +78,43 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-$(BUILD)/%.o: %.c Makefile
+# What the build depends on besides sources and headers, each in a file of
+# $(BUILD)/ that is rewritten only when its content changes (git's
+# GIT-CFLAGS and GIT-VERSION-FILE habit): the FORCE prerequisite runs the
+# recipe every time, the unchanged file's old timestamp then rebuilds nothing.
+#   flags:     the compiler and every flag, so that a changed flag rebuilds
+#              everything while an edit elsewhere in this Makefile rebuilds
+#              nothing;
+#   version.h: `git describe` of the checkout, included by cmd/provenance.c
+#              alone, so that a new commit rebuilds that one object and the
+#              links (a -D flag would leave objects that were not rebuilt
+#              naming an older commit).  Without git: "unknown".
+
+# The recipes run even under `make -n` ('+'), so that -n and -q see the files
+# unchanged and report only real work.
+#
+# Replaces $@ by $@.tmp only when they differ.
+mv-if-changed = if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+
+FLAGS_FILE := $(BUILD)/flags
+VERSION_H  := $(BUILD)/version.h
+
+$(FLAGS_FILE): FORCE
+	+@mkdir -p $(dir $@)
+	+@printf '%s\n' '$(CC)' '$(CFLAGS)' '$(CMOCKA_CFLAGS)' '$(LDFLAGS)' \
+	  '$(PKG_LIBS) $(CMOCKA_LIBS)' > $@.tmp && $(mv-if-changed)
+
+$(VERSION_H): FORCE
+	+@mkdir -p $(dir $@)
+	+@printf '#define CONNSIM_VERSION "%s"\n' \
+	  "$$(git describe --always --dirty 2>/dev/null || echo unknown)" > $@.tmp && $(mv-if-changed)
+
+FORCE:
+
+# The first build has no .d file yet to say that provenance.o needs version.h.
+$(BUILD)/cmd/provenance.o: $(VERSION_H)
+
+$(BUILD)/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -87,27 +128,47 @@ $(BUILD)/libcmd.a: $(CMD_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(MAIN_OBJ) $(LIBS_A)
+$(BIN): $(MAIN_OBJ) $(LIBS_A) $(FLAGS_FILE)
 	$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LIBS_A) $(PKG_LIBS)
 
-$(BUILD)/tests/%.o: tests/%.c Makefile
+$(BUILD)/tests/%.o: tests/%.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CMOCKA_CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBS_A)
+# A static pattern rule, so that the test objects are named targets and not
+# intermediates of a chain of implicit rules: make deletes intermediates after
+# the link, and the next `make check` then compiled every test again.
+$(TEST_BIN): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBS_A) $(FLAGS_FILE)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBS_A) $(PKG_LIBS) $(CMOCKA_LIBS)
 
-# Unit and validation tests, then the command-line tests against the real binary.
-check: deps
-	@$(MAKE) --no-print-directory check-unit check-cli
+# Every test.  It needs the packages installed (`make deps` once) but never
+# installs them: a second `make check` compiles nothing and needs no network.
+# The binaries build in parallel under -j; the tests then run one after
+# another, unit and validation tests first, then the command-line tests
+# against the real binary, so that their output reads in order.
+check: check-layers $(TEST_BIN) $(BIN)
+	@$(run-unit)
+	@$(run-cli)
 
 check-unit: $(TEST_BIN)
-	@fail=0; for t in $(TEST_BIN); do \
-	  echo "== $$t"; $$t || fail=1; \
-	done; exit $$fail
+	@$(run-unit)
 
 check-cli: $(BIN)
-	@CONNSIM=./$(BIN) sh tests/cli.sh
+	@$(run-cli)
+
+# The one-way layers (sim/ <- models/ <- cmd/), checked on every `make check`.
+check-layers:
+	@sh tests/layers.sh
+
+define run-unit
+fail=0; for t in $(TEST_BIN); do \
+  echo "== $$t"; $$t || fail=1; \
+done; exit $$fail
+endef
+
+define run-cli
+CONNSIM=./$(BIN) sh tests/cli.sh
+endef
 
 run: deps
 	@$(MAKE) --no-print-directory $(BIN)
@@ -138,7 +199,7 @@ experiments: deps
 bench: $(BENCH_BIN)
 	./$(BENCH_BIN)
 
-$(BENCH_BIN): $(BUILD)/tests/bench.o $(LIBS_A)
+$(BENCH_BIN): $(BUILD)/tests/bench.o $(LIBS_A) $(FLAGS_FILE)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBS_A) $(PKG_LIBS)
 
 clean:

@@ -34,7 +34,7 @@ static void write_header(FILE *fp, const char *what, int argc, char **argv, cons
 			 const cfg *c, const world *W)
 {
 	GString *h = g_string_new(NULL);
-	g_string_append_printf(h, "connsim %s: %s\ncommand:", CONNSIM_VERSION, what);
+	g_string_append_printf(h, "connsim %s: %s\ncommand:", connsim_version(), what);
 	for (int i = 0; i < argc; i++)
 		g_string_append_printf(h, " %s", argv[i]);
 	g_string_append_printf(h, "\nexperiment: %s\nseed: %" PRIu64 ", replication: 0\n", exp, seed);

@@ -260,7 +260,7 @@ int cmd_sweep(int argc, char **argv)
 	/* The curve. */
 	FILE *fp = out_stream(fo);
 	GString *h = g_string_new(NULL);
-	g_string_append_printf(h, "connsim %s: sweep\ncommand:", CONNSIM_VERSION);
+	g_string_append_printf(h, "connsim %s: sweep\ncommand:", connsim_version());
 	for (int i = 0; i < argc; i++)
 		g_string_append_printf(h, " %s", argv[i]);
 	g_string_append_printf(h, "\nexperiment: %s\nseed: %" PRIu64 ", replications per point: %u (0..%u)\n", exp,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "sim/bigmem.h"
+#include "sim/bug.h"
 #include "sim/rng.h"
 
 #define MAX_TRACKED 4096
@@ -76,8 +77,7 @@ static inline void track(ehash *h, const tuple4 *t, bool set)
 ehash *ehash_new(uint32_t entries, bool linear_lport, uint64_t secret, const pool *socks,
 		 const pool *tws)
 {
-	if (!entries || (entries & (entries - 1)))
-		abort();
+	BUG_ON(!entries || (entries & (entries - 1)));  /* a power of two: the bucket is a mask */
 	ehash *h = g_new0(ehash, 1);
 	h->heads = bigmem_alloc((size_t)entries * sizeof(uint32_t));
 	for (uint32_t i = 0; i < entries; i++)
@@ -134,9 +134,8 @@ static uint32_t *link_to(ehash *h, uint32_t ref)
 {
 	uint32_t *p = &h->heads[bucket(h, &node(h, ref)->t)];
 	while (*p != ref) {
-		if (*p == EH_NIL) {
-			g_error("ehash: entry %#x is not in its chain", ref);
-		}
+		if (*p == EH_NIL)
+			BUG("an ehash entry removed is not in its bucket's chain");
 		p = &node(h, *p)->next;
 	}
 	return p;

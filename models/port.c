@@ -34,10 +34,10 @@
  */
 #include "models/port.h"
 
+#include "sim/bug.h"
 #include "sim/rng.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,19 +57,6 @@
 #define SHUFFLE_PERIOD_S 10u
 
 #define NSEC_PER_SEC 1000000000ull
-
-/* An internal bug or a misuse by the caller: say where and abort. */
-static _Noreturn void port_bug(const char *what, int line)
-{
-	fprintf(stderr, "port.c:%d: BUG: %s\n", line, what);
-	abort();
-}
-
-#define PORT_BUG_ON(cond)                              \
-	do {                                           \
-		if (cond)                              \
-			port_bug(#cond, __LINE__);     \
-	} while (0)
 
 /* struct inet_bind_bucket, reduced to what one address needs. */
 typedef struct port_bucket {
@@ -153,20 +140,20 @@ static uint32_t count_usable(const port_table *t)
 
 port_table *port_table_new(const port_cfg *cfg, gsl_rng *rng)
 {
-	PORT_BUG_ON(!cfg || !rng);
-	PORT_BUG_ON(cfg->low == 0 || cfg->low > cfg->high);
-	PORT_BUG_ON(cfg->algo > PORT_ALGO_PERTURB);
-	PORT_BUG_ON(cfg->algo == PORT_ALGO_PERTURB && cfg->hz == 0);
+	BUG_ON(!cfg || !rng);
+	BUG_ON(cfg->low == 0 || cfg->low > cfg->high);
+	BUG_ON(cfg->algo > PORT_ALGO_PERTURB);
+	BUG_ON(cfg->algo == PORT_ALGO_PERTURB && cfg->hz == 0);
 
 	port_table *t = calloc(1, sizeof(*t));
-	PORT_BUG_ON(!t);
+	BUG_ON(!t);
 	t->cfg = *cfg;
 	t->rng = rng;
 	t->b = calloc(PORT_NR, sizeof(*t->b));
-	PORT_BUG_ON(!t->b);
+	BUG_ON(!t->b);
 	if (cfg->reserved) {
 		t->reserved = malloc(PORT_NR / 8);
-		PORT_BUG_ON(!t->reserved);
+		BUG_ON(!t->reserved);
 		memcpy(t->reserved, cfg->reserved, PORT_NR / 8);
 	}
 	t->cfg.reserved = t->reserved;
@@ -244,7 +231,7 @@ static uint32_t *perturb_table(port_table *t)
 	if (!t->perturb) {
 		uint32_t n = t->cfg.algo == PORT_ALGO_PERTURB ? PERTURB_SIZE : PERTURB256_SIZE;
 		t->perturb = malloc(n * sizeof(*t->perturb));
-		PORT_BUG_ON(!t->perturb);
+		BUG_ON(!t->perturb);
 		for (uint32_t i = 0; i < n; i++)
 			t->perturb[i] = rng_u32(t->rng);
 	}
@@ -264,7 +251,7 @@ static void add_owner(port_table *t, uint32_t port, bool reuse, int8_t fastreuse
 		sync_skip(t, port);
 		return;
 	}
-	PORT_BUG_ON(b->owners == UINT32_MAX);
+	BUG_ON(b->owners == UINT32_MAX);
 	b->owners++;
 	b->reuse += reuse;
 	sync_skip(t, port);
@@ -298,7 +285,7 @@ static inline int candidate(const port_table *t, uint32_t port, port_check_fn ch
 	case PORT_CHECK_REUSE:
 		return CAND_REUSE;
 	}
-	port_bug("check() returned an invalid port_check", __LINE__);
+	BUG("check() returned an invalid port_check");
 }
 
 /*
@@ -541,7 +528,7 @@ void port_prefetch(const port_table *t, uint16_t port)
 int port_connect_find(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, uint64_t now_ns,
 		      const uint64_t *dest, port_check_fn check, void *ctx, uint16_t *lport)
 {
-	PORT_BUG_ON(!check || !lport);
+	BUG_ON(!check || !lport);
 	const uint64_t off = port_offset(t, saddr, daddr, dport, now_ns);
 	uint32_t port = 0;
 	int r;
@@ -562,7 +549,7 @@ int port_connect_find(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dp
 		r = connect_perturb(t, dest, off, check, ctx, &port);
 		break;
 	default:
-		port_bug("invalid port_algo", __LINE__);
+		BUG("invalid port_algo");
 	}
 	if (r < 0)
 		return r;
@@ -707,8 +694,8 @@ int port_bind(port_table *t, uint16_t port, bool reuseaddr, uint16_t *bound)
 void port_listen(port_table *t, uint16_t port)
 {
 	port_bucket *b = &t->b[port];
-	PORT_BUG_ON(b->owners == 0);
-	PORT_BUG_ON(b->listeners == UINT16_MAX || b->listeners >= b->owners);
+	BUG_ON(b->owners == 0);
+	BUG_ON(b->listeners == UINT16_MAX || b->listeners >= b->owners);
 	b->listeners++;
 	b->fastreuse = 0;
 	sync_skip(t, port);
@@ -718,7 +705,7 @@ void port_listen(port_table *t, uint16_t port)
  * fastreuse (that happens only in the tproxy case, tb->port != port). */
 void port_inherit(port_table *t, uint16_t port, bool reuseaddr)
 {
-	PORT_BUG_ON(t->b[port].owners == 0);
+	BUG_ON(t->b[port].owners == 0);
 	add_owner(t, port, reuseaddr, 0);
 }
 
@@ -728,14 +715,14 @@ void port_inherit(port_table *t, uint16_t port, bool reuseaddr)
 void port_release(port_table *t, uint16_t port, bool reuseaddr, bool listening)
 {
 	port_bucket *b = &t->b[port];
-	PORT_BUG_ON(b->owners == 0);
-	PORT_BUG_ON(reuseaddr && b->reuse == 0);
-	PORT_BUG_ON(listening && b->listeners == 0);
+	BUG_ON(b->owners == 0);
+	BUG_ON(reuseaddr && b->reuse == 0);
+	BUG_ON(listening && b->listeners == 0);
 	b->owners--;
 	b->reuse -= reuseaddr;
 	b->listeners -= listening;
 	if (b->owners == 0) {
-		PORT_BUG_ON(b->reuse != 0 || b->listeners != 0);
+		BUG_ON(b->reuse != 0 || b->listeners != 0);
 		memset(b, 0, sizeof(*b));
 		t->in_use--;
 		sync_skip(t, port);

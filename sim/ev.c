@@ -8,17 +8,18 @@
  * so that a stale ev_id no longer matches.
  *
  * A lane entry is the whole event (time, seq, kind, object, argument): most
- * events go through lanes (every segment, every retransmission timer, every
- * TIME_WAIT), and a slot there would cost a scattered, often cold, record per
- * event and 16 bytes per TIME_WAIT.  Its id is its lane and its position in
+ * events go through lanes (every fixed-delay hop, every fixed-length timer),
+ * and a slot there would cost a scattered, often cold, record per event and
+ * 16 bytes per long-lived timer.  Its id is its lane and its position in
  * the lane's FIFO (pushes since the lane was made), which locate the entry as
  * long as it is pending; cancelling marks the entry's kind dead.
  */
 #include "sim/ev.h"
 
+#include "sim/bug.h"
+
 #include <glib.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -103,8 +104,8 @@ struct ev_loop {
 	unsigned nlheap;
 
 	/* ev_after_fixed: the lane (+ 1; 0 = empty) of each delay seen, hashed
-	 * by delay (open addressing, at most half full): every segment and
-	 * retransmission timer looks its delay up */
+	 * by delay (open addressing, at most half full): every fixed-delay
+	 * event looks its delay up */
 	ev_time fixed_delay[FIXED_SLOTS];
 	ev_lane fixed_lane[FIXED_SLOTS];
 	unsigned nfixed;
@@ -119,12 +120,6 @@ struct ev_loop {
 
 	uint64_t run, cancelled, pending, lane_fallbacks;
 };
-
-static void bug(const char *what)
-{
-	fprintf(stderr, "connsim: engine bug: %s\n", what);
-	abort();
-}
 
 ev_loop *ev_loop_new(const evq_ops *sched)
 {
@@ -158,8 +153,7 @@ void ev_loop_free(ev_loop *L)
 
 ev_kind ev_kind_register(ev_loop *L, const char *name, ev_fn fn, void *ctx)
 {
-	if (L->nkinds >= UINT16_MAX)
-		bug("too many event kinds");
+	BUG_ON(L->nkinds >= UINT16_MAX);  /* an ev_kind is 16 bits */
 	L->kinds = g_renew(kind_def, L->kinds, L->nkinds + 1);
 	L->kinds[L->nkinds] = (kind_def){ fn, ctx, name, 0, 0 };
 	return (ev_kind)L->nkinds++;
@@ -167,8 +161,7 @@ ev_kind ev_kind_register(ev_loop *L, const char *name, ev_fn fn, void *ctx)
 
 ev_lane ev_lane_new(ev_loop *L, const char *name, ev_time length)
 {
-	if (L->nlanes >= UINT16_MAX - 1)
-		bug("too many lanes");
+	BUG_ON(L->nlanes >= UINT16_MAX - 1);  /* an ev_lane is 16 bits, one value kept free */
 	L->lanes = g_renew(lane, L->lanes, L->nlanes + 1);
 	L->lanes[L->nlanes] = (lane){ .length = length, .name = name };
 	L->lheap = g_renew(lane_key, L->lheap, L->nlanes + 1);
@@ -180,9 +173,9 @@ _Static_assert(offsetof(struct ev_loop, now) == 0, "ev_now() reads the clock at 
 static uint32_t slot_alloc(ev_loop *L)
 {
 	if (L->nfree) {
-		/* The free list runs deep after a burst of expiries (a wheel
-		 * slot's TIME_WAITs), so the slot after this one is cold: fetch
-		 * it for the next allocation. */
+		/* The free list runs deep after a burst of expiries (timers
+		 * rounded to one wheel slot), so the slot after this one is
+		 * cold: fetch it for the next allocation. */
 		if (L->nfree > 1)
 			__builtin_prefetch(&L->slots[L->free_slots[L->nfree - 2]], 1);
 		return L->free_slots[--L->nfree];
@@ -212,10 +205,8 @@ static void slot_release(ev_loop *L, uint32_t s)
 
 static evq_ent make_entry(ev_loop *L, ev_time when, ev_kind k, uint32_t obj, uint32_t arg, ev_id *id)
 {
-	if (when < L->now)
-		bug("event scheduled in the past");
-	if (k >= L->nkinds)
-		bug("unregistered event kind");
+	BUG_ON(when < L->now);  /* scheduled in the past */
+	BUG_ON(k >= L->nkinds);  /* an unregistered kind */
 	uint32_t s = slot_alloc(L);
 	slot *sl = &L->slots[s];
 	sl->gen++;  /* even -> odd: pending */
@@ -276,7 +267,7 @@ static inline bool lkey_less(const lane_key *a, const lane_key *b, bool branchle
 }
 
 /* The root's key has changed (its lane was popped): sift it down.  The loop
- * stops as soon as the key is in place, which for a busy lane (segments a
+ * stops as soon as the key is in place, which for a busy lane (events a
  * few microseconds apart) is at once.  Keys are unique (seq), so the order
  * of events does not depend on the heap's shape.  Inlined twice below,
  * branchless a constant in each. */
@@ -314,12 +305,9 @@ G_GNUC_NO_INLINE static ev_id lane_push_slow(ev_loop *L, ev_lane ln, ev_time whe
 					     uint32_t obj, uint32_t arg)
 {
 	lane *la = &L->lanes[ln];
-	if (when < L->now)
-		bug("event scheduled in the past");
-	if (k >= L->nkinds)
-		bug("unregistered event kind");
-	if (L->seq > LANE_SEQ_MAX)
-		bug("sequence numbers exhausted");
+	BUG_ON(when < L->now);  /* scheduled in the past */
+	BUG_ON(k >= L->nkinds);  /* an unregistered kind */
+	BUG_ON(L->seq > LANE_SEQ_MAX);  /* sequence numbers exhausted */
 	if (la->n == la->cap) {
 		uint32_t ncap = la->cap ? la->cap * 2 : 1024;
 		lane_ent *r = g_new(lane_ent, ncap);
@@ -341,8 +329,8 @@ G_GNUC_NO_INLINE static ev_id lane_push_slow(ev_loop *L, ev_lane ln, ev_time whe
 	return lane_id(la, ln, la->n - 1);
 }
 
-/* A timer at `when`, not before the lane's last: every segment and
- * retransmission timer comes through here. */
+/* A timer at `when`, not before the lane's last: every lane event comes
+ * through here. */
 static inline ev_id lane_push(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, uint32_t obj, uint32_t arg)
 {
 	lane *la = &L->lanes[ln];
@@ -362,8 +350,7 @@ static inline ev_id lane_push(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, u
 
 ev_id ev_lane_at(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, uint32_t obj, uint32_t arg)
 {
-	if (ln >= L->nlanes)
-		bug("unknown lane");
+	BUG_ON(ln >= L->nlanes);  /* an unknown lane */
 	lane *la = &L->lanes[ln];
 	if (L->lanes_off || (la->n && when < la->last)) {
 		if (!L->lanes_off)
@@ -408,15 +395,13 @@ ev_id ev_after_fixed(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_
 
 ev_id ev_lane_arm(ev_loop *L, ev_lane ln, ev_kind k, uint32_t obj, uint32_t arg)
 {
-	if (ln >= L->nlanes)
-		bug("unknown lane");
+	BUG_ON(ln >= L->nlanes);  /* an unknown lane */
 	return ev_lane_at(L, ln, L->now + L->lanes[ln].length, k, obj, arg);
 }
 
 bool ev_lane_peek(const ev_loop *L, ev_lane ln, uint32_t ahead, uint32_t *obj)
 {
-	if (ln >= L->nlanes)
-		bug("unknown lane");
+	BUG_ON(ln >= L->nlanes);  /* an unknown lane */
 	const lane *la = &L->lanes[ln];
 	if (ahead >= la->n)
 		return false;
@@ -524,7 +509,7 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 				break;
 			lane *la = &L->lanes[lk->lane];
 			lane_ent le = la->ring[la->head];
-			/* A lane's entries were written long ago (a TIME_WAIT, 60 s)
+			/* A lane's entries were written long ago (a 60 s timer)
 			 * and are cold: fetch the one LANE_PREFETCH places behind
 			 * while these run. */
 			__builtin_prefetch(&la->ring[(la->head + LANE_PREFETCH) & (la->cap - 1)]);
@@ -532,8 +517,9 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 			la->popped++;
 			la->n--;
 			/* Cancelled entries now at the head go at once, not each on
-			 * its own turn through this loop: a lane of retransmission
-			 * timers holds mostly cancelled ones. */
+			 * its own turn through this loop: a lane of timers that
+			 * are usually cancelled before they expire holds mostly
+			 * cancelled ones. */
 			while (la->n && (la->ring[la->head].seqk & LANE_DEAD) == LANE_DEAD) {
 				la->head = (la->head + 1) & (la->cap - 1);
 				la->popped++;
@@ -549,8 +535,7 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 			}
 			if (L->nlheap > 1)
 				lheap_down_root(L);
-			if (le.time < L->now)
-				bug("time went backwards");
+			BUG_ON(le.time < L->now);  /* time went backwards */
 			L->pending--;
 			unsigned k = (unsigned)(le.seqk & LANE_DEAD);
 			if (k == LANE_DEAD)  /* cancelled */
@@ -574,8 +559,7 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 		} else {
 			break;
 		}
-		if (e.time < L->now)
-			bug("time went backwards");
+		BUG_ON(e.time < L->now);  /* time went backwards */
 		L->pending--;
 		slot *sl = &L->slots[e.slot];
 		if (!(sl->gen & 1)) {  /* cancelled: gen already even */

@@ -1,5 +1,5 @@
 /*
- * ev: the discrete-event engine.  It knows nothing about TCP.
+ * ev: the discrete-event engine.  It knows nothing of what it simulates.
  *
  * Time is a uint64_t count of nanoseconds (ev_time).  An event is a handler
  * kind (registered once, a callback and its context) applied to an object
@@ -11,8 +11,8 @@
  * run is reproducible bit for bit.
  *
  * Two kinds of queue:
- *   - lanes: FIFOs for timers of one fixed length (TIME_WAIT 60 s, a conntrack
- *     timeout).  Timers of one length expire in the order they were armed, so
+ *   - lanes: FIFOs for timers of one fixed length (a model's 60 s timer, a
+ *     table entry's timeout).  Timers of one length expire in the order they were armed, so
  *     arming and expiry are O(1).  A lane also accepts any expiry not earlier
  *     than its last one (a timer rounded up to a wheel granularity stays FIFO).
  *   - the priority queue (evq, a calendar queue in its ladder form) for
@@ -24,9 +24,9 @@
  * reused slots, a position counter lane entries).
  *
  *	ev_loop *L = ev_loop_new(NULL);
- *	ev_kind k = ev_kind_register(L, "tw_expire", tw_expire, tw_table);
- *	ev_lane tw = ev_lane_new(L, "TIME_WAIT", 60 * EV_SEC);
- *	ev_id id = ev_lane_arm(L, tw, k, sock_index, 0);
+ *	ev_kind k = ev_kind_register(L, "expire", expire, table);
+ *	ev_lane sixty = ev_lane_new(L, "60 s timer", 60 * EV_SEC);
+ *	ev_id id = ev_lane_arm(L, sixty, k, record_index, 0);
  *	...
  *	ev_cancel(L, id);
  *	ev_run(L, 600 * EV_SEC);
@@ -78,7 +78,7 @@ static inline ev_time ev_now(const ev_loop *L)
 ev_id ev_at(ev_loop *L, ev_time when, ev_kind k, uint32_t obj, uint32_t arg);
 ev_id ev_after(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_t arg);
 /*
- * An event after one of a few fixed delays (a path's delay, a retransmission
+ * An event after one of a few fixed delays (a path's delay, a model's
  * timeout): events scheduled with equal delays run in the order they were
  * scheduled, so each distinct delay gets a lane of its own, created on first
  * use, and its events skip the priority queue.  Beyond EV_FIXED_LANES distinct
@@ -95,7 +95,7 @@ ev_id ev_lane_at(ev_loop *L, ev_lane lane, ev_time when, ev_kind k, uint32_t obj
 
 /* The object of the lane's entry ahead places behind its head (0: the next to
  * run), when that entry exists and is pending: a model whose lane events are
- * cold (a TIME_WAIT, 60 s old) can prefetch what they will touch. */
+ * cold (armed 60 s ago) can prefetch what they will touch. */
 bool ev_lane_peek(const ev_loop *L, ev_lane lane, uint32_t ahead, uint32_t *obj);
 
 bool ev__cancel(ev_loop *L, ev_id id);

@@ -57,8 +57,9 @@
  */
 #include "sim/evq.h"
 
+#include "sim/bug.h"
+
 #include <glib.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,19 +113,13 @@ typedef struct lq {
 	size_t nslabs;
 } lq;
 
-static void oom(void)
-{
-	fprintf(stderr, "connsim: out of memory (calendar queue)\n");
-	abort();
-}
-
 static chunk *chunk_alloc(lq *q)
 {
 	chunk *c = q->free_chunks;
 	if (!c) {
 		chunk *s = aligned_alloc(64, LQ_SLAB * sizeof(chunk));
 		if (!s)
-			oom();
+			BUG("out of memory: aligned_alloc of a calendar queue slab failed");
 		q->slabs = g_renew(void *, q->slabs, q->nslabs + 1);
 		q->slabs[q->nslabs++] = s;
 		for (size_t i = 0; i + 1 < LQ_SLAB; i++)
@@ -278,8 +273,7 @@ static void refill(lq *q)
 {
 	for (;;) {
 		if (!q->nr) {
-			if (!q->top.n)
-				abort();
+			BUG_ON(!q->top.n);  /* callers refill only a queue that is not empty */
 			if (q->top.n <= LQ_THRES || q->top_min == q->top_max) {
 				q->top_last = q->top_max;
 				bottom_fill(q, &q->top, q->top_min == q->top_max);
@@ -455,8 +449,7 @@ static const evq_ent *lq_peek(void *p)
 static void lq_pop(void *p)
 {
 	lq *q = p;
-	if (!q->n)
-		abort();
+	BUG_ON(!q->n);  /* a pop from an empty queue */
 	if (!q->bn)
 		refill(q);
 	q->last = q->bot[q->bhead++].time;

@@ -8,6 +8,8 @@
  */
 #include "sim/evq.h"
 
+#include "sim/bug.h"
+
 #include <glib.h>
 #include <stdlib.h>
 
@@ -68,8 +70,7 @@ static const evq_ent *heap_peek(void *q)
 static void heap_pop(void *q)
 {
 	heap *h = q;
-	if (!h->n)
-		abort();
+	BUG_ON(!h->n);  /* a pop from an empty queue */
 	size_t n = --h->n, i = 0;
 	if (!n)
 		return;

@@ -5,6 +5,8 @@
  */
 #include "sim/evq.h"
 
+#include "sim/bug.h"
+
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +52,7 @@ static const evq_ent *list_peek(void *q)
 static void list_pop(void *q)
 {
 	list *l = q;
-	if (!l->n)
-		abort();
+	BUG_ON(!l->n);  /* a pop from an empty queue */
 	l->n--;
 }
 

@@ -1,9 +1,9 @@
 #include "sim/pool.h"
 
 #include "sim/bigmem.h"
+#include "sim/bug.h"
 
 #include <glib.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,10 +25,7 @@ void pool_destroy(pool *p)
 
 uint32_t pool_alloc_new(pool *p)
 {
-	if (p->used == POOL_NONE - 1) {
-		fprintf(stderr, "connsim: pool %s is full (2^32 records)\n", p->name);
-		abort();
-	}
+	BUG_ON(p->used == POOL_NONE - 1);  /* full: 2^32 - 1 records, POOL_NONE kept free */
 	uint32_t idx = p->used++;
 	if ((idx >> POOL_CHUNK_BITS) >= p->nchunks) {
 		p->chunks = g_renew(char *, p->chunks, p->nchunks + 1);

@@ -1,8 +1,8 @@
 /*
  * pool: fixed-size records addressed by a 32-bit index.
  *
- * Models keep sockets, timewait minisockets and conntrack entries in pools and
- * link them by index (4 bytes instead of an 8-byte pointer, and nothing to fix
+ * Models keep their records (one per connection, per timer, per table entry)
+ * in pools and link them by index (4 bytes instead of an 8-byte pointer, and nothing to fix
  * up when the pool grows).  Storage is a list of chunks of 2^16 records that
  * never move, so a pointer from pool_at() stays valid until that record is
  * freed, even across later allocations.  Freed records go on an intrusive free
@@ -44,7 +44,7 @@ static inline void *pool_at(const pool *p, uint32_t idx)
 	       (size_t)(idx & ((1u << POOL_CHUNK_BITS) - 1)) * p->elem;
 }
 
-/* A zeroed record.  Inline: every segment and socket takes one. */
+/* A zeroed record.  Inline: the models' hot paths take one per event. */
 static inline uint32_t pool_alloc(pool *p)
 {
 	uint32_t idx = p->free_head;

@@ -1,9 +1,9 @@
 /*
  * probe: what models report, and what writers read.
  *
- * A probe set holds named counters (monotonic event counts, named as the
- * kernel names them where one exists: "TcpExtTW", "insert_failed"), gauges
- * (current level with its peak, e.g. TIME_WAIT sockets) and histograms.
+ * A probe set holds named counters (monotonic event counts; models choose
+ * the names), gauges (current level with its peak, e.g. records in a state)
+ * and histograms.
  * Models look a probe up once at set-up and keep the returned pointer; the hot
  * path is then a plain increment.  Models never print: writers (series.c,
  * the summary) walk the set in registration order.

@@ -1,5 +1,7 @@
 #include "sim/rng.h"
 
+#include "sim/bug.h"
+
 #include <glib.h>
 #include <stdlib.h>
 
@@ -22,8 +24,7 @@ uint64_t rng_seed_for(uint64_t master, uint32_t replication, const char *stream)
 gsl_rng *rng_stream(uint64_t master, uint32_t replication, const char *stream)
 {
 	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-	if (!r)
-		abort();
+	BUG_ON(!r);  /* out of memory: GSL's error handler normally stops first */
 	gsl_rng_set(r, (unsigned long)rng_seed_for(master, replication, stream));
 	return r;
 }

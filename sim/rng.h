@@ -1,9 +1,9 @@
 /*
  * rng: independent random streams derived from one master seed.
  *
- * Every consumer (the workload of each client, the kernel secrets of each host,
+ * Every consumer (the workload of each client, the hash secrets of each host,
  * the loss on each path) takes its own stream, named by a string such as
- * "host/client1/kernel".  The stream's seed is
+ * "host/1/loss".  The stream's seed is
  *
  *	splitmix64(master ^ splitmix64(fnv1a64(name)) ^ splitmix64(replication + 1))
  *
@@ -41,7 +41,7 @@ static inline uint64_t rng_u64(gsl_rng *r)
 uint32_t rng_below(gsl_rng *r, uint32_t n);  /* uniform in [0, n), n > 0 */
 
 /* Vigna's splitmix64 finaliser: a bijective 64-bit mix (inline: the
- * conntrack and port hashes call it per lookup). */
+ * models' hash tables call it per lookup). */
 static inline uint64_t rng_splitmix64(uint64_t x)
 {
 	x += 0x9e3779b97f4a7c15ULL;

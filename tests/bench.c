@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd/cmd.h"
 #include "cmd/exp.h"
 #include "models/box.h"
 #include "models/ct.h"
@@ -49,10 +50,6 @@
 #endif
 #ifndef CALLGRIND_TOGGLE_COLLECT
 #define CALLGRIND_TOGGLE_COLLECT
-#endif
-
-#ifndef CONNSIM_VERSION
-#define CONNSIM_VERSION "unknown"
 #endif
 
 static uint64_t opt_events = 10000000;  /* events run per section */
@@ -910,7 +907,7 @@ int main(int argc, char **argv)
 	hwm_resettable = reset_hwm();
 	printf("connsim bench, version %s: %" PRIu64 " events per section, %u pending (socket"
 	       " sections: %.0f s simulated after %.0f s); wall time of one thread (CLOCK_MONOTONIC)\n\n",
-	       CONNSIM_VERSION, opt_events, opt_pending, opt_window, (double)TCP_WARMUP / 1e9);
+	       connsim_version(), opt_events, opt_pending, opt_window, (double)TCP_WARMUP / 1e9);
 	for (size_t k = 0; k < NSECTIONS; k++)
 		if (!any || want[k])
 			run_section(&sections[k]);
