@@ -107,7 +107,7 @@ check-unit: $(TEST_BIN)
 	done; exit $$fail
 
 check-cli: $(BIN)
-	@CONNSIM=./$(BIN) sh tests/cli.sh
+	@CONNSIM=./$(BIN) sh tests/cli.sh && CONNSIM=./$(BIN) sh tests/explain.sh
 
 run: deps
 	@$(MAKE) --no-print-directory $(BIN)

@@ -81,14 +81,15 @@ static const lore table[] = {
 	       NULL, NULL, "doc/kernel-rules.md §4"),
 	SYSCTL("net.ipv4.tcp_tw_recycle", LORE_DEF_SCHEMA, LORE_AVAIL_RECYCLE,
 	       "With 1, a TIME_WAIT whose peer has an entry in the per-peer timestamp cache lasts 3.5 x RTO instead "
-	       "of 60 s, and a SYN whose timestamp is older than the cached one for its peer (within 60 s) is "
-	       "dropped silently (TcpExtPAWSPassive).",
+	       "of 60 s, and a SYN is dropped silently (TcpExtPAWSPassive) when its peer's cache entry is less than "
+	       "60 s old and holds a timestamp newer by more than 1 than the SYN's (on 4.x also a SYN without "
+	       "timestamp).",
 	       "tcp_time_wait (net/ipv4/tcp_minisocks.c) with tcp_remember_stamp; the SYN check in "
 	       "tcp_conn_request (net/ipv4/tcp_input.c; tcp_v4_conn_request in 3.x) through tcp_peer_is_proven "
 	       "(net/ipv4/tcp_metrics.c)",
-	       "Cache keyed by peer address (<=3.14), by (saddr, daddr) from 3.15; 4.10's random timestamp offsets "
-	       "made it fail even without NAT; removed in 4.12 (4396e46187ca).  Setting it on a 4.12+ profile is "
-	       "an input error.",
+	       "The cache is in inet_peer up to 3.5, in tcp_metrics from 3.6, keyed by peer address up to 3.14 and "
+	       "by (saddr, daddr) from 3.15; 4.10's random timestamp offsets made it fail even without NAT; removed "
+	       "in 4.12 (4396e46187ca, d82bae12dc38).  Setting it on a 4.12+ profile is an input error.",
 	       "it does not just recycle faster: behind a NAT it drops the SYNs of every client whose timestamp "
 	       "clock is behind the one that last closed, and from 4.10 even without NAT; it is gone from 4.12",
 	       "experiments/recycle-nat.ini, experiments/recipe.ini (variant '4.4 tw_recycle=1')",
@@ -246,7 +247,10 @@ static const lore table[] = {
 		"TCP_MIB_ATTEMPTFAILS in tcp_done (net/ipv4/tcp.c) for a socket in SYN_SENT or SYN_RECV", NULL, NULL,
 		NULL, "doc/kernel-rules.md §2.2, §3.6", "TcpAttemptFails", "N failed connection attempts", NULL,
 		ROLE_COLUMNS("TcpAttemptFails")),
-	COUNTER("TcpEstabResets", NULL, "ESTABLISHED or CLOSE_WAIT connections reset by a RST.",
+	COUNTER("TcpEstabResets", NULL,
+		"ESTABLISHED or CLOSE_WAIT connections reset by a RST they received.  The kernel counts every move "
+		"to CLOSE from those states, so its count also includes the host's own zero-linger closes "
+		"(TcpExtTCPAbortOnData), which connsim leaves out.",
 		"TCP_MIB_ESTABRESETS in tcp_set_state (net/ipv4/tcp.c) on a move to CLOSE from ESTABLISHED or "
 		"CLOSE_WAIT",
 		NULL, NULL, NULL, "doc/kernel-rules.md §2.3", "TcpEstabResets", "N connection resets received", NULL,
@@ -322,8 +326,9 @@ static const lore table[] = {
 	COUNTER("TcpExtTCPAbortOnData", NULL,
 		"close() with SO_LINGER {1, 0} on an ESTABLISHED or CLOSE_WAIT socket: a RST instead of a FIN, no "
 		"TIME_WAIT (workload abort_fraction).",
-		"LINUX_MIB_TCPABORTONDATA in __tcp_close (net/ipv4/tcp.c), the zero-linger branch; the kernel also "
-		"counts data arriving after close() here (tcp_rcv_state_process)",
+		"LINUX_MIB_TCPABORTONDATA in __tcp_close (net/ipv4/tcp.c; tcp_close in older kernels), the "
+		"zero-linger branch; the kernel also counts data arriving after close() here "
+		"(tcp_rcv_state_process)",
 		NULL, "despite the name, most of these are zero-linger closes, not unexpected data", NULL,
 		"doc/kernel-rules.md §2.3", "TcpExtTCPAbortOnData", "N connections reset due to unexpected data", NULL,
 		ROLE_COLUMNS("TcpExtTCPAbortOnData")),
