@@ -148,8 +148,8 @@ static const lore table[] = {
 	       "doc/kernel-rules.md §1.1"),
 	SYSCTL("net.netfilter.nf_conntrack_max", LORE_DEF_CT_MAX, LORE_AVAIL_ALL,
 	       "The most conntrack entries a box holds.  A new connection past it first tries early_drop (non-"
-	       "ASSURED entries in 8 buckets), else its packet is dropped (counter drop) and the client retransmits "
-	       "its SYN a second later.",
+	       "ASSURED entries; see the counter early_drop for each version's rule), else its packet is dropped "
+	       "(counter drop) and the client retransmits its SYN a second later.",
 	       "__nf_conntrack_alloc and early_drop (net/netfilter/nf_conntrack_core.c); the default from "
 	       "nf_conntrack_init_start",
 	       "Default 4 x nf_conntrack_buckets before 5.15, = nf_conntrack_buckets from 5.15 (d532bcd0b269); 8 x "
@@ -458,8 +458,12 @@ static const lore table[] = {
 	COUNTER("conn.ECONNRESET", NULL, "An established connection was reset by its peer.",
 		"tcp_reset (net/ipv4/tcp_input.c); the kernel counts TcpEstabResets", NULL, NULL, NULL,
 		"doc/kernel-rules.md §2.3", NULL, NULL, NULL, "conn.ECONNRESET, conn.ECONNRESET.fraction"),
-	COUNTER("conn.ENETUNREACH", NULL, "No host has the destination address.",
-		"ip_route_connect failing in tcp_v4_connect (net/ipv4/tcp_ipv4.c); no kernel counter", NULL, NULL,
+	COUNTER("conn.ENETUNREACH", NULL,
+		"No host of the scenario has the destination address: connsim's stand-in for a destination that "
+		"cannot be reached.",
+		"in the kernel, ip_route_connect failing in tcp_v4_connect (net/ipv4/tcp_ipv4.c) for want of a "
+		"route; no kernel counter",
+		NULL, NULL,
 		NULL, "doc/kernel-rules.md §3.6", NULL, NULL, NULL, "conn.ENETUNREACH, conn.ENETUNREACH.fraction"),
 	COUNTER("conn.requests", NULL, "Requests carried by established connections, counted at establishment.",
 		"the workload's own count; no kernel counter", NULL, NULL, NULL, "README, Experiment files", NULL,
