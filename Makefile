@@ -166,8 +166,13 @@ fail=0; for t in $(TEST_BIN); do \
 done; exit $$fail
 endef
 
+# The command-line tests, each a shell script against the real binary.
+CLI_TESTS := tests/cli.sh tests/explain.sh
+
 define run-cli
-CONNSIM=./$(BIN) sh tests/cli.sh
+fail=0; for t in $(CLI_TESTS); do \
+  CONNSIM=./$(BIN) sh $$t || fail=1; \
+done; exit $$fail
 endef
 
 run: deps

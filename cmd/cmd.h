@@ -23,5 +23,6 @@ int cmd_run(int argc, char **argv);
 int cmd_profiles(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 
 #endif

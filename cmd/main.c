@@ -17,6 +17,7 @@ static const struct {
 	{ "sweep", cmd_sweep, "a curve: replications over a grid of settings, means and 95 % CIs" },
 	{ "profiles", cmd_profiles, "list kernel profiles, their rule variants and defaults" },
 	{ "keys", cmd_keys, "list every experiment-file key and sysctl, with type, default and meaning" },
+	{ "explain", cmd_explain, "what a sysctl or a counter means, in connsim and in the kernel" },
 };
 
 static void usage(FILE *fp)

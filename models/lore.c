@@ -1,0 +1,634 @@
+/*
+ * The table behind `connsim explain`: one row per sysctl of the schema
+ * (kconf_sysctl_keys, same order) and per counter the models register.
+ * tests/test_lore.c checks that no schema sysctl and no registered counter
+ * lacks a row, so a new one cannot ship unexplained.
+ *
+ * Kernel facts follow doc/kernel-rules.md (section in each row's `rules`);
+ * `netstat -s` sentences are net-tools' statistics.c (Tcptab, Tcpexttab);
+ * counters it has no sentence for print as "Name: N".
+ */
+#include "models/lore.h"
+
+#include <glib.h>
+#include <string.h>
+
+#include "models/kconf.h"
+
+#define SYSCTL(nm, def_, avail_, what_, kernel_, history_, myths_, shown_, rules_) \
+	{ LORE_SYSCTL, nm, NULL, what_, kernel_, history_, myths_, shown_, rules_, def_, avail_, NULL, NULL, NULL, NULL }
+#define COUNTER(nm, pat, what_, kernel_, history_, myths_, shown_, rules_, nstat_, netstat_, cts_, cols_) \
+	{ LORE_COUNTER, nm, pat, what_, kernel_, history_, myths_, shown_, rules_, LORE_DEF_SCHEMA, LORE_AVAIL_ALL, \
+	  nstat_, netstat_, cts_, cols_ }
+
+#define CT_TIMEOUT_KERNEL \
+	"tcp_packet (net/netfilter/nf_conntrack_proto_tcp.c) arms the entry's timeout from tcp_timeouts[] of the " \
+	"state the packet moved it to, after each packet"
+#define CT_TIMEOUT_RULES "doc/kernel-rules.md §6.4, §6.5"
+#define CT_COLUMNS(x) "BOX.ct." x " (BOX is nat or firewall), in timeseries.csv and summary.csv"
+#define ROLE_COLUMNS(x) "client." x ", server." x " (summed over the role's hosts), in timeseries.csv and summary.csv"
+
+static const lore table[] = {
+	/* ---- sysctls, in the schema's order ------------------------------ */
+	SYSCTL("net.ipv4.ip_local_port_range", LORE_DEF_PORT_RANGE, LORE_AVAIL_ALL,
+	       "The ports connect() and bind(0) choose from, both ends inclusive.  connect() needs only a 4-tuple "
+	       "that is unique, so one port serves many destinations; EADDRNOTAVAIL comes when every port of the "
+	       "range is busy towards the same destination address and port.",
+	       "inet_get_local_port_range, used by __inet_hash_connect (net/ipv4/inet_hashtables.c) for connect() "
+	       "and inet_csk_find_open_port (net/ipv4/inet_connection_sock.c) for bind(0)",
+	       "4.2: the default became 32768 60999 (an even-sized range), 32768 61000 before.",
+	       "'1024 65000' gives 63976 ports to connect(), minus the listening ports inside the range; a wider "
+	       "range postpones exhaustion in proportion, it does not remove it (TIME_WAIT still holds each port "
+	       "60 s)\none port number is not one connection: connect() only needs the 4-tuple to be unique, so "
+	       "each port serves every other destination",
+	       "experiments/default.ini, experiments/lb.ini (variant 'range 1024-65535'), experiments/recipe.ini, "
+	       "experiments/memcache.ini, experiments/beacon.ini",
+	       "doc/kernel-rules.md §3.1, §3.2, §9.1, §9.7"),
+	SYSCTL("net.ipv4.ip_local_reserved_ports", LORE_DEF_SCHEMA, LORE_AVAIL_ALL,
+	       "Ports that automatic selection (connect(), bind(0)) never picks; an explicit bind() still may.  "
+	       "connsim subtracts them from the port pool.",
+	       "inet_is_local_reserved_port, checked in __inet_hash_connect (net/ipv4/inet_hashtables.c) and "
+	       "inet_csk_find_open_port (net/ipv4/inet_connection_sock.c)",
+	       "Present in every profile connsim has.", NULL, NULL, "doc/kernel-rules.md §3.1"),
+	SYSCTL("net.ipv4.ip_autobind_reuse", LORE_DEF_SCHEMA, LORE_AVAIL_AUTOBIND,
+	       "With 1, bind(0) may share a port among SO_REUSEADDR sockets once the range is exhausted, instead of "
+	       "failing with EADDRINUSE (workload bind = port0 with reuseaddr).",
+	       "inet_csk_find_open_port / inet_csk_get_port (net/ipv4/inet_connection_sock.c)",
+	       "Added in 5.7; setting it on an older profile is an input error.", NULL, NULL,
+	       "doc/kernel-rules.md §3.4"),
+	SYSCTL("net.ipv4.tcp_tw_reuse", LORE_DEF_TW_REUSE, LORE_AVAIL_ALL,
+	       "Lets connect() take over a 4-tuple held by a TIME_WAIT minisocket: 0 never, 1 always, 2 only for "
+	       "loopback traffic.  The minisocket must have recorded a timestamp from the peer, and a delay must "
+	       "have passed (see History).  Each takeover counts TcpExtTWRecycled.",
+	       "tcp_twsk_unique (net/ipv4/tcp_ipv4.c), called by __inet_check_established "
+	       "(net/ipv4/inet_hashtables.c) for each busy 4-tuple the connect() scan meets",
+	       "<=4.18: values 0/1, default 0, reuse when more than 1 s (wall clock) has passed since the last "
+	       "timestamp; 4.19: value 2 (loopback only) added and made the default (79e9fed46080), the wait becomes "
+	       "the next whole monotonic second; 6.12: a FIN_WAIT2-substate minisocket is never reused "
+	       "(0d9e5df4a257); 6.14: the wait is tcp_tw_reuse_delay ms after entering TIME_WAIT.",
+	       "it does not wait for ports to run out: connect() consults it on every TIME_WAIT 4-tuple its scan "
+	       "meets, from the first connection on\nit does not help a server: only connect() consults it, so it "
+	       "does nothing for a server's TIME_WAIT\nit does nothing without timestamps on both ends "
+	       "(tcp_timestamps = 0 means never)",
+	       "experiments/lb.ini (variant 'tw_reuse = 1'), experiments/memcache.ini (variant 'tw_reuse = 1')",
+	       "doc/kernel-rules.md §4, §9.7"),
+	SYSCTL("net.ipv4.tcp_tw_reuse_delay", LORE_DEF_SCHEMA, LORE_AVAIL_REUSE_DELAY,
+	       "How long after a minisocket entered TIME_WAIT connect() may reuse its 4-tuple under tcp_tw_reuse, "
+	       "in milliseconds (1-60000).",
+	       "tcp_twsk_unique (net/ipv4/tcp_ipv4.c): tcp_clock_ms() > tw_entry_stamp + tcp_tw_reuse_delay",
+	       "Added in 6.14 (connsim profile current); before, the wait was fixed by the timestamp's second "
+	       "(see tcp_tw_reuse).  Setting it on an older profile is an input error.",
+	       NULL, NULL, "doc/kernel-rules.md §4"),
+	SYSCTL("net.ipv4.tcp_tw_recycle", LORE_DEF_SCHEMA, LORE_AVAIL_RECYCLE,
+	       "With 1, a TIME_WAIT whose peer has an entry in the per-peer timestamp cache lasts 3.5 x RTO instead "
+	       "of 60 s, and a SYN is dropped silently (TcpExtPAWSPassive) when its peer's cache entry is less than "
+	       "60 s old and holds a timestamp newer by more than 1 than the SYN's (on 4.x also a SYN without "
+	       "timestamp).",
+	       "tcp_time_wait (net/ipv4/tcp_minisocks.c) with tcp_remember_stamp; the SYN check in "
+	       "tcp_conn_request (net/ipv4/tcp_input.c; tcp_v4_conn_request in 3.x) through tcp_peer_is_proven "
+	       "(net/ipv4/tcp_metrics.c)",
+	       "The cache is in inet_peer up to 3.5, in tcp_metrics from 3.6, keyed by peer address up to 3.14 and "
+	       "by (saddr, daddr) from 3.15; 4.10's random timestamp offsets made it fail even without NAT; removed "
+	       "in 4.12 (4396e46187ca, d82bae12dc38).  Setting it on a 4.12+ profile is an input error.",
+	       "it does not just recycle faster: behind a NAT it drops the SYNs of every client whose timestamp "
+	       "clock is behind the one that last closed, and from 4.10 even without NAT; it is gone from 4.12",
+	       "experiments/recycle-nat.ini, experiments/recipe.ini (variant '4.4 tw_recycle=1')",
+	       "doc/kernel-rules.md §5.2-§5.5, §9.6, §9.7"),
+	SYSCTL("net.ipv4.tcp_timestamps", LORE_DEF_TIMESTAMPS, LORE_AVAIL_ALL,
+	       "Whether SYNs offer the TCP timestamp option: 1 on with a random offset per host pair, 2 on without "
+	       "offsets, 0 off.  Without timestamps a TIME_WAIT records none, so tcp_tw_reuse never applies and the "
+	       "tw_recycle cache stays empty.",
+	       "tcp_syn_options (net/ipv4/tcp_output.c) offers the option; the offset comes from secure_tcp_ts_off "
+	       "(net/core/secure_seq.c)",
+	       "4.10: random offsets per connection and value 2; 4.11: offsets per (saddr, daddr) (28ee1b746f49); "
+	       "4.13: the clock counts milliseconds, not jiffies (9a568de4818d).",
+	       "turning timestamps off does not make tcp_tw_reuse more aggressive: it disables it", NULL,
+	       "doc/kernel-rules.md §4, §5.1"),
+	SYSCTL("net.ipv4.tcp_rfc1337", LORE_DEF_SCHEMA, LORE_AVAIL_ALL,
+	       "With 1, a TIME_WAIT ignores an in-window RST instead of dying (no TIME_WAIT assassination).  A "
+	       "client whose SYN meets a server's TIME_WAIT then keeps failing: its RST no longer clears the way.",
+	       "tcp_timewait_state_process (net/ipv4/tcp_minisocks.c)",
+	       "~5.6 [U]: an ignored RST no longer restarts the TIME_WAIT timer (connsim: prof.rfc1337_restarts, "
+	       "3.10-4.12 profiles).",
+	       NULL, NULL, "doc/kernel-rules.md §2.7, §2.8"),
+	SYSCTL("net.ipv4.tcp_fin_timeout", LORE_DEF_SCHEMA, LORE_AVAIL_ALL,
+	       "How long an orphaned socket (closed by the application) waits in FIN_WAIT2 for the peer's FIN, at "
+	       "least 3.5 x RTO; past 60 s the first part is spent as a full socket on the keepalive timer.",
+	       "tcp_fin_time() (include/net/tcp.h), used by tcp_rcv_state_process (net/ipv4/tcp_input.c, case "
+	       "FIN_WAIT1) and __tcp_close (net/ipv4/tcp.c)",
+	       "Default TCP_FIN_TIMEOUT = 60 s in every version connsim models.",
+	       "it does not shorten TIME_WAIT: TIME_WAIT is TCP_TIMEWAIT_LEN, 60 s, a compile-time constant; "
+	       "tcp_fin_timeout = 1 leaves port exhaustion exactly as it was",
+	       "experiments/recipe.ini (variant '4.4 fin_timeout=1')", "doc/kernel-rules.md §2.4, §9.7"),
+	SYSCTL("net.ipv4.tcp_max_tw_buckets", LORE_DEF_MAX_TW, LORE_AVAIL_ALL,
+	       "The most timewait minisockets (TIME_WAIT and FIN_WAIT2 substates together) a host may hold.  Beyond "
+	       "it a closing socket skips TIME_WAIT: it is destroyed at once, its port free, and "
+	       "TcpExtTCPTimeWaitOverflow counts it.",
+	       "inet_twsk_alloc (net/ipv4/inet_timewait_sock.c) refuses, tcp_time_wait (net/ipv4/tcp_minisocks.c) "
+	       "counts and calls tcp_done(); the default, ehash entries / 2, is set in tcp_sk_init "
+	       "(net/ipv4/tcp_ipv4.c)",
+	       "Per network namespace since ~4.11 [U]; old kernels also logged \"TCP: time wait bucket table "
+	       "overflow\".",
+	       "a small value does not clean TIME_WAIT up safely: it skips TIME_WAIT and its protection against "
+	       "old duplicate segments",
+	       NULL, "doc/kernel-rules.md §2.5, §8.1, §9.7"),
+	SYSCTL("net.ipv4.tcp_syn_retries", LORE_DEF_SYN_RETRIES, LORE_AVAIL_ALL,
+	       "SYN retransmissions before connect() fails with ETIMEDOUT: with 6, at 1, 3, 7, 15, 31 and 63 s, "
+	       "failure at 127 s.  Each retransmission counts TcpExtTCPSynRetrans.",
+	       "tcp_write_timeout (net/ipv4/tcp_timer.c)", "5 before ~3.7 [U], 6 since.", NULL,
+	       "experiments/recycle-nat.ini (the 127 s timeouts)", "doc/kernel-rules.md §1.1, §2.2"),
+	SYSCTL("net.ipv4.tcp_synack_retries", LORE_DEF_SCHEMA, LORE_AVAIL_ALL,
+	       "SYN-ACK retransmissions of a listener's request socket before it gives up.",
+	       "reqsk_timer_handler (net/ipv4/inet_connection_sock.c)", "Default 5 in every profile.", NULL, NULL,
+	       "doc/kernel-rules.md §1.1, §2.2"),
+	SYSCTL("net.ipv4.tcp_orphan_retries", LORE_DEF_SCHEMA, LORE_AVAIL_ALL,
+	       "FIN retransmissions of an orphaned socket before it is dropped (TcpExtTCPAbortOnTimeout); 0 means 8 "
+	       "for a live peer.",
+	       "tcp_orphan_retries() and tcp_write_timeout (net/ipv4/tcp_timer.c)", "Default 0 (= 8).", NULL, NULL,
+	       "doc/kernel-rules.md §1.1"),
+	SYSCTL("net.netfilter.nf_conntrack_max", LORE_DEF_CT_MAX, LORE_AVAIL_ALL,
+	       "The most conntrack entries a box holds.  A new connection past it first tries early_drop (non-"
+	       "ASSURED entries; see the counter early_drop for each version's rule), else its packet is dropped "
+	       "(counter drop) and the client retransmits its SYN a second later.",
+	       "__nf_conntrack_alloc and early_drop (net/netfilter/nf_conntrack_core.c); the default from "
+	       "nf_conntrack_init_start",
+	       "Default 4 x nf_conntrack_buckets before 5.15, = nf_conntrack_buckets from 5.15 (d532bcd0b269); 8 x "
+	       "hashsize when the module parameter is given.",
+	       "'nf_conntrack_max = hashsize x 8' means 16 nodes per bucket on average at a full table (two tuples "
+	       "per entry), so chains grow unless nf_conntrack_buckets grows with it",
+	       "experiments/memcache.ini (variant '4 x table'), experiments/chains.ini, "
+	       "experiments/beacon-unseen.ini",
+	       "doc/kernel-rules.md §6.1, §6.9, §9.3, §9.7"),
+	SYSCTL("net.netfilter.nf_conntrack_buckets", LORE_DEF_CT_BUCKETS, LORE_AVAIL_ALL,
+	       "The conntrack hash table's buckets.  Writing it resizes the table but leaves nf_conntrack_max as it "
+	       "was.",
+	       "nf_conntrack_init_start (default from RAM) and nf_conntrack_hash_resize "
+	       "(net/netfilter/nf_conntrack_core.c)",
+	       "Default: RAM / 131072 on 64-bit, 16384 above 1 GB (65536 above 4 GB from ~3.19 [U]); from 5.15 "
+	       "65536 above 1 GB and 262144 above 4 GB, at least 1024 (d532bcd0b269).  Not rounded to a power of "
+	       "two.",
+	       NULL, "experiments/chains.ini", "doc/kernel-rules.md §6.1, §6.2, §9.3"),
+	SYSCTL("nf_conntrack.hashsize", LORE_DEF_UNSET, LORE_AVAIL_ALL,
+	       "The nf_conntrack module parameter given at load: the buckets, and nf_conntrack_max = 8 x hashsize.",
+	       "nf_conntrack_init_start (net/netfilter/nf_conntrack_core.c); nf_conntrack_set_hashsize when written "
+	       "later",
+	       "The 8 x rule holds in every version connsim models.", NULL,
+	       "experiments/memcache.ini (hashsize 16384)", "doc/kernel-rules.md §6.1"),
+	SYSCTL("net.netfilter.nf_conntrack_tcp_timeout_syn_sent", LORE_DEF_SCHEMA, LORE_AVAIL_ALL,
+	       "How long an entry that saw only the SYN lives.", CT_TIMEOUT_KERNEL,
+	       "2023 (5.15.y stable [U]): a retransmitted SYN no longer renews it; before, each one re-armed it.",
+	       NULL, NULL, CT_TIMEOUT_RULES),
+	SYSCTL("net.netfilter.nf_conntrack_tcp_timeout_syn_recv", LORE_DEF_SCHEMA, LORE_AVAIL_ALL,
+	       "How long an entry lives after the SYN-ACK, until the handshake's last ACK.", CT_TIMEOUT_KERNEL,
+	       "Unchanged in the versions connsim models.", NULL, NULL, CT_TIMEOUT_RULES),
+	SYSCTL("net.netfilter.nf_conntrack_tcp_timeout_established", LORE_DEF_SCHEMA, LORE_AVAIL_ALL,
+	       "How long an ESTABLISHED entry lives without packets: 5 days by default.  A connection whose "
+	       "teardown the box never sees holds its entry that long.",
+	       CT_TIMEOUT_KERNEL,
+	       "~5.14 [U]: a mid-stream pickup without a reply is capped at the unacknowledged timeout.",
+	       "an idle connection's entry does not go away with the connection: a vanished peer or an unseen FIN "
+	       "leaves it ESTABLISHED for 5 days",
+	       "experiments/beacon-unseen.ini", CT_TIMEOUT_RULES),
+	SYSCTL("net.netfilter.nf_conntrack_tcp_timeout_fin_wait", LORE_DEF_SCHEMA, LORE_AVAIL_ALL,
+	       "How long an entry lives after the first FIN.", CT_TIMEOUT_KERNEL,
+	       "Unchanged in the versions connsim models.", NULL, NULL, CT_TIMEOUT_RULES),
+	SYSCTL("net.netfilter.nf_conntrack_tcp_timeout_close_wait", LORE_DEF_SCHEMA, LORE_AVAIL_ALL,
+	       "How long an entry lives after the first FIN was acknowledged, until the second FIN.",
+	       CT_TIMEOUT_KERNEL, "Unchanged in the versions connsim models.", NULL, NULL, CT_TIMEOUT_RULES),
+	SYSCTL("net.netfilter.nf_conntrack_tcp_timeout_last_ack", LORE_DEF_SCHEMA, LORE_AVAIL_ALL,
+	       "How long an entry lives after the second FIN, until its ACK.", CT_TIMEOUT_KERNEL,
+	       "Unchanged in the versions connsim models.", NULL, NULL, CT_TIMEOUT_RULES),
+	SYSCTL("net.netfilter.nf_conntrack_tcp_timeout_time_wait", LORE_DEF_SCHEMA, LORE_AVAIL_ALL,
+	       "How long a middlebox keeps a conntrack entry after the connection's last ACK (conntrack's own "
+	       "TIME_WAIT state).  A new SYN on the same tuple kills the entry and starts a fresh one; other flows "
+	       "whose NAT mapping would collide with it must wait.",
+	       CT_TIMEOUT_KERNEL, "Unchanged in the versions connsim models.",
+	       "it does not touch TCP's TIME_WAIT: the hosts' sockets are unaffected, so lowering it does not stop "
+	       "a client running out of ports; it only empties the box's table sooner",
+	       "experiments/beacon.ini (variant 'conntrack TIME_WAIT 1 s'), experiments/memcache.ini",
+	       "doc/kernel-rules.md §6.5, §6.8, §9.7"),
+	SYSCTL("net.netfilter.nf_conntrack_tcp_timeout_close", LORE_DEF_SCHEMA, LORE_AVAIL_ALL,
+	       "How long an entry lives after a RST (state CLOSE).", CT_TIMEOUT_KERNEL,
+	       "~5.9 [U]: a RST closes the entry only when its sequence number is exact (be0502a3f2e9).", NULL, NULL,
+	       CT_TIMEOUT_RULES),
+	SYSCTL("net.netfilter.nf_conntrack_tcp_timeout_max_retrans", LORE_DEF_SCHEMA, LORE_AVAIL_ALL,
+	       "The cap on an entry's timeout once it has seen nf_conntrack_tcp_max_retrans retransmissions in a "
+	       "row (applied when the state's own timeout is longer).",
+	       CT_TIMEOUT_KERNEL, "Unchanged in the versions connsim models.", NULL, NULL, CT_TIMEOUT_RULES),
+	SYSCTL("net.netfilter.nf_conntrack_tcp_timeout_unacknowledged", LORE_DEF_SCHEMA, LORE_AVAIL_ALL,
+	       "The cap on an entry's timeout while data is unacknowledged in either direction (applied when the "
+	       "state's own timeout is longer).",
+	       CT_TIMEOUT_KERNEL, "~5.14 [U]: also caps a mid-stream pickup that has seen no reply.", NULL, NULL,
+	       CT_TIMEOUT_RULES),
+	SYSCTL("net.netfilter.nf_conntrack_tcp_loose", LORE_DEF_SCHEMA, LORE_AVAIL_ALL,
+	       "With 1, a packet other than a SYN may create an entry (picking up a connection mid-stream, an ACK "
+	       "giving ESTABLISHED); with 0 such packets are INVALID and pass untracked (counter invalid).",
+	       "tcp_new (net/netfilter/nf_conntrack_proto_tcp.c)", "Default 1 in every profile.", NULL,
+	       "experiments/beacon-unseen.ini", "doc/kernel-rules.md §6.7"),
+	SYSCTL("net.netfilter.nf_conntrack_tcp_be_liberal", LORE_DEF_SCHEMA, LORE_AVAIL_ALL,
+	       "With 1, window tracking marks only out-of-window RSTs INVALID.",
+	       "tcp_in_window (net/netfilter/nf_conntrack_proto_tcp.c)", "Default 0 in every profile.", NULL, NULL,
+	       "doc/kernel-rules.md §6.7"),
+	SYSCTL("net.netfilter.nf_conntrack_tcp_max_retrans", LORE_DEF_SCHEMA, LORE_AVAIL_ALL,
+	       "Retransmissions in a row after which the nf_conntrack_tcp_timeout_max_retrans cap applies.",
+	       "tcp_packet (net/netfilter/nf_conntrack_proto_tcp.c)", "Default 3 in every profile.", NULL, NULL,
+	       "doc/kernel-rules.md §6.5"),
+
+	/* ---- TCP counters (models/tcp.c mib_for), per role ---------------- */
+	COUNTER("TcpActiveOpens", NULL, "connect() calls that sent a SYN.",
+		"TCP_MIB_ACTIVEOPENS in tcp_connect (net/ipv4/tcp_output.c)", NULL, NULL, NULL,
+		"doc/kernel-rules.md §2.2", "TcpActiveOpens", "N active connection openings", NULL,
+		ROLE_COLUMNS("TcpActiveOpens")),
+	COUNTER("TcpPassiveOpens", NULL, "Connections a listener accepted (handshake completed).",
+		"TCP_MIB_PASSIVEOPENS in tcp_create_openreq_child (net/ipv4/tcp_minisocks.c)", NULL, NULL, NULL,
+		"doc/kernel-rules.md §2.2", "TcpPassiveOpens", "N passive connection openings", NULL,
+		ROLE_COLUMNS("TcpPassiveOpens")),
+	COUNTER("TcpAttemptFails", NULL, "connect() attempts that failed in SYN_SENT: refused (RST) or timed out.",
+		"TCP_MIB_ATTEMPTFAILS in tcp_done (net/ipv4/tcp.c) for a socket in SYN_SENT or SYN_RECV", NULL, NULL,
+		NULL, "doc/kernel-rules.md §2.2, §3.6", "TcpAttemptFails", "N failed connection attempts", NULL,
+		ROLE_COLUMNS("TcpAttemptFails")),
+	COUNTER("TcpEstabResets", NULL,
+		"ESTABLISHED or CLOSE_WAIT connections reset by a RST they received.  The kernel counts every move "
+		"to CLOSE from those states, so its count also includes the host's own zero-linger closes "
+		"(TcpExtTCPAbortOnData), which connsim leaves out.",
+		"TCP_MIB_ESTABRESETS in tcp_set_state (net/ipv4/tcp.c) on a move to CLOSE from ESTABLISHED or "
+		"CLOSE_WAIT",
+		NULL, NULL, NULL, "doc/kernel-rules.md §2.3", "TcpEstabResets", "N connection resets received", NULL,
+		ROLE_COLUMNS("TcpEstabResets")),
+	COUNTER("TcpOutRsts", NULL, "RST segments sent, by sockets and minisockets alike.",
+		"TCP_MIB_OUTRSTS in tcp_v4_send_reset (net/ipv4/tcp_ipv4.c) and tcp_send_active_reset "
+		"(net/ipv4/tcp_output.c)",
+		NULL, NULL, NULL, "doc/kernel-rules.md §2.7, §2.8", "TcpOutRsts", "N resets sent", NULL,
+		ROLE_COLUMNS("TcpOutRsts")),
+	COUNTER("TcpExtTW", NULL,
+		"Timewait minisockets that ran their normal (60 s) timer: counted at expiry on the 3.10-5.15 "
+		"profiles (kernels before 5.18), when the timer is first armed on 6.8 and later, as the kernel "
+		"does.",
+		"LINUX_MIB_TIMEWAITED: up to 5.17 when the timer fires (inet_twdr_do_twkill_work <= 4.0, "
+		"tw_timer_handler 4.1-5.17, net/ipv4/inet_timewait_sock.c); from 5.18 in __inet_twsk_schedule when "
+		"first armed",
+		"5.18: counted when armed, so a minisocket later reused, reset or reopened counts too.",
+		"it is not a count of sockets now in TIME_WAIT (that is the gauge ROLE.timewait); 'fast timer' in "
+		"netstat's sentence is historical",
+		NULL, "doc/kernel-rules.md §2.6", "TcpExtTW", "N TCP sockets finished time wait in fast timer", NULL,
+		ROLE_COLUMNS("TcpExtTW")),
+	COUNTER("TcpExtTWKilled", NULL,
+		"Timewait minisockets with a short (tcp_tw_recycle, <= 4 s) timeout, counted as TcpExtTW is.",
+		"LINUX_MIB_TIMEWAITKILLED in the same places as TcpExtTW, for timeouts <= 4 x HZ "
+		"(net/ipv4/inet_timewait_sock.c)",
+		"Only tcp_tw_recycle produced such timeouts; none from 4.12.", NULL, "experiments/recipe.ini",
+		"doc/kernel-rules.md §2.6, §5.2", "TcpExtTWKilled", "N TCP sockets finished time wait in slow timer",
+		NULL, ROLE_COLUMNS("TcpExtTWKilled")),
+	COUNTER("TcpExtTWRecycled", NULL,
+		"connect() took over a TIME_WAIT 4-tuple (tcp_tw_reuse allowed it).",
+		"LINUX_MIB_TIMEWAITRECYCLED in __inet_check_established (net/ipv4/inet_hashtables.c), after "
+		"tcp_twsk_unique (net/ipv4/tcp_ipv4.c) allowed the reuse",
+		NULL,
+		"despite the name and netstat's sentence it counts tcp_tw_reuse, not tcp_tw_recycle",
+		"experiments/lb.ini (variant 'tw_reuse = 1')", "doc/kernel-rules.md §2.6, §4", "TcpExtTWRecycled",
+		"N time wait sockets recycled by time stamp", NULL, ROLE_COLUMNS("TcpExtTWRecycled")),
+	COUNTER("TcpExtTCPTimeWaitOverflow", NULL,
+		"A closing socket skipped TIME_WAIT because tcp_max_tw_buckets minisockets already existed; its port "
+		"is free at once.",
+		"LINUX_MIB_TCPTIMEWAITOVERFLOW in tcp_time_wait (net/ipv4/tcp_minisocks.c) when inet_twsk_alloc "
+		"refuses",
+		"Old kernels also logged \"TCP: time wait bucket table overflow\"; current ones log nothing.", NULL,
+		NULL, "doc/kernel-rules.md §2.5", "TcpExtTCPTimeWaitOverflow", NULL, NULL,
+		ROLE_COLUMNS("TcpExtTCPTimeWaitOverflow")),
+	COUNTER("TcpExtPAWSPassive", NULL,
+		"SYNs a tcp_tw_recycle host dropped because their timestamp was older than its per-peer cache's.",
+		"LINUX_MIB_PAWSPASSIVEREJECTED in tcp_conn_request (net/ipv4/tcp_input.c; tcp_v4_conn_request in "
+		"3.x) when tcp_peer_is_proven (net/ipv4/tcp_metrics.c) fails",
+		"Never counted from 4.12 (tcp_tw_recycle removed); later kernels dropped it from /proc/net/netstat "
+		"[U: version].",
+		NULL, "experiments/recycle-nat.ini", "doc/kernel-rules.md §5.4", "TcpExtPAWSPassive",
+		"N passive connections rejected because of time stamp", NULL, ROLE_COLUMNS("TcpExtPAWSPassive")),
+	COUNTER("TcpExtPAWSEstab", NULL,
+		"Segments a TIME_WAIT minisocket rejected by PAWS (timestamp older than the last one it saw).",
+		"LINUX_MIB_PAWSESTABREJECTED in tcp_timewait_state_process (net/ipv4/tcp_minisocks.c); the kernel "
+		"also counts established connections' PAWS rejects here (tcp_validate_incoming), which connsim does "
+		"not",
+		"6.16: TIME_WAIT rejects count TcpExtPAWSTimewait instead; connsim keeps PAWSEstab on every profile.",
+		NULL, NULL, "doc/kernel-rules.md §2.7", "TcpExtPAWSEstab",
+		"N packets rejected in established connections because of timestamp", NULL,
+		ROLE_COLUMNS("TcpExtPAWSEstab")),
+	COUNTER("TcpExtTCPSynRetrans", NULL, "SYN retransmissions (the SYN_SENT retransmission timer fired).",
+		"LINUX_MIB_TCPSYNRETRANS in __tcp_retransmit_skb (net/ipv4/tcp_output.c) for a SYN", NULL, NULL,
+		"experiments/recycle-nat.ini", "doc/kernel-rules.md §1.1", "TcpExtTCPSynRetrans", NULL, NULL,
+		ROLE_COLUMNS("TcpExtTCPSynRetrans")),
+	COUNTER("TcpExtTCPAbortOnTimeout", NULL,
+		"Orphaned sockets dropped after their FIN retransmissions (tcp_orphan_retries).  The kernel also "
+		"counts a connect() that timed out in SYN_SENT here; connsim counts that as conn.ETIMEDOUT and "
+		"TcpAttemptFails only.",
+		"LINUX_MIB_TCPABORTONTIMEOUT in tcp_write_err, from tcp_write_timeout (net/ipv4/tcp_timer.c)", NULL,
+		NULL, NULL, "doc/kernel-rules.md §1.1", "TcpExtTCPAbortOnTimeout",
+		"N connections aborted due to timeout", NULL, ROLE_COLUMNS("TcpExtTCPAbortOnTimeout")),
+	COUNTER("TcpExtTCPAbortOnData", NULL,
+		"close() with SO_LINGER {1, 0} on an ESTABLISHED or CLOSE_WAIT socket: a RST instead of a FIN, no "
+		"TIME_WAIT (workload abort_fraction).",
+		"LINUX_MIB_TCPABORTONDATA in __tcp_close (net/ipv4/tcp.c; tcp_close in older kernels), the "
+		"zero-linger branch; the kernel also counts data arriving after close() here "
+		"(tcp_rcv_state_process)",
+		NULL, "despite the name, most of these are zero-linger closes, not unexpected data", NULL,
+		"doc/kernel-rules.md §2.3", "TcpExtTCPAbortOnData", "N connections reset due to unexpected data", NULL,
+		ROLE_COLUMNS("TcpExtTCPAbortOnData")),
+	COUNTER("syn_hit_timewait", NULL,
+		"SYNs that met a TIME_WAIT and were answered with an ACK instead of reopening it (the client then "
+		"sends a RST and retries); connsim's own counter.",
+		"the TCP_TW_ACK verdict of tcp_timewait_state_process (net/ipv4/tcp_minisocks.c); no kernel counter",
+		NULL, NULL, "experiments/recycle-nat.ini", "doc/kernel-rules.md §2.7, §2.8", NULL, NULL, NULL,
+		ROLE_COLUMNS("syn_hit_timewait")),
+	COUNTER("tw_syn_reopen", NULL,
+		"SYNs that reopened a TIME_WAIT 4-tuple (newer sequence or timestamp); connsim's own counter.",
+		"the TCP_TW_SYN verdict of tcp_timewait_state_process (net/ipv4/tcp_minisocks.c), handled in "
+		"tcp_v4_rcv; no kernel counter",
+		NULL, NULL, NULL, "doc/kernel-rules.md §2.7", NULL, NULL, NULL, ROLE_COLUMNS("tw_syn_reopen")),
+
+	/* ---- conntrack counters (models/ct.c), per box -------------------- */
+	COUNTER("found", NULL,
+		"Tuple lookups that found the tuple taken (NAT's search for a free tuple); on the 3.10 and 4.4 "
+		"profiles also every packet that found its entry.",
+		"nf_conntrack_tuple_taken (net/netfilter/nf_conntrack_core.c); <= 4.9 also __nf_conntrack_find_get",
+		"4.10: \"remove packet hotpath stats\" left only the tuple_taken hits [U].", NULL, NULL,
+		"doc/kernel-rules.md §6.11, §7.1", NULL, NULL, "found", CT_COLUMNS("found")),
+	COUNTER("insert", NULL, "Entries confirmed (inserted into the table) when their first packet left the box.",
+		"__nf_conntrack_confirm (net/netfilter/nf_conntrack_core.c) in the kernels of connsim's older "
+		"profiles; later kernels count only ctnetlink insertions (nf_conntrack_hash_check_insert) [U]",
+		NULL, NULL, NULL, "doc/kernel-rules.md §6.11", NULL, NULL, "insert", CT_COLUMNS("insert")),
+	COUNTER("insert_failed", NULL,
+		"Confirmation refused: the entry's tuple was already in the table (a NAT choice that collides; TCP "
+		"may not merge), or, 5.15+, the chain was too long.  The packet is dropped.",
+		"__nf_conntrack_confirm (net/netfilter/nf_conntrack_core.c), after nf_ct_resolve_clash fails",
+		"4.7: a TCP clash also counts drop; 5.15: the chain-length limit (chaintoolong) also fails "
+		"confirmation.",
+		NULL, "experiments/snat-k8s.ini", "doc/kernel-rules.md §6.11, §7.2", NULL, NULL, "insert_failed",
+		CT_COLUMNS("insert_failed")),
+	COUNTER("drop", NULL,
+		"Packets dropped because the table was full (nf_conntrack_max) and early_drop found nothing to "
+		"evict, and from 4.7 TCP clashes at confirmation.",
+		"__nf_conntrack_alloc (net/netfilter/nf_conntrack_core.c), which logs \"nf_conntrack: table full, "
+		"dropping packet\"; nf_ct_resolve_clash for clashes",
+		"4.7: clashes count here too.", NULL, "experiments/memcache.ini, experiments/beacon-unseen.ini",
+		"doc/kernel-rules.md §6.9, §6.11", NULL, NULL, "drop", CT_COLUMNS("drop")),
+	COUNTER("early_drop", NULL,
+		"Non-ASSURED entries deleted to make room when the table was full.",
+		"early_drop (net/netfilter/nf_conntrack_core.c), called from __nf_conntrack_alloc",
+		"<= 3.x one victim, the oldest of the first bucket having one; 4.x the first found; current kernels "
+		"every non-ASSURED entry of the first of 8 buckets that has some; ~5.0 fixed the next-bucket "
+		"calculation (f393808dc641).",
+		NULL, "experiments/memcache.ini", "doc/kernel-rules.md §6.9", NULL, NULL, "early_drop",
+		CT_COLUMNS("early_drop")),
+	COUNTER("chaintoolong", NULL,
+		"Confirmation refused because the bucket's chain was longer than a random limit (50-79); also "
+		"counts insert_failed.",
+		"__nf_conntrack_confirm (net/netfilter/nf_conntrack_core.c)", "Added in 5.15 (d7e7747ac5c2).", NULL,
+		"experiments/chains.ini", "doc/kernel-rules.md §6.2, §6.11", NULL, NULL, "chaintoolong",
+		CT_COLUMNS("chaintoolong")),
+	COUNTER("invalid", NULL,
+		"Packets conntrack could not track (bad flags, out of window, or not a SYN with "
+		"nf_conntrack_tcp_loose = 0); they pass untracked.",
+		"nf_conntrack_in (net/netfilter/nf_conntrack_core.c) when tcp_error or tcp_packet "
+		"(nf_conntrack_proto_tcp.c) rejects the packet",
+		NULL, NULL, NULL, "doc/kernel-rules.md §6.4, §6.7", NULL, NULL, "invalid", CT_COLUMNS("invalid")),
+	COUNTER("ignore", NULL,
+		"Packets the TCP state table answered with IGNORE (sIG): passed, the entry's state unchanged; "
+		"connsim's use of the name.",
+		"the sIG cells of tcp_conntracks in tcp_packet (net/netfilter/nf_conntrack_proto_tcp.c).  The "
+		"kernel's own ignore statistic counted something else (packets already attached to a conntrack, "
+		"in nf_conntrack_in) and is gone from current kernels [U: version]",
+		NULL, NULL, NULL, "doc/kernel-rules.md §6.4", NULL, NULL, "ignore (older kernels)",
+		CT_COLUMNS("ignore")),
+
+	/* ---- SNAT (models/nat.c), connsim's own -------------------------- */
+	COUNTER("snat.searches", NULL, "New connections mapped by source NAT.",
+		"get_unique_tuple (net/netfilter/nf_nat_core.c); no kernel counter", NULL, NULL,
+		"experiments/snat-k8s.ini", "doc/kernel-rules.md §7.1", NULL, NULL, NULL,
+		"nat.snat.searches, in timeseries.csv and summary.csv"),
+	COUNTER("snat.probes", NULL, "Tuples the NAT looked up in the conntrack table while searching.",
+		"nf_nat_used_tuple, from nf_nat_l4proto_unique_tuple (net/netfilter/nf_nat_core.c); no kernel "
+		"counter",
+		NULL, NULL, "experiments/snat-k8s.ini", "doc/kernel-rules.md §7.2", NULL, NULL, NULL,
+		"nat.snat.probes; per search: nat.snat.probes_per_search.*"),
+	COUNTER("snat.failed", NULL,
+		"Searches that found no free tuple: the last one tried is installed anyway and fails confirmation "
+		"(insert_failed), dropping the SYN.",
+		"nf_nat_l4proto_unique_tuple (net/netfilter/nf_nat_core.c) running out of attempts; no kernel "
+		"counter",
+		"~5.1: 128 attempts and halving rounds replace the rover's whole-range walk [U].", NULL,
+		"experiments/snat-k8s.ini", "doc/kernel-rules.md §7.2, §7.3, §9.4", NULL, NULL, NULL,
+		"nat.snat.failed"),
+	COUNTER("snat.evicted", NULL, "Closing entries evicted to free a tuple.",
+		"nf_nat_used_tuple_harder (net/netfilter/nf_nat_core.c); no kernel counter", "Added in 6.5.", NULL,
+		"experiments/snat-k8s.ini (variant 'kernel 6.8')", "doc/kernel-rules.md §7.2, §7.3", NULL, NULL, NULL,
+		"nat.snat.evicted"),
+	COUNTER("snat.port_preserved", NULL, "Mappings that kept the client's source port.",
+		"get_unique_tuple / nf_nat_l4proto_unique_tuple (net/netfilter/nf_nat_core.c); no kernel counter",
+		NULL, NULL, NULL, "doc/kernel-rules.md §7.1", NULL, NULL, NULL, "nat.snat.port_preserved"),
+	COUNTER("snat.bysource", NULL, "Mappings reused from an entry with the same original source.",
+		"find_appropriate_src (net/netfilter/nf_nat_core.c); no kernel counter", NULL, NULL, NULL,
+		"doc/kernel-rules.md §7.1", NULL, NULL, NULL, "nat.snat.bysource"),
+	COUNTER("snat.unchecked", NULL,
+		"Tuples installed without a lookup: the old rover's last port, or a single --to-ports port.",
+		"nf_nat_l4proto_unique_tuple (net/netfilter/nf_nat_core.c); no kernel counter", NULL, NULL, NULL,
+		"doc/kernel-rules.md §7.2, §7.3", NULL, NULL, NULL, "nat.snat.unchecked"),
+
+	/* ---- the workload (models/wl.c) and boxes (models/box.c) ---------- */
+	COUNTER("conn.attempts", NULL, "connect() calls by the workload.", "the application's connect(); no kernel counter",
+		NULL, NULL, NULL, "doc/kernel-rules.md §3.2", NULL, NULL, NULL,
+		"conn.attempts; conn.rate and every conn.*.fraction divide by it"),
+	COUNTER("conn.established", NULL, "Connections that completed the handshake.",
+		"the application's connect() returning 0; no kernel counter", NULL, NULL, NULL,
+		"doc/kernel-rules.md §2.2", NULL, NULL, NULL, "conn.established"),
+	COUNTER("conn.EADDRNOTAVAIL", NULL, "connect() found no local port whose 4-tuple is free.",
+		"__inet_hash_connect (net/ipv4/inet_hashtables.c) returning -EADDRNOTAVAIL; no kernel counter", NULL,
+		NULL, "experiments/default.ini, experiments/lb.ini, experiments/beacon.ini", "doc/kernel-rules.md §3.6, §9.1",
+		NULL, NULL, NULL, "conn.EADDRNOTAVAIL, conn.EADDRNOTAVAIL.fraction"),
+	COUNTER("conn.EADDRINUSE", NULL, "bind(0) found no free port (workload bind = port0).",
+		"inet_csk_get_port (net/ipv4/inet_connection_sock.c) returning -EADDRINUSE; no kernel counter", NULL,
+		NULL, NULL, "doc/kernel-rules.md §3.4, §3.6", NULL, NULL, NULL,
+		"conn.EADDRINUSE, conn.EADDRINUSE.fraction"),
+	COUNTER("conn.ETIMEDOUT", NULL, "connect() failed after tcp_syn_retries SYN retransmissions.",
+		"tcp_write_timeout / tcp_write_err (net/ipv4/tcp_timer.c); the kernel's counters are "
+		"TcpAttemptFails and TcpExtTCPAbortOnTimeout",
+		NULL, NULL, "experiments/recycle-nat.ini, experiments/snat-k8s.ini", "doc/kernel-rules.md §2.2", NULL,
+		NULL, NULL, "conn.ETIMEDOUT, conn.ETIMEDOUT.fraction, conn.timedout.CAUSE"),
+	COUNTER("conn.ECONNREFUSED", NULL, "A RST answered the SYN (nobody listening).",
+		"tcp_reset (net/ipv4/tcp_input.c) in SYN_SENT; no kernel counter of its own", NULL, NULL, NULL,
+		"doc/kernel-rules.md §3.6", NULL, NULL, NULL, "conn.ECONNREFUSED, conn.ECONNREFUSED.fraction"),
+	COUNTER("conn.ECONNRESET", NULL, "An established connection was reset by its peer.",
+		"tcp_reset (net/ipv4/tcp_input.c); the kernel counts TcpEstabResets", NULL, NULL, NULL,
+		"doc/kernel-rules.md §2.3", NULL, NULL, NULL, "conn.ECONNRESET, conn.ECONNRESET.fraction"),
+	COUNTER("conn.ENETUNREACH", NULL,
+		"No host of the scenario has the destination address: connsim's stand-in for a destination that "
+		"cannot be reached.",
+		"in the kernel, ip_route_connect failing in tcp_v4_connect (net/ipv4/tcp_ipv4.c) for want of a "
+		"route; no kernel counter",
+		NULL, NULL,
+		NULL, "doc/kernel-rules.md §3.6", NULL, NULL, NULL, "conn.ENETUNREACH, conn.ENETUNREACH.fraction"),
+	COUNTER("conn.requests", NULL, "Requests carried by established connections, counted at establishment.",
+		"the workload's own count; no kernel counter", NULL, NULL, NULL, "README, Experiment files", NULL,
+		NULL, NULL, "conn.requests"),
+	COUNTER("conn.hit.CAUSE", "conn.hit.*",
+		"Connections whose SYNs met CAUSE (once each): ct_drop (a full conntrack table), nat_fail (the NAT "
+		"found no free tuple), paws_drop (tw_recycle's PAWS check), syn_tw_collision (a server TIME_WAIT).",
+		"connsim's attribution of the drops counted by drop, snat.failed/insert_failed, TcpExtPAWSPassive "
+		"and syn_hit_timewait; no kernel counter",
+		NULL, NULL, "experiments/recycle-nat.ini, experiments/memcache.ini, experiments/snat-k8s.ini",
+		"doc/kernel-rules.md §5.4, §6.9, §7.2, §2.8", NULL, NULL, NULL,
+		"conn.hit.CAUSE, conn.CAUSE.fraction (summary.csv)"),
+	COUNTER("conn.timedout.CAUSE", "conn.timedout.*",
+		"Of the ETIMEDOUT connections, those whose SYNs met CAUSE; conn.timedout.unexplained: none of the "
+		"causes (SYNs lost on a link or in a box).",
+		"connsim's attribution; no kernel counter", NULL, NULL, "experiments/recycle-nat.ini",
+		"doc/kernel-rules.md §2.2", NULL, NULL, NULL, "conn.timedout.CAUSE"),
+	COUNTER("conn.hit_hosts.CAUSE", "conn.hit_hosts.*",
+		"Client hosts (users) with at least one connection in conn.hit.CAUSE, each once per window.",
+		"connsim's attribution; no kernel counter", NULL, NULL, "experiments/recycle-nat.ini",
+		"doc/kernel-rules.md §5.4, §9.6", NULL, NULL, NULL,
+		"conn.hit_hosts.CAUSE, conn.CAUSE.host_fraction (summary.csv)"),
+	COUNTER("unseen_teardowns", NULL,
+		"Connections whose FIN/RST a box never saw (workload unseen_teardown): their entry stays "
+		"ESTABLISHED.",
+		"a scenario input (asymmetric routing, a vanished peer); no kernel counter", NULL, NULL,
+		"experiments/beacon-unseen.ini", "doc/kernel-rules.md §6.5", NULL, NULL, NULL,
+		"BOX.unseen_teardowns (BOX is nat or firewall)"),
+};
+
+#define NLORE (sizeof(table) / sizeof(table[0]))
+
+const lore *lore_all(size_t *n)
+{
+	*n = NLORE;
+	return table;
+}
+
+static const lore *find_exact(const char *name)
+{
+	for (size_t i = 0; i < NLORE; i++) {
+		const lore *l = &table[i];
+		if (!strcmp(l->name, name) || (l->pattern && g_pattern_match_simple(l->pattern, name)))
+			return l;
+		if (l->kind == LORE_COUNTER && l->nstat && !strcmp(l->nstat, name))
+			return l;
+	}
+	return NULL;
+}
+
+/* "tcp_tw_reuse" for "net.ipv4.tcp_tw_reuse"; legacy names through
+ * kconf_aliases, with or without their prefix. */
+static const lore *find_sysctl(const char *name)
+{
+	static const char *const prefixes[] = { "", "net.ipv4.", "net.netfilter.", "net.ipv4.netfilter.", "net." };
+	for (size_t p = 0; p < G_N_ELEMENTS(prefixes); p++) {
+		char *full = g_strconcat(prefixes[p], name, NULL);
+		const char *target = full;
+		for (const cfg_alias *a = kconf_aliases; a->old_name; a++)
+			if (!strcmp(a->old_name, full))
+				target = a->new_name;
+		const lore *l = NULL;
+		for (size_t i = 0; i < NLORE && !l; i++)
+			if (table[i].kind == LORE_SYSCTL && !strcmp(table[i].name, target))
+				l = &table[i];
+		g_free(full);
+		if (l)
+			return l;
+	}
+	return NULL;
+}
+
+/* TCP counters under their /proc/net/netstat or /proc/net/snmp field name
+ * ("TW", "ActiveOpens"): the nstat name less its "TcpExt"/"Tcp" prefix. */
+static const lore *find_proc_field(const char *name)
+{
+	for (size_t i = 0; i < NLORE; i++) {
+		const char *ns = table[i].nstat;
+		if (!ns)
+			continue;
+		const char *f = g_str_has_prefix(ns, "TcpExt") ? ns + 6 : g_str_has_prefix(ns, "Tcp") ? ns + 3 : NULL;
+		if (f && !strcmp(f, name))
+			return &table[i];
+	}
+	return NULL;
+}
+
+const lore *lore_find(const char *name)
+{
+	if (!name || !*name)
+		return NULL;
+	char *n = g_strdelimit(g_strdup(name), "/", '.');
+	const lore *l = find_exact(n);
+	if (!l)
+		l = find_sysctl(n);
+	if (!l)
+		l = find_proc_field(n);
+	/* A column name: drop ROLE., BOX., BOX.ct., nat. ... one at a time. */
+	for (const char *p = strchr(n, '.'); !l && p; p = strchr(p + 1, '.'))
+		l = find_exact(p + 1);
+	g_free(n);
+	return l;
+}
+
+const cfg_key *lore_schema_key(const lore *l)
+{
+	if (l->kind != LORE_SYSCTL)
+		return NULL;
+	for (const cfg_key *k = kconf_sysctl_keys; k->name; k++)
+		if (!strcmp(k->name, l->name))
+			return k;
+	return NULL;
+}
+
+static const char *ctsize_buckets(prof_ctsize s)
+{
+	switch (s) {
+	case CTSIZE_OLD: return "from memory: RAM / 131072, 16384 above 1 GB, at least 32";
+	case CTSIZE_4G: return "from memory: RAM / 131072, 16384 above 1 GB, 65536 above 4 GB, at least 32";
+	case CTSIZE_515: return "from memory: RAM / 131072, 65536 above 1 GB, 262144 above 4 GB, at least 1024";
+	}
+	return "?";
+}
+
+char *lore_profile_default(const lore *l, const prof *p)
+{
+	if (l->kind != LORE_SYSCTL)
+		return NULL;
+	switch (l->avail) {
+	case LORE_AVAIL_ALL:
+		break;
+	case LORE_AVAIL_RECYCLE:
+		if (p->recycle == RECYCLE_NONE)
+			return NULL;
+		break;
+	case LORE_AVAIL_REUSE_DELAY:
+		if (p->reuse != REUSE_DELAY_MS)
+			return NULL;
+		break;
+	case LORE_AVAIL_AUTOBIND:
+		if (!p->has_autobind_reuse)
+			return NULL;
+		break;
+	}
+	const cfg_key *k = lore_schema_key(l);
+	const char *def = k && k->def ? (*k->def ? k->def : "(empty)") : "?";
+	switch (l->def) {
+	case LORE_DEF_SCHEMA:
+		return g_strdup(def);
+	case LORE_DEF_TW_REUSE:
+		return g_strdup_printf("%d (accepts 0-%d)", p->tw_reuse, p->reuse_has_loopback ? 2 : 1);
+	case LORE_DEF_PORT_RANGE:
+		return g_strdup_printf("%u %u", p->port_lo, p->port_hi);
+	case LORE_DEF_SYN_RETRIES:
+		return g_strdup_printf("%u", p->syn_retries);
+	case LORE_DEF_TIMESTAMPS:
+		return g_strdup_printf("%s (accepts 0-%d)", def, p->has_ts_no_offset ? 2 : 1);
+	case LORE_DEF_MAX_TW:
+		return g_strdup("ehash entries / 2 (from memory)");
+	case LORE_DEF_CT_MAX:
+		return g_strdup(p->ctsize == CTSIZE_515 ? "= nf_conntrack_buckets" : "4 x nf_conntrack_buckets");
+	case LORE_DEF_CT_BUCKETS:
+		return g_strdup(ctsize_buckets(p->ctsize));
+	case LORE_DEF_UNSET:
+		return g_strdup("unset");
+	}
+	return NULL;
+}
