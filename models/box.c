@@ -57,6 +57,28 @@ static bool setup(void *ctx, ct_table *ct, uint32_t entry, const ct_tuple *orig,
 	return true;
 }
 
+void box_ct_cfg(const kconf *k, ct_cfg *c)
+{
+	*c = (ct_cfg){
+		.buckets = k->ct_buckets,
+		.max = k->ct_max,
+		.loose = k->ct_loose,
+		.be_liberal = k->ct_be_liberal,
+		.max_retrans = k->ct_max_retrans,
+		.hz = k->hz,
+	};
+	static const int kidx[CT_NTIMEOUTS] = {
+		[CT_TMO_SYN_SENT] = KCONF_CT_SYN_SENT, [CT_TMO_SYN_RECV] = KCONF_CT_SYN_RECV,
+		[CT_TMO_ESTABLISHED] = KCONF_CT_ESTABLISHED, [CT_TMO_FIN_WAIT] = KCONF_CT_FIN_WAIT,
+		[CT_TMO_CLOSE_WAIT] = KCONF_CT_CLOSE_WAIT, [CT_TMO_LAST_ACK] = KCONF_CT_LAST_ACK,
+		[CT_TMO_TIME_WAIT] = KCONF_CT_TIME_WAIT, [CT_TMO_CLOSE] = KCONF_CT_CLOSE,
+		[CT_TMO_MAX_RETRANS] = KCONF_CT_MAX_RETRANS, [CT_TMO_UNACK] = KCONF_CT_UNACK,
+	};
+	for (unsigned i = 0; i < CT_NTIMEOUTS; i++)
+		c->timeout[i] = k->ct_timeout[kidx[i]];
+	ct_cfg_rules(c, k->prof ? k->prof : prof_default());
+}
+
 box *box_new(const char *name, const kconf *k, const nat_cfg *natc, ev_loop *L, probe_set *ps, gsl_rng *ct_rng,
 	     gsl_rng *nat_rng, double unseen, gsl_rng *unseen_rng)
 {
@@ -67,7 +89,9 @@ box *box_new(const char *name, const kconf *k, const nat_cfg *natc, ev_loop *L, 
 	b->name = g_strdup(name);
 	b->k = *k;
 	char *pre = g_strdup_printf("%s.ct", name);
-	b->ct = ct_new(&b->k, L, ps, pre, ct_rng);
+	ct_cfg cc;
+	box_ct_cfg(k, &cc);
+	b->ct = ct_new(&cc, L, ps, pre, ct_rng);
 	g_free(pre);
 	if (natc) {
 		b->natc = *natc;

@@ -32,6 +32,9 @@ typedef struct box box;
  * when their entry is created: their FIN and RST segments pass the box
  * without reaching conntrack (NAT still translates them), so the entry
  * stays ESTABLISHED until nf_conntrack_tcp_timeout_established. */
+/* The conntrack settings box_new gives its table: k's sysctls and k's
+ * profile's rule variants (ct_cfg_rules). */
+void box_ct_cfg(const kconf *k, ct_cfg *c);
 box *box_new(const char *name, const kconf *k, const nat_cfg *natc, ev_loop *L, probe_set *ps, gsl_rng *ct_rng,
 	     gsl_rng *nat_rng, double unseen, gsl_rng *unseen_rng);
 void box_free(box *b);
