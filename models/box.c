@@ -193,16 +193,19 @@ bool box_hop(void *ctx, ct_pkt *p)
 	return true;
 }
 
+/* The segment reaches the box one delay from now: start fetching its
+ * conntrack bucket and, for a SYN, what the NAT's search will read first. */
+void box_hop_prefetch(void *ctx, const tcp_hop_pkt *hp)
+{
+	const box *b = ctx;
+	ct_tuple t = { hp->saddr, hp->daddr, hp->sport, hp->dport };
+	ct_prefetch(b->ct, &t);
+	if (b->nat && (hp->flags & (TCP_HOP_SYN | TCP_HOP_ACK)) == TCP_HOP_SYN)
+		nat_prefetch(b->nat, &t);
+}
+
 bool box_hop_tcp(void *ctx, tcp_hop_pkt *hp)
 {
-	if (hp->flags & TCP_HOP_PREFETCH) {
-		const box *b = ctx;
-		ct_tuple t = { hp->saddr, hp->daddr, hp->sport, hp->dport };
-		ct_prefetch(b->ct, &t);
-		if (b->nat && (hp->flags & (TCP_HOP_SYN | TCP_HOP_ACK)) == TCP_HOP_SYN)
-			nat_prefetch(b->nat, &t);
-		return true;
-	}
 	ct_pkt p = {
 		.t = { hp->saddr, hp->daddr, hp->sport, hp->dport },
 		.flags = (uint8_t)(((hp->flags & TCP_HOP_SYN) ? CT_F_SYN : 0) | ((hp->flags & TCP_HOP_ACK) ? CT_F_ACK : 0) |

@@ -7,7 +7,8 @@
  * take the REPLY tuple's destination as source, REPLY packets the ORIGINAL
  * source as destination.
  *
- * The TCP layer sees a box only as a hop function (box_hop) on the path.
+ * The TCP layer sees a box only as a hop function (box_hop_tcp, with
+ * box_hop_prefetch) on the path.
  */
 #ifndef CONNSIM_BOX_H
 #define CONNSIM_BOX_H
@@ -43,8 +44,9 @@ void box_free(box *b);
  * Returns false when the box drops it.  (Signature of a tcp path hop.) */
 bool box_hop(void *box, ct_pkt *p);
 
-/* The same as a tcp_hop_fn, for tcp_add_hop. */
+/* The same as a tcp_hop_fn, and its tcp_hop_prefetch_fn, for tcp_add_hop. */
 bool box_hop_tcp(void *box, tcp_hop_pkt *p);
+void box_hop_prefetch(void *box, const tcp_hop_pkt *p);
 
 bool box_owns(const box *b, uint32_t addr);
 /* What the kernel would use for the table (slab, extensions, buckets). */
