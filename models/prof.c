@@ -138,11 +138,6 @@ const prof *prof_all(size_t *n)
 	return profiles;
 }
 
-const char *prof_choices(void)
-{
-	return PROF_CHOICES;
-}
-
 const char *prof_port_algo_name(port_algo a)
 {
 	switch (a) {

@@ -137,8 +137,6 @@ typedef struct prof {
 const prof *prof_find(const char *name);
 const prof *prof_default(void);       /* "current" */
 const prof *prof_all(size_t *n);
-/* "3.10|4.4|..." for the config schema's enum. */
-const char *prof_choices(void);
 const char *prof_port_algo_name(port_algo a);
 const char *prof_twtimer_name(prof_twtimer t);
 const char *prof_reuse_name(prof_reuse r);
