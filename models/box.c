@@ -57,7 +57,9 @@ static bool setup(void *ctx, ct_table *ct, uint32_t entry, const ct_tuple *orig,
 	return true;
 }
 
-void box_ct_cfg(const kconf *k, ct_cfg *c)
+/* The conntrack settings of the table: k's sysctls and its profile's rule
+ * variants. */
+static void box_ct_cfg(const kconf *k, ct_cfg *c)
 {
 	*c = (ct_cfg){
 		.buckets = k->ct_buckets,
@@ -139,7 +141,9 @@ static void translate(const box *b, uint32_t entry, int dir, ct_pkt *p)
 #define HIDDEN_OPEN GUINT_TO_POINTER(1)
 #define HIDDEN_TORN GUINT_TO_POINTER(2)
 
-bool box_hop(void *ctx, ct_pkt *p)
+/* One segment crossing the box; p is rewritten in place when translated.
+ * Returns false when the box drops it. */
+static bool box_hop(void *ctx, ct_pkt *p)
 {
 	box *b = ctx;
 	ct_result r;
@@ -223,11 +227,6 @@ bool box_hop_tcp(void *ctx, tcp_hop_pkt *hp)
 	hp->sport = p.t.sport;
 	hp->dport = p.t.dport;
 	return true;
-}
-
-bool box_owns(const box *b, uint32_t addr)
-{
-	return b->nat && nat_owns(b->nat, addr);
 }
 
 size_t box_ct_kernel_bytes(const box *b)

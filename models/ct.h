@@ -25,6 +25,10 @@
  * acknowledged per direction (DATA_UNACKNOWLEDGED, the exact-RST rule) and
  * the retransmission counter (an ACK-class packet identical to the previous
  * one in direction, seq, ack and length).
+ *
+ * The module is split as the kernel splits conntrack: ct_core.c (the table),
+ * ct_proto_tcp.c (the TCP state tracker), ct_gc.c (gc_worker, early_drop),
+ * sharing ct_int.h; this header is its whole interface.
  */
 #ifndef CONNSIM_CT_H
 #define CONNSIM_CT_H
