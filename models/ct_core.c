@@ -136,40 +136,6 @@ static void count_add(ct_table *ct, int d)
 	probe_gauge_set(ct->g_count, ct->count, now(ct));
 }
 
-static void tl_unlink(ct_table *ct, uint32_t i)
-{
-	ct_entry *e = E(ct, i);
-	if (e->list == NO_LIST)
-		return;
-	tlist *l = &ct->lists[e->list];
-	if (e->tprev != CT_NIL)
-		E(ct, e->tprev)->tnext = e->tnext;
-	else
-		l->head = e->tnext;
-	if (e->tnext != CT_NIL)
-		E(ct, e->tnext)->tprev = e->tprev;
-	else
-		l->tail = e->tprev;
-	e->list = NO_LIST;
-}
-
-static void tl_append(ct_table *ct, uint32_t i, unsigned li)
-{
-	ct_entry *e = E(ct, i);
-	tlist *l = &ct->lists[li];
-	e->list = (uint8_t)li;
-	e->tnext = CT_NIL;
-	e->tprev = l->tail;
-	if (l->tail != CT_NIL)
-		E(ct, l->tail)->tnext = i;
-	else
-		l->head = i;
-	l->tail = i;
-	/* A pending event is never later than the head: heads only move later. */
-	if (!ev_pending(ct->L, l->ev))
-		l->ev = ev_at(ct->L, e->expires, ct->k_tmo, 0, li);
-}
-
 /* ---- destruction ---------------------------------------------------------- */
 
 /*
@@ -226,29 +192,6 @@ static void on_timeout(void *ctx, uint32_t obj, uint32_t li)
 			__builtin_prefetch(E(ct, h->tnext), 1);
 		l->ev = ev_at(ct->L, h->expires, ct->k_tmo, 0, li);
 	}
-}
-
-/*
- * __nf_ct_refresh_acct.  Per-entry timers (<= ~4.6) move only when the new
- * expiry is at least HZ later than the old one, or earlier
- * ("newtime - ct->timeout.expires >= HZ", unsigned); later kernels store
- * the new timeout whatever it is.  An unconfirmed entry's timer starts at
- * confirmation.
- */
-void ct__refresh(ct_table *ct, uint32_t i, unsigned tc)
-{
-	ct_entry *e = E(ct, i);
-	ev_time nexp = now(ct) + ct->tmo[tc];
-	e->tc = (uint8_t)tc;
-	if (!(e->status & S_CONFIRMED)) {
-		e->expires = nexp;
-		return;
-	}
-	if (ct->timers && nexp >= e->expires && nexp - e->expires < EV_SEC)
-		return;
-	e->expires = nexp;
-	tl_unlink(ct, i);
-	tl_append(ct, i, ct->tc_list[tc]);
 }
 
 /* ---- lookups ---------------------------------------------------------------- */

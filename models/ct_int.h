@@ -119,6 +119,7 @@ struct ct_table {
 	uint64_t k0, k1;          /* hash key (nf_conntrack_hash_rnd) */
 	uint64_t chain_rng;       /* prandom_u32_max for the chain limit */
 	bool timers;              /* per-entry timers (cfg.gc == CTGC_TIMERS) */
+	ct_cfg cfg;               /* as given, buckets and hz defaulted */
 	ev_time tmo[TC_N];
 	uint8_t tc_list[TC_N];
 	tlist lists[TC_N];
@@ -132,7 +133,6 @@ struct ct_table {
 		*c_ignore;
 	probe_gauge *g_count, *g_assured, *g_state[CT_NSTATES];
 	probe_hist *h_chain;      /* chain lengths walked by confirmation */
-	ct_cfg cfg;               /* as given, buckets and hz defaulted */
 };
 
 static inline ct_entry *E(const ct_table *ct, uint32_t i)
@@ -295,6 +295,101 @@ static inline void kill_prefetch(const ct_table *ct, uint32_t i, uint32_t b0, ui
 		ct->destroy_prefetch(ct->destroy_ctx, i);
 }
 
+/* ---- timeouts: the lists and re-arming (per packet: inline) ----------------- */
+
+static inline void tl_unlink(ct_table *ct, uint32_t i)
+{
+	ct_entry *e = E(ct, i);
+	if (e->list == NO_LIST)
+		return;
+	tlist *l = &ct->lists[e->list];
+	if (e->tprev != CT_NIL)
+		E(ct, e->tprev)->tnext = e->tnext;
+	else
+		l->head = e->tnext;
+	if (e->tnext != CT_NIL)
+		E(ct, e->tnext)->tprev = e->tprev;
+	else
+		l->tail = e->tprev;
+	e->list = NO_LIST;
+}
+
+static inline void tl_append(ct_table *ct, uint32_t i, unsigned li)
+{
+	ct_entry *e = E(ct, i);
+	tlist *l = &ct->lists[li];
+	e->list = (uint8_t)li;
+	e->tnext = CT_NIL;
+	e->tprev = l->tail;
+	if (l->tail != CT_NIL)
+		E(ct, l->tail)->tnext = i;
+	else
+		l->head = i;
+	l->tail = i;
+	/* A pending event is never later than the head: heads only move later. */
+	if (!ev_pending(ct->L, l->ev))
+		l->ev = ev_at(ct->L, e->expires, ct->k_tmo, 0, li);
+}
+
+/*
+ * __nf_ct_refresh_acct.  Per-entry timers (<= ~4.6) move only when the new
+ * expiry is at least HZ later than the old one, or earlier
+ * ("newtime - ct->timeout.expires >= HZ", unsigned); later kernels store
+ * the new timeout whatever it is.  An unconfirmed entry's timer starts at
+ * confirmation.
+ */
+static inline void refresh(ct_table *ct, uint32_t i, unsigned tc)
+{
+	ct_entry *e = E(ct, i);
+	ev_time nexp = now(ct) + ct->tmo[tc];
+	e->tc = (uint8_t)tc;
+	if (!(e->status & S_CONFIRMED)) {
+		e->expires = nexp;
+		return;
+	}
+	if (ct->timers && nexp >= e->expires && nexp - e->expires < EV_SEC)
+		return;
+	e->expires = nexp;
+	tl_unlink(ct, i);
+	tl_append(ct, i, ct->tc_list[tc]);
+}
+
+/* ---- the TCP tracker's per-packet flag checks (inline) ------------------- */
+
+/* What TCP flags are set from RST/SYN/FIN/ACK (enum tcp_bit_set): the rows
+ * of the state table. */
+enum { TCP_SYN_SET, TCP_SYNACK_SET, TCP_FIN_SET, TCP_ACK_SET, TCP_RST_SET, TCP_NONE_SET };
+
+/* get_conntrack_index */
+static inline unsigned ct__tcp_index(uint8_t f)
+{
+	if (f & CT_F_RST)
+		return TCP_RST_SET;
+	if (f & CT_F_SYN)
+		return (f & CT_F_ACK) ? TCP_SYNACK_SET : TCP_SYN_SET;
+	if (f & CT_F_FIN)
+		return TCP_FIN_SET;
+	if (f & CT_F_ACK)
+		return TCP_ACK_SET;
+	return TCP_NONE_SET;
+}
+
+/* tcp_error: tcp_valid_flags[] (PUSH, ECE, CWR, URG always valid). */
+static inline bool ct__tcp_valid_flags(uint8_t f)
+{
+	switch (f & (CT_F_SYN | CT_F_ACK | CT_F_FIN | CT_F_RST)) {
+	case CT_F_SYN:
+	case CT_F_SYN | CT_F_ACK:
+	case CT_F_RST:
+	case CT_F_RST | CT_F_ACK:
+	case CT_F_FIN | CT_F_ACK:
+	case CT_F_ACK:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* ---- between the files ------------------------------------------------------ */
 
 /* What the TCP tracker made of a packet on an entry (ct__tcp_packet). */
@@ -309,14 +404,8 @@ typedef enum pk_res {
 /* ct_core.c */
 /* nf_ct_delete + nf_conntrack_free of entry i, confirmed or not. */
 void ct__kill(ct_table *ct, uint32_t i);
-/* __nf_ct_refresh_acct: entry i's timeout becomes timeout class tc's. */
-void ct__refresh(ct_table *ct, uint32_t i, unsigned tc);
 
 /* ct_proto_tcp.c */
-/* tcp_error's flag check: false for flag combinations no TCP sends. */
-bool ct__tcp_valid_flags(uint8_t flags);
-/* get_conntrack_index: the row of the state table (enum tcp_bit_set). */
-unsigned ct__tcp_index(uint8_t flags);
 /* tcp_new: may a packet of row index start entry e (state NONE, tuples
  * set)?  If so, initialise its TCP state from p. */
 bool ct__tcp_new(const ct_table *ct, ct_entry *e, const ct_pkt *p, unsigned index);

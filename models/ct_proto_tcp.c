@@ -14,9 +14,6 @@
 
 /* ---- the TCP state table ----------------------------------------------------- */
 
-/* What TCP flags are set from RST/SYN/FIN/ACK (enum tcp_bit_set). */
-enum { TCP_SYN_SET, TCP_SYNACK_SET, TCP_FIN_SET, TCP_ACK_SET, TCP_RST_SET, TCP_NONE_SET };
-
 #define sNO CT_NONE
 #define sSS CT_SYN_SENT
 #define sSR CT_SYN_RECV
@@ -168,36 +165,6 @@ static const uint8_t state_tc[CT_NSTATES] = {
 };
 
 /* ---- the tracker ------------------------------------------------------------ */
-
-/* get_conntrack_index */
-unsigned ct__tcp_index(uint8_t f)
-{
-	if (f & CT_F_RST)
-		return TCP_RST_SET;
-	if (f & CT_F_SYN)
-		return (f & CT_F_ACK) ? TCP_SYNACK_SET : TCP_SYN_SET;
-	if (f & CT_F_FIN)
-		return TCP_FIN_SET;
-	if (f & CT_F_ACK)
-		return TCP_ACK_SET;
-	return TCP_NONE_SET;
-}
-
-/* tcp_error: tcp_valid_flags[] (PUSH, ECE, CWR, URG always valid). */
-bool ct__tcp_valid_flags(uint8_t f)
-{
-	switch (f & (CT_F_SYN | CT_F_ACK | CT_F_FIN | CT_F_RST)) {
-	case CT_F_SYN:
-	case CT_F_SYN | CT_F_ACK:
-	case CT_F_RST:
-	case CT_F_RST | CT_F_ACK:
-	case CT_F_FIN | CT_F_ACK:
-	case CT_F_ACK:
-		return true;
-	default:
-		return false;
-	}
-}
 
 /* segment_seq_plus_len */
 static inline uint32_t seg_end(const ct_pkt *p)
@@ -418,7 +385,7 @@ pk_res ct__tcp_packet(ct_table *ct, uint32_t i, int dir, unsigned index, const c
 		if (live(e))
 			probe_gauge_add(ct->g_assured, 1, now(ct));
 	}
-	ct__refresh(ct, i, tc);
+	refresh(ct, i, tc);
 	return PK_ACCEPT;
 }
 
