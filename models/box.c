@@ -57,6 +57,30 @@ static bool setup(void *ctx, ct_table *ct, uint32_t entry, const ct_tuple *orig,
 	return true;
 }
 
+/* The conntrack settings of the table: k's sysctls and its profile's rule
+ * variants. */
+static void box_ct_cfg(const kconf *k, ct_cfg *c)
+{
+	*c = (ct_cfg){
+		.buckets = k->ct_buckets,
+		.max = k->ct_max,
+		.loose = k->ct_loose,
+		.be_liberal = k->ct_be_liberal,
+		.max_retrans = k->ct_max_retrans,
+		.hz = k->hz,
+	};
+	static const int kidx[CT_NTIMEOUTS] = {
+		[CT_TMO_SYN_SENT] = KCONF_CT_SYN_SENT, [CT_TMO_SYN_RECV] = KCONF_CT_SYN_RECV,
+		[CT_TMO_ESTABLISHED] = KCONF_CT_ESTABLISHED, [CT_TMO_FIN_WAIT] = KCONF_CT_FIN_WAIT,
+		[CT_TMO_CLOSE_WAIT] = KCONF_CT_CLOSE_WAIT, [CT_TMO_LAST_ACK] = KCONF_CT_LAST_ACK,
+		[CT_TMO_TIME_WAIT] = KCONF_CT_TIME_WAIT, [CT_TMO_CLOSE] = KCONF_CT_CLOSE,
+		[CT_TMO_MAX_RETRANS] = KCONF_CT_MAX_RETRANS, [CT_TMO_UNACK] = KCONF_CT_UNACK,
+	};
+	for (unsigned i = 0; i < CT_NTIMEOUTS; i++)
+		c->timeout[i] = k->ct_timeout[kidx[i]];
+	ct_cfg_rules(c, k->prof ? k->prof : prof_default());
+}
+
 box *box_new(const char *name, const kconf *k, const nat_cfg *natc, ev_loop *L, probe_set *ps, gsl_rng *ct_rng,
 	     gsl_rng *nat_rng, double unseen, gsl_rng *unseen_rng)
 {
@@ -67,7 +91,9 @@ box *box_new(const char *name, const kconf *k, const nat_cfg *natc, ev_loop *L, 
 	b->name = g_strdup(name);
 	b->k = *k;
 	char *pre = g_strdup_printf("%s.ct", name);
-	b->ct = ct_new(&b->k, L, ps, pre, ct_rng);
+	ct_cfg cc;
+	box_ct_cfg(k, &cc);
+	b->ct = ct_new(&cc, L, ps, pre, ct_rng);
 	g_free(pre);
 	if (natc) {
 		b->natc = *natc;
@@ -115,7 +141,9 @@ static void translate(const box *b, uint32_t entry, int dir, ct_pkt *p)
 #define HIDDEN_OPEN GUINT_TO_POINTER(1)
 #define HIDDEN_TORN GUINT_TO_POINTER(2)
 
-bool box_hop(void *ctx, ct_pkt *p)
+/* One segment crossing the box; p is rewritten in place when translated.
+ * Returns false when the box drops it. */
+static bool box_hop(void *ctx, ct_pkt *p)
 {
 	box *b = ctx;
 	ct_result r;
@@ -169,16 +197,19 @@ bool box_hop(void *ctx, ct_pkt *p)
 	return true;
 }
 
+/* The segment reaches the box one delay from now: start fetching its
+ * conntrack bucket and, for a SYN, what the NAT's search will read first. */
+void box_hop_prefetch(void *ctx, const tcp_hop_pkt *hp)
+{
+	const box *b = ctx;
+	ct_tuple t = { hp->saddr, hp->daddr, hp->sport, hp->dport };
+	ct_prefetch(b->ct, &t);
+	if (b->nat && (hp->flags & (TCP_HOP_SYN | TCP_HOP_ACK)) == TCP_HOP_SYN)
+		nat_prefetch(b->nat, &t);
+}
+
 bool box_hop_tcp(void *ctx, tcp_hop_pkt *hp)
 {
-	if (hp->flags & TCP_HOP_PREFETCH) {
-		const box *b = ctx;
-		ct_tuple t = { hp->saddr, hp->daddr, hp->sport, hp->dport };
-		ct_prefetch(b->ct, &t);
-		if (b->nat && (hp->flags & (TCP_HOP_SYN | TCP_HOP_ACK)) == TCP_HOP_SYN)
-			nat_prefetch(b->nat, &t);
-		return true;
-	}
 	ct_pkt p = {
 		.t = { hp->saddr, hp->daddr, hp->sport, hp->dport },
 		.flags = (uint8_t)(((hp->flags & TCP_HOP_SYN) ? CT_F_SYN : 0) | ((hp->flags & TCP_HOP_ACK) ? CT_F_ACK : 0) |
@@ -196,11 +227,6 @@ bool box_hop_tcp(void *ctx, tcp_hop_pkt *hp)
 	hp->sport = p.t.sport;
 	hp->dport = p.t.dport;
 	return true;
-}
-
-bool box_owns(const box *b, uint32_t addr)
-{
-	return b->nat && nat_owns(b->nat, addr);
 }
 
 size_t box_ct_kernel_bytes(const box *b)

@@ -7,7 +7,8 @@
  * take the REPLY tuple's destination as source, REPLY packets the ORIGINAL
  * source as destination.
  *
- * The TCP layer sees a box only as a hop function (box_hop) on the path.
+ * The TCP layer sees a box only as a hop function (box_hop_tcp, with
+ * box_hop_prefetch) on the path.
  */
 #ifndef CONNSIM_BOX_H
 #define CONNSIM_BOX_H
@@ -36,14 +37,12 @@ box *box_new(const char *name, const kconf *k, const nat_cfg *natc, ev_loop *L, 
 	     gsl_rng *nat_rng, double unseen, gsl_rng *unseen_rng);
 void box_free(box *b);
 
-/* One segment crossing the box; p is rewritten in place when translated.
- * Returns false when the box drops it.  (Signature of a tcp path hop.) */
-bool box_hop(void *box, ct_pkt *p);
-
-/* The same as a tcp_hop_fn, for tcp_add_hop. */
+/* One segment crossing the box (a tcp_hop_fn, for tcp_add_hop): rewritten in
+ * place when translated; false when the box drops it.  box_hop_prefetch is
+ * its tcp_hop_prefetch_fn. */
 bool box_hop_tcp(void *box, tcp_hop_pkt *p);
+void box_hop_prefetch(void *box, const tcp_hop_pkt *p);
 
-bool box_owns(const box *b, uint32_t addr);
 /* What the kernel would use for the table (slab, extensions, buckets). */
 size_t box_ct_kernel_bytes(const box *b);
 const ct_table *box_ct(const box *b);

@@ -25,6 +25,10 @@
  * acknowledged per direction (DATA_UNACKNOWLEDGED, the exact-RST rule) and
  * the retransmission counter (an ACK-class packet identical to the previous
  * one in direction, seq, ack and length).
+ *
+ * The module is split as the kernel splits conntrack: ct_core.c (the table),
+ * ct_proto_tcp.c (the TCP state tracker), ct_gc.c (gc_worker, early_drop),
+ * sharing ct_int.h; this header is its whole interface.
  */
 #ifndef CONNSIM_CT_H
 #define CONNSIM_CT_H
@@ -34,7 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "models/kconf.h"
+#include "models/prof.h"
 #include "sim/ev.h"
 #include "sim/probe.h"
 
@@ -104,10 +108,43 @@ typedef bool (*ct_setup_fn)(void *ctx, ct_table *ct, uint32_t entry, const ct_tu
  * hook for IPS_SRC_NAT_DONE entries; its tuples are still readable. */
 typedef void (*ct_destroy_fn)(void *ctx, uint32_t entry);
 
-/* k: the box's settings (ct_buckets, ct_max, ct_timeout, ct_loose, ...; the
- * profile picks the variants).  rng: the box's kernel stream (hash seed,
- * chain limit). */
-ct_table *ct_new(const kconf *k, ev_loop *L, probe_set *ps, const char *prefix, gsl_rng *rng);
+/* The nf_conntrack_tcp_timeout_* a table uses, in seconds (tcp_timeouts[]:
+ * the states with a sysctl, then the two overrides). */
+enum {
+	CT_TMO_SYN_SENT, CT_TMO_SYN_RECV, CT_TMO_ESTABLISHED, CT_TMO_FIN_WAIT, CT_TMO_CLOSE_WAIT,
+	CT_TMO_LAST_ACK, CT_TMO_TIME_WAIT, CT_TMO_CLOSE, CT_TMO_MAX_RETRANS, CT_TMO_UNACK, CT_NTIMEOUTS
+};
+
+/* A table's settings: the box's sysctls and its profile's rule variants. */
+typedef struct ct_cfg {
+	uint32_t buckets;          /* nf_conntrack_buckets (0: 1) */
+	uint32_t max;              /* nf_conntrack_max (0: no limit) */
+	unsigned timeout[CT_NTIMEOUTS];
+	bool loose;                /* nf_conntrack_tcp_loose: pick up mid-stream connections */
+	bool be_liberal;           /* nf_conntrack_tcp_be_liberal; every packet is in window here
+				    * (tcp_in_window is not modelled), so it changes nothing yet */
+	unsigned max_retrans;      /* nf_conntrack_tcp_max_retrans */
+	unsigned hz;               /* CONFIG_HZ, the gc worker's clock (0: 250) */
+	/* the rule variants (prof.h says which kernels have which) */
+	prof_ctgc gc;
+	prof_ctearly early;
+	bool early_next_bucket;    /* prof.ct_early_next_bucket */
+	bool chain_limit;          /* prof.ct_chain_limit */
+	bool reply_syn_in_tw;      /* prof.ct_reply_syn_in_tw */
+	bool clash_counts_drop;    /* prof.ct_clash_counts_drop */
+	bool found_taken_only;     /* prof.ct_found_taken_only */
+	bool rst_exact_seq;        /* prof.ct_rst_exact_seq */
+	bool pickup_unack_cap;     /* prof.ct_pickup_unack_cap */
+	bool syn_retrans_no_renew; /* prof.ct_syn_retrans_no_renew */
+	unsigned entry_bytes;      /* prof.ct_entry_bytes: kernel memory per entry */
+} ct_cfg;
+
+/* Sets c's rule variants (gc ... entry_bytes) to profile p's. */
+void ct_cfg_rules(ct_cfg *c, const prof *p);
+
+/* c: the table's settings (copied).  rng: the box's kernel stream (hash
+ * seed, chain limit). */
+ct_table *ct_new(const ct_cfg *c, ev_loop *L, probe_set *ps, const char *prefix, gsl_rng *rng);
 void ct_free(ct_table *ct);
 /* prefetch (may be NULL) is called first, before the entry leaves its
  * chains: it may start fetching what fn will touch, so that both overlap,

@@ -50,9 +50,9 @@
 #include "models/nat.h"
 
 #include <glib.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "sim/bug.h"
 #include "sim/rng.h"
 
 /* NF_NAT_MAX_ATTEMPTS (nf_nat_core.c, 6.5+; `max_attempts` since ~5.0). */
@@ -569,10 +569,8 @@ nat *nat_new(const nat_cfg *c, const prof *p, const nat_ops *ops, gsl_rng *rng, 
 	     const char *prefix)
 {
 	/* a bug, not an input error: the configuration layer validates */
-	if (!c || !p || !ops || !ops->taken || !rng || !c->addrs || !c->naddrs)
-		abort();
-	if ((c->port_lo || c->port_hi) && c->port_lo > c->port_hi)
-		abort();
+	BUG_ON(!c || !p || !ops || !ops->taken || !rng || !c->addrs || !c->naddrs);
+	BUG_ON((c->port_lo || c->port_hi) && c->port_lo > c->port_hi);
 
 	nat *n = g_new0(nat, 1);
 	n->cfg = *c;

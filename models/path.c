@@ -11,11 +11,14 @@
 
 #include <glib.h>
 
-void tcp_add_hop(tcp_net *n, tcp_hop_fn fn, void *ctx, ev_time delay, double loss, gsl_rng *loss_rng)
+#include "sim/bug.h"
+
+/* The configuration layer allows no more boxes than the path has room for. */
+void tcp_add_hop(tcp_net *n, tcp_hop_fn fn, tcp_hop_prefetch_fn prefetch, void *ctx, ev_time delay, double loss,
+		 gsl_rng *loss_rng)
 {
-	if (n->nhops == G_N_ELEMENTS(n->hops))
-		g_error("tcp_add_hop: at most %u middleboxes", (unsigned)G_N_ELEMENTS(n->hops));
-	n->hops[n->nhops++] = (tcp_hop){ fn, ctx, delay, loss, loss_rng };
+	BUG_ON(n->nhops == G_N_ELEMENTS(n->hops));
+	n->hops[n->nhops++] = (tcp_hop){ fn, prefetch, ctx, delay, loss, loss_rng };
 }
 
 static inline uint8_t hop_flags(const seg *s)
@@ -29,9 +32,10 @@ static inline uint8_t hop_flags(const seg *s)
 static void hop_prefetch(const tcp_net *n, const seg *s)
 {
 	const tcp_hop *hop = &n->hops[s->hop];
-	tcp_hop_pkt p = { s->saddr, s->daddr, s->sport, s->dport, (uint8_t)(hop_flags(s) | TCP_HOP_PREFETCH),
-			  0, s->seq, s->ack };
-	hop->fn(hop->ctx, &p);
+	if (!hop->prefetch)
+		return;
+	tcp_hop_pkt p = { s->saddr, s->daddr, s->sport, s->dport, hop_flags(s), 0, s->seq, s->ack };
+	hop->prefetch(hop->ctx, &p);
 }
 
 void tcp__path_enter(tcp_net *n, const tcp_host *h, uint32_t i)

@@ -20,6 +20,9 @@ static const prof profiles[] = {
 		.rfc1337_restarts = true,
 		.ctsize = CTSIZE_OLD, .ctgc = CTGC_TIMERS, .ctearly = CTEARLY_OLDEST, .ct_entry_bytes = 376,
 		.natsearch = NATSEARCH_ROVER,
+		.ct_clash_counts_drop = false, .ct_found_taken_only = false, .ct_early_next_bucket = false,
+		.ct_rst_exact_seq = false, .ct_pickup_unack_cap = false, .ct_syn_retrans_no_renew = false,
+		.tw_mib_at_schedule = false,
 		.tw_sock_bytes = 240, .tcp_sock_bytes = 2240,
 		.tw_reuse = 0, .port_lo = 32768, .port_hi = 61000, .somaxconn = 128, .syn_retries = 6,
 	},
@@ -30,6 +33,9 @@ static const prof profiles[] = {
 		.rfc1337_restarts = true,
 		.ctsize = CTSIZE_4G, .ctgc = CTGC_TIMERS, .ctearly = CTEARLY_FIRST, .ct_entry_bytes = 376,
 		.natsearch = NATSEARCH_ROVER,
+		.ct_clash_counts_drop = false, .ct_found_taken_only = false, .ct_early_next_bucket = false,
+		.ct_rst_exact_seq = false, .ct_pickup_unack_cap = false, .ct_syn_retrans_no_renew = false,
+		.tw_mib_at_schedule = false,
 		.tw_sock_bytes = 240, .tcp_sock_bytes = 2240,
 		.has_random_fully = true,
 		.tw_reuse = 0, .port_lo = 32768, .port_hi = 60999, .somaxconn = 128, .syn_retries = 6,
@@ -39,8 +45,11 @@ static const prof profiles[] = {
 		.port = PORT_ALGO_PARITY_HINT, .twtimer = TWT_WHEEL, .reuse = REUSE_GT_1S,
 		.recycle = RECYCLE_NONE, .tsoff = TSOFF_HOSTPAIR, .ts_ms_clock = false,
 		.rfc1337_restarts = true,
-		.ctsize = CTSIZE_4G, .ctgc = CTGC_WORKER, .ctearly = CTEARLY_RANGE8, .ct_entry_bytes = 352,
+		.ctsize = CTSIZE_4G, .ctgc = CTGC_FRACTION, .ctearly = CTEARLY_RANGE8, .ct_entry_bytes = 352,
 		.natsearch = NATSEARCH_ROVER,
+		.ct_clash_counts_drop = true, .ct_found_taken_only = true, .ct_early_next_bucket = false,
+		.ct_rst_exact_seq = false, .ct_pickup_unack_cap = false, .ct_syn_retrans_no_renew = false,
+		.tw_mib_at_schedule = false,
 		.tw_sock_bytes = 240, .tcp_sock_bytes = 2240,
 		.has_random_fully = true, .has_ts_no_offset = true,
 		.tw_reuse = 0, .port_lo = 32768, .port_hi = 60999, .somaxconn = 128, .syn_retries = 6,
@@ -50,8 +59,11 @@ static const prof profiles[] = {
 		.port = PORT_ALGO_PERTURB, .twtimer = TWT_WHEEL, .reuse = REUSE_NEXT_SEC,
 		.recycle = RECYCLE_NONE, .tsoff = TSOFF_HOSTPAIR, .ts_ms_clock = true,
 		.reuse_has_loopback = true,
-		.ctsize = CTSIZE_515, .ctgc = CTGC_WORKER, .ctearly = CTEARLY_RANGE8, .ct_chain_limit = true,
+		.ctsize = CTSIZE_515, .ctgc = CTGC_FULL, .ctearly = CTEARLY_RANGE8, .ct_chain_limit = true,
 		.ct_reply_syn_in_tw = true, .ct_entry_bytes = 320, .natsearch = NATSEARCH_ATTEMPTS,
+		.ct_clash_counts_drop = true, .ct_found_taken_only = true, .ct_early_next_bucket = true,
+		.ct_rst_exact_seq = true, .ct_pickup_unack_cap = true, .ct_syn_retrans_no_renew = true,
+		.tw_mib_at_schedule = false,
 		.tw_sock_bytes = 240, .tcp_sock_bytes = 2240,
 		.has_random_fully = true, .has_ts_no_offset = true, .has_autobind_reuse = true,
 		.tw_reuse = 2, .port_lo = 32768, .port_hi = 60999, .somaxconn = 4096, .syn_retries = 6,
@@ -61,11 +73,14 @@ static const prof profiles[] = {
 		.port = PORT_ALGO_PERTURB, .twtimer = TWT_WHEEL, .reuse = REUSE_NEXT_SEC,
 		.recycle = RECYCLE_NONE, .tsoff = TSOFF_HOSTPAIR, .ts_ms_clock = true,
 		.reuse_has_loopback = true,
-		.ctsize = CTSIZE_515, .ctgc = CTGC_WORKER, .ctearly = CTEARLY_RANGE8, .ct_chain_limit = true,
+		.ctsize = CTSIZE_515, .ctgc = CTGC_AVG, .ctearly = CTEARLY_RANGE8, .ct_chain_limit = true,
 		.ct_reply_syn_in_tw = true, .ct_entry_bytes = 320, .natsearch = NATSEARCH_ATTEMPTS,
 		/* nf_nat_used_tuple_harder came in 6.5 (linux-rules.md §7.3); the
 		 * reference's profile table shows it from the 6.13 column only */
 		.nat_harder = true,
+		.ct_clash_counts_drop = true, .ct_found_taken_only = true, .ct_early_next_bucket = true,
+		.ct_rst_exact_seq = true, .ct_pickup_unack_cap = true, .ct_syn_retrans_no_renew = true,
+		.tw_mib_at_schedule = true,
 		.tw_sock_bytes = 232, .tcp_sock_bytes = 2664,
 		.has_random_fully = true, .has_ts_no_offset = true, .has_autobind_reuse = true,
 		.tw_reuse = 2, .port_lo = 32768, .port_hi = 60999, .somaxconn = 4096, .syn_retries = 6,
@@ -75,9 +90,12 @@ static const prof profiles[] = {
 		.port = PORT_ALGO_PERTURB, .twtimer = TWT_WHEEL, .reuse = REUSE_NEXT_SEC,
 		.recycle = RECYCLE_NONE, .tsoff = TSOFF_HOSTPAIR, .ts_ms_clock = true,
 		.reuse_has_loopback = true, .reuse_skips_fw2 = true,
-		.ctsize = CTSIZE_515, .ctgc = CTGC_WORKER, .ctearly = CTEARLY_RANGE8, .ct_chain_limit = true,
+		.ctsize = CTSIZE_515, .ctgc = CTGC_AVG, .ctearly = CTEARLY_RANGE8, .ct_chain_limit = true,
 		.ct_reply_syn_in_tw = true, .ct_entry_bytes = 320, .natsearch = NATSEARCH_ATTEMPTS,
 		.nat_harder = true,
+		.ct_clash_counts_drop = true, .ct_found_taken_only = true, .ct_early_next_bucket = true,
+		.ct_rst_exact_seq = true, .ct_pickup_unack_cap = true, .ct_syn_retrans_no_renew = true,
+		.tw_mib_at_schedule = true,
 		.tw_sock_bytes = 232, .tcp_sock_bytes = 2664,
 		.has_random_fully = true, .has_ts_no_offset = true, .has_autobind_reuse = true,
 		.tw_reuse = 2, .port_lo = 32768, .port_hi = 60999, .somaxconn = 4096, .syn_retries = 6,
@@ -87,9 +105,12 @@ static const prof profiles[] = {
 		.port = PORT_ALGO_PERTURB, .twtimer = TWT_WHEEL, .reuse = REUSE_DELAY_MS,
 		.recycle = RECYCLE_NONE, .tsoff = TSOFF_HOSTPAIR, .ts_ms_clock = true,
 		.reuse_has_loopback = true, .reuse_skips_fw2 = true, .ehash_linear_lport = true,
-		.ctsize = CTSIZE_515, .ctgc = CTGC_WORKER, .ctearly = CTEARLY_RANGE8, .ct_chain_limit = true,
+		.ctsize = CTSIZE_515, .ctgc = CTGC_AVG, .ctearly = CTEARLY_RANGE8, .ct_chain_limit = true,
 		.ct_reply_syn_in_tw = true, .ct_entry_bytes = 320, .natsearch = NATSEARCH_ATTEMPTS,
 		.nat_harder = true,
+		.ct_clash_counts_drop = true, .ct_found_taken_only = true, .ct_early_next_bucket = true,
+		.ct_rst_exact_seq = true, .ct_pickup_unack_cap = true, .ct_syn_retrans_no_renew = true,
+		.tw_mib_at_schedule = true,
 		.tw_sock_bytes = 232, .tcp_sock_bytes = 2664,
 		.has_random_fully = true, .has_ts_no_offset = true, .has_autobind_reuse = true,
 		.tw_reuse = 2, .port_lo = 32768, .port_hi = 60999, .somaxconn = 4096, .syn_retries = 6,
@@ -115,11 +136,6 @@ const prof *prof_all(size_t *n)
 {
 	*n = NPROF;
 	return profiles;
-}
-
-const char *prof_choices(void)
-{
-	return PROF_CHOICES;
 }
 
 const char *prof_port_algo_name(port_algo a)

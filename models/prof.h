@@ -47,10 +47,16 @@ typedef enum prof_ctsize {
 	CTSIZE_515,   /* 5.15+: RAM/131072, 65536 above 1 GB, 262144 above 4 GB, min 1024; max = buckets */
 } prof_ctsize;
 
-/* Conntrack expiry (§6.10). */
+/* Conntrack expiry (§6.10): per-entry timers, or absolute timeouts with
+ * lazy removal and a periodic gc_worker, whose pacing changed twice. */
 typedef enum prof_ctgc {
-	CTGC_TIMERS,  /* <= ~4.6: a timer per entry, deletion exactly on time */
-	CTGC_WORKER,  /* ~4.7+: absolute timeouts, lazy removal and a periodic gc_worker */
+	CTGC_TIMERS,    /* <= ~4.6: a timer per entry, deletion exactly on time */
+	CTGC_FRACTION,  /* 4.7-5.13 (gc_worker, "add gc worker to remove timed-out entries"):
+			 * 1/GC_MAX_BUCKETS_DIV of the table per run, adaptive 1-31 jiffy interval */
+	CTGC_FULL,      /* 5.14-5.18 (gc_worker, "collect all entries in one cycle"):
+			 * a full scan every GC_SCAN_INTERVAL (120 s) */
+	CTGC_AVG,       /* 5.19+ [U] (gc_worker's avg_timeout): the interval is the average
+			 * remaining timeout, at most GC_SCAN_EXPIRED_MAX removals per slice */
 } prof_ctgc;
 
 /* early_drop when the table is full (§6.9). */
@@ -91,6 +97,28 @@ typedef struct prof {
 	unsigned tw_sock_bytes, tcp_sock_bytes;
 	prof_natsearch natsearch;
 	bool nat_harder;           /* 6.5+: evict a colliding SNAT entry in TIME_WAIT/CLOSE */
+	/* Conntrack rules that changed in one commit each (nf_conntrack_core.c,
+	 * nf_conntrack_proto_tcp.c); ct_cfg_rules() hands them to ct_new. */
+	bool ct_clash_counts_drop;    /* 4.7+: nf_ct_resolve_clash ("introduce clash resolution on
+				       * insertion race") also counts a TCP clash as `drop`; before,
+				       * insert_failed only */
+	bool ct_found_taken_only;     /* 4.10+: "remove packet hotpath stats": `found` counts
+				       * nf_conntrack_tuple_taken hits only; before, every successful
+				       * lookup in nf_conntrack_in too [U] */
+	bool ct_early_next_bucket;    /* 5.0+: f393808dc641 "fix calculation of next bucket number in
+				       * early_drop"; before, reciprocal_scale(hash + i) found the same
+				       * bucket again almost always */
+	bool ct_rst_exact_seq;        /* ~5.9+ [U]: be0502a3f2e9 "tcp: only close if RST matches exact
+				       * sequence" (nf_conntrack_tcp_packet); a near RST keeps an ASSURED
+				       * ESTABLISHED entry for the challenge ACK */
+	bool ct_pickup_unack_cap;     /* ~5.14+ [U]: a mid-stream pickup without a reply is capped at
+				       * nf_conntrack_tcp_timeout_unacknowledged (nf_conntrack_tcp_packet) */
+	bool ct_syn_retrans_no_renew; /* 5.15.y+ [U] (2023 stable): "do not renew timeout on SYN
+				       * retransmit" (nf_conntrack_tcp_packet) */
+	/* TCP MIB accounting */
+	bool tw_mib_at_schedule;      /* 5.18+: TcpExtTW / TcpExtTWKilled counted when
+				       * __inet_twsk_schedule first arms the timer ("tcp/dccp: no longer
+				       * use twsk_net(tw) from tw_timer_handler()"); before, when it fires */
 	/* settings that exist only from some version (an input error before) */
 	bool has_autobind_reuse;   /* 5.7+: net.ipv4.ip_autobind_reuse */
 	bool has_ts_no_offset;     /* 4.10+: net.ipv4.tcp_timestamps = 2 */
@@ -109,8 +137,6 @@ typedef struct prof {
 const prof *prof_find(const char *name);
 const prof *prof_default(void);       /* "current" */
 const prof *prof_all(size_t *n);
-/* "3.10|4.4|..." for the config schema's enum. */
-const char *prof_choices(void);
 const char *prof_port_algo_name(port_algo a);
 const char *prof_twtimer_name(prof_twtimer t);
 const char *prof_reuse_name(prof_reuse r);

@@ -107,10 +107,6 @@ void tcp_set_fixed_delays(tcp_net *n, bool fixed);
  * addresses and ports (NAT) and returns false to drop the segment.
  */
 enum { TCP_HOP_SYN = 1, TCP_HOP_ACK = 2, TCP_HOP_FIN = 4, TCP_HOP_RST = 8 };
-/* Set when the segment has only been sent towards the hop and arrives one
- * delay later: hop() may start fetching what it will look up then, changes
- * nothing and returns true (speed only). */
-enum { TCP_HOP_PREFETCH = 128 };
 typedef struct tcp_hop_pkt {
 	uint32_t saddr, daddr;
 	uint16_t sport, dport;
@@ -119,9 +115,15 @@ typedef struct tcp_hop_pkt {
 	uint32_t seq, ack;
 } tcp_hop_pkt;
 typedef bool (*tcp_hop_fn)(void *ctx, tcp_hop_pkt *p);
-/* loss: probability a segment is lost on the way into the box, drawn from
- * loss_rng (the box's own stream; may be NULL when loss is 0). */
-void tcp_add_hop(tcp_net *n, tcp_hop_fn fn, void *ctx, ev_time delay, double loss, gsl_rng *loss_rng);
+/* Called when a segment has only been sent towards the hop, which it reaches
+ * one delay later: it may start fetching what hop() will look up then, and
+ * changes nothing (speed only). */
+typedef void (*tcp_hop_prefetch_fn)(void *ctx, const tcp_hop_pkt *p);
+/* prefetch may be NULL.  loss: probability a segment is lost on the way
+ * into the box, drawn from loss_rng (the box's own stream; may be NULL when
+ * loss is 0). */
+void tcp_add_hop(tcp_net *n, tcp_hop_fn fn, tcp_hop_prefetch_fn prefetch, void *ctx, ev_time delay, double loss,
+		 gsl_rng *loss_rng);
 
 /* Occupancy, for probes and tests. */
 typedef struct tcp_host_stats {

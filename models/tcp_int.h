@@ -132,6 +132,7 @@ typedef struct tcp_host {
 /* A middlebox on the path (tcp_add_hop). */
 typedef struct tcp_hop {
 	tcp_hop_fn fn;
+	tcp_hop_prefetch_fn prefetch;  /* may be NULL */
 	void *ctx;
 	ev_time delay;
 	double loss;

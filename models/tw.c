@@ -172,13 +172,12 @@ void tcp__tw_kill(tcp_net *n, tcp_host *h, uint32_t i)
  * (re)schedule 4.1-5.17); from 5.18 when the minisocket's timer is first
  * armed (__inet_twsk_schedule, !rearm: kill = timeo <= 4*HZ; commit "tcp/dccp:
  * no longer use twsk_net(tw) from tw_timer_handler()"), so a minisocket later
- * reused, reset or reopened counts too.  prof.version is major * 100 + minor.
+ * reused, reset or reopened counts too.  The profile says which
+ * (prof.tw_mib_at_schedule).
  */
-#define TW_MIB_AT_SCHEDULE_SINCE 518
-
 static bool tw_mib_at_schedule(const tcp_host *h)
 {
-	return h->k.prof->version >= TW_MIB_AT_SCHEDULE_SINCE;
+	return h->k.prof->tw_mib_at_schedule;
 }
 
 static void tw_mib_count(tcp_host *h, bool kill)

@@ -181,7 +181,7 @@ static bool add_box(world *W, const cfg *c, const char *name, ev_loop *L, probe_
 	snprintf(stream, sizeof stream, "%s.ct.kernel_bytes", name);
 	W->ct_bytes[W->nboxes] = probe_gauge_get(ps, stream, "memory the kernel would use for the table");
 	W->boxes[W->nboxes++] = b;
-	tcp_add_hop(W->tcp, box_hop_tcp, b, cfg_time(c, name, "delay"), cfg_double(c, name, "loss"), r[3]);
+	tcp_add_hop(W->tcp, box_hop_tcp, box_hop_prefetch, b, cfg_time(c, name, "delay"), cfg_double(c, name, "loss"), r[3]);
 	return true;
 }
 

@@ -1,7 +1,7 @@
 /*
- * Tests for the conntrack table (models/ct.c): timed packet scripts through
- * one box, tiny tables checkable by hand, one test per rule of
- * linux-rules.md §6.
+ * Tests for the conntrack table (models/ct_core.c, ct_proto_tcp.c,
+ * ct_gc.c): timed packet scripts through one box, tiny tables checkable by
+ * hand, one test per rule of linux-rules.md §6.
  *
  * A client 10.0.0.1:40000 talks to a server 10.0.0.2:80 (client ISN 1000,
  * server ISN 5000).  Packets are handed to ct_in at the time the script
@@ -44,7 +44,7 @@ typedef struct fx {
 	ev_loop *L;
 	probe_set *ps;
 	gsl_rng *rng;
-	kconf k;
+	ct_cfg k;
 	ct_table *ct;
 	unsigned destroyed, setups;
 	uint32_t last_destroyed;
@@ -62,15 +62,16 @@ static void on_destroy(void *ctx, uint32_t entry)
 static fx *fx_new(const char *profile, uint32_t buckets, uint32_t max, bool loose)
 {
 	fx *f = g_new0(fx, 1);
-	f->k.prof = prof_find(profile);
-	assert_non_null(f->k.prof);
+	const prof *p = prof_find(profile);
+	assert_non_null(p);
+	ct_cfg_rules(&f->k, p);
 	f->k.hz = 250;
-	f->k.ct_buckets = buckets;
-	f->k.ct_max = max;
-	static const unsigned t[KCONF_CT_NTIMEOUTS] = { 120, 60, 432000, 120, 60, 30, 120, 10, 300, 300 };
-	memcpy(f->k.ct_timeout, t, sizeof t);
-	f->k.ct_loose = loose;
-	f->k.ct_max_retrans = 3;
+	f->k.buckets = buckets;
+	f->k.max = max;
+	static const unsigned t[CT_NTIMEOUTS] = { 120, 60, 432000, 120, 60, 30, 120, 10, 300, 300 };
+	memcpy(f->k.timeout, t, sizeof t);
+	f->k.loose = loose;
+	f->k.max_retrans = 3;
 	f->L = ev_loop_new(NULL);
 	f->ps = probe_set_new();
 	f->rng = rng_stream(SEED, 0, "box/kernel");

@@ -60,18 +60,19 @@ static void ci99(const double *x, size_t r, double *mean, double *hw)
 	*hw = gsl_cdf_tdist_Pinv(0.995, (double)(r - 1)) * gsl_stats_sd(x, 1, r) / sqrt((double)r);
 }
 
-static void kconf_default(kconf *k, const char *profile, uint32_t buckets, uint32_t max)
+static void cfg_default(ct_cfg *k, const char *profile, uint32_t buckets, uint32_t max)
 {
 	memset(k, 0, sizeof *k);
-	k->prof = prof_find(profile);
-	assert_non_null(k->prof);
+	const prof *p = prof_find(profile);
+	assert_non_null(p);
+	ct_cfg_rules(k, p);
 	k->hz = 250;
-	k->ct_buckets = buckets;
-	k->ct_max = max;
-	static const unsigned t[KCONF_CT_NTIMEOUTS] = { 120, 60, 432000, 120, 60, 30, 120, 10, 300, 300 };
-	memcpy(k->ct_timeout, t, sizeof t);
-	k->ct_loose = true;
-	k->ct_max_retrans = 3;
+	k->buckets = buckets;
+	k->max = max;
+	static const unsigned t[CT_NTIMEOUTS] = { 120, 60, 432000, 120, 60, 30, 120, 10, 300, 300 };
+	memcpy(k->timeout, t, sizeof t);
+	k->loose = true;
+	k->max_retrans = 3;
 }
 
 /* ---- 1. chain lengths ----------------------------------------------------- */
@@ -114,8 +115,8 @@ static void test_chain_lengths_poisson(void **state)
 	const double alphas[] = { 1, 4, 8 };
 	const uint32_t m = 16384;
 	for (size_t a = 0; a < 3; a++) {
-		kconf k;
-		kconf_default(&k, "current", m, 0);
+		ct_cfg k;
+		cfg_default(&k, "current", m, 0);
 		ev_loop *L = ev_loop_new(NULL);
 		probe_set *ps = probe_set_new();
 		gsl_rng *kr = rng_stream(SEED, (uint32_t)a, "box/kernel"), *r = rng_stream(SEED, (uint32_t)a, "valid/tuples");
@@ -267,8 +268,8 @@ typedef struct rep_out {
 static rep_out one_rep(const char *profile, mode m, uint32_t buckets, uint32_t max, double rate, double life_mean,
 		       double w0_s, double w1_s, uint32_t rep)
 {
-	kconf k;
-	kconf_default(&k, profile, buckets, max);
+	ct_cfg k;
+	cfg_default(&k, profile, buckets, max);
 	drv d = { 0 };
 	d.L = ev_loop_new(NULL);
 	d.ps = probe_set_new();
