@@ -108,6 +108,7 @@ check-unit: $(TEST_BIN)
 
 check-cli: $(BIN)
 	@CONNSIM=./$(BIN) sh tests/cli.sh
+	@CONNSIM=./$(BIN) sh tests/robust.sh
 
 run: deps
 	@$(MAKE) --no-print-directory $(BIN)
