@@ -130,18 +130,18 @@ ev_time wl_draw_data_phase(const wl_spec *s, gsl_rng *r)
  * the clock, skipping the off periods (exact, no stepping). */
 static ev_time onoff_advance(const wl_spec *s, ev_time t, ev_time gap)
 {
-	ev_time cycle = s->on + s->off;
+	ev_time cycle = sat_add(s->on, s->off);
 	if (t < s->start)
 		t = s->start;
 	ev_time phase = (t - s->start) % cycle;
 	if (phase >= s->on) {  /* in an off period: to the next on one */
-		t += cycle - phase;
+		t = sat_add(t, cycle - phase);
 		phase = 0;
 	}
 	if (gap < s->on - phase)
 		return sat_add(t, gap);
 	gap -= s->on - phase;
-	t += cycle - phase;                        /* start of the next on period */
+	t = sat_add(t, cycle - phase);             /* start of the next on period */
 	return sat_add(t, sat_add(sat_mul(gap / s->on, cycle), gap % s->on));
 }
 
