@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "sim/out.h"
 
 static const struct {
 	const char *name;
@@ -41,6 +42,7 @@ static void usage(FILE *fp)
 int main(int argc, char **argv)
 {
 	cmd_set_command_line(argc, argv);
+	out_cleanup_on_signals();  /* a killed run leaves no temporary */
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -558,10 +558,13 @@ int port_connect_find(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dp
 	return r;
 }
 
-/* inet_bind_hash on the found or new (fastreuse = -1) bucket. */
-void port_connect_take(port_table *t, uint16_t lport)
+/* inet_bind_hash on the found or new (fastreuse = -1) bucket: the socket joins
+ * tb->owners as it is, with its sk_reuse (__inet_hash_connect does not look
+ * at it, but inet_csk_bind_conflict does for every owner later, and the
+ * timewait that replaces the socket keeps it as tw_reuse, inet_twsk_alloc). */
+void port_connect_take(port_table *t, uint16_t lport, bool reuseaddr)
 {
-	add_owner(t, lport, false, -1);
+	add_owner(t, lport, reuseaddr, -1);
 }
 
 int port_connect_dest(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, uint64_t now_ns,
@@ -569,7 +572,7 @@ int port_connect_dest(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dp
 {
 	int r = port_connect_find(t, saddr, daddr, dport, now_ns, dest, check, ctx, lport);
 	if (r >= 0)
-		port_connect_take(t, *lport);
+		port_connect_take(t, *lport, false);
 	return r;
 }
 

@@ -19,8 +19,9 @@
  * Simplifications (see port.c for the kernel functions behind them): one
  * local address per table (every owner overlaps every other, as a wildcard
  * bind does), no SO_REUSEPORT, no SO_BINDTODEVICE, no per-socket
- * IP_LOCAL_PORT_RANGE.  Owners added by port_connect count as sockets without
- * SO_REUSEADDR.
+ * IP_LOCAL_PORT_RANGE.  Every owner keeps the SO_REUSEADDR flag it was added
+ * with until port_release (the kernel's owner list holds the socket, whose
+ * sk_reuse inet_csk_bind_conflict reads, whichever call bound the port).
  *
  * Errors are negative errnos (-EADDRNOTAVAIL, -EADDRINUSE), never prints;
  * misuse (releasing an owner that is not there, an invalid config) aborts.
@@ -83,7 +84,8 @@ void port_table_free(port_table *t);
  * port_release for it as for any dying socket).
  * Returns -EADDRNOTAVAIL when no port qualifies.  check must not change the
  * table.  The new owner counts as a socket without SO_REUSEADDR: release it
- * with reuseaddr = false.
+ * with reuseaddr = false (port_connect_find + port_connect_take add a socket
+ * with SO_REUSEADDR).
  *
  * With the parity algorithms and an odd-sized range each scan visits
  * range - 1 ports: the top port is left out when the scan starts at low,
@@ -106,14 +108,15 @@ int port_connect_dest(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dp
 /*
  * port_connect_dest in two steps, for speed: port_connect_find chooses the
  * port as it does but adds no owner yet, and starts fetching the port's
- * bucket, which is a cache miss; port_connect_take(lport) adds the owner.
+ * bucket, which is a cache miss; port_connect_take(lport, reuseaddr) adds the
+ * owner with the socket's SO_REUSEADDR flag (release it with the same flag).
  * The caller does other work in between, and must take the port before
  * anything else uses the table (the scan's result depends on it) and on
  * success only.
  */
 int port_connect_find(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, uint64_t now_ns,
 		      const uint64_t *dest, port_check_fn check, void *ctx, uint16_t *lport);
-void port_connect_take(port_table *t, uint16_t lport);
+void port_connect_take(port_table *t, uint16_t lport, bool reuseaddr);
 /* An owner of port will come or go shortly: start fetching its bucket (speed
  * only; changes nothing). */
 void port_prefetch(const port_table *t, uint16_t port);

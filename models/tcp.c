@@ -380,7 +380,7 @@ int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_
 		s->ts_recent = tw->ts_recent;
 		s->ts_recent_stamp = tw->ts_recent_stamp;
 		if (take) {
-			port_connect_take(h->ports, lport);
+			port_connect_take(h->ports, lport, o->reuseaddr);
 			take = false;
 		}
 		tcp__tw_kill(n, h, c.reuse_tw);
@@ -394,7 +394,7 @@ int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_
 	arm_rtx(n, i, s->rto_ms);
 	ehash_insert(h->eh, i);
 	if (take)
-		port_connect_take(h->ports, lport);
+		port_connect_take(h->ports, lport, o->reuseaddr);
 	*out = i;
 	return 0;
 }

@@ -85,14 +85,19 @@ bool wl_first_failure(const wl *w, ev_time *t);
 void wl_window_open(wl *w);
 unsigned wl_client_hosts(const wl *w);
 
-/* Draws one request's duration (exposed for tests of the distributions). */
+/* Draws one request's duration (exposed for tests of the distributions),
+ * capped at 10^18 ns. */
 ev_time wl_draw_life(const wl_spec *s, gsl_rng *r);
 /* The data phase of a connection: requests durations and the think times
- * between them (one life draw when requests = 1). */
+ * between them (one life draw when requests = 1), capped at 10^18 ns. */
 ev_time wl_draw_data_phase(const wl_spec *s, gsl_rng *r);
 /* The next arrival of one client's process after t, whose mean gap is
  * mean_gap ns (1e9 / its rate; onoff: within the on periods; diurnal: over a
- * period); draws from r. */
-ev_time wl_next_arrival(const wl_spec *s, double mean_gap, ev_time t, gsl_rng *r);
+ * period); draws from r.  Below a mean gap of 1e5 ns, *frac (start at 0)
+ * carries the fraction of a ns between calls, so that the arrivals keep the
+ * exact rate; from there on each gap is truncated to whole ns as before (a
+ * shortfall under 5e-6 of the rate; see wl.c).  Times saturate at
+ * t + 10^18 ns. */
+ev_time wl_next_arrival(const wl_spec *s, double mean_gap, ev_time t, double *frac, gsl_rng *r);
 
 #endif

@@ -697,7 +697,7 @@ static void test_find_then_take(void **state)
 			}
 			assert_int_equal(p1, p2);
 			assert_int_equal(port_owners(f2.t, p2), port_owners(f1.t, p1) - 1);
-			port_connect_take(f2.t, p2);
+			port_connect_take(f2.t, p2, false);
 			assert_int_equal(port_owners(f2.t, p2), port_owners(f1.t, p1));
 			x1->st[p1] = x2->st[p2] = ST_BUSY;
 			ok++;
@@ -727,6 +727,37 @@ static void test_determinism(void **state)
 	assert_memory_equal(a, b, sizeof(a));
 	assert_int_equal(nc, 400);
 	assert_memory_not_equal(a, c, sizeof(a));
+}
+
+/* A socket with SO_REUSEADDR whose port connect() chose joins the bucket with
+ * its flag (inet_bind_hash adds the socket itself): it is released with that
+ * flag, and an explicit bind() with SO_REUSEADDR may share the port with it
+ * (inet_csk_bind_conflict, relax), one without may not. */
+static void test_connect_reuseaddr_owner(void **state)
+{
+	fix f = mk_simple(PORT_ALGO_PERTURB, 40000, 40009);
+	dest *a = dest_new(0x0a000002u, 80);
+	uint16_t c, p;
+	assert_int_equal(port_connect_find(f.t, SADDR, a->daddr, a->dport, 0, NULL, mock_check, a, &c), 0);
+	port_connect_take(f.t, c, true);
+	assert_int_equal(port_owners(f.t, c), 1);
+	assert_int_equal(port_bind(f.t, c, false, &p), -EADDRINUSE);
+	assert_int_equal(port_bind(f.t, c, true, &p), 0);
+	assert_int_equal(port_owners(f.t, c), 2);
+	port_release(f.t, c, true, false);  /* the connect()ed socket, or its TIME_WAIT */
+	port_release(f.t, c, true, false);
+	assert_int_equal(port_owners(f.t, c), 0);
+	assert_int_equal(port_in_use(f.t), 0);
+	/* one owner with it, one without: each leaves with its own */
+	assert_int_equal(port_connect_find(f.t, SADDR, a->daddr, a->dport, 0, NULL, mock_check, a, &c), 0);
+	port_connect_take(f.t, c, true);
+	port_connect_take(f.t, c, false);
+	assert_int_equal(port_bind(f.t, c, true, &p), -EADDRINUSE);
+	port_release(f.t, c, false, false);
+	port_release(f.t, c, true, false);
+	assert_int_equal(port_in_use(f.t), 0);
+	free(a);
+	fix_free(&f);
 }
 
 static void test_bytes_and_counts(void **state)
@@ -775,6 +806,7 @@ int main(void)
 		cmocka_unit_test(test_inherit),
 		cmocka_unit_test(test_find_then_take),
 		cmocka_unit_test(test_determinism),
+		cmocka_unit_test(test_connect_reuseaddr_owner),
 		cmocka_unit_test(test_bytes_and_counts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

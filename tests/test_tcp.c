@@ -294,6 +294,44 @@ static void test_exhaustion_client_close(void **state)
 	}
 }
 
+/*
+ * SO_REUSEADDR on a socket whose port connect() chooses (with and without an
+ * address bound first): the bind bucket's owner keeps sk_reuse whichever call
+ * added it (__inet_hash_connect -> inet_bind_hash), and so does its TIME_WAIT
+ * (inet_twsk_alloc copies tw_reuse), so the ports come back when the TIME_WAITs
+ * die, without tripping the bucket's bookkeeping; the other socket, a live
+ * connect() without SO_REUSEADDR, shares nothing it should not.
+ */
+static void test_reuseaddr_connect_owner(void **state)
+{
+	(void)state;
+	for (int bind_addr = 0; bind_addr < 2; bind_addr++) {
+		fx *f = fx_new(SEED);
+		kconf k;
+		kc_init(&k, "current");
+		pair(f, &k, &k);
+		f->cli_close = 0;
+		tcp_connect_opts o = { bind_addr ? CADDR : 0, false, true };
+		uint32_t sk;
+		for (int i = 0; i < 8; i++)
+			assert_int_equal(tcp_connect(f->n, f->cli, SADDR, DPORT, &o, &sk), 0);
+		run_to(f, CLI_TW_AT);
+		assert_int_equal(st(f, f->cli).tw, 8);
+		assert_int_equal(st(f, f->cli).ports_in_use, 8);
+		ev_time t = tw_drop_time(f, f->cli, 8, CLI_TW_AT + 60 * SEC, MS, 70 * SEC);
+		assert_true(t < 70 * SEC);
+		assert_int_equal(st(f, f->cli).tw, 0);
+		assert_int_equal(st(f, f->cli).ports_in_use, 0);
+		/* and a socket that dies before TIME_WAIT (closed in SYN_SENT's
+		 * stead: reset by the server's missing listener) releases too */
+		assert_int_equal(tcp_connect(f->n, f->cli, SADDR, DPORT + 1, &o, &sk), 0);
+		run_to(f, t + 10 * MS);
+		assert_int_equal(f->err, -ECONNREFUSED);
+		assert_int_equal(st(f, f->cli).ports_in_use, 0);
+		fx_free(f);
+	}
+}
+
 /* ---- 2. tcp_tw_reuse = 1 and its time condition per era (§4) -------------- */
 
 /*
@@ -1299,6 +1337,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exhaustion_client_close),
+		cmocka_unit_test(test_reuseaddr_connect_owner),
 		cmocka_unit_test(test_tw_reuse_eras),
 		cmocka_unit_test(test_tw_reuse_delay_sysctl),
 		cmocka_unit_test(test_tw_reuse_loopback),

@@ -24,8 +24,9 @@ static void test_diurnal(void **st)
 	wl_spec s = { .arrival = WL_DIURNAL, .rate = rate, .stop = (ev_time)(PERIODS * P * 1e9),
 		      .period = (ev_time)(P * 1e9), .amplitude = A };
 	gsl_rng *r = rng_stream(1, 0, "test/diurnal");
-	double n[BINS] = { 0 }, total = 0;
-	for (ev_time t = wl_next_arrival(&s, 1e9 / rate, 0, r); t < s.stop; t = wl_next_arrival(&s, 1e9 / rate, t, r)) {
+	double n[BINS] = { 0 }, total = 0, frac = 0;
+	for (ev_time t = wl_next_arrival(&s, 1e9 / rate, 0, &frac, r); t < s.stop;
+	     t = wl_next_arrival(&s, 1e9 / rate, t, &frac, r)) {
 		double ph = fmod((double)t / 1e9, P) / P;
 		n[(unsigned)(ph * BINS)]++;
 		total++;
@@ -56,8 +57,9 @@ static void test_onoff(void **st)
 	wl_spec s = { .arrival = WL_ONOFF, .rate = rate, .start = EV_SEC, .stop = 1001 * EV_SEC,
 		      .on = 2 * EV_SEC, .off = 3 * EV_SEC };
 	gsl_rng *r = rng_stream(1, 0, "test/onoff");
-	double total = 0, in_first_half = 0;
-	for (ev_time t = wl_next_arrival(&s, 1e9 / rate, s.start, r); t < s.stop; t = wl_next_arrival(&s, 1e9 / rate, t, r)) {
+	double total = 0, in_first_half = 0, frac = 0;
+	for (ev_time t = wl_next_arrival(&s, 1e9 / rate, s.start, &frac, r); t < s.stop;
+	     t = wl_next_arrival(&s, 1e9 / rate, t, &frac, r)) {
 		assert_true(t >= s.start);
 		ev_time ph = (t - s.start) % (s.on + s.off);
 		assert_true(ph < s.on);
@@ -83,7 +85,8 @@ static void test_huge_gap(void **st)
 	gsl_rng *r = rng_stream(1, 0, "test/huge_gap");
 	for (int a = 0; a < 2; a++) {
 		wl_spec s = { .arrival = a ? WL_CONSTANT : WL_POISSON, .stop = EV_FOREVER };
-		ev_time t0 = 5 * EV_SEC, t = wl_next_arrival(&s, 1e27, t0, r);
+		double frac = 0;
+		ev_time t0 = 5 * EV_SEC, t = wl_next_arrival(&s, 1e27, t0, &frac, r);
 		assert_true(t > t0);
 		assert_true(t - t0 <= (ev_time)1e18);
 	}
@@ -136,6 +139,115 @@ static void test_requests(void **st)
 	vworld_free(&v);
 }
 
+/* Arrivals at rates whose gap is about a ns or less (issue 17, item 3): time
+ * moves on, and the count over a window is the one the rate asks for.  A
+ * gap truncated to whole ns gave +74 % at 1e9/s and no progress at all
+ * below 1 ns; the loops are bounded, so a stuck clock fails instead of
+ * hanging. */
+static unsigned count_arrivals(wl_arrival a, double mean_gap, ev_time stop, unsigned bound, gsl_rng *r)
+{
+	wl_spec s = { .arrival = a, .stop = stop };
+	double frac = 0;
+	unsigned n = 0;
+	for (ev_time t = wl_next_arrival(&s, mean_gap, 0, &frac, r); t < stop && n < bound;
+	     t = wl_next_arrival(&s, mean_gap, t, &frac, r))
+		n++;
+	return n;
+}
+
+static void test_high_rates(void **st)
+{
+	(void)st;
+	gsl_rng *r = rng_stream(1, 0, "test/high_rates");
+	const ev_time T = 10 * EV_MS;
+	/* constant: the count is exact to one arrival, for gaps of 10.5, 1.5,
+	 * 0.3 ns (9.5e7/s to 3.3e9/s) */
+	static const double gaps[] = { 10.5, 1.5, 0.3 };
+	for (unsigned i = 0; i < G_N_ELEMENTS(gaps); i++) {
+		double want = (double)T / gaps[i];
+		unsigned n = count_arrivals(WL_CONSTANT, gaps[i], T, (unsigned)(2 * want), r);
+		printf("  constant, gap %.1f ns: %u arrivals in 10 ms (%.0f)\n", gaps[i], n, want);
+		assert_true(fabs((double)n - want) <= 1.5);
+	}
+	/* from a mean gap of 1e5 ns on, gaps are whole ns as they always were
+	 * (results at ordinary rates stay identical): 1e6 + 0.5 ns gives 1e6,
+	 * and the 100th arrival comes at 100 ms, not 100 ms + 50 ns */
+	assert_int_equal(count_arrivals(WL_CONSTANT, 1e6 + 0.5, 100 * EV_MS + 50, 1000, r), 100);
+	/* Poisson at 1e8/s and 1e9/s (and one of 1e10/s, gap 0.1 ns): the count
+	 * is Poisson(T / gap); 99 % interval, 2.576 sd */
+	static const double pgaps[] = { 10, 1, 0.1 };
+	for (unsigned i = 0; i < G_N_ELEMENTS(pgaps); i++) {
+		ev_time stop = pgaps[i] < 1 ? EV_MS : T;
+		double mean = (double)stop / pgaps[i];
+		unsigned n = count_arrivals(WL_POISSON, pgaps[i], stop, (unsigned)(2 * mean), r);
+		printf("  poisson, gap %.1f ns: %u arrivals, expected %.0f +- %.0f\n", pgaps[i], n, mean,
+		       2.576 * sqrt(mean));
+		assert_true(fabs((double)n - mean) < 2.576 * sqrt(mean));
+	}
+	rng_free(r);
+}
+
+/* Exponential lives with a mean near ev_time's range (issue 17, item 6):
+ * draws are capped at 10^18 ns, as the README says, and converting them is
+ * defined (clang's -fsanitize=undefined flagged the old cast). */
+static void test_life_cap(void **st)
+{
+	(void)st;
+	gsl_rng *r = rng_stream(1, 0, "test/life_cap");
+	wl_spec s = { .life = WL_EXPONENTIAL, .life_mean = (ev_time)5e18, .requests = 1 };
+	unsigned capped = 0;
+	for (unsigned i = 0; i < 1000; i++) {
+		ev_time x = wl_draw_life(&s, r);
+		assert_true(x <= (ev_time)1e18);
+		capped += x == (ev_time)1e18;
+	}
+	/* P(Exp(5e18) > 1e18) = e^-0.2: most draws are capped, some are not */
+	assert_true(capped > 700 && capped < 900);
+	s.life = WL_FIXED;
+	s.life_mean = EV_FOREVER;
+	assert_true(wl_draw_life(&s, r) == (ev_time)1e18);
+	rng_free(r);
+}
+
+/* A long kept-alive connection (issue 17, item 7): 10^6 requests of
+ * 18446744073710 ns (5.12 h) add up to just over 2^64 ns; the sum wrapped to
+ * 448384 ns (a close after 0.45 ms).  Saturated, the connection stays up
+ * for the cap, 10^18 ns, whatever the law, the think time or the count. */
+static void test_data_phase_saturates(void **st)
+{
+	(void)st;
+	gsl_rng *r = rng_stream(1, 0, "test/data_phase");
+	wl_spec s = { .life = WL_FIXED, .life_mean = 18446744073710ull, .requests = 1000000 };
+	assert_true(wl_draw_data_phase(&s, r) == (ev_time)1e18);
+	s.think = 100 * EV_SEC;  /* think times alone: 10^6 x 100 s = 10^17 ns */
+	s.life_mean = 1;
+	assert_true(wl_draw_data_phase(&s, r) == 999999 * 100 * EV_SEC + 1000000);
+	s.life_mean = 18446744073710ull;
+	assert_true(wl_draw_data_phase(&s, r) == (ev_time)1e18);
+	s.life = WL_EXPONENTIAL;
+	s.think = 0;
+	assert_true(wl_draw_data_phase(&s, r) == (ev_time)1e18);
+	/* and below the cap the sum is exact: 3 x 100 ms + 2 x 1 s */
+	s = (wl_spec){ .life = WL_FIXED, .life_mean = 100 * EV_MS, .requests = 3, .think = EV_SEC };
+	assert_true(wl_draw_data_phase(&s, r) == 2300 * EV_MS);
+	rng_free(r);
+}
+
+/* Constant arrivals at a rate so low that the first gap's spread of the
+ * clients' first arrivals is beyond ev_time (issue 17, item 6, wl_start):
+ * defined: the first client's first arrival is at start, the others' and
+ * every second one beyond the cap. */
+static void test_tiny_constant_rate(void **st)
+{
+	(void)st;
+	const char *sets[] = { "workload.arrival=constant", "workload.rate=1e-15", "client.count=3", NULL };
+	vworld v = vworld_new(sets, 0, 10);
+	world_start(v.W);
+	ev_run(v.L, 10 * EV_SEC);
+	assert_int_equal(*probe_counter(v.ps, "conn.attempts", NULL), 1);
+	vworld_free(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -144,6 +256,10 @@ int main(void)
 		cmocka_unit_test(test_huge_gap),
 		cmocka_unit_test(test_pareto),
 		cmocka_unit_test(test_requests),
+		cmocka_unit_test(test_high_rates),
+		cmocka_unit_test(test_life_cap),
+		cmocka_unit_test(test_data_phase_saturates),
+		cmocka_unit_test(test_tiny_constant_rate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
