@@ -59,6 +59,7 @@ help:
 	@echo "make run        run the default experiment and render its figure into out/"
 	@echo "make plots      render figures for every CSV under out/"
 	@echo "make experiments  run (or sweep) every experiment and render its figures"
+	@echo "make install    binary, man page, bash completion, experiments, plots into PREFIX (/usr/local), under DESTDIR"
 	@echo "make bench      engine and model benchmarks (events/s, memory)"
 	@echo "make DEVELOPER=1  warnings are errors"
 
@@ -99,7 +100,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBS_A)
 
 # Unit and validation tests, then the command-line tests against the real binary.
 check: deps
-	@$(MAKE) --no-print-directory check-unit check-cli
+	@$(MAKE) --no-print-directory check-unit check-cli check-install
 
 check-unit: $(TEST_BIN)
 	@fail=0; for t in $(TEST_BIN); do \
@@ -140,6 +141,31 @@ bench: $(BENCH_BIN)
 
 $(BENCH_BIN): $(BUILD)/tests/bench.o $(LIBS_A)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBS_A) $(PKG_LIBS)
+
+# make install PREFIX=/usr/local (the default) DESTDIR=stage: the binary, its
+# man page and bash completion, and under share/connsim the experiments and
+# the gnuplot scripts that draw their figures.  tests/install.sh checks it.
+PREFIX  ?= /usr/local
+BINDIR  := $(DESTDIR)$(PREFIX)/bin
+MAN1DIR := $(DESTDIR)$(PREFIX)/share/man/man1
+DATADIR := $(DESTDIR)$(PREFIX)/share/connsim
+COMPDIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+
+.PHONY: install uninstall check-install
+install: $(BIN)
+	install -d "$(BINDIR)" "$(MAN1DIR)" "$(DATADIR)/experiments" "$(DATADIR)/plots" "$(COMPDIR)"
+	install -m 755 $(BIN) "$(BINDIR)/connsim"
+	install -m 644 doc/connsim.1 "$(MAN1DIR)/connsim.1"
+	install -m 644 experiments/*.ini "$(DATADIR)/experiments/"
+	install -m 644 plots/*.gp "$(DATADIR)/plots/"
+	install -m 644 doc/connsim.bash-completion "$(COMPDIR)/connsim"
+
+uninstall:
+	rm -f "$(BINDIR)/connsim" "$(MAN1DIR)/connsim.1" "$(COMPDIR)/connsim"
+	rm -rf "$(DATADIR)"
+
+check-install: $(BIN)
+	@MAKE="$(MAKE)" SANITIZE="$(SANITIZE)" sh tests/install.sh
 
 clean:
 	rm -rf build build-san connsim
