@@ -74,6 +74,22 @@ elif [ -s run1/timeseries.csv ] &&
 else
 	bad "installed timeseries.gp renders from another directory" "$T/gp"
 fi
+# and a small sweep with the installed curve.gp
+if "$BIN" sweep "$P/share/connsim/experiments/default.ini" --vary workload.rate=100,200 --reps 2 --jobs 1 \
+	--set experiment.duration=5s --set experiment.warmup=0s --quiet --out sweep1 >"$T/sweep" 2>&1 &&
+	[ -s sweep1/curve.csv ]; then
+	ok "installed experiment sweeps from another directory"
+else
+	bad "installed experiment sweeps from another directory" "$T/sweep"
+fi
+if ! have gnuplot; then
+	skipped "installed curve.gp (gnuplot not installed)"
+elif [ -s sweep1/curve.csv ] &&
+	gnuplot -e "outdir='sweep1'" "$P/share/connsim/plots/curve.gp" >"$T/gp" 2>&1 && [ -s sweep1/curve.png ]; then
+	ok "installed curve.gp renders from another directory"
+else
+	bad "installed curve.gp renders from another directory" "$T/gp"
+fi
 cd "$SRC" || exit 1
 
 # the man page renders without a warning
