@@ -64,6 +64,7 @@ help:
 	@echo "make run        run the default experiment and render its figure into out/"
 	@echo "make plots      render figures for every CSV under out/"
 	@echo "make experiments  run (or sweep) every experiment and render its figures"
+	@echo "make install    binary, man page, bash completion, experiments, plots into PREFIX (/usr/local), under DESTDIR"
 	@echo "make bench      engine and model benchmarks (events/s, memory)"
 	@echo "make DEVELOPER=1  warnings are errors"
 
@@ -149,6 +150,7 @@ $(TEST_BIN): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBS_A) $(FLAGS_FILE)
 check: check-layers $(TEST_BIN) $(BIN)
 	@$(run-unit)
 	@$(run-cli)
+	@$(MAKE) --no-print-directory check-install
 
 check-unit: $(TEST_BIN)
 	@$(run-unit)
@@ -206,6 +208,31 @@ bench: $(BENCH_BIN)
 
 $(BENCH_BIN): $(BUILD)/tests/bench.o $(LIBS_A) $(FLAGS_FILE)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBS_A) $(PKG_LIBS)
+
+# make install PREFIX=/usr/local (the default) DESTDIR=stage: the binary, its
+# man page and bash completion, and under share/connsim the experiments and
+# the gnuplot scripts that draw their figures.  tests/install.sh checks it.
+PREFIX  ?= /usr/local
+BINDIR  := $(DESTDIR)$(PREFIX)/bin
+MAN1DIR := $(DESTDIR)$(PREFIX)/share/man/man1
+DATADIR := $(DESTDIR)$(PREFIX)/share/connsim
+COMPDIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+
+.PHONY: install uninstall check-install
+install: $(BIN)
+	install -d "$(BINDIR)" "$(MAN1DIR)" "$(DATADIR)/experiments" "$(DATADIR)/plots" "$(COMPDIR)"
+	install -m 755 $(BIN) "$(BINDIR)/connsim"
+	install -m 644 doc/connsim.1 "$(MAN1DIR)/connsim.1"
+	install -m 644 experiments/*.ini "$(DATADIR)/experiments/"
+	install -m 644 plots/*.gp "$(DATADIR)/plots/"
+	install -m 644 doc/connsim.bash-completion "$(COMPDIR)/connsim"
+
+uninstall:
+	rm -f "$(BINDIR)/connsim" "$(MAN1DIR)/connsim.1" "$(COMPDIR)/connsim"
+	rm -rf "$(DATADIR)"
+
+check-install: $(BIN)
+	@MAKE="$(MAKE)" SANITIZE="$(SANITIZE)" sh tests/install.sh
 
 clean:
 	rm -rf build build-san connsim
