@@ -144,7 +144,6 @@ void grid_free(grid *g)
 }
 
 unsigned grid_npoints(const grid *g) { return g->npoints; }
-unsigned grid_nvariants(const grid *g) { return g->nvars; }
 
 /* The value of --vary key i at point p (the first key varies fastest). */
 static const char *vary_value(const grid *g, unsigned i, unsigned p)

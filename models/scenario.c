@@ -403,6 +403,14 @@ static void add_item(scenario *s, const char *section, const char *name, char *v
 	g_ptr_array_add(s->items, it);
 }
 
+/* A value as given or defaulted; "(none)" for an empty one, "(unset)"
+ * for one without a default. */
+static char *value_text(const cfg *c, const char *section, const cfg_key *k)
+{
+	const char *v = cfg_str(c, section, k->name);
+	return g_strdup(*v ? v : k->def ? "(none)" : "(unset)");
+}
+
 /* Every key of a plain section as given or defaulted. */
 static void add_section_items(scenario *s, const cfg *c, const char *section)
 {
@@ -412,9 +420,7 @@ static void add_section_items(scenario *s, const cfg *c, const char *section)
 		g_strfreev(parts);
 		if (!mine)
 			continue;
-		const char *v = cfg_str(c, section, k->name);
-		add_item(s, section, k->name, g_strdup(*v || k->def ? v : "(unset)"),
-			 source_of(c, section, k->name, "default"));
+		add_item(s, section, k->name, value_text(c, section, k), source_of(c, section, k->name, "default"));
 	}
 }
 
@@ -470,8 +476,7 @@ static char *kfield_text(const kconf *k, const struct kfield *f, const cfg *c, c
 	case KF_U32: return g_strdup_printf("%u", *(const uint32_t *)p);
 	case KF_TEXT: break;
 	}
-	const char *v = cfg_str(c, sec, f->name);
-	return g_strdup(*v ? v : "(unset)");
+	return value_text(c, sec, cfg_schema_find(c, sec, f->name));
 }
 
 /* What a setting not given defaults to: the schema, the profile or memory. */
@@ -774,7 +779,7 @@ static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **er
 	s->nboxes++;  /* owns its addresses from here on */
 	if (strcmp(name, "nat"))
 		return true;
-	nat_cfg *n = &b->nat;
+	scn_nat *n = &b->nat;
 	uint32_t *addrs;
 	if (!parse_addrs(c, "nat", "external address", &addrs, &n->naddrs, err)) {
 		g_free(addrs);
@@ -846,7 +851,7 @@ void scn_free(scenario *s)
 	if (!s)
 		return;
 	for (unsigned i = 0; i < s->nboxes; i++)
-		g_free((uint32_t *)s->boxes[i].nat.addrs);
+		g_free(s->boxes[i].nat.addrs);
 	g_free(s->path.daddrs);
 	g_free(s->path.dports);
 	g_ptr_array_free(s->items, TRUE);

@@ -21,7 +21,6 @@
 #include <stdint.h>
 
 #include "models/kconf.h"
-#include "models/nat.h"
 #include "models/wl.h"
 #include "sim/cfg.h"
 #include "sim/ev.h"
@@ -37,12 +36,20 @@ typedef struct scn_host {
 	double loss;
 } scn_host;
 
+/* A NAT box's MASQUERADE/SNAT rule (the box makes its nat_cfg of it). */
+typedef struct scn_nat {
+	uint32_t *addrs;           /* external addresses */
+	unsigned naddrs;
+	uint16_t port_lo, port_hi; /* --to-ports; 0, 0: the kernel's port classes */
+	bool random, random_fully, persistent;
+} scn_nat;
+
 /* A middlebox on the path (conntrack, and SNAT for "nat"). */
 typedef struct scn_box {
 	char name[16];     /* "nat", "firewall" */
 	kconf k;
 	bool has_nat;
-	nat_cfg nat;       /* nat.addrs points into the scenario */
+	scn_nat nat;
 	ev_time delay;
 	double loss;
 } scn_box;

@@ -44,8 +44,9 @@ static void add_box(world *W, const scn_box *sb, probe_set *ps, uint64_t seed, u
 	r[2] = rng_stream(seed, rep, stream);
 	snprintf(stream, sizeof stream, "box/%s/loss", name);
 	r[3] = rng_stream(seed, rep, stream);
-	box *b = box_new(name, &sb->k, sb->has_nat ? &sb->nat : NULL, W->L, ps, r[0], r[1],
-			 W->sc->unseen_teardown, r[2]);
+	const scn_nat *sn = &sb->nat;
+	nat_cfg nc = { sn->addrs, sn->naddrs, sn->port_lo, sn->port_hi, sn->random, sn->random_fully, sn->persistent };
+	box *b = box_new(name, &sb->k, sb->has_nat ? &nc : NULL, W->L, ps, r[0], r[1], W->sc->unseen_teardown, r[2]);
 	snprintf(stream, sizeof stream, "%s.ct.kernel_bytes", name);
 	W->ct_bytes[W->nboxes] = probe_gauge_get(ps, stream, "memory the kernel would use for the table");
 	W->boxes[W->nboxes++] = b;
