@@ -189,8 +189,15 @@ static const cfg_alias aliases[] = {
 	{ NULL, NULL },
 };
 
-/* The sections of kernel settings: [sysctl] for every host, [X.sysctl] for X. */
+/* The sections of kernel settings: [sysctl] for every host, [X.sysctl] for
+ * X alone (cfg's scoped sections: X.sysctl falls back to [sysctl]). */
 #define SYSCTL "sysctl"
+
+/* "X.sysctl" for machine X (NULL: "sysctl"); newly allocated. */
+static char *sysctl_section(const char *machine)
+{
+	return machine ? g_strconcat(machine, "." SYSCTL, NULL) : g_strdup(SYSCTL);
+}
 
 /* Hosts and boxes, in the order their sysctl files load. */
 static const char *const machines[] = { "client", "server", "nat", "firewall" };
@@ -270,13 +277,14 @@ bool scn_set_arg(cfg *c, const char *arg, const char *origin, GError **err)
 static bool has_machine(const cfg *c, const char *name)
 {
 	const GPtrArray *secs = cfg_sections(c);
-	size_t n = strlen(name);
-	for (guint i = 0; i < secs->len; i++) {
+	char *sys = sysctl_section(name);
+	bool found = false;
+	for (guint i = 0; i < secs->len && !found; i++) {
 		const char *s = g_ptr_array_index(secs, i);
-		if (!strncmp(s, name, n) && (!s[n] || !strcmp(s + n, "." SYSCTL)))
-			return true;
+		found = !strcmp(s, name) || !strcmp(s, sys);
 	}
-	return false;
+	g_free(sys);
+	return found;
 }
 
 bool scn_set_profile(cfg *c, const char *profile, const char *origin, GError **err)
@@ -297,7 +305,7 @@ static bool load_named_sysctl_files(cfg *c, GPtrArray *ignored, GError **err)
 		if (!*f)
 			continue;
 		char *path = g_path_is_absolute(f) ? g_strdup(f) : g_build_filename(cfg_base_dir(c), f, NULL);
-		char *sec = g_strconcat(machines[i], "." SYSCTL, NULL);
+		char *sec = sysctl_section(machines[i]);
 		GError *e = NULL;
 		bool ok = scn_load_sysctl_file(c, path, sec, SCN_LAYER_SYSCTL_FILE, ignored, &e);
 		if (!ok) {
@@ -337,13 +345,14 @@ cfg *scn_load(const char *path, char *const *sysctls, char *const *sets, GPtrArr
 	note_ignored(notes, "sysctl files named by the experiment", ign);
 	for (char *const *f = sysctls; f && *f; f++) {
 		const char *file = *f;
-		char *sec = g_strdup(SYSCTL);
+		char *sec, *host = NULL;
 		const char *colon = strchr(file, ':');
 		if (colon && (g_str_has_prefix(file, "client:") || g_str_has_prefix(file, "server:"))) {
-			g_free(sec);
-			sec = g_strdup_printf("%.*s." SYSCTL, (int)(colon - file), file);
+			host = g_strndup(file, (gsize)(colon - file));
 			file = colon + 1;
 		}
+		sec = sysctl_section(host);
+		g_free(host);
 		g_ptr_array_set_size(ign, 0);
 		bool ok = scn_load_sysctl_file(c, file, sec, SCN_LAYER_CLI_SYSCTL, ign, err);
 		g_free(sec);
@@ -500,7 +509,7 @@ static const char *default_source(const char *name, const kconf *k, const cfg *c
 static void add_kconf_items(scenario *s, const cfg *c, const char *machine, const kconf *k, bool box)
 {
 	add_section_items(s, c, machine);
-	char *sec = g_strconcat(machine, "." SYSCTL, NULL);
+	char *sec = sysctl_section(machine);
 	if (!box) {
 		const char *thash = cfg_has(c, machine, "thash_entries") && cfg_int(c, machine, "thash_entries") > 0
 					    ? "thash_entries" : NULL;
@@ -608,7 +617,7 @@ static bool kconf_resolve(kconf *k, const cfg *c, const char *machine, GError **
 	k->hz = (unsigned)cfg_int(c, machine, "hz");
 	k->mem_bytes = (uint64_t)(cfg_double(c, machine, "memory") * 1073741824.0);
 	k->ehash_entries = kconf_ehash_entries(k->mem_bytes, (uint64_t)cfg_int(c, machine, "thash_entries"));
-	char *sec = g_strconcat(machine, "." SYSCTL, NULL);
+	char *sec = sysctl_section(machine);
 	bool ok = tcp_resolve(k, c, sec, err);
 	if (ok)
 		ct_resolve(k, c, sec);
