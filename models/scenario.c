@@ -263,14 +263,15 @@ bool scn_set_arg(cfg *c, const char *arg, const char *origin, GError **err)
 	/* a bare sysctl name sets it for every host, as sysctl -w would on each */
 	static const char *const roots[] = { "net.", "kernel.", "nf_conntrack." };
 	const char *eq = strchr(arg, '=');
-	for (unsigned i = 0; eq && i < G_N_ELEMENTS(roots); i++)
-		if (g_str_has_prefix(arg, roots[i])) {
-			char *key = g_strstrip(g_strndup(arg, (gsize)(eq - arg)));
-			bool ok = cfg_set(c, SYSCTL, key, eq + 1, origin, err);
-			g_free(key);
-			return ok;
-		}
-	return cfg_set_arg(c, arg, origin, err);
+	if (!eq)
+		return cfg_set_arg(c, arg, origin, err);
+	char *key = g_strstrip(g_strndup(arg, (gsize)(eq - arg)));
+	bool bare = false;
+	for (unsigned i = 0; i < G_N_ELEMENTS(roots); i++)
+		bare = bare || g_str_has_prefix(key, roots[i]);
+	bool ok = bare ? cfg_set(c, SYSCTL, key, eq + 1, origin, err) : cfg_set_arg(c, arg, origin, err);
+	g_free(key);
+	return ok;
 }
 
 /* A machine exists when its section (or its sysctl section) was given. */
