@@ -610,7 +610,7 @@ static bool tcp_resolve(kconf *k, const cfg *c, const char *sec, GError **err)
 
 /* A host's or box's kernel: [machine] keys, then [machine.sysctl] falling
  * back to [sysctl]. */
-static bool kconf_resolve(kconf *k, const cfg *c, const char *machine, GError **err)
+static bool resolve_kconf(kconf *k, const cfg *c, const char *machine, GError **err)
 {
 	memset(k, 0, sizeof(*k));
 	k->prof = prof_find(cfg_str(c, machine, "profile"));
@@ -782,7 +782,7 @@ static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **er
 {
 	scn_box *b = &s->boxes[s->nboxes];
 	g_strlcpy(b->name, name, sizeof b->name);
-	if (!kconf_resolve(&b->k, c, name, err))
+	if (!resolve_kconf(&b->k, c, name, err))
 		return false;
 	b->delay = cfg_time(c, name, "delay");
 	b->loss = cfg_double(c, name, "loss");
@@ -838,7 +838,7 @@ scenario *scn_new(const cfg *c, GError **err)
 			  (double)s->duration / 1e9);
 		goto fail;
 	}
-	if (!kconf_resolve(&s->client.k, c, "client", err) || !kconf_resolve(&s->server.k, c, "server", err))
+	if (!resolve_kconf(&s->client.k, c, "client", err) || !resolve_kconf(&s->server.k, c, "server", err))
 		goto fail;
 	s->client.link_delay = cfg_time(c, "client", "link_delay");
 	s->client.loss = cfg_double(c, "client", "loss");
