@@ -278,6 +278,28 @@ static void test_path(void **state)
 	cfg_free(c);
 }
 
+/* Printing covers every key of the schema: each sysctl under a host (TCP)
+ * or the box (conntrack), every other key under its section. */
+static void test_print_covers_schema(void **state)
+{
+	const char *const sets[] = { "firewall.delay=1ms", "nat.addresses=203.0.113.9", NULL };
+	cfg *c = cfg_of(sets);
+	scenario *s = scn_of(c);
+	GString *out = g_string_new(NULL);
+	scn_print(s, out);
+	for (const cfg_key *k = scn_schema(); k->name; k++) {
+		if (!strcmp(k->section, "sweep"))
+			continue;  /* how a sweep is drawn, not the scenario */
+		char *line = g_strdup_printf("\n  %s = ", k->name);
+		if (!strstr(out->str, line))
+			fail_msg("[%s] %s is not printed", k->section, k->name);
+		g_free(line);
+	}
+	g_string_free(out, TRUE);
+	scn_free(s);
+	cfg_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_sources_and_print),
 		cmocka_unit_test(test_workload_enums_follow_choices),
 		cmocka_unit_test(test_path),
+		cmocka_unit_test(test_print_covers_schema),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
