@@ -9,6 +9,7 @@
 
 #include "cmd/cmd.h"
 #include "models/kconf.h"
+#include "models/scenario.h"
 #include "models/lore.h"
 #include "models/prof.h"
 
@@ -109,7 +110,7 @@ static void explain_sysctl(const lore *l)
 	myths(l->myths);
 
 	GString *legacy = g_string_new(NULL);
-	for (const cfg_alias *a = kconf_aliases; a->old_name; a++)
+	for (const cfg_alias *a = scn_aliases(); a->old_name; a++)
 		if (!strcmp(a->new_name, l->name))
 			g_string_append_printf(legacy, "%s%s", legacy->len ? ", " : "", a->old_name);
 	if (legacy->len)
@@ -159,7 +160,7 @@ static void list_all(void)
 		if (all[i].kind == LORE_SYSCTL)
 			printf("%s%s\n", INDENT, all[i].name);
 	printf("\nLegacy sysctl names:\n");
-	for (const cfg_alias *a = kconf_aliases; a->old_name; a++)
+	for (const cfg_alias *a = scn_aliases(); a->old_name; a++)
 		printf("%s%s -> %s\n", INDENT, a->old_name, a->new_name);
 	printf("\nCounters:\n");
 	for (size_t i = 0; i < n; i++)

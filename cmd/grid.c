@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "cmd/exp.h"
+#include "models/scenario.h"
 
 typedef struct vary {
 	char *key;     /* as --set takes it */
@@ -144,7 +144,6 @@ void grid_free(grid *g)
 }
 
 unsigned grid_npoints(const grid *g) { return g->npoints; }
-unsigned grid_nvariants(const grid *g) { return g->nvars; }
 
 /* The value of --vary key i at point p (the first key varies fastest). */
 static const char *vary_value(const grid *g, unsigned i, unsigned p)
@@ -166,11 +165,11 @@ static bool apply_one(cfg *c, const char *arg, const char *origin, GError **err)
 {
 	if (g_str_has_prefix(arg, "profile=") || g_str_has_prefix(arg, "profile ")) {
 		char *name = g_strstrip(g_strdup(strchr(arg, '=') + 1));
-		bool ok = exp_set_profile(c, name, origin, err);
+		bool ok = scn_set_profile(c, name, origin, err);
 		g_free(name);
 		return ok;
 	}
-	return cfg_set_arg(c, arg, origin, err);
+	return scn_set_arg(c, arg, origin, err);
 }
 
 bool grid_apply(const grid *g, unsigned p, cfg *c, GError **err)

@@ -24,7 +24,6 @@ typedef struct grid grid;
 grid *grid_new(char *const *varies, char *const *variants, GError **err);
 void grid_free(grid *g);
 unsigned grid_npoints(const grid *g);
-unsigned grid_nvariants(const grid *g);  /* 0 when there are none */
 
 /* Applies point p's variant settings, then its varied values, to c; an
  * error names the setting. */

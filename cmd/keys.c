@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "cmd/exp.h"
+#include "models/scenario.h"
 
 static const char *type_name(cfg_type t)
 {
@@ -37,7 +37,7 @@ int cmd_keys(int argc, char **argv)
 	const char *last = "";
 	if (md)
 		printf("| section | key | type | default | meaning |\n|---|---|---|---|---|\n");
-	for (const cfg_key *k = exp_schema(); k->name; k++) {
+	for (const cfg_key *k = scn_schema(); k->name; k++) {
 		char *def = g_strdup(k->def ? (*k->def ? k->def : "(empty)") : "(profile/derived)");
 		char *type = k->type == CFG_ENUM ? g_strdelimit(g_strdup(k->choices), "|", '/') : g_strdup(type_name(k->type));
 		if (md) {

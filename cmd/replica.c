@@ -1,11 +1,8 @@
 #include "cmd/replica.h"
 
-#include <gsl/gsl_cdf.h>
-#include <math.h>
 #include <string.h>
 
-#include "models/box.h"
-#include "models/ct.h"
+#include "models/meter.h"
 
 struct replica {
 	ev_loop *L;
@@ -41,20 +38,14 @@ static void on_sample(void *ctx, uint32_t obj, uint32_t arg)
 	ev_after(r->L, r->sample, r->k_sample, 0, 0);
 }
 
-replica *replica_new(const cfg *c, uint64_t seed, uint32_t rep, GError **err)
+replica *replica_new(const scenario *sc, uint64_t seed, uint32_t rep, GError **err)
 {
 	replica *r = g_new0(replica, 1);
-	r->duration = cfg_time(c, "experiment", "duration");
-	r->warmup = cfg_time(c, "experiment", "warmup");
-	if (r->warmup >= r->duration) {
-		cfg_error(c, "experiment", "warmup", err, "must be shorter than the duration (%.3f s)",
-			  (double)r->duration / 1e9);
-		g_free(r);
-		return NULL;
-	}
+	r->duration = sc->duration;
+	r->warmup = sc->warmup;
 	r->L = ev_loop_new(NULL);
 	r->ps = probe_set_new();
-	r->W = world_new(c, r->L, r->ps, seed, rep, r->duration, err);
+	r->W = world_new(sc, r->L, r->ps, seed, rep, err);
 	if (!r->W) {
 		replica_free(r);
 		return NULL;
@@ -64,7 +55,7 @@ replica *replica_new(const cfg *c, uint64_t seed, uint32_t rep, GError **err)
 	r->counters = g_new0(uint64_t, r->nc);
 	r->areas = g_new0(double, r->ng);
 	ev_at(r->L, r->warmup, ev_kind_register(r->L, "warmup", window_open, r), 0, 0);
-	r->sample = cfg_time(c, "experiment", "sample");
+	r->sample = sc->sample;
 	r->k_sample = ev_kind_register(r->L, "sample", on_sample, r);
 	if (r->sample)
 		ev_at(r->L, 0, r->k_sample, 0, 0);
@@ -99,51 +90,45 @@ static void add(GArray *m, char *name, double v, metric_fmt f)
 	g_array_append_val(m, x);
 }
 
-/* The smallest k with P(X <= k) >= q for X ~ Poisson(lambda). */
-static unsigned poisson_quantile(double q, double lambda)
-{
-	unsigned k = 0;
-	while (gsl_cdf_poisson_P(k, lambda) < q && k < 100000)
-		k++;
-	return k;
-}
-
 /*
- * BOX.ct.buckets.*: the table's bucket chains at the end of the run (nodes
- * per bucket; each entry has two, ORIGINAL and REPLY): the load factor
- * (nodes / buckets), the 99th percentile and the longest, beside what a
- * uniform hash gives (balls into bins: Poisson(load) per bucket, and the
- * expected maximum of the buckets, sum over k >= 1 of 1 - F(k - 1)^B).
+ * BOX.ct.buckets.*: the table's bucket chains at the end of the run: the
+ * load factor (nodes / buckets), the 99th percentile and the longest, beside
+ * what a uniform hash gives (meter_chains).
  */
 static void bucket_metrics(GArray *m, const world *W)
 {
 	for (unsigned b = 0; b < world_nboxes(W); b++) {
-		const box *x = world_box(W, b);
-		const ct_table *ct = box_ct(x);
-		uint32_t longest;
-		double lambda, nb = ct_buckets(ct), cum = 0, emax = 0;
-		uint64_t *hist = ct_chain_snapshot(ct, &longest, &lambda);
-		unsigned p99 = 0;
-		for (uint32_t i = 0; i <= longest; i++) {
-			cum += (double)hist[i];
-			if (cum < 0.99 * nb)
-				p99 = i + 1;
-		}
-		g_free(hist);
-		for (unsigned k = 1; lambda > 0 && k < 100000; k++) {  /* GSL wants mu > 0 */
-			double tail = 1 - pow(gsl_cdf_poisson_P(k - 1, lambda), nb);
-			emax += tail;
-			if (tail < 1e-9)
-				break;
-		}
-		const char *n = box_name(x);
-		add(m, g_strdup_printf("%s.ct.buckets.load", n), lambda, METRIC_G6);
-		add(m, g_strdup_printf("%s.ct.buckets.p99", n), p99, METRIC_INT);
-		add(m, g_strdup_printf("%s.ct.buckets.max", n), longest, METRIC_INT);
-		add(m, g_strdup_printf("%s.ct.buckets.poisson_p99", n), lambda > 0 ? poisson_quantile(0.99, lambda) : 0,
-		    METRIC_INT);
-		add(m, g_strdup_printf("%s.ct.buckets.poisson_max", n), emax, METRIC_F3);
+		meter_chains c;
+		meter_chains_get(W, b, &c);
+		const char *n = c.box;
+		add(m, g_strdup_printf("%s.ct.buckets.load", n), c.load, METRIC_G6);
+		add(m, g_strdup_printf("%s.ct.buckets.p99", n), c.p99, METRIC_INT);
+		add(m, g_strdup_printf("%s.ct.buckets.max", n), c.longest, METRIC_INT);
+		add(m, g_strdup_printf("%s.ct.buckets.poisson_p99", n), c.poisson_p99, METRIC_INT);
+		add(m, g_strdup_printf("%s.ct.buckets.poisson_max", n), c.poisson_max, METRIC_F3);
+		meter_chains_clear(&c);
 	}
+}
+
+/* kmem.*: linear in a gauge, so its mean and peak are the gauge's */
+static void kmem_metrics(GArray *m, replica *r, ev_time end, double span)
+{
+	GArray *km = meter_kmem_list(r->W);
+	for (guint k = 0; k < km->len; k++) {
+		const meter_kmem *x = &g_array_index(km, meter_kmem, k);
+		double mean = x->fixed, peak = x->fixed;
+		for (size_t i = 0; *x->gauge && i < r->ng; i++) {
+			if (strcmp(probe_gauge_name(r->ps, i), x->gauge))
+				continue;
+			const probe_gauge *g = probe_gauge_at(r->ps, i);
+			double area = probe_gauge_area(g, end) - r->areas[i];
+			mean += x->per * (span > 0 ? area / (double)(end - r->warmup) : (double)g->value);
+			peak += x->per * (double)g->peak;
+		}
+		add(m, g_strdup_printf("%s.mean", x->name), mean, METRIC_INT);
+		add(m, g_strdup_printf("%s.peak", x->name), peak, METRIC_INT);
+	}
+	g_array_unref(km);
 }
 
 GArray *replica_metrics(replica *r)
@@ -153,7 +138,7 @@ GArray *replica_metrics(replica *r)
 	double span = (double)(end - r->warmup) / 1e9;
 	add(m, g_strdup("duration_s"), (double)end / 1e9, METRIC_F3);
 	add(m, g_strdup("warmup_s"), (double)r->warmup / 1e9, METRIC_F3);
-	add(m, g_strdup("port_pool"), world_port_pool(r->W), METRIC_INT);
+	add(m, g_strdup("port_pool"), meter_port_pool(r->W), METRIC_INT);
 	uint64_t attempts = 0, failed = 0;
 	for (size_t i = 0; i < r->nc; i++) {
 		const char *n = probe_counter_name(r->ps, i);
@@ -182,23 +167,7 @@ GArray *replica_metrics(replica *r)
 		add(m, g_strdup_printf("%s.p99%s", n, u), (double)probe_hist_quantile(h, 0.99) / k, METRIC_F3);
 		add(m, g_strdup_printf("%s.max%s", n, u), (double)probe_hist_max(h) / k, METRIC_F3);
 	}
-	/* kmem.*: linear in a gauge, so its mean and peak are the gauge's */
-	GArray *km = world_kmem_list(r->W);
-	for (guint k = 0; k < km->len; k++) {
-		const world_kmem *x = &g_array_index(km, world_kmem, k);
-		double mean = x->fixed, peak = x->fixed;
-		for (size_t i = 0; *x->gauge && i < r->ng; i++) {
-			if (strcmp(probe_gauge_name(r->ps, i), x->gauge))
-				continue;
-			const probe_gauge *g = probe_gauge_at(r->ps, i);
-			double area = probe_gauge_area(g, end) - r->areas[i];
-			mean += x->per * (span > 0 ? area / (double)(end - r->warmup) : (double)g->value);
-			peak += x->per * (double)g->peak;
-		}
-		add(m, g_strdup_printf("%s.mean", x->name), mean, METRIC_INT);
-		add(m, g_strdup_printf("%s.peak", x->name), peak, METRIC_INT);
-	}
-	g_array_unref(km);
+	kmem_metrics(m, r, end, span);
 	bucket_metrics(m, r->W);
 	add(m, g_strdup("conn.fail_fraction"), attempts ? (double)failed / (double)attempts : 0.0, METRIC_G6);
 	add(m, g_strdup("conn.rate"), span > 0 ? (double)attempts / span : 0.0, METRIC_G6);

@@ -10,8 +10,8 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "models/scenario.h"
 #include "models/world.h"
-#include "sim/cfg.h"
 #include "sim/ev.h"
 #include "sim/probe.h"
 
@@ -26,8 +26,8 @@ typedef struct metric {
 	metric_fmt fmt;
 } metric;
 
-/* c must stay alive and unchanged while the replica lives (it is only read). */
-replica *replica_new(const cfg *c, uint64_t seed, uint32_t rep, GError **err);
+/* sc must outlive the replica (it is only read). */
+replica *replica_new(const scenario *sc, uint64_t seed, uint32_t rep, GError **err);
 void replica_free(replica *r);
 ev_loop *replica_loop(replica *r);
 probe_set *replica_probes(replica *r);

@@ -7,7 +7,6 @@
  * version, seed and configuration.
  */
 #include <errno.h>
-#include <gsl/gsl_randist.h>
 #include <glib/gstdio.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,7 +17,8 @@
 #include "cmd/cmd.h"
 #include "cmd/exp.h"
 #include "cmd/replica.h"
-#include "models/ct.h"
+#include "models/meter.h"
+#include "models/scenario.h"
 #include "models/world.h"
 #include "sim/ev.h"
 #include "sim/out.h"
@@ -30,14 +30,11 @@ static double secs(ev_time t)
 	return (double)t / 1e9;
 }
 
-static void write_header(FILE *fp, const char *what, int argc, char **argv, const char *exp, uint64_t seed,
-			 const cfg *c, const world *W)
+static void write_header(FILE *fp, const char *what, const char *exp, uint64_t seed, const cfg *c, const world *W)
 {
 	GString *h = g_string_new(NULL);
-	g_string_append_printf(h, "connsim %s: %s\ncommand:", connsim_version(), what);
-	for (int i = 0; i < argc; i++)
-		g_string_append_printf(h, " %s", argv[i]);
-	g_string_append_printf(h, "\nexperiment: %s\nseed: %" PRIu64 ", replication: 0\n", exp, seed);
+	exp_provenance(h, what);
+	g_string_append_printf(h, "experiment: %s\nseed: %" PRIu64 ", replication: 0\n", exp, seed);
 	const char *q = cfg_str(c, "experiment", "question");
 	if (*q)
 		g_string_append_printf(h, "question: %s\n", q);
@@ -76,19 +73,15 @@ static void write_chains(FILE *fp, const world *W)
 {
 	fputs("length,buckets,poisson_expected,box\n", fp);
 	for (unsigned b = 0; b < world_nboxes(W); b++) {
-		const box *x = world_box(W, b);
-		const ct_table *ct = box_ct(x);
-		uint32_t longest;
-		double lambda, nb = ct_buckets(ct);
-		uint64_t *hist = ct_chain_snapshot(ct, &longest, &lambda);
+		meter_chains c;
+		meter_chains_get(W, b, &c);
 		for (uint32_t i = 0;; i++) {
-			/* an empty table: every bucket at 0 (GSL's pdf is NaN at mu = 0) */
-			double e = lambda > 0 ? nb * gsl_ran_poisson_pdf(i, lambda) : i == 0 ? nb : 0;
-			if (i > longest && (i > lambda && e < 0.01))
+			double e = meter_chains_expected(&c, i);
+			if (i > c.longest && (i > c.load && e < 0.01))
 				break;
-			fprintf(fp, "%u,%" PRIu64 ",%.6g,%s\n", i, i <= longest ? hist[i] : 0, e, box_name(x));
+			fprintf(fp, "%u,%" PRIu64 ",%.6g,%s\n", i, i <= c.longest ? c.hist[i] : 0, e, c.box);
 		}
-		g_free(hist);
+		meter_chains_clear(&c);
 	}
 }
 
@@ -104,14 +97,29 @@ static void sample_world(void *ctx)
 	world_sample(ctx);
 }
 
-int cmd_run(int argc, char **argv)
+/* The run's command-line options beyond exp_opts. */
+typedef struct run_opts {
+	exp_opts o;
+	char *duration, *sample, *warmup;
+	gboolean dry_run;
+} run_opts;
+
+static void run_opts_clear(run_opts *ro)
 {
-	exp_opts o = { 0 };
-	char *duration = NULL, *sample = NULL, *warmup = NULL;
+	exp_opts_clear(&ro->o);
+	g_free(ro->duration);
+	g_free(ro->sample);
+	g_free(ro->warmup);
+}
+
+static GOptionContext *run_options(run_opts *ro)
+{
 	GOptionEntry entries[] = {
-		{ "duration", 'd', 0, G_OPTION_ARG_STRING, &duration, "Simulated time, e.g. 10m", "T" },
-		{ "sample", 0, 0, G_OPTION_ARG_STRING, &sample, "Time-series interval, e.g. 1s", "T" },
-		{ "warmup", 0, 0, G_OPTION_ARG_STRING, &warmup, "Summary counts from this time", "T" },
+		{ "duration", 'd', 0, G_OPTION_ARG_STRING, &ro->duration, "Simulated time, e.g. 10m", "T" },
+		{ "sample", 0, 0, G_OPTION_ARG_STRING, &ro->sample, "Time-series interval, e.g. 1s", "T" },
+		{ "warmup", 0, 0, G_OPTION_ARG_STRING, &ro->warmup, "Summary counts from this time", "T" },
+		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &ro->dry_run,
+		  "Print every resolved setting and where it came from; run nothing, write nothing", NULL },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	GOptionContext *ctx = g_option_context_new("EXPERIMENT.ini - run one experiment");
@@ -124,79 +132,80 @@ int cmd_run(int argc, char **argv)
 		"  connsim run experiments/default.ini\n"
 		"  connsim run experiments/default.ini --set net.ipv4.tcp_tw_reuse=1 --out out/reuse\n"
 		"  connsim run lb.ini --sysctl client:/etc/sysctl.conf --seed 7 --duration 10m\n"
+		"  connsim run lb.ini --profile 4.4 --dry-run\n"
 		"\nExit status: 0 success, 1 output could not be written, 2 usage or input error.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
-	exp_opts_add(ctx, &o, "Override a setting: section.key=value, or a sysctl name=value (repeatable)");
-	GError *err = NULL;
-	int rc = EXIT_USAGE;
-	cfg *c = NULL;
-	ev_loop *L = NULL;
-	probe_set *ps = NULL;
-	world *W = NULL;
-	out_file *fts = NULL, *fsum = NULL, *fch = NULL;
-	series *ser = NULL;
-	replica *rp = NULL;
-	char *outdir = NULL, *ts_path = NULL, *sum_path = NULL, *ch_path = NULL;
+	exp_opts_add(ctx, &ro->o, "Override a setting: section.key=value, or a sysctl name=value (repeatable)");
+	return ctx;
+}
 
-	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
-		fprintf(stderr, "connsim run: %s (see connsim run --help)\n", err->message);
-		goto done;
+/* The configuration with every option applied, in the order of the
+ * "values given" dump: file and --set, --duration/--sample/--warmup,
+ * --profile. */
+static cfg *run_config(const char *exp, const run_opts *ro, GError **err)
+{
+	cfg *c = exp_load(exp, &ro->o, err);
+	if (!c)
+		return NULL;
+	struct { const char *key, *val, *opt; } cli[] = { { "duration", ro->duration, "--duration" },
+						    { "sample", ro->sample, "--sample" },
+						    { "warmup", ro->warmup, "--warmup" } };
+	bool ok = true;
+	for (unsigned i = 0; i < G_N_ELEMENTS(cli) && ok; i++)
+		ok = !cli[i].val || cfg_set(c, "experiment", cli[i].key, cli[i].val, cli[i].opt, err);
+	if (ok && exp_profile(c, &ro->o, err))
+		return c;
+	cfg_free(c);
+	return NULL;
+}
+
+/* The output files of a run, written in place only when all are complete. */
+typedef struct run_out {
+	char *paths[3];     /* timeseries, summary, chains */
+	out_file *files[3];
+} run_out;
+
+static bool outputs_open(run_out *ro, const char *dir, bool chains, GError **err)
+{
+	static const char *const names[] = { "timeseries.csv", "summary.csv", "chains.csv" };
+	if (!out_mkdir(dir, err))
+		return false;
+	for (unsigned i = 0; i < 3; i++) {
+		ro->paths[i] = g_build_filename(dir, names[i], NULL);
+		if ((i < 2 || chains) && !(ro->files[i] = out_open(ro->paths[i], err)))
+			return false;
 	}
-	if (argc != 2) {
-		fprintf(stderr, "connsim run: expected one experiment file, got %d (see connsim run --help)\n", argc - 1);
-		goto done;
-	}
-	const char *exp = argv[1];
-	c = exp_load(exp, o.sysctls, o.sets, &err);
-	if (!c) {
-		fprintf(stderr, "connsim: %s\n", err->message);
-		goto done;
-	}
-	struct { const char *key, *val, *opt; } cli[] = { { "duration", duration, "--duration" },
-						    { "sample", sample, "--sample" },
-						    { "warmup", warmup, "--warmup" } };
-	for (unsigned i = 0; i < G_N_ELEMENTS(cli); i++) {
-		if (cli[i].val && !cfg_set(c, "experiment", cli[i].key, cli[i].val, cli[i].opt, &err)) {
-			fprintf(stderr, "connsim: %s\n", err->message);
-			goto done;
+	return true;
+}
+
+/* Commits in order; a failure removes what was committed before it. */
+static bool outputs_commit(run_out *ro, GError **err)
+{
+	for (unsigned i = 0; i < 3; i++) {
+		out_file *f = ro->files[i];
+		ro->files[i] = NULL;
+		if (f && !out_commit(f, err)) {
+			for (unsigned k = 0; k < i; k++)
+				g_unlink(ro->paths[k]);
+			return false;
 		}
 	}
-	guint64 seed;
-	if ((o.profile && !exp_set_profile(c, o.profile, "--profile", &err)) || !exp_seed(c, o.seed, &seed, &err)) {
-		fprintf(stderr, "connsim: %s\n", err->message);
-		goto done;
-	}
-	ev_time dur = cfg_time(c, "experiment", "duration"), smp = cfg_time(c, "experiment", "sample");
-	rp = replica_new(c, seed, 0, &err);
-	if (!rp) {
-		fprintf(stderr, "connsim: %s\n", err->message);
-		goto done;
-	}
-	L = replica_loop(rp);
-	ps = replica_probes(rp);
-	W = replica_world(rp);
+	return true;
+}
 
-	outdir = exp_out_dir(exp, o.out);
-	rc = EXIT_RUNTIME;
-	if (!out_mkdir(outdir, &err)) {
-		fprintf(stderr, "connsim: %s\n", err->message);
-		goto done;
+static void outputs_free(run_out *ro)
+{
+	for (unsigned i = 0; i < 3; i++) {
+		out_abort(ro->files[i]);
+		g_free(ro->paths[i]);
 	}
-	ts_path = g_build_filename(outdir, "timeseries.csv", NULL);
-	sum_path = g_build_filename(outdir, "summary.csv", NULL);
-	ch_path = g_build_filename(outdir, "chains.csv", NULL);
-	if (!(fts = out_open(ts_path, &err)) || !(fsum = out_open(sum_path, &err)) ||
-	    (world_nboxes(W) && !(fch = out_open(ch_path, &err)))) {
-		fprintf(stderr, "connsim: %s\n", err->message);
-		goto done;
-	}
+}
 
-
-	write_header(out_stream(fts), "time series", argc, argv, exp, seed, c, W);
-	ser = series_start(L, ps, smp, out_stream(fts), sample_world, W);
-	replica_start(rp);
-
-	bool progress = !o.quiet && isatty(2);
+/* Runs to the end, with a progress bar on a terminal; returns the wall
+ * time it took. */
+static double simulate(replica *rp, ev_time dur, bool progress)
+{
+	ev_loop *L = replica_loop(rp);
 	double t0 = wall(), last = t0;
 	for (unsigned step = 1; step <= 100; step++) {
 		ev_run(L, dur / 100 * step + (step == 100 ? dur % 100 : 0));
@@ -210,59 +219,96 @@ int cmd_run(int argc, char **argv)
 	}
 	if (progress)
 		fputc('\n', stderr);
+	return wall() - t0;
+}
+
+/* The run itself: world, time series while it runs, then summary and chains. */
+static int run_and_write(const char *exp, const exp_opts *o, const cfg *c, const scenario *sc, uint64_t seed)
+{
+	GError *err = NULL;
+	run_out out;
+	memset(&out, 0, sizeof out);
+	int rc = EXIT_USAGE;
+	char *outdir = exp_out_dir(exp, o->out);
+	replica *rp = replica_new(sc, seed, 0, &err);
+	if (!rp)
+		goto done;
+	world *W = replica_world(rp);
+	rc = EXIT_RUNTIME;
+	if (!outputs_open(&out, outdir, world_nboxes(W) > 0, &err))
+		goto done;
+	write_header(out_stream(out.files[0]), "time series", exp, seed, c, W);
+	series *ser = series_start(replica_loop(rp), replica_probes(rp), sc->sample, out_stream(out.files[0]),
+				   sample_world, W);
+	replica_start(rp);
+	double took = simulate(rp, sc->duration, !o->quiet && isatty(2));
 	series_finish(ser);
-	write_header(out_stream(fsum), "summary", argc, argv, exp, seed, c, W);
+	series_free(ser);
+	write_header(out_stream(out.files[1]), "summary", exp, seed, c, W);
 	GArray *metrics = replica_metrics(rp);
-	write_summary(out_stream(fsum), seed, metrics);
+	write_summary(out_stream(out.files[1]), seed, metrics);
 	replica_metrics_free(metrics);
-	if (fch) {
-		write_header(out_stream(fch), "conntrack chain lengths at the end", argc, argv, exp, seed, c, W);
-		write_chains(out_stream(fch), W);
+	if (out.files[2]) {
+		write_header(out_stream(out.files[2]), "conntrack chain lengths at the end", exp, seed, c, W);
+		write_chains(out_stream(out.files[2]), W);
 	}
-	if (!out_commit(fts, &err)) {
-		fts = NULL;
-		fprintf(stderr, "connsim: %s\n", err->message);
+	if (!outputs_commit(&out, &err))
 		goto done;
-	}
-	fts = NULL;
-	if (!out_commit(fsum, &err)) {
-		fsum = NULL;
-		g_unlink(ts_path);
-		fprintf(stderr, "connsim: %s\n", err->message);
-		goto done;
-	}
-	fsum = NULL;
-	if (fch && !out_commit(fch, &err)) {
-		fch = NULL;
-		g_unlink(ts_path);
-		g_unlink(sum_path);
-		fprintf(stderr, "connsim: %s\n", err->message);
-		goto done;
-	}
-	fch = NULL;
 	ev_stats st;
-	ev_get_stats(L, &st);
-	if (!o.quiet)
+	ev_get_stats(replica_loop(rp), &st);
+	if (!o->quiet)
 		fprintf(stderr, "connsim: %s: %.0f s simulated, %" PRIu64 " events in %.2f s wall; wrote %s and %s\n",
-			exp, secs(dur), st.run, wall() - t0, ts_path, sum_path);
+			exp, secs(sc->duration), st.run, took, out.paths[0], out.paths[1]);
 	rc = EXIT_OK;
 done:
-	out_abort(fts);
-	out_abort(fsum);
-	out_abort(fch);
-	if (ser)
-		series_free(ser);
+	if (err)
+		fprintf(stderr, "connsim: %s\n", err->message);
+	g_clear_error(&err);
+	outputs_free(&out);
 	replica_free(rp);
+	g_free(outdir);
+	return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	run_opts ro;
+	memset(&ro, 0, sizeof ro);
+	GOptionContext *ctx = run_options(&ro);
+	GError *err = NULL;
+	int rc = EXIT_USAGE;
+	cfg *c = NULL;
+	scenario *sc = NULL;
+	guint64 seed;
+	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+		fprintf(stderr, "connsim run: %s (see connsim run --help)\n", err->message);
+		goto done;
+	}
+	if (argc != 2) {
+		fprintf(stderr, "connsim run: expected one experiment file, got %d (see connsim run --help)\n", argc - 1);
+		goto done;
+	}
+	const char *exp = argv[1];
+	if (!(c = run_config(exp, &ro, &err)) || !exp_seed(c, ro.o.seed, &seed, &err) || !(sc = scn_new(c, &err))) {
+		fprintf(stderr, "connsim: %s\n", err->message);
+		goto done;
+	}
+	if (ro.dry_run) {
+		GString *s = g_string_new(NULL);
+		g_string_append_printf(s, "# %s, seed %" PRIu64 ": every setting in force and where it came from\n",
+				       exp, seed);
+		scn_print(sc, s);
+		fputs(s->str, stdout);
+		g_string_free(s, TRUE);
+		rc = EXIT_OK;
+	} else {
+		rc = run_and_write(exp, &ro.o, c, sc, seed);
+	}
+done:
+	scn_free(sc);
 	cfg_free(c);
 	g_clear_error(&err);
-	g_free(outdir);
-	g_free(ts_path);
-	g_free(sum_path);
-	g_free(ch_path);
-	exp_opts_clear(&o);
-	g_free(duration);
-	g_free(sample);
-	g_free(warmup);
+	run_opts_clear(&ro);
 	g_option_context_free(ctx);
 	return rc;
 }

@@ -21,10 +21,11 @@
 #include "cmd/exp.h"
 #include "cmd/grid.h"
 #include "cmd/replica.h"
+#include "models/scenario.h"
 #include "sim/out.h"
 
 typedef struct task {
-	const cfg *c;
+	const scenario *sc;
 	uint64_t seed;
 	uint32_t rep;
 	GArray *metrics;  /* result */
@@ -37,6 +38,20 @@ typedef struct progress {
 	double t0;
 	bool show;
 } progress;
+
+/* What a sweep holds from its options to its curve. */
+typedef struct sweep {
+	exp_opts o;
+	char **varies, **variants;
+	gint reps, jobs;
+	const char *exp;
+	grid *gr;
+	unsigned npoints, R;
+	uint64_t seed;
+	cfg **pcfg;        /* per point */
+	scenario **psc;    /* per point */
+	task *tasks;       /* npoints x R, point-major */
+} sweep;
 
 /* The metrics [sweep] plot, plot_y2 and x name must be columns of the
  * curve, i.e. summary metrics of some point: a misspelt one would leave a
@@ -73,7 +88,7 @@ static void run_task(gpointer data, gpointer user)
 	task *t = data;
 	progress *pg = user;
 	GError *err = NULL;
-	replica *r = replica_new(t->c, t->seed, t->rep, &err);
+	replica *r = replica_new(t->sc, t->seed, t->rep, &err);
 	if (!r) {
 		t->error = g_strdup(err->message);
 		g_error_free(err);
@@ -93,20 +108,17 @@ static void run_task(gpointer data, gpointer user)
 	g_mutex_unlock(&pg->lock);
 }
 
-int cmd_sweep(int argc, char **argv)
+static GOptionContext *sweep_options(sweep *S)
 {
-	exp_opts o = { 0 };
-	char **varies = NULL, **variants = NULL;
-	gint reps = 0, jobs = 0;
 	GOptionEntry entries[] = {
-		{ "vary", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &varies,
+		{ "vary", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &S->varies,
 		  "A setting and its values: KEY=a,b,c or KEY=START:STOP:STEPS[:log] (repeatable: a grid; "
 		  "default: [sweep] vary)", "SPEC" },
-		{ "variant", 'V', 0, G_OPTION_ARG_STRING_ARRAY, &variants,
+		{ "variant", 'V', 0, G_OPTION_ARG_STRING_ARRAY, &S->variants,
 		  "A curve of its own: LABEL or 'LABEL: KEY=VALUE & KEY=VALUE' (repeatable; default: [sweep] variants)",
 		  "SPEC" },
-		{ "reps", 'r', 0, G_OPTION_ARG_INT, &reps, "Replications per point (default: [sweep] reps, 10)", "R" },
-		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Threads (default: the number of cores)", "J" },
+		{ "reps", 'r', 0, G_OPTION_ARG_INT, &S->reps, "Replications per point (default: [sweep] reps, 10)", "R" },
+		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &S->jobs, "Threads (default: the number of cores)", "J" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	GOptionContext *ctx = g_option_context_new("EXPERIMENT.ini - a curve: R replications per point");
@@ -122,16 +134,225 @@ int cmd_sweep(int argc, char **argv)
 		"\nThe key profile (in --vary or a variant) sets every host's kernel profile.\n"
 		"\nExit status: 0 success, 1 output could not be written, 2 usage or input error.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
-	exp_opts_add(ctx, &o, "Override a setting for every point: section.key=value, or a sysctl name=value");
+	exp_opts_add(ctx, &S->o, "Override a setting for every point: section.key=value, or a sysctl name=value");
+	return ctx;
+}
+
+/* The options' checks; without --vary / --reps, the experiment's [sweep]
+ * section says.  Messages are printed here. */
+static bool sweep_settings(sweep *S)
+{
+	GError *err = NULL;
+	if (S->reps != 0 && (S->reps < 2 || S->reps > 100000)) {
+		fprintf(stderr, "connsim sweep: --reps %d: expected an integer in [2, 100000] (a confidence "
+			"interval needs two)\n", S->reps);
+		return false;
+	}
+	cfg *defaults = exp_load(S->exp, &S->o, &err);
+	if (!defaults) {
+		fprintf(stderr, "connsim: %s\n", err->message);
+		g_error_free(err);
+		return false;
+	}
+	if (!S->reps)
+		S->reps = (gint)cfg_int(defaults, "sweep", "reps");
+	if (!S->varies && *cfg_str(defaults, "sweep", "vary"))
+		S->varies = grid_split_list(cfg_str(defaults, "sweep", "vary"));
+	if (!S->variants && *cfg_str(defaults, "sweep", "variants"))
+		S->variants = grid_split_list(cfg_str(defaults, "sweep", "variants"));
+	cfg_free(defaults);
+	if (S->jobs < 0 || S->jobs > 1024) {
+		fprintf(stderr, "connsim sweep: --jobs %d: expected an integer in [1, 1024]\n", S->jobs);
+		return false;
+	}
+	S->R = (unsigned)S->reps;
+	if (!S->varies || !*S->varies) {
+		fprintf(stderr, "connsim sweep: give at least one --vary KEY=VALUES, or [sweep] vary in the experiment "
+			"(see connsim sweep --help)\n");
+		return false;
+	}
+	if (!(S->gr = grid_new(S->varies, S->variants, &err))) {
+		fprintf(stderr, "connsim sweep: %s\n", err->message);
+		g_error_free(err);
+		return false;
+	}
+	S->npoints = grid_npoints(S->gr);
+	return true;
+}
+
+/* One configuration and scenario per point, loaded and checked before
+ * anything runs, so that a point the scenario rejects is an error before
+ * any output; so is a plotted metric no point has (a world names its
+ * metrics when built). */
+static bool sweep_points(sweep *S, GError **err)
+{
+	S->pcfg = g_new0(cfg *, S->npoints);
+	S->psc = g_new0(scenario *, S->npoints);
+	for (unsigned p = 0; p < S->npoints; p++) {
+		if (!(S->pcfg[p] = exp_load(S->exp, &S->o, err)) || !exp_profile(S->pcfg[p], &S->o, err) ||
+		    !grid_apply(S->gr, p, S->pcfg[p], err))
+			return false;
+	}
+	if (!exp_seed(S->pcfg[0], S->o.seed, &S->seed, err))
+		return false;
+	GHashTable *known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	bool ok = true;
+	for (unsigned p = 0; p < S->npoints && ok; p++) {
+		replica *r = NULL;
+		ok = (S->psc[p] = scn_new(S->pcfg[p], err)) && (r = replica_new(S->psc[p], S->seed, 0, err));
+		if (!ok)
+			break;
+		GArray *m = replica_metrics(r);
+		for (guint k = 0; k < m->len; k++)
+			g_hash_table_add(known, g_strdup(g_array_index(m, metric, k).name));
+		replica_metrics_free(m);
+		replica_free(r);
+	}
+	ok = ok && plot_metrics_known(S->pcfg[0], known, err);
+	g_hash_table_destroy(known);
+	return ok;
+}
+
+/* Every (point, replication) on the pool; false (with the message) when
+ * one failed. */
+static bool sweep_run(sweep *S, GError **err)
+{
+	size_t n = (size_t)S->npoints * S->R;
+	S->tasks = g_new0(task, n);
+	for (unsigned p = 0; p < S->npoints; p++)
+		for (unsigned r = 0; r < S->R; r++)
+			S->tasks[(size_t)p * S->R + r] = (task){ S->psc[p], S->seed, r, NULL, NULL };
+	progress pg = { .total = (unsigned)n, .t0 = wall(), .show = !S->o.quiet && isatty(2) };
+	g_mutex_init(&pg.lock);
+	guint nthreads = S->jobs ? (guint)S->jobs : g_get_num_processors();
+	GThreadPool *pool = g_thread_pool_new(run_task, &pg, (gint)nthreads, TRUE, NULL);
+	for (size_t t = 0; t < n; t++)
+		g_thread_pool_push(pool, &S->tasks[t], NULL);
+	g_thread_pool_free(pool, FALSE, TRUE);
+	if (pg.show)
+		fputc('\n', stderr);
+	g_mutex_clear(&pg.lock);
+	for (size_t t = 0; t < n; t++)
+		if (S->tasks[t].error) {
+			g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s", S->tasks[t].error);
+			return false;
+		}
+	return true;
+}
+
+static void curve_header(const sweep *S, FILE *fp)
+{
+	const cfg *c = S->pcfg[0];
+	GString *h = g_string_new(NULL);
+	exp_provenance(h, "sweep");
+	g_string_append_printf(h, "experiment: %s\nseed: %" PRIu64 ", replications per point: %u (0..%u)\n",
+			       S->exp, S->seed, S->R, S->R - 1);
+	grid_describe(S->gr, h);
+	const char *question = cfg_str(c, "experiment", "question");
+	if (*question)
+		g_string_append_printf(h, "question: %s\n", question);
+	g_string_append_printf(h, "plot: %s\ncapacity: %g\n", cfg_str(c, "sweep", "plot"),
+			       cfg_double(c, "sweep", "capacity"));
+	static const char *const labels[] = { "plot_y2", "x", "x_label", "y_label", "y2_label" };
+	for (unsigned i = 0; i < G_N_ELEMENTS(labels); i++)
+		if (*cfg_str(c, "sweep", labels[i]))
+			g_string_append_printf(h, "%s: %s\n", labels[i], cfg_str(c, "sweep", labels[i]));
+	g_string_append_printf(h, "x_log: %d\ny_log: %d\n", cfg_bool(c, "sweep", "x_log"),
+			       cfg_bool(c, "sweep", "y_log"));
+	g_string_append(h, "values given (first point; the varied keys differ per row):\n");
+	cfg_dump(c, h, "  ");
+	g_string_append(h, "columns: the variant (when there are variants), the varied keys, reps, then\n"
+			   "METRIC.mean and METRIC.ci95 (half-width of the 95 % confidence interval, Student t with\n"
+			   "reps - 1 degrees of freedom) for every summary metric; see README.md, \"Output columns\"\n");
+	out_comment_block(fp, h->str);
+	g_string_free(h, TRUE);
+}
+
+/* One row: the point's columns, reps, then each metric's mean and CI. */
+static void curve_row(const sweep *S, unsigned p, const GPtrArray *names, GHashTable *idx, FILE *fp)
+{
+	double tq = gsl_cdf_tdist_Pinv(0.975, (double)(S->R - 1));
+	double *x = g_new(double, S->R);
+	grid_csv_values(S->gr, p, fp);
+	fprintf(fp, ",%u", S->R);
+	for (guint k = 0; k < names->len; k++) {
+		guint j = GPOINTER_TO_UINT(g_hash_table_lookup(idx, g_ptr_array_index(names, k)));
+		if (!j) {
+			fputs(",,", fp);  /* this point's world has no such metric */
+			continue;
+		}
+		/* a configuration's replications share their columns */
+		for (unsigned r = 0; r < S->R; r++)
+			x[r] = g_array_index(S->tasks[(size_t)p * S->R + r].metrics, metric, j - 1).value;
+		double mean = gsl_stats_mean(x, 1, S->R), sd = gsl_stats_sd_m(x, 1, S->R, mean);
+		fprintf(fp, ",%.6g,%.6g", mean, tq * sd / sqrt((double)S->R));
+	}
+	fputc('\n', fp);
+	g_free(x);
+}
+
+/* Columns: every metric any point has, in first-seen order (a variant
+ * with a NAT box has metrics a variant without one lacks). */
+static void curve_write(const sweep *S, FILE *fp)
+{
+	curve_header(S, fp);
+	GPtrArray *names = g_ptr_array_new();
+	GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+	GHashTable **idx = g_new0(GHashTable *, S->npoints);  /* per point: name -> index + 1 */
+	for (unsigned p = 0; p < S->npoints; p++) {
+		GArray *m = S->tasks[(size_t)p * S->R].metrics;
+		idx[p] = g_hash_table_new(g_str_hash, g_str_equal);
+		for (guint k = 0; k < m->len; k++) {
+			char *n = g_array_index(m, metric, k).name;
+			g_hash_table_insert(idx[p], n, GUINT_TO_POINTER(k + 1));
+			if (g_hash_table_add(seen, n))
+				g_ptr_array_add(names, n);
+		}
+	}
+	grid_csv_header(S->gr, fp);
+	fputs(",reps", fp);
+	for (guint k = 0; k < names->len; k++) {
+		const char *n = g_ptr_array_index(names, k);
+		fprintf(fp, ",%s.mean,%s.ci95", n, n);
+	}
+	fputc('\n', fp);
+	for (unsigned p = 0; p < S->npoints; p++)
+		curve_row(S, p, names, idx[p], fp);
+	for (unsigned p = 0; p < S->npoints; p++)
+		g_hash_table_destroy(idx[p]);
+	g_free(idx);
+	g_hash_table_destroy(seen);
+	g_ptr_array_free(names, TRUE);
+}
+
+static void sweep_clear(sweep *S)
+{
+	for (size_t t = 0; S->tasks && t < (size_t)S->npoints * S->R; t++) {
+		if (S->tasks[t].metrics)
+			replica_metrics_free(S->tasks[t].metrics);
+		g_free(S->tasks[t].error);
+	}
+	g_free(S->tasks);
+	for (unsigned p = 0; S->pcfg && p < S->npoints; p++) {
+		scn_free(S->psc[p]);
+		cfg_free(S->pcfg[p]);
+	}
+	g_free(S->psc);
+	g_free(S->pcfg);
+	grid_free(S->gr);
+	g_strfreev(S->variants);
+	g_strfreev(S->varies);
+	exp_opts_clear(&S->o);
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+	sweep S = { .o = { 0 } };
+	GOptionContext *ctx = sweep_options(&S);
 	GError *err = NULL;
 	int rc = EXIT_USAGE;
-	grid *gr = NULL;
-	unsigned npoints = 1, R = 0;
-	cfg **pcfg = NULL;
-	task *tasks = NULL;
 	out_file *fo = NULL;
 	char *outdir = NULL, *path = NULL;
-
 	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
 		fprintf(stderr, "connsim sweep: %s (see connsim sweep --help)\n", err->message);
 		goto done;
@@ -141,227 +362,37 @@ int cmd_sweep(int argc, char **argv)
 			argc - 1);
 		goto done;
 	}
-	if (reps != 0 && (reps < 2 || reps > 100000)) {
-		fprintf(stderr, "connsim sweep: --reps %d: expected an integer in [2, 100000] (a confidence "
-			"interval needs two)\n", reps);
+	S.exp = argv[1];
+	if (!sweep_settings(&S))
 		goto done;
-	}
-	/* Without --vary / --reps, the experiment's [sweep] section says. */
-	cfg *defaults = exp_load(argv[1], o.sysctls, o.sets, &err);
-	if (!defaults) {
-		fprintf(stderr, "connsim: %s\n", err->message);
-		goto done;
-	}
-	if (!reps)
-		reps = (gint)cfg_int(defaults, "sweep", "reps");
-	if (!varies && *cfg_str(defaults, "sweep", "vary"))
-		varies = grid_split_list(cfg_str(defaults, "sweep", "vary"));
-	if (!variants && *cfg_str(defaults, "sweep", "variants"))
-		variants = grid_split_list(cfg_str(defaults, "sweep", "variants"));
-	cfg_free(defaults);
-	if (jobs < 0 || jobs > 1024) {
-		fprintf(stderr, "connsim sweep: --jobs %d: expected an integer in [1, 1024]\n", jobs);
-		goto done;
-	}
-	R = (unsigned)reps;
-	if (!varies || !*varies) {
-		fprintf(stderr, "connsim sweep: give at least one --vary KEY=VALUES, or [sweep] vary in the experiment "
-			"(see connsim sweep --help)\n");
-		goto done;
-	}
-	if (!(gr = grid_new(varies, variants, &err))) {
-		fprintf(stderr, "connsim sweep: %s\n", err->message);
-		goto done;
-	}
-	npoints = grid_npoints(gr);
-
-	/* One configuration per point, loaded and checked before anything runs. */
-	const char *exp = argv[1];
-	pcfg = g_new0(cfg *, npoints);
-	for (unsigned p = 0; p < npoints; p++) {
-		pcfg[p] = exp_load(exp, o.sysctls, o.sets, &err);
-		if (!pcfg[p]) {
-			fprintf(stderr, "connsim: %s\n", err->message);
-			goto done;
-		}
-		if (o.profile && !exp_set_profile(pcfg[p], o.profile, "--profile", &err)) {
-			fprintf(stderr, "connsim: %s\n", err->message);
-			goto done;
-		}
-		if (!grid_apply(gr, p, pcfg[p], &err)) {
-			fprintf(stderr, "connsim: %s\n", err->message);
-			goto done;
-		}
-	}
-	guint64 seed;
-	if (!exp_seed(pcfg[0], o.seed, &seed, &err)) {
-		fprintf(stderr, "connsim: %s\n", err->message);
-		goto done;
-	}
-	/* Settings that only building the world can reject (addresses, a
-	 * varied value against the others) are errors before any output; so
-	 * is a plotted metric no point has (a world names its metrics when
-	 * built). */
-	GHashTable *known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	for (unsigned p = 0; p < npoints; p++) {
-		replica *r = replica_new(pcfg[p], seed, 0, &err);
-		if (!r) {
-			fprintf(stderr, "connsim: %s\n", err->message);
-			g_hash_table_destroy(known);
-			goto done;
-		}
-		GArray *m = replica_metrics(r);
-		for (guint k = 0; k < m->len; k++)
-			g_hash_table_add(known, g_strdup(g_array_index(m, metric, k).name));
-		replica_metrics_free(m);
-		replica_free(r);
-	}
-	bool plot_ok = plot_metrics_known(pcfg[0], known, &err);
-	g_hash_table_destroy(known);
-	if (!plot_ok) {
-		fprintf(stderr, "connsim: %s\n", err->message);
-		goto done;
-	}
-
-	outdir = exp_out_dir(exp, o.out);
+	if (!sweep_points(&S, &err))
+		goto fail;
+	outdir = exp_out_dir(S.exp, S.o.out);
 	rc = EXIT_RUNTIME;
-	if (!out_mkdir(outdir, &err)) {
-		fprintf(stderr, "connsim: %s\n", err->message);
-		goto done;
-	}
 	path = g_build_filename(outdir, "curve.csv", NULL);
-	if (!(fo = out_open(path, &err))) {
-		fprintf(stderr, "connsim: %s\n", err->message);
-		goto done;
+	if (!out_mkdir(outdir, &err) || !(fo = out_open(path, &err)))
+		goto fail;
+	if (!sweep_run(&S, &err)) {
+		rc = EXIT_USAGE;
+		goto fail;
 	}
-
-	/* Run every (point, replication) on the pool. */
-	tasks = g_new0(task, (size_t)npoints * R);
-	for (unsigned p = 0; p < npoints; p++)
-		for (unsigned r = 0; r < R; r++)
-			tasks[(size_t)p * R + r] = (task){ pcfg[p], seed, r, NULL, NULL };
-	progress pg = { .total = npoints * R, .t0 = wall(), .show = !o.quiet && isatty(2) };
-	g_mutex_init(&pg.lock);
-	guint nthreads = jobs ? (guint)jobs : g_get_num_processors();
-	GThreadPool *pool = g_thread_pool_new(run_task, &pg, (gint)nthreads, TRUE, NULL);
-	for (size_t t = 0; t < (size_t)npoints * R; t++)
-		g_thread_pool_push(pool, &tasks[t], NULL);
-	g_thread_pool_free(pool, FALSE, TRUE);
-	if (pg.show)
-		fputc('\n', stderr);
-	g_mutex_clear(&pg.lock);
-	for (size_t t = 0; t < (size_t)npoints * R; t++)
-		if (tasks[t].error) {
-			fprintf(stderr, "connsim: %s\n", tasks[t].error);
-			rc = EXIT_USAGE;
-			goto done;
-		}
-
-	/* The curve. */
-	FILE *fp = out_stream(fo);
-	GString *h = g_string_new(NULL);
-	g_string_append_printf(h, "connsim %s: sweep\ncommand:", connsim_version());
-	for (int i = 0; i < argc; i++)
-		g_string_append_printf(h, " %s", argv[i]);
-	g_string_append_printf(h, "\nexperiment: %s\nseed: %" PRIu64 ", replications per point: %u (0..%u)\n", exp,
-			       seed, R, R - 1);
-	grid_describe(gr, h);
-	const char *question = cfg_str(pcfg[0], "experiment", "question");
-	if (*question)
-		g_string_append_printf(h, "question: %s\n", question);
-	g_string_append_printf(h, "plot: %s\ncapacity: %g\n", cfg_str(pcfg[0], "sweep", "plot"),
-			       cfg_double(pcfg[0], "sweep", "capacity"));
-	static const char *const labels[] = { "plot_y2", "x", "x_label", "y_label", "y2_label" };
-	for (unsigned i = 0; i < G_N_ELEMENTS(labels); i++)
-		if (*cfg_str(pcfg[0], "sweep", labels[i]))
-			g_string_append_printf(h, "%s: %s\n", labels[i], cfg_str(pcfg[0], "sweep", labels[i]));
-	g_string_append_printf(h, "x_log: %d\ny_log: %d\n", cfg_bool(pcfg[0], "sweep", "x_log"),
-			       cfg_bool(pcfg[0], "sweep", "y_log"));
-	g_string_append(h, "values given (first point; the varied keys differ per row):\n");
-	cfg_dump(pcfg[0], h, "  ");
-	g_string_append(h, "columns: the variant (when there are variants), the varied keys, reps, then\n"
-			   "METRIC.mean and METRIC.ci95 (half-width of the 95 % confidence interval, Student t with\n"
-			   "reps - 1 degrees of freedom) for every summary metric; see README.md, \"Output columns\"\n");
-	out_comment_block(fp, h->str);
-	g_string_free(h, TRUE);
-	/* Columns: every metric any point has, in first-seen order (a variant
-	 * with a NAT box has metrics a variant without one lacks). */
-	GPtrArray *names = g_ptr_array_new();
-	GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
-	GHashTable **idx = g_new0(GHashTable *, npoints);  /* per point: name -> index + 1 */
-	for (unsigned p = 0; p < npoints; p++) {
-		GArray *m = tasks[(size_t)p * R].metrics;
-		idx[p] = g_hash_table_new(g_str_hash, g_str_equal);
-		for (guint k = 0; k < m->len; k++) {
-			char *n = g_array_index(m, metric, k).name;
-			g_hash_table_insert(idx[p], n, GUINT_TO_POINTER(k + 1));
-			if (g_hash_table_add(seen, n))
-				g_ptr_array_add(names, n);
-		}
-	}
-	grid_csv_header(gr, fp);
-	fputs(",reps", fp);
-	for (guint k = 0; k < names->len; k++) {
-		const char *n = g_ptr_array_index(names, k);
-		fprintf(fp, ",%s.mean,%s.ci95", n, n);
-	}
-	fputc('\n', fp);
-	double tq = gsl_cdf_tdist_Pinv(0.975, (double)(R - 1));
-	double *x = g_new(double, R);
-	for (unsigned p = 0; p < npoints; p++) {
-		grid_csv_values(gr, p, fp);
-		fprintf(fp, ",%u", R);
-		for (guint k = 0; k < names->len; k++) {
-			guint j = GPOINTER_TO_UINT(g_hash_table_lookup(idx[p], g_ptr_array_index(names, k)));
-			if (!j) {
-				fputs(",,", fp);  /* this point's world has no such metric */
-				continue;
-			}
-			/* a configuration's replications share their columns */
-			for (unsigned r = 0; r < R; r++)
-				x[r] = g_array_index(tasks[(size_t)p * R + r].metrics, metric, j - 1).value;
-			double mean = gsl_stats_mean(x, 1, R), sd = gsl_stats_sd_m(x, 1, R, mean);
-			fprintf(fp, ",%.6g,%.6g", mean, tq * sd / sqrt((double)R));
-		}
-		fputc('\n', fp);
-	}
-	g_free(x);
-	for (unsigned p = 0; p < npoints; p++)
-		g_hash_table_destroy(idx[p]);
-	g_free(idx);
-	g_hash_table_destroy(seen);
-	g_ptr_array_free(names, TRUE);
-	if (!out_commit(fo, &err)) {
-		fo = NULL;
-		fprintf(stderr, "connsim: %s\n", err->message);
-		goto done;
-	}
+	curve_write(&S, out_stream(fo));
+	out_file *f = fo;
 	fo = NULL;
-	if (!o.quiet)
-		fprintf(stderr, "connsim: %s: %u points x %u replications; wrote %s\n", exp, npoints, R, path);
+	if (!out_commit(f, &err))
+		goto fail;
+	if (!S.o.quiet)
+		fprintf(stderr, "connsim: %s: %u points x %u replications; wrote %s\n", S.exp, S.npoints, S.R, path);
 	rc = EXIT_OK;
+	goto done;
+fail:
+	fprintf(stderr, "connsim: %s\n", err->message);
 done:
 	out_abort(fo);
-	if (tasks) {
-		for (size_t t = 0; t < (size_t)npoints * R; t++) {
-			if (tasks[t].metrics)
-				replica_metrics_free(tasks[t].metrics);
-			g_free(tasks[t].error);
-		}
-		g_free(tasks);
-	}
-	if (pcfg) {
-		for (unsigned p = 0; p < npoints; p++)
-			cfg_free(pcfg[p]);
-		g_free(pcfg);
-	}
-	grid_free(gr);
-	g_strfreev(variants);
+	sweep_clear(&S);
 	g_clear_error(&err);
 	g_free(outdir);
 	g_free(path);
-	exp_opts_clear(&o);
-	g_strfreev(varies);
 	g_option_context_free(ctx);
 	return rc;
 }

@@ -1,13 +1,9 @@
 /*
- * kconf: one host's kernel settings, resolved from the configuration and the
- * host's profile: the sysctls connsim models, under their kernel names, with
- * each profile's defaults and the defaults the kernel derives from memory
- * (ehash size, tcp_max_tw_buckets).
- *
- * kconf_sysctl_keys is the schema of every sysctl section; kconf_aliases maps
- * legacy names.  Settings a profile does not have (tcp_tw_recycle on 4.12+,
- * tcp_tw_reuse_delay before 6.14, tcp_tw_reuse = 2 before 4.19) are input
- * errors that say which version added or removed them.
+ * kconf: one host's kernel settings, resolved (by the scenario module) from
+ * the configuration and the host's profile: the sysctls connsim models,
+ * under their kernel names, with each profile's defaults and the defaults
+ * the kernel derives from memory.  The derivations themselves are kernel
+ * rules and live here.
  */
 #ifndef CONNSIM_KCONF_H
 #define CONNSIM_KCONF_H
@@ -17,7 +13,6 @@
 #include <stdint.h>
 
 #include "models/prof.h"
-#include "sim/cfg.h"
 
 /* Index of ct_timeout: the TCP conntrack states with a timeout, then the
  * two overrides (nf_conntrack_proto_tcp.c, tcp_timeouts[]). */
@@ -57,15 +52,11 @@ typedef struct kconf {
 	unsigned ct_max_retrans;           /* nf_conntrack_tcp_max_retrans */
 } kconf;
 
-extern const cfg_key kconf_sysctl_keys[];  /* terminated by name NULL */
-extern const cfg_alias kconf_aliases[];
-
-/*
- * host_section: e.g. "client"; its "profile", "hz", "memory" and
- * "thash_entries" keys and its "<host_section>.sysctl" section (falling back
- * to [sysctl]) are read.
- */
-bool kconf_resolve(kconf *k, const cfg *c, const char *host_section, GError **err);
+/* The established hash's entries: from memory, or thash_entries (0: none). */
+uint32_t kconf_ehash_entries(uint64_t mem_bytes, uint64_t thash_entries);
+/* The conntrack table's buckets and nf_conntrack_max at module load, from
+ * memory or from the hashsize parameter (0: not given). */
+void kconf_ct_size(const prof *p, uint64_t mem_bytes, uint64_t hashsize, uint32_t *buckets, uint32_t *max);
 
 /* Lines "name = value" of every modelled setting, for output headers. */
 void kconf_describe(const kconf *k, GString *out, const char *prefix);

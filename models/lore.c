@@ -1,6 +1,6 @@
 /*
  * The table behind `connsim explain`: one row per sysctl of the schema
- * (kconf_sysctl_keys, same order) and per counter the models register.
+ * (the scenario schema's [sysctl] keys, same order) and per counter the models register.
  * tests/test_lore.c checks that no schema sysctl and no registered counter
  * lacks a row, so a new one cannot ship unexplained.
  *
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "models/kconf.h"
+#include "models/scenario.h"
 
 #define SYSCTL(nm, def_, avail_, what_, kernel_, history_, myths_, shown_, rules_) \
 	{ LORE_SYSCTL, nm, NULL, what_, kernel_, history_, myths_, shown_, rules_, def_, avail_, NULL, NULL, NULL, NULL }
@@ -515,14 +516,14 @@ static const lore *find_exact(const char *name)
 }
 
 /* "tcp_tw_reuse" for "net.ipv4.tcp_tw_reuse"; legacy names through
- * kconf_aliases, with or without their prefix. */
+ * scn_aliases(), with or without their prefix. */
 static const lore *find_sysctl(const char *name)
 {
 	static const char *const prefixes[] = { "", "net.ipv4.", "net.netfilter.", "net.ipv4.netfilter.", "net." };
 	for (size_t p = 0; p < G_N_ELEMENTS(prefixes); p++) {
 		char *full = g_strconcat(prefixes[p], name, NULL);
 		const char *target = full;
-		for (const cfg_alias *a = kconf_aliases; a->old_name; a++)
+		for (const cfg_alias *a = scn_aliases(); a->old_name; a++)
 			if (!strcmp(a->old_name, full))
 				target = a->new_name;
 		const lore *l = NULL;
@@ -572,8 +573,8 @@ const cfg_key *lore_schema_key(const lore *l)
 {
 	if (l->kind != LORE_SYSCTL)
 		return NULL;
-	for (const cfg_key *k = kconf_sysctl_keys; k->name; k++)
-		if (!strcmp(k->name, l->name))
+	for (const cfg_key *k = scn_schema(); k->name; k++)
+		if (!strcmp(k->section, "sysctl") && !strcmp(k->name, l->name))
 			return k;
 	return NULL;
 }

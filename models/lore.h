@@ -7,7 +7,7 @@
  * nothing.
  *
  * Defaults are not copied here: a sysctl's default in a profile comes from
- * the profile table (prof_all) or the sysctl schema (kconf_sysctl_keys),
+ * the profile table (prof_all) or the sysctl schema (scn_schema()'s [sysctl] keys),
  * through lore_profile_default.  Facts cite doc/kernel-rules.md sections.
  */
 #ifndef CONNSIM_LORE_H
@@ -72,13 +72,13 @@ const lore *lore_all(size_t *n);
 /*
  * Finds NAME: a sysctl by its full name, without its net.ipv4. or
  * net.netfilter. prefix, with '/' for '.', or under a legacy name
- * (kconf_aliases); a counter by its name, its nstat name, its /proc name
+ * (scn_aliases()); a counter by its name, its nstat name, its /proc name
  * ("TW"), or a column name with its prefix ("client.TcpExtTW",
  * "nat.ct.insert_failed").  NULL when unknown.
  */
 const lore *lore_find(const char *name);
 
-/* The schema row of a sysctl (kconf_sysctl_keys), or NULL. */
+/* The schema row of a sysctl (scn_schema()'s [sysctl] keys), or NULL. */
 const cfg_key *lore_schema_key(const lore *l);
 
 /* A sysctl's default in profile p, newly allocated (g_free), or NULL when

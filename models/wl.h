@@ -17,23 +17,32 @@
 #include <stdint.h>
 
 #include "models/tcp.h"
-#include "sim/cfg.h"
+#include "sim/ev.h"
+#include "sim/probe.h"
 
-/* In the order of the [workload] keys' choices (world.c reads them with
- * cfg_enum). */
-typedef enum wl_arrival {
-	WL_POISSON,
-	WL_CONSTANT,
-	WL_ONOFF,    /* Poisson at rate during fixed on periods, nothing during off ones */
-	WL_DIURNAL,  /* Poisson at rate (1 + amplitude sin(2 pi t / period)), by thinning */
-} wl_arrival;
-typedef enum wl_life { WL_FIXED, WL_EXPONENTIAL, WL_LOGNORMAL, WL_PARETO } wl_life;
-typedef enum wl_closer { WL_CLIENT, WL_SERVER, WL_BOTH } wl_closer;
-typedef enum wl_bind {
-	WL_BIND_NONE,     /* connect() alone */
-	WL_BIND_PORT0,    /* bind(0), then connect() */
-	WL_BIND_ADDRESS,  /* bind(addr, 0) with IP_BIND_ADDRESS_NO_PORT: addresses in turn */
-} wl_bind;
+/* Each list generates its enum and the configuration schema's choices
+ * ("poisson|constant|...", via WL_CHOICES), so that the two cannot drift. */
+#define WL_ARRIVALS(X)                                                                              \
+	X(WL_POISSON, "poisson")                                                                    \
+	X(WL_CONSTANT, "constant")                                                                  \
+	X(WL_ONOFF, "onoff")     /* Poisson at rate during fixed on periods, nothing during off ones */ \
+	X(WL_DIURNAL, "diurnal") /* Poisson at rate (1 + amplitude sin(2 pi t / period)), by thinning */
+#define WL_LIVES(X) X(WL_FIXED, "fixed") X(WL_EXPONENTIAL, "exponential") X(WL_LOGNORMAL, "lognormal") X(WL_PARETO, "pareto")
+#define WL_CLOSERS(X) X(WL_CLIENT, "client") X(WL_SERVER, "server") X(WL_BOTH, "both")
+#define WL_BINDS(X)                                                                                     \
+	X(WL_BIND_NONE, "none")       /* connect() alone */                                             \
+	X(WL_BIND_PORT0, "port0")     /* bind(0), then connect() */                                     \
+	X(WL_BIND_ADDRESS, "address") /* bind(addr, 0) with IP_BIND_ADDRESS_NO_PORT: addresses in turn */
+
+#define WL_ENUM_(e, s) e,
+#define WL_CHOICE_(e, s) "|" s
+/* "a|b|c" from a list (skipping the leading '|'). */
+#define WL_CHOICES(list) (list(WL_CHOICE_) + 1)
+
+typedef enum wl_arrival { WL_ARRIVALS(WL_ENUM_) } wl_arrival;
+typedef enum wl_life { WL_LIVES(WL_ENUM_) } wl_life;
+typedef enum wl_closer { WL_CLOSERS(WL_ENUM_) } wl_closer;
+typedef enum wl_bind { WL_BINDS(WL_ENUM_) } wl_bind;
 
 typedef struct wl_spec {
 	wl_arrival arrival;

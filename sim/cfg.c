@@ -3,9 +3,9 @@
  *
  * GKeyFile parses experiment files; a line scan beside it records where each
  * group and key stands, because GKeyFile keeps no line numbers and every
- * message must name the line.  Sysctl files have their own small grammar
- * (sysctl.conf(5): "key = value", "key=value", '#' and ';' comments, a
- * leading '-' meaning "ignore failure", '/' as well as '.' separators).
+ * message must name the line.  Other sources (files in a grammar of their
+ * own, command-line overrides) are parsed by the caller and stored with
+ * cfg_put, each value with its file, line and priority layer.
  */
 #include "sim/cfg.h"
 
@@ -18,19 +18,18 @@
 
 G_DEFINE_QUARK(connsim-cfg-error-quark, cfg_error)
 
-enum { PRI_DEFAULT, PRI_SYSCTL_FILE, PRI_EXPERIMENT, PRI_CLI_SYSCTL, PRI_SET };
-
 typedef struct val {
 	char *section, *key, *text;
 	char *file;  /* "--set" for overrides */
 	int line;
-	int pri;
+	int layer;
 	unsigned order;
 } val;
 
 struct cfg {
 	const cfg_key *keys;
 	const cfg_alias *aliases;
+	char *scope;           /* "S": section X.S reads schema [S], falls back to [S] */
 	GHashTable *vals;      /* "section\nkey" -> val* */
 	GPtrArray *sections;   /* char*, order of appearance */
 	char *base_dir;
@@ -47,11 +46,12 @@ static void val_free(gpointer p)
 	g_free(v);
 }
 
-cfg *cfg_new(const cfg_key *keys, const cfg_alias *aliases)
+cfg *cfg_new(const cfg_key *keys, const cfg_alias *aliases, const char *scope)
 {
 	cfg *c = g_new0(cfg, 1);
 	c->keys = keys;
 	c->aliases = aliases;
+	c->scope = g_strdup(scope);
 	c->vals = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, val_free);
 	c->sections = g_ptr_array_new_with_free_func(g_free);
 	c->base_dir = g_strdup(".");
@@ -65,6 +65,7 @@ void cfg_free(cfg *c)
 	g_hash_table_destroy(c->vals);
 	g_ptr_array_free(c->sections, TRUE);
 	g_free(c->base_dir);
+	g_free(c->scope);
 	g_free(c);
 }
 
@@ -83,12 +84,23 @@ const GPtrArray *cfg_sections(const cfg *c)
 	return c->sections;
 }
 
-/* "client.sysctl" and "sysctl" both use the schema section "sysctl". */
-static const char *schema_section(const char *section)
+/* Whether section is "X.S" for the scope S (not S itself). */
+static bool is_scoped(const cfg *c, const char *section)
 {
-	if (!strcmp(section, "sysctl") || g_str_has_suffix(section, ".sysctl"))
-		return "sysctl";
-	return section;
+	size_t n = strlen(section), m = c->scope ? strlen(c->scope) : 0;
+	return m && n > m + 1 && section[n - m - 1] == '.' && !strcmp(section + n - m, c->scope);
+}
+
+/* "X.S" and "S" both use the schema section "S". */
+static const char *schema_section(const cfg *c, const char *section)
+{
+	return is_scoped(c, section) ? c->scope : section;
+}
+
+/* The section a scoped one falls back to, or NULL. */
+static const char *fallback_of(const cfg *c, const char *section)
+{
+	return is_scoped(c, section) ? c->scope : NULL;
 }
 
 /* The position of word in list "a|b|c" (0, 1, 2), or -1. */
@@ -115,11 +127,11 @@ static bool section_matches(const char *list, const char *section)
 
 static bool section_known(const cfg *c, const char *section)
 {
-	const char *s = schema_section(section);
-	if (strcmp(section, "sysctl") && strcmp(s, section)) {
-		/* "client.sysctl": the host part must be a section of its own. */
-		char *host = g_strndup(section, strlen(section) - strlen(".sysctl"));
-		bool ok = strcmp(schema_section(host), "sysctl") && section_known(c, host);
+	const char *s = schema_section(c, section);
+	if (is_scoped(c, section)) {
+		/* "X.S": X must be a section of its own, not itself scoped. */
+		char *host = g_strndup(section, strlen(section) - strlen(c->scope) - 1);
+		bool ok = strcmp(host, c->scope) && !is_scoped(c, host) && section_known(c, host);
 		g_free(host);
 		if (!ok)
 			return false;
@@ -132,20 +144,21 @@ static bool section_known(const cfg *c, const char *section)
 
 const cfg_key *cfg_schema_find(const cfg *c, const char *section, const char *key)
 {
-	const char *s = schema_section(section);
+	const char *s = schema_section(c, section);
 	for (const cfg_key *k = c->keys; k->name; k++)
 		if (section_matches(k->section, s) && !strcmp(k->name, key))
 			return k;
 	return NULL;
 }
 
-static const char *alias_of(const cfg *c, const char *key)
+/* An alias applies where its new name is a key of the section. */
+const char *cfg_alias_of(const cfg *c, const char *section, const char *key)
 {
 	if (!c->aliases)
 		return key;
 	for (const cfg_alias *a = c->aliases; a->old_name; a++)
 		if (!strcmp(a->old_name, key))
-			return a->new_name;
+			return cfg_schema_find(c, section, a->new_name) ? a->new_name : key;
 	return key;
 }
 
@@ -458,7 +471,7 @@ static unsigned edit_distance(const char *a, const char *b)
 
 static char *suggest_key(const cfg *c, const char *section, const char *key)
 {
-	const char *s = schema_section(section), *best = NULL;
+	const char *s = schema_section(c, section), *best = NULL;
 	unsigned bd = 4;
 	for (const cfg_key *k = c->keys; k->name; k++) {
 		if (!section_matches(k->section, s))
@@ -492,9 +505,9 @@ static char *known_sections(const cfg *c)
 
 /* Validates and stores; file/line for provenance and messages. */
 static bool store(cfg *c, const char *section, const char *key_in, const char *text, const char *file,
-		  int line, int pri, GError **err)
+		  int line, int layer, GError **err)
 {
-	const char *key = !strcmp(schema_section(section), "sysctl") ? alias_of(c, key_in) : key_in;
+	const char *key = section_known(c, section) ? cfg_alias_of(c, section, key_in) : key_in;
 	char *at = where(file, line);
 	if (!section_known(c, section)) {
 		char *ks = known_sections(c);
@@ -524,7 +537,7 @@ static bool store(cfg *c, const char *section, const char *key_in, const char *t
 	g_free(at);
 	char *hk = hkey(section, key);
 	val *old = g_hash_table_lookup(c->vals, hk);
-	if (old && old->pri > pri) {
+	if (old && old->layer > layer) {
 		g_free(hk);
 		return true;
 	}
@@ -534,7 +547,7 @@ static bool store(cfg *c, const char *section, const char *key_in, const char *t
 	v->text = g_strstrip(g_strdup(text));
 	v->file = g_strdup(file);
 	v->line = line;
-	v->pri = pri;
+	v->layer = layer;
 	v->order = old ? old->order : c->order++;
 	g_hash_table_replace(c->vals, hk, v);
 	note_section(c, section);
@@ -605,7 +618,7 @@ static bool scan_lines(const char *path, const char *text, linemap *m, GError **
 	return ok;
 }
 
-static bool read_whole(const char *path, char **text, GError **err)
+bool cfg_read_text(const char *path, char **text, GError **err)
 {
 	GError *e = NULL;
 	gsize len;
@@ -626,7 +639,7 @@ static bool read_whole(const char *path, char **text, GError **err)
 	return true;
 }
 
-/* scan_lines takes ';' lines for comments as sysctl files do; GKeyFile knows
+/* scan_lines takes ';' lines for comments as INI files often do; GKeyFile knows
  * only '#', so it would reject them (without a line number) or read
  * "; a = b" as a key.  Make them '#' comments before GKeyFile sees them. */
 static void semicolon_comments(char *text)
@@ -644,10 +657,10 @@ static void semicolon_comments(char *text)
 	}
 }
 
-bool cfg_load_file(cfg *c, const char *path, GError **err)
+bool cfg_load_file(cfg *c, const char *path, int layer, GError **err)
 {
 	char *text;
-	if (!read_whole(path, &text, err))
+	if (!cfg_read_text(path, &text, err))
 		return false;
 	bool ok = false;
 	linemap m = { g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
@@ -699,7 +712,7 @@ bool cfg_load_file(cfg *c, const char *path, GError **err)
 				goto out;
 			}
 			/* GKeyFile keeps trailing blanks; "mode = open  " must be "open". */
-			bool stored = store(c, *g, *k, g_strstrip(v), path, line, PRI_EXPERIMENT, err);
+			bool stored = store(c, *g, *k, g_strstrip(v), path, line, layer, err);
 			g_free(v);
 			if (!stored) {
 				g_strfreev(keys);
@@ -718,61 +731,20 @@ out:
 	return ok;
 }
 
-/* ---- sysctl files ------------------------------------------------------- */
+/* ---- values from other sources ----------------------------------------- */
 
-bool cfg_load_sysctl_file(cfg *c, const char *path, const char *section, bool from_cli,
-			  GPtrArray *ignored, GError **err)
+bool cfg_put(cfg *c, const char *section, const char *key, const char *value, const char *file, int line,
+	     int layer, GError **err)
 {
-	char *text;
-	if (!read_whole(path, &text, err))
-		return false;
-	char **lines = g_strsplit(text, "\n", -1);
+	char *text = g_strstrip(g_strdup(value));
+	bool ok = store(c, section, key, text, file, line, layer, err);
 	g_free(text);
-	bool ok = true;
-	for (int i = 0; lines[i] && ok; i++) {
-		int ln = i + 1;
-		char *l = g_strstrip(lines[i]);
-		if (is_blank_or_comment(l))
-			continue;
-		if (*l == '-')  /* sysctl.d: "-key = value" ignores failures to set it */
-			l++;
-		char *eq = strchr(l, '=');
-		if (!eq) {
-			g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
-				    "%s:%d: '%s' is not 'name = value' (sysctl.conf syntax)", path, ln, l);
-			ok = false;
-			break;
-		}
-		*eq = 0;
-		char *key = g_strstrip(l), *value = g_strstrip(eq + 1);
-		if (!*key) {
-			g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
-				    "%s:%d: '= %s' has no name; expected 'name = value' (sysctl.conf syntax)", path,
-				    ln, value);
-			ok = false;
-			break;
-		}
-		g_strdelimit(key, "/", '.');
-		const char *canon = alias_of(c, key);
-		if (!cfg_schema_find(c, section, canon)) {
-			if (ignored)
-				g_ptr_array_add(ignored, g_strdup(key));
-			continue;
-		}
-		ok = store(c, section, key, value, path, ln, from_cli ? PRI_CLI_SYSCTL : PRI_SYSCTL_FILE, err);
-	}
-	g_strfreev(lines);
 	return ok;
 }
 
-/* ---- --set ------------------------------------------------------------ */
-
 bool cfg_set(cfg *c, const char *section, const char *key, const char *value, const char *origin, GError **err)
 {
-	char *text = g_strstrip(g_strdup(value));
-	bool ok = store(c, section, key, text, origin ? origin : "--set", 0, PRI_SET, err);
-	g_free(text);
-	return ok;
+	return cfg_put(c, section, key, value, origin ? origin : "--set", 0, CFG_LAYER_SET, err);
 }
 
 bool cfg_set_arg(cfg *c, const char *arg, const char *origin, GError **err)
@@ -784,30 +756,30 @@ bool cfg_set_arg(cfg *c, const char *arg, const char *origin, GError **err)
 		return false;
 	}
 	char *lhs = g_strstrip(g_strndup(arg, (gsize)(eq - arg)));
-	char *section, *key;
-	const char *mid = strstr(lhs, ".sysctl.");
-	if (g_str_has_prefix(lhs, "net.") || g_str_has_prefix(lhs, "kernel.") ||
-	    g_str_has_prefix(lhs, "nf_conntrack.")) {
-		section = g_strdup("sysctl");
-		key = g_strdup(lhs);
-	} else if (g_str_has_prefix(lhs, "sysctl.")) {
-		section = g_strdup("sysctl");
-		key = g_strdup(lhs + 7);
-	} else if (mid) {
-		section = g_strndup(lhs, (gsize)(mid - lhs) + 7);
-		key = g_strdup(mid + 8);
+	char *section = NULL, *key = NULL;
+	/* "S.key" and "X.S.key" for the scope S: the key itself may hold dots */
+	char *mid = c->scope ? g_strdup_printf(".%s.", c->scope) : NULL;
+	const char *in = mid ? strstr(lhs, mid) : NULL;
+	if (mid && g_str_has_prefix(lhs, mid + 1)) {
+		section = g_strdup(c->scope);
+		key = g_strdup(lhs + strlen(mid) - 1);
+	} else if (in) {
+		section = g_strndup(lhs, (gsize)(in - lhs) + strlen(mid) - 1);
+		key = g_strdup(in + strlen(mid));
 	} else {
 		const char *dot = strchr(lhs, '.');
-		if (!dot) {
-			g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
-				    "%s '%s': expected section.key=value, e.g. workload.rate=500", origin ? origin : "--set", arg);
-			g_free(lhs);
-			return false;
+		if (dot) {
+			section = g_strndup(lhs, (gsize)(dot - lhs));
+			key = g_strdup(dot + 1);
 		}
-		section = g_strndup(lhs, (gsize)(dot - lhs));
-		key = g_strdup(dot + 1);
 	}
-	bool ok = cfg_set(c, section, key, eq + 1, origin, err);
+	g_free(mid);
+	bool ok = false;
+	if (!section)
+		g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
+			    "%s '%s': expected section.key=value, e.g. workload.rate=500", origin ? origin : "--set", arg);
+	else
+		ok = cfg_set(c, section, key, eq + 1, origin, err);
 	g_free(section);
 	g_free(key);
 	g_free(lhs);
@@ -826,12 +798,20 @@ static const cfg_key *need_key(const cfg *c, const char *section, const char *ke
 	return k;
 }
 
-static const val *lookup(const cfg *c, const char *section, const char *key)
+static const val *lookup_own(const cfg *c, const char *section, const char *key)
 {
 	char *hk = hkey(section, key);
 	const val *v = g_hash_table_lookup(c->vals, hk);
 	g_free(hk);
 	return v;
+}
+
+/* A scoped section X.S falls back to [S], which holds the values for every X. */
+static const val *lookup(const cfg *c, const char *section, const char *key)
+{
+	const val *v = lookup_own(c, section, key);
+	const char *fb = fallback_of(c, section);
+	return v || !fb ? v : lookup_own(c, fb, key);
 }
 
 /* The text in force: given, else the schema default, else "". */
@@ -841,21 +821,12 @@ static const char *text_of(const cfg *c, const char *section, const char *key)
 	const val *v = lookup(c, section, key);
 	if (v)
 		return v->text;
-	/* X.sysctl falls back to [sysctl], which holds the settings of every host. */
-	if (strcmp(section, "sysctl") && !strcmp(schema_section(section), "sysctl")) {
-		v = lookup(c, "sysctl", key);
-		if (v)
-			return v->text;
-	}
 	return k->def ? k->def : "";
 }
 
 bool cfg_has(const cfg *c, const char *section, const char *key)
 {
-	if (lookup(c, section, key))
-		return true;
-	return strcmp(section, "sysctl") && !strcmp(schema_section(section), "sysctl") &&
-	       lookup(c, "sysctl", key);
+	return lookup(c, section, key) != NULL;
 }
 
 int64_t cfg_int(const cfg *c, const char *section, const char *key)
@@ -939,13 +910,22 @@ void cfg_error(const cfg *c, const char *section, const char *key, GError **err,
 	char *msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	const val *v = lookup(c, section, key);
-	if (!v && strcmp(section, "sysctl") && !strcmp(schema_section(section), "sysctl"))
-		v = lookup(c, "sysctl", key);
 	char *at = v ? where(v->file, v->line) : g_strdup("(default)");
 	g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s: [%s] %s = '%s': %s", at, v ? v->section : section,
 		    key, v ? v->text : text_of(c, section, key), msg);
 	g_free(at);
 	g_free(msg);
+}
+
+bool cfg_origin(const cfg *c, const char *section, const char *key, const char **file, int *line, int *layer)
+{
+	const val *v = lookup(c, section, key);
+	if (!v)
+		return false;
+	*file = v->file;
+	*line = v->line;
+	*layer = v->layer;
+	return true;
 }
 
 static gint by_order(gconstpointer a, gconstpointer b)

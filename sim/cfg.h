@@ -1,5 +1,6 @@
 /*
- * cfg: configuration from experiment files, sysctl files and --set overrides.
+ * cfg: configuration from INI files, values the caller parses from other
+ * sources, and --set overrides.
  *
  * A schema (a table of cfg_key, owned by whoever defines the keys) says which
  * sections and keys exist, their types, ranges and defaults.  Every value is
@@ -8,12 +9,15 @@
  *
  *	experiments/lb.ini:12: [workload] rate = '-5': expected a number >= 0
  *
- * Precedence (a later source overrides an earlier one):
- *	sysctl files named in the experiment  <  the experiment file
- *	<  --sysctl files on the command line  <  --set
+ * Every value is stored with its origin (file and line, or a name such as
+ * "--set") and a priority layer: a value from a higher layer overrides one
+ * from a lower layer whatever the order of loading; within a layer the later
+ * wins.  INI files load at CFG_LAYER_FILE, cfg_set at CFG_LAYER_SET; a caller
+ * that parses a source of its own picks a layer between or below them.
  *
- * Sections whose name is "sysctl" or ends in ".sysctl" hold kernel sysctls
- * (schema section "sysctl"); sysctl files load into one of those sections.
+ * Scoped sections: with scope S (cfg_new), a section "X.S" (X a section of
+ * the schema) uses the schema's section [S] and falls back to [S] for every
+ * key it does not give, so that [S] holds what every X shares.
  */
 #ifndef CONNSIM_CFG_H
 #define CONNSIM_CFG_H
@@ -49,31 +53,44 @@ typedef struct cfg_key {
 } cfg_key;
 
 typedef struct cfg_alias {
-	const char *old_name, *new_name;  /* legacy sysctl names */
+	const char *old_name, *new_name;  /* legacy key names, in any section that has new_name */
 } cfg_alias;
+
+enum { CFG_LAYER_DEFAULT = 0, CFG_LAYER_FILE = 20, CFG_LAYER_SET = 40 };
 
 typedef struct cfg cfg;
 
-/* keys: terminated by an entry with name NULL.  aliases: likewise (may be NULL). */
-cfg *cfg_new(const cfg_key *keys, const cfg_alias *aliases);
+/* keys: terminated by an entry with name NULL.  aliases: likewise (may be
+ * NULL).  scope: the scoped sections' schema section (may be NULL: none). */
+cfg *cfg_new(const cfg_key *keys, const cfg_alias *aliases, const char *scope);
 void cfg_free(cfg *c);
 
-bool cfg_load_file(cfg *c, const char *path, GError **err);
-/* section: e.g. "sysctl" or "client.sysctl".  Unknown sysctls are not errors:
- * they are appended to *ignored (a GPtrArray of char*, may be NULL). */
-bool cfg_load_sysctl_file(cfg *c, const char *path, const char *section, bool from_cli,
-			  GPtrArray *ignored, GError **err);
-/* "section.key=value"; a bare sysctl name ("net.ipv4.tcp_tw_reuse=1") goes to [sysctl].
- * origin names where the override came from in errors and in the dump of
- * values given ("--set" when NULL; a sweep says "variant 'reuse'"). */
+/* An INI file, every value at layer (normally CFG_LAYER_FILE). */
+bool cfg_load_file(cfg *c, const char *path, int layer, GError **err);
+/* A whole text file, for a caller parsing its own grammar; errors say
+ * "PATH: cannot read: REASON" or that the file holds a NUL byte. */
+bool cfg_read_text(const char *path, char **text, GError **err);
+/* Validates and stores one value parsed elsewhere; file and line (0: none)
+ * name its origin in messages and in cfg_dump. */
+bool cfg_put(cfg *c, const char *section, const char *key, const char *value, const char *file, int line,
+	     int layer, GError **err);
+/* "section.key=value", "S.key=value" or "X.S.key=value" (S the scope; the key
+ * may hold dots).  origin names where the override came from in errors and
+ * in the dump of values given ("--set" when NULL; a sweep says "variant
+ * 'reuse'"). */
 bool cfg_set_arg(cfg *c, const char *arg, const char *origin, GError **err);
-/* Programmatic override with the priority of --set (origin as above). */
+/* Programmatic override at CFG_LAYER_SET (origin as above). */
 bool cfg_set(cfg *c, const char *section, const char *key, const char *value, const char *origin, GError **err);
+/* The key an alias stands for in section (key itself when none). */
+const char *cfg_alias_of(const cfg *c, const char *section, const char *key);
 
 /* The directory of the experiment file, for resolving relative paths. */
 const char *cfg_base_dir(const cfg *c);
-/* Whether a value was given (not merely defaulted). */
+/* Whether a value was given (not merely defaulted); a scoped section counts
+ * what its fallback [S] gives. */
 bool cfg_has(const cfg *c, const char *section, const char *key);
+/* Where the value in force came from; false when none was given. */
+bool cfg_origin(const cfg *c, const char *section, const char *key, const char **file, int *line, int *layer);
 /* Sections present in the loaded files, in order of first appearance. */
 const GPtrArray *cfg_sections(const cfg *c);
 

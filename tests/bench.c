@@ -27,7 +27,7 @@
 #include <time.h>
 
 #include "cmd/cmd.h"
-#include "cmd/exp.h"
+#include "models/scenario.h"
 #include "models/box.h"
 #include "models/ct.h"
 #include "models/kconf.h"
@@ -323,21 +323,31 @@ static uint64_t kind_count(const ev_loop *L, const char *name)
 	return 0;
 }
 
+/* The scenario of c with arrivals until end (its run's length). */
+static scenario *bench_scenario(cfg *c, ev_time end, GError **err)
+{
+	char *dur = g_strdup_printf("%" PRIu64 "ns", (uint64_t)end);
+	bool ok = cfg_set(c, "experiment", "duration", dur, NULL, err);
+	g_free(dur);
+	return ok ? scn_new(c, err) : NULL;
+}
+
 static void bench_tcp_world(const char *sec, const tcp_bench_spec *sp)
 {
 	printf("[%s] %s\n", sec, sp->what);
 	long rss0 = proc_status_kb("VmRSS");
-	cfg *c = cfg_new(exp_schema(), kconf_aliases);
+	cfg *c = scn_cfg_new();
 	GError *err = NULL;
 	for (const char *const *s = sp->sets; *s; s++)
-		if (!cfg_set_arg(c, *s, NULL, &err)) {
+		if (!scn_set_arg(c, *s, NULL, &err)) {
 			fprintf(stderr, "bench: %s\n", err->message);
 			exit(1);
 		}
 	ev_time end = TCP_WARMUP + (ev_time)(opt_window * 1e9);
 	ev_loop *L = ev_loop_new(NULL);
 	probe_set *ps = probe_set_new();
-	world *W = world_new(c, L, ps, 1, 0, end, &err);
+	scenario *sc = bench_scenario(c, end, &err);
+	world *W = sc ? world_new(sc, L, ps, 1, 0, &err) : NULL;
 	if (!W) {
 		fprintf(stderr, "bench: %s\n", err->message);
 		exit(1);
@@ -418,6 +428,7 @@ static void bench_tcp_world(const char *sec, const tcp_bench_spec *sp)
 		       st.lane_fallbacks);
 
 	world_free(W);
+	scn_free(sc);
 	probe_set_free(ps);
 	ev_loop_free(L);
 	cfg_free(c);
@@ -554,6 +565,7 @@ static void report_time_breakdown(const char *sec, ev_loop *L, ev_time until, co
 
 typedef struct bench_world {
 	cfg *c;
+	scenario *sc;
 	ev_loop *L;
 	probe_set *ps;
 	world *W;
@@ -562,17 +574,18 @@ typedef struct bench_world {
 /* sets: NULL-terminated lists of settings, NULL-terminated. */
 static void bench_world_new(bench_world *b, const char *const *const *sets, ev_time end)
 {
-	b->c = cfg_new(exp_schema(), kconf_aliases);
+	b->c = scn_cfg_new();
 	GError *err = NULL;
 	for (const char *const *const *l = sets; *l; l++)
 		for (const char *const *s = *l; *s; s++)
-			if (!cfg_set_arg(b->c, *s, NULL, &err)) {
+			if (!scn_set_arg(b->c, *s, NULL, &err)) {
 				fprintf(stderr, "bench: %s\n", err->message);
 				exit(1);
 			}
 	b->L = ev_loop_new(NULL);
 	b->ps = probe_set_new();
-	b->W = world_new(b->c, b->L, b->ps, 1, 0, end, &err);
+	b->sc = bench_scenario(b->c, end, &err);
+	b->W = b->sc ? world_new(b->sc, b->L, b->ps, 1, 0, &err) : NULL;
 	if (!b->W) {
 		fprintf(stderr, "bench: %s\n", err->message);
 		exit(1);
@@ -582,6 +595,7 @@ static void bench_world_new(bench_world *b, const char *const *const *sets, ev_t
 static void bench_world_free(bench_world *b)
 {
 	world_free(b->W);
+	scn_free(b->sc);
 	probe_set_free(b->ps);
 	ev_loop_free(b->L);
 	cfg_free(b->c);

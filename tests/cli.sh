@@ -47,6 +47,10 @@ expect_error() {
 	fi
 }
 
+# same A B: whether two outputs are identical apart from their command line
+# (which names the output directory and the options, and so differs).
+same() { grep -v '^# command:' "$1" > "$T/same.a"; grep -v '^# command:' "$2" > "$T/same.b"; cmp -s "$T/same.a" "$T/same.b"; }
+
 # mk NAME LINE...: a copy of good.ini (7 lines) with LINEs appended from line 8
 mk() { f="$T/$1.ini"; shift; cp "$T/good.ini" "$f"; printf '%s\n' "$@" >> "$f"; echo "$f"; }
 
@@ -149,7 +153,7 @@ else
 fi
 "$BIN" sweep "$T/good.ini" --vary workload.rate=50:400:3 --vary net.ipv4.tcp_tw_reuse=0,1 --reps 3 --jobs 1 -q --out "$T/s1" &&
 	"$BIN" sweep "$T/good.ini" --vary workload.rate=50:400:3 --vary net.ipv4.tcp_tw_reuse=0,1 --reps 3 --jobs 2 -q --out "$T/s2"
-if cmp -s "$T/s1/curve.csv" "$T/s2/curve.csv" && [ "$(grep -vc '^#' "$T/s1/curve.csv")" -eq 7 ] &&
+if same "$T/s1/curve.csv" "$T/s2/curve.csv" && [ "$(grep -vc '^#' "$T/s1/curve.csv")" -eq 7 ] &&
    grep -q '^workload.rate,net.ipv4.tcp_tw_reuse,reps,duration_s.mean,duration_s.ci95' "$T/s1/curve.csv"; then
 	ok "sweep: 6 points, header, identical with 1 and 2 threads"
 else
@@ -180,16 +184,50 @@ fi
 # Reproducibility: same seed, byte-identical; other seed, different.
 "$BIN" run "$T/good.ini" --seed 7 --out "$T/a" -q && "$BIN" run "$T/good.ini" --seed 7 --out "$T/b" -q &&
 	"$BIN" run "$T/good.ini" --seed 8 --out "$T/c" -q
-if cmp -s "$T/a/timeseries.csv" "$T/b/timeseries.csv" && cmp -s "$T/a/summary.csv" "$T/b/summary.csv"; then
-	ok "same seed gives byte-identical output"
+if same "$T/a/timeseries.csv" "$T/b/timeseries.csv" && same "$T/a/summary.csv" "$T/b/summary.csv"; then
+	ok "same seed gives byte-identical output (apart from the command line)"
 else
-	bad "same seed gives byte-identical output"
+	bad "same seed gives byte-identical output (apart from the command line)"
 fi
-if ! cmp -s "$T/a/summary.csv" "$T/c/summary.csv" && ! cmp -s "$T/a/timeseries.csv" "$T/c/timeseries.csv"; then
+if ! same "$T/a/summary.csv" "$T/c/summary.csv" && ! same "$T/a/timeseries.csv" "$T/c/timeseries.csv"; then
 	ok "different seed gives different output"
 else
 	bad "different seed gives different output"
 fi
+# Provenance: the command line as typed, options included.
+if grep -q "^# command: .* run $T/good.ini --seed 7 --out $T/a -q\$" "$T/a/summary.csv" &&
+   grep -q "^# command: .*sweep .*--jobs 2 -q --out $T/s2\$" "$T/s2/curve.csv"; then
+	ok "command: records the whole command line, options included"
+else
+	bad "command: records the whole command line, options included" "$T/a/summary.csv"
+fi
+
+# --dry-run: the resolved settings and their sources on stdout; nothing run or written.
+rm -rf "$T/dry"
+if "$BIN" run "$T/withnat.ini" --dry-run --set net.ipv4.tcp_tw_reuse=1 --profile 4.4 --out "$T/dry" \
+	>"$T/stdout" 2>"$T/stderr" && [ ! -e "$T/dry" ] && [ ! -s "$T/stderr" ] &&
+   grep -q '^  net.ipv4.tcp_tw_reuse = 1   (--set)$' "$T/stdout" &&
+   grep -q '^  profile = 4.4   (--profile)$' "$T/stdout" &&
+   grep -q '^  net.ipv4.ip_local_port_range = 32768 60999   (profile 4.4 default)$' "$T/stdout" &&
+   grep -q '^  rate = 200   (.*withnat.ini:6)$' "$T/stdout" &&
+   grep -q '^\[nat\]$' "$T/stdout" && grep -q '^  net.netfilter.nf_conntrack_max = .*(derived from memory)$' "$T/stdout"; then
+	ok "--dry-run prints settings with their sources and writes nothing"
+else
+	bad "--dry-run prints settings with their sources and writes nothing" "$T/stdout"
+fi
+printf 'net.ipv4.tcp_fin_timeout = 30\n' > "$T/fin.conf"
+if "$BIN" run "$T/good.ini" -n --sysctl "server:$T/fin.conf" --out "$T/dry" >"$T/stdout" 2>"$T/stderr" && [ ! -e "$T/dry" ] &&
+   [ "$(grep -c 'tcp_fin_timeout = 30   (--sysctl .*fin.conf:1)' "$T/stdout")" -eq 1 ] &&
+   [ "$(grep -c 'tcp_fin_timeout = 60   (default)' "$T/stdout")" -eq 1 ]; then
+	ok "--dry-run: a --sysctl file for one host shows in that host only"
+else
+	bad "--dry-run: a --sysctl file for one host shows in that host only" "$T/stdout"
+fi
+expect_error "--dry-run still rejects bad input" 2 "badaddr\.ini:9: \[server\] addresses = '10.0.1.300'" -- run "$T/badaddr.ini" --dry-run
+expect_error "more than 16 listening ports" 2 "\[server\] ports = '1-17': cannot listen on port 17 \(at most 16" -- run "$T/good.ini" --set server.ports=1-17
+expect_error "a server address is a client's" 2 "\[server\] addresses = '10.0.0.2': a server address is also a client address" -- run "$T/good.ini" --set client.count=3 --set server.addresses=10.0.0.2
+expect_error "warmup not shorter than the run" 2 "--warmup: \[experiment\] warmup = '5s': must be shorter than the duration" -- run "$T/good.ini" --warmup 5s
+
 [ -z "$(find "$T/a" -name '*.tmp')" ] && ok "no temporary files after a run" || bad "no temporary files after a run"
 
 echo "cli: $pass passed, $fail failed"

@@ -37,11 +37,20 @@ done
 # 2. The defaults printed are the profile table's, as `connsim profiles`
 # prints it (both read models/prof.c), in the output and in the golden file.
 "$BIN" profiles > "$T/profiles"
-awk '/^[^ ].*:/ { p = $1; sub(":", "", p) }
-     /^  tcp_tw_reuse / { d = $0; sub(/.*default /, "", d); sub(/;.*/, "", d); print p, d }' \
-	"$T/profiles" > "$T/want-reuse"
-awk '/^[^ ].*:/ { p = $1; sub(":", "", p) }
-     /^  ip_local_port_range / { print p, $2, $3 }' "$T/profiles" > "$T/want-range"
+# The table: a header row "rule PROFILE...", then a row per rule whose
+# label may have several words; the values are the last NF - 1 - ... columns,
+# one per profile, in the header's order.
+row() {  # row LABEL: "PROFILE VALUE" lines for the table row with that label
+	awk -v label="$1" '
+	$1 == "rule" && !np { np = NF - 1; for (i = 2; i <= NF; i++) name[i - 1] = $i; next }
+	np && index($0, label " ") == 1 {
+		for (i = 1; i <= np; i++) print name[i], $(NF - np + i)
+	}' "$T/profiles"
+}
+row "tcp_tw_reuse default" > "$T/want-reuse"
+row "ip_local_port_range lo" > "$T/want-lo"
+row "ip_local_port_range hi" > "$T/want-hi"
+paste -d " " "$T/want-lo" "$T/want-hi" | awk '{ print $1, $2, $4 }' > "$T/want-range"
 # "Default per profile" lines: "  NAME   VALUE ..."
 defaults() {
 	awk '/^Default per profile/ { on = 1; next } on && /^  / { print; next } { on = 0 }' "$1"

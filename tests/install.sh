@@ -146,7 +146,7 @@ else
 	: >"$T/exps/notes.txt"
 	: >"$T/sysctl.conf"
 	profiles4=$("$BIN" profiles | grep -o '^4[.0-9]*:' | tr -d : | tr '\n' ' ')
-	allprofiles=$("$BIN" profiles | grep -o '^[^ ]*:' | tr -d : | tr '\n' ' ')
+	allprofiles=$("$BIN" profiles | sed -n 's/^\([^ :][^ :]*\): .*/\1/p' | tr '\n' ' ')
 	explain=
 	grep -q '^  explain ' "$T/help" && explain=1
 	cat >"$T/comp.bash" <<'EOF'

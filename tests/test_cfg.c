@@ -1,6 +1,7 @@
 /*
- * Unit tests for sim/cfg: experiment files, sysctl files, --set, precedence,
- * messages, cfg_dump and cfg_error.
+ * Unit tests for sim/cfg: experiment files, sysctl files (parsed by the
+ * scenario module, stored through cfg_put), --set, precedence, messages,
+ * cfg_dump and cfg_error.
  *
  * The schema below is the tests' own (not the models'): it has the sections
  * experiment, workload, sysctl and the host section client|server, and keys
@@ -24,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "models/scenario.h"
 #include "sim/cfg.h"
 
 #define DATA "tests/data/cfg/"
@@ -70,7 +72,7 @@ static char *tmpdir;
 
 static cfg *new_cfg(void)
 {
-	return cfg_new(keys, aliases);
+	return cfg_new(keys, aliases, "sysctl");
 }
 
 /* Writes text to tmpdir/name; returns the path (g_free it). */
@@ -115,7 +117,7 @@ static G_GNUC_NULL_TERMINATED void load_fails(const char *text, int line, ...)
 	char *path = write_tmp("bad.ini", text);
 	cfg *c = new_cfg();
 	GError *e = NULL;
-	assert_false(cfg_load_file(c, path, &e));
+	assert_false(cfg_load_file(c, path, CFG_LAYER_FILE, &e));
 	va_list ap;
 	va_start(ap, line);
 	check_error_v(e, path, line, ap);
@@ -132,7 +134,7 @@ static G_GNUC_NULL_TERMINATED void sysctl_fails(const char *text, int line, ...)
 	cfg *c = new_cfg();
 	GError *e = NULL;
 	GPtrArray *ign = g_ptr_array_new_with_free_func(g_free);
-	assert_false(cfg_load_sysctl_file(c, path, "sysctl", false, ign, &e));
+	assert_false(scn_load_sysctl_file(c, path, "sysctl", SCN_LAYER_SYSCTL_FILE, ign, &e));
 	va_list ap;
 	va_start(ap, line);
 	check_error_v(e, path, line, ap);
@@ -149,7 +151,7 @@ static void load_fails_exactly(const char *text, const char *rest)
 	char *path = write_tmp("bad.ini", text);
 	cfg *c = new_cfg();
 	GError *e = NULL;
-	assert_false(cfg_load_file(c, path, &e));
+	assert_false(cfg_load_file(c, path, CFG_LAYER_FILE, &e));
 	assert_non_null(e);
 	char *want = g_strconcat(path, rest, NULL);
 	assert_string_equal(e->message, want);
@@ -164,7 +166,7 @@ static cfg *load_ok(const char *text)
 	char *path = write_tmp("ok.ini", text);
 	cfg *c = new_cfg();
 	GError *e = NULL;
-	if (!cfg_load_file(c, path, &e))
+	if (!cfg_load_file(c, path, CFG_LAYER_FILE, &e))
 		fail_msg("unexpected error: %s", e->message);
 	g_free(path);
 	return c;
@@ -173,14 +175,14 @@ static cfg *load_ok(const char *text)
 static void set_ok(cfg *c, const char *arg)
 {
 	GError *e = NULL;
-	if (!cfg_set_arg(c, arg, NULL, &e))
+	if (!scn_set_arg(c, arg, NULL, &e))
 		fail_msg("--set %s: unexpected error: %s", arg, e->message);
 }
 
 static G_GNUC_NULL_TERMINATED void set_fails(cfg *c, const char *arg, const char *prefix, ...)
 {
 	GError *e = NULL;
-	assert_false(cfg_set_arg(c, arg, NULL, &e));
+	assert_false(scn_set_arg(c, arg, NULL, &e));
 	assert_non_null(e);
 	assert_true(e->domain == CFG_ERROR);
 	if (!g_str_has_prefix(e->message, prefix))
@@ -264,7 +266,7 @@ static void test_valid_experiment(void **state)
 {
 	cfg *c = new_cfg();
 	GError *e = NULL;
-	if (!cfg_load_file(c, DATA "valid.ini", &e))
+	if (!cfg_load_file(c, DATA "valid.ini", CFG_LAYER_FILE, &e))
 		fail_msg("%s", e->message);
 	assert_string_equal(cfg_base_dir(c), "tests/data/cfg");
 
@@ -320,7 +322,7 @@ static void test_defaults_and_has(void **state)
 {
 	cfg *c = new_cfg();
 	GError *e = NULL;
-	assert_true(cfg_load_file(c, DATA "valid.ini", &e));
+	assert_true(cfg_load_file(c, DATA "valid.ini", CFG_LAYER_FILE, &e));
 
 	/* defaults where the file is silent */
 	assert_true(cfg_double(c, "workload", "fraction") == 0.5);
@@ -438,11 +440,11 @@ static void test_err_missing_file(void **state)
 	char *path = g_build_filename(tmpdir, "no-such.ini", NULL);
 	cfg *c = new_cfg();
 	GError *e = NULL;
-	assert_false(cfg_load_file(c, path, &e));
+	assert_false(cfg_load_file(c, path, CFG_LAYER_FILE, &e));
 	check_error(e, path, 0, path, "No such file", NULL);
 	g_clear_error(&e);
 	/* the same for a sysctl file */
-	assert_false(cfg_load_sysctl_file(c, path, "sysctl", true, NULL, &e));
+	assert_false(scn_load_sysctl_file(c, path, "sysctl", SCN_LAYER_CLI_SYSCTL, NULL, &e));
 	check_error(e, path, 0, "No such file", NULL);
 	g_clear_error(&e);
 	cfg_free(c);
@@ -496,7 +498,7 @@ static void test_err_unknown_key_hint(void **state)
 	char *path = write_tmp("far.ini", "[workload]\nzzzzzzzzzz = 1\n");
 	cfg *c = new_cfg();
 	GError *e = NULL;
-	assert_false(cfg_load_file(c, path, &e));
+	assert_false(cfg_load_file(c, path, CFG_LAYER_FILE, &e));
 	check_error(e, path, 2, "unknown key 'zzzzzzzzzz' in [workload]", NULL);
 	assert_null(strstr(e->message, "did you mean"));
 	g_error_free(e);
@@ -607,10 +609,10 @@ static void test_err_directory(void **state)
 {
 	cfg *c = new_cfg();
 	GError *e = NULL;
-	assert_false(cfg_load_file(c, tmpdir, &e));
+	assert_false(cfg_load_file(c, tmpdir, CFG_LAYER_FILE, &e));
 	check_error(e, tmpdir, 0, "cannot read", "Is a directory", NULL);
 	g_clear_error(&e);
-	assert_false(cfg_load_sysctl_file(c, tmpdir, "sysctl", false, NULL, &e));
+	assert_false(scn_load_sysctl_file(c, tmpdir, "sysctl", SCN_LAYER_SYSCTL_FILE, NULL, &e));
 	check_error(e, tmpdir, 0, "Is a directory", NULL);
 	g_clear_error(&e);
 	cfg_free(c);
@@ -622,7 +624,7 @@ static void test_err_unreadable(void **state)
 	assert_int_equal(chmod(path, 0), 0);
 	cfg *c = new_cfg();
 	GError *e = NULL;
-	bool ok = cfg_load_file(c, path, &e);
+	bool ok = cfg_load_file(c, path, CFG_LAYER_FILE, &e);
 	if (geteuid() == 0) {
 		/* root reads it regardless of the mode */
 		assert_true(ok);
@@ -642,7 +644,7 @@ static void test_err_nul_byte(void **state)
 	assert_true(g_file_set_contents(path, "[experiment]\n\0name = x\n", 23, NULL));
 	cfg *c = new_cfg();
 	GError *e = NULL;
-	assert_false(cfg_load_file(c, path, &e));
+	assert_false(cfg_load_file(c, path, CFG_LAYER_FILE, &e));
 	check_error(e, path, 0, "NUL", NULL);
 	g_error_free(e);
 	cfg_free(c);
@@ -667,7 +669,7 @@ static void test_sysctl_a_excerpt(void **state)
 	cfg *c = new_cfg();
 	GError *e = NULL;
 	GPtrArray *ign = g_ptr_array_new_with_free_func(g_free);
-	if (!cfg_load_sysctl_file(c, DATA "sysctl-a.txt", "sysctl", false, ign, &e))
+	if (!scn_load_sysctl_file(c, DATA "sysctl-a.txt", "sysctl", SCN_LAYER_SYSCTL_FILE, ign, &e))
 		fail_msg("%s", e->message);
 	/* 43 lines, 7 of them in the schema */
 	assert_int_equal(ign->len, 36);
@@ -702,7 +704,7 @@ static void test_sysctl_a_excerpt(void **state)
 
 	/* ignored may be NULL */
 	cfg *c2 = new_cfg();
-	assert_true(cfg_load_sysctl_file(c2, DATA "sysctl-a.txt", "sysctl", true, NULL, &e));
+	assert_true(scn_load_sysctl_file(c2, DATA "sysctl-a.txt", "sysctl", SCN_LAYER_CLI_SYSCTL, NULL, &e));
 	assert_int_equal(cfg_int(c2, "sysctl", "net.ipv4.tcp_tw_reuse"), 2);
 	cfg_free(c2);
 	cfg_free(c);
@@ -713,7 +715,7 @@ static void test_sysctl_conf_syntax(void **state)
 	cfg *c = new_cfg();
 	GError *e = NULL;
 	GPtrArray *ign = g_ptr_array_new_with_free_func(g_free);
-	if (!cfg_load_sysctl_file(c, DATA "sysctl.conf", "sysctl", false, ign, &e))
+	if (!scn_load_sysctl_file(c, DATA "sysctl.conf", "sysctl", SCN_LAYER_SYSCTL_FILE, ign, &e))
 		fail_msg("%s", e->message);
 	/* key=value without spaces */
 	assert_int_equal(cfg_int(c, "sysctl", "net.ipv4.tcp_fin_timeout"), 30);
@@ -746,7 +748,7 @@ static void test_sysctl_conf_syntax(void **state)
 
 	/* CRLF line ends */
 	c = new_cfg();
-	assert_true(cfg_load_sysctl_file(c, DATA "crlf.conf", "sysctl", false, NULL, &e));
+	assert_true(scn_load_sysctl_file(c, DATA "crlf.conf", "sysctl", SCN_LAYER_SYSCTL_FILE, NULL, &e));
 	assert_int_equal(cfg_int(c, "sysctl", "net.ipv4.tcp_tw_reuse"), 2);
 	assert_int_equal(cfg_int(c, "sysctl", "net.core.somaxconn"), 128);
 	cfg_free(c);
@@ -756,7 +758,7 @@ static void test_sysctl_into_host_section(void **state)
 {
 	cfg *c = new_cfg();
 	GError *e = NULL;
-	assert_true(cfg_load_sysctl_file(c, DATA "sysctl.conf", "server.sysctl", true, NULL, &e));
+	assert_true(scn_load_sysctl_file(c, DATA "sysctl.conf", "server.sysctl", SCN_LAYER_CLI_SYSCTL, NULL, &e));
 	assert_int_equal(cfg_int(c, "server.sysctl", "net.ipv4.tcp_fin_timeout"), 30);
 	assert_int_equal(cfg_int(c, "server.sysctl", "net.netfilter.nf_conntrack_max"), 524288);
 	/* [sysctl] and the other host are untouched */
@@ -775,13 +777,13 @@ static void test_sysctl_errors(void **state)
 	char *path = write_tmp("bad.conf", "# tuned\n\nnet.ipv4.tcp_tw_reuse = 7\n");
 	cfg *c = new_cfg();
 	GError *e = NULL;
-	assert_false(cfg_load_sysctl_file(c, path, "sysctl", true, NULL, &e));
+	assert_false(scn_load_sysctl_file(c, path, "sysctl", SCN_LAYER_CLI_SYSCTL, NULL, &e));
 	char *want = g_strdup_printf("%s:3: [sysctl] net.ipv4.tcp_tw_reuse = '7': expected an integer in [0, 2]", path);
 	assert_string_equal(e->message, want);
 	g_free(want);
 	g_clear_error(&e);
 	/* ... also in a host section */
-	assert_false(cfg_load_sysctl_file(c, path, "client.sysctl", false, NULL, &e));
+	assert_false(scn_load_sysctl_file(c, path, "client.sysctl", SCN_LAYER_SYSCTL_FILE, NULL, &e));
 	check_error(e, path, 3, "[client.sysctl] net.ipv4.tcp_tw_reuse = '7'", NULL);
 	g_clear_error(&e);
 	cfg_free(c);
@@ -802,7 +804,7 @@ static void test_sysctl_errors(void **state)
 	/* an unknown host in the section */
 	path = write_tmp("ok.conf", "net.ipv4.tcp_tw_reuse = 1\n");
 	c = new_cfg();
-	assert_false(cfg_load_sysctl_file(c, path, "cleint.sysctl", true, NULL, &e));
+	assert_false(scn_load_sysctl_file(c, path, "cleint.sysctl", SCN_LAYER_CLI_SYSCTL, NULL, &e));
 	check_error(e, path, 1, "unknown section [cleint.sysctl]", NULL);
 	g_clear_error(&e);
 	cfg_free(c);
@@ -874,14 +876,14 @@ static void test_precedence(void **state)
 	/* The order a command would use: experiment, its sysctl files, the
 	 * command line's sysctl files, --set. */
 	cfg *c = new_cfg();
-	assert_true(cfg_load_file(c, exp, &e));
+	assert_true(cfg_load_file(c, exp, CFG_LAYER_FILE, &e));
 	char **files = cfg_list(c, "experiment", "sysctl_files");
 	assert_int_equal(g_strv_length(files), 1);
 	char *named = g_build_filename(cfg_base_dir(c), files[0], NULL);
 	assert_string_equal(named, base);
 	g_strfreev(files);
-	assert_true(cfg_load_sysctl_file(c, named, "sysctl", false, NULL, &e));
-	assert_true(cfg_load_sysctl_file(c, cli, "sysctl", true, NULL, &e));
+	assert_true(scn_load_sysctl_file(c, named, "sysctl", SCN_LAYER_SYSCTL_FILE, NULL, &e));
+	assert_true(scn_load_sysctl_file(c, cli, "sysctl", SCN_LAYER_CLI_SYSCTL, NULL, &e));
 	set_ok(c, "net.netfilter.nf_conntrack_max=4000");
 	set_ok(c, "workload.rate=7");
 	check_precedence(c, base, exp, cli);
@@ -891,9 +893,9 @@ static void test_precedence(void **state)
 	c = new_cfg();
 	set_ok(c, "workload.rate=7");
 	set_ok(c, "net.netfilter.nf_conntrack_max=4000");
-	assert_true(cfg_load_sysctl_file(c, cli, "sysctl", true, NULL, &e));
-	assert_true(cfg_load_sysctl_file(c, named, "sysctl", false, NULL, &e));
-	assert_true(cfg_load_file(c, exp, &e));
+	assert_true(scn_load_sysctl_file(c, cli, "sysctl", SCN_LAYER_CLI_SYSCTL, NULL, &e));
+	assert_true(scn_load_sysctl_file(c, named, "sysctl", SCN_LAYER_SYSCTL_FILE, NULL, &e));
+	assert_true(cfg_load_file(c, exp, CFG_LAYER_FILE, &e));
 	check_precedence(c, base, exp, cli);
 	cfg_free(c);
 
@@ -1019,8 +1021,8 @@ static void test_dump(void **state)
 	char *cli = write_tmp("dump.conf", "net.core.somaxconn = 100\n");
 	cfg *c = new_cfg();
 	GError *e = NULL;
-	assert_true(cfg_load_file(c, exp, &e));
-	assert_true(cfg_load_sysctl_file(c, cli, "client.sysctl", true, NULL, &e));
+	assert_true(cfg_load_file(c, exp, CFG_LAYER_FILE, &e));
+	assert_true(scn_load_sysctl_file(c, cli, "client.sysctl", SCN_LAYER_CLI_SYSCTL, NULL, &e));
 	set_ok(c, "workload.rate=9");       /* overridden: keeps its place, new provenance */
 	set_ok(c, "experiment.seed=3");     /* new: last */
 	GString *d = g_string_new("header\n");
@@ -1079,7 +1081,7 @@ static void test_cfg_error(void **state)
 	char *exp = write_tmp("err.ini", "[workload]\nrate = 5\n\n[sysctl]\nnet.ipv4.tcp_tw_reuse = 1\n");
 	cfg *c = new_cfg();
 	GError *e = NULL;
-	assert_true(cfg_load_file(c, exp, &e));
+	assert_true(cfg_load_file(c, exp, CFG_LAYER_FILE, &e));
 
 	cfg_error(c, "workload", "rate", &e, "must be below %d with %s", 3, "burst");
 	assert_true(e->domain == CFG_ERROR);
@@ -1133,11 +1135,54 @@ static void test_schema(void **state)
 	cfg_free(NULL);
 
 	/* no alias table */
-	c = cfg_new(keys, NULL);
+	c = cfg_new(keys, NULL, "sysctl");
 	GError *e = NULL;
-	assert_false(cfg_set_arg(c, "net.ipv4.netfilter.ip_conntrack_max=5", NULL, &e));
+	assert_false(scn_set_arg(c, "net.ipv4.netfilter.ip_conntrack_max=5", NULL, &e));
 	g_clear_error(&e);
-	assert_true(cfg_set_arg(c, "net.netfilter.nf_conntrack_max=5", NULL, &e));
+	assert_true(scn_set_arg(c, "net.netfilter.nf_conntrack_max=5", NULL, &e));
+	cfg_free(c);
+}
+
+/* Scoped sections and layers are generic: any scope name, any layer. */
+static void test_generic_scope_and_layers(void **state)
+{
+	static const cfg_key k2[] = {
+		{ "box", "size", CFG_INT, 0, 100, NULL, "1", "size" },
+		{ "tune", "knob.a", CFG_INT, 0, 100, NULL, "5", "a dotted key" },
+		{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+	static const cfg_alias a2[] = { { "old_knob", "knob.a" }, { NULL, NULL } };
+	cfg *c = cfg_new(k2, a2, "tune");
+	GError *e = NULL;
+	assert_int_equal(cfg_int(c, "box.tune", "knob.a"), 5);
+	assert_true(cfg_put(c, "tune", "old_knob", "7", "f.conf", 3, 10, &e));  /* alias, low layer */
+	assert_int_equal(cfg_int(c, "box.tune", "knob.a"), 7);                 /* falls back to [tune] */
+	assert_true(cfg_set_arg(c, "box.tune.knob.a=9", NULL, &e));
+	assert_int_equal(cfg_int(c, "box.tune", "knob.a"), 9);
+	assert_int_equal(cfg_int(c, "tune", "knob.a"), 7);
+	/* a lower layer loaded later does not override a higher one */
+	assert_true(cfg_put(c, "box.tune", "knob.a", "11", "g.conf", 4, 10, &e));
+	assert_int_equal(cfg_int(c, "box.tune", "knob.a"), 9);
+	const char *file;
+	int line, layer;
+	assert_true(cfg_origin(c, "box.tune", "knob.a", &file, &line, &layer));
+	assert_string_equal(file, "--set");
+	assert_int_equal(layer, CFG_LAYER_SET);
+	assert_true(cfg_origin(c, "tune", "knob.a", &file, &line, &layer));
+	assert_string_equal(file, "f.conf");
+	assert_int_equal(line, 3);
+	assert_false(cfg_origin(c, "box", "size", &file, &line, &layer));
+	/* "tune.tune" and unknown hosts are not scoped sections */
+	assert_false(cfg_put(c, "tune.tune", "knob.a", "1", "x", 1, 10, &e));
+	g_clear_error(&e);
+	assert_false(cfg_put(c, "nope.tune", "knob.a", "1", "x", 1, 10, &e));
+	assert_non_null(strstr(e->message, "unknown section [nope.tune]"));
+	g_clear_error(&e);
+	/* without a scope, "box.tune" is just an unknown section */
+	cfg *c2 = cfg_new(k2, NULL, NULL);
+	assert_false(cfg_set_arg(c2, "box.tune.knob.a=1", NULL, &e));
+	g_clear_error(&e);
+	cfg_free(c2);
 	cfg_free(c);
 }
 
@@ -1195,6 +1240,7 @@ int main(void)
 		cmocka_unit_test(test_dump),
 		cmocka_unit_test(test_cfg_error),
 		cmocka_unit_test(test_schema),
+		cmocka_unit_test(test_generic_scope_and_layers),
 		cmocka_unit_test(test_getter_unknown_key_aborts),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd/exp.h"
 #include "models/kconf.h"
+#include "models/scenario.h"
 #include "models/lore.h"
 #include "models/prof.h"
 #include "models/world.h"
@@ -25,7 +25,10 @@
 static void test_every_schema_sysctl_has_an_entry(void **state)
 {
 	unsigned n = 0;
-	for (const cfg_key *k = kconf_sysctl_keys; k->name; k++, n++) {
+	for (const cfg_key *k = scn_schema(); k->name; k++) {
+		if (strcmp(k->section, "sysctl"))
+			continue;
+		n++;
 		const lore *l = lore_find(k->name);
 		if (!l || l->kind != LORE_SYSCTL || strcmp(l->name, k->name))
 			fail_msg("sysctl %s has no entry in models/lore.c", k->name);
@@ -45,21 +48,24 @@ static void test_every_sysctl_entry_is_in_the_schema(void **state)
 	const lore *all = lore_all(&n);
 	for (size_t i = 0; i < n; i++)
 		if (all[i].kind == LORE_SYSCTL && !lore_schema_key(&all[i]))
-			fail_msg("%s is explained but not in kconf_sysctl_keys", all[i].name);
+			fail_msg("%s is explained but not in the schema's [sysctl] keys", all[i].name);
 }
 
 /* Worlds with every model that registers counters: TCP hosts, the
  * workload, a NAT box and a firewall, bind(0) and SNAT in use. */
 static void check_counters_of(const char *const *sets, GHashTable *seen)
 {
-	cfg *c = cfg_new(exp_schema(), kconf_aliases);
+	cfg *c = scn_cfg_new();
 	GError *err = NULL;
 	for (const char *const *s = sets; *s; s++)
-		if (!cfg_set_arg(c, *s, NULL, &err))
+		if (!scn_set_arg(c, *s, NULL, &err))
 			fail_msg("%s: %s", *s, err->message);
+	scenario *sc = scn_new(c, &err);
+	if (!sc)
+		fail_msg("scn_new: %s", err->message);
 	ev_loop *L = ev_loop_new(NULL);
 	probe_set *ps = probe_set_new();
-	world *W = world_new(c, L, ps, 1, 0, 10 * EV_SEC, &err);
+	world *W = world_new(sc, L, ps, 1, 0, &err);
 	if (!W)
 		fail_msg("world_new: %s", err->message);
 	for (size_t i = 0; i < probe_ncounters(ps); i++) {
@@ -72,6 +78,7 @@ static void check_counters_of(const char *const *sets, GHashTable *seen)
 	world_free(W);
 	probe_set_free(ps);
 	ev_loop_free(L);
+	scn_free(sc);
 	cfg_free(c);
 }
 

@@ -12,26 +12,29 @@
 
 #include "cmd/cmd.h"
 #include "cmd/replica.h"
+#include "models/box.h"
 #include "tests/valid.h"
 
 /* A replica built from settings as the command line builds it, run to its
  * end, and its summary metrics. */
 typedef struct mrun {
 	cfg *c;
+	scenario *sc;
 	replica *r;
 	GArray *m;
 } mrun;
 
 static mrun mrun_new(const char *const *sets, uint32_t rep)
 {
-	mrun x = { cfg_new(exp_schema(), kconf_aliases), NULL, NULL };
+	mrun x = { scn_cfg_new(), NULL, NULL, NULL };
 	GError *err = NULL;
 	for (const char *const *s = sets; *s; s++)
-		if (!cfg_set_arg(x.c, *s, NULL, &err)) {
+		if (!scn_set_arg(x.c, *s, NULL, &err)) {
 			fprintf(stderr, "mrun_new: %s\n", err->message);
 			abort();
 		}
-	x.r = replica_new(x.c, 1, rep, &err);
+	if ((x.sc = scn_new(x.c, &err)))
+		x.r = replica_new(x.sc, 1, rep, &err);
 	if (!x.r) {
 		fprintf(stderr, "mrun_new: %s\n", err->message);
 		abort();
@@ -46,6 +49,7 @@ static void mrun_free(mrun *x)
 {
 	replica_metrics_free(x->m);
 	replica_free(x->r);
+	scn_free(x->sc);
 	cfg_free(x->c);
 }
 

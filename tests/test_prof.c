@@ -179,13 +179,8 @@ static void test_version_pattern(void **state)
 	g_regex_unref(re);
 }
 
-/*
- * Files that may still compare versions: prof.c (the table itself), and
- * input checks whose only effect is an error message ("exists from Linux
- * X"), which the scenario work is moving onto prof.has_* (remove them here
- * once it has).
- */
-static const char *const allowed[] = { "prof.c", "kconf.c", "world.c" };
+/* The one file that may compare versions: prof.c, the table itself. */
+static const char *const allowed[] = { "prof.c" };
 
 static void test_no_version_tests_in_models(void **state)
 {

@@ -16,8 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/exp.h"
 #include "models/kconf.h"
+#include "models/meter.h"
+#include "models/scenario.h"
 #include "models/tcp_int.h"
 #include "models/world.h"
 #include "sim/probe.h"
@@ -32,6 +33,7 @@ typedef struct vrun {
  * engine and probes. */
 typedef struct vworld {
 	cfg *c;
+	scenario *sc;
 	ev_loop *L;
 	probe_set *ps;
 	world *W;
@@ -41,14 +43,20 @@ typedef struct vworld {
  * arrivals stop at end_s.  Aborts on a bad setting (a bug in the test). */
 static inline vworld vworld_new(const char *const *sets, uint32_t rep, double end_s)
 {
-	vworld v = { cfg_new(exp_schema(), kconf_aliases), ev_loop_new(NULL), probe_set_new(), NULL };
+	vworld v = { scn_cfg_new(), NULL, ev_loop_new(NULL), probe_set_new(), NULL };
 	GError *err = NULL;
+	/* arrivals stop at the run's end unless the settings say otherwise */
+	char *dur = g_strdup_printf("%" G_GUINT64_FORMAT "ns", (guint64)(ev_time)(end_s * 1e9));
+	if (!cfg_set(v.c, "experiment", "duration", dur, NULL, &err))
+		abort();
+	g_free(dur);
 	for (const char *const *s = sets; *s; s++)
-		if (!cfg_set_arg(v.c, *s, NULL, &err)) {
+		if (!scn_set_arg(v.c, *s, NULL, &err)) {
 			fprintf(stderr, "vworld_new: %s\n", err->message);
 			abort();
 		}
-	v.W = world_new(v.c, v.L, v.ps, 1, rep, (ev_time)(end_s * 1e9), &err);
+	if ((v.sc = scn_new(v.c, &err)))
+		v.W = world_new(v.sc, v.L, v.ps, 1, rep, &err);
 	if (!v.W) {
 		fprintf(stderr, "vworld_new: %s\n", err->message);
 		abort();
@@ -61,6 +69,7 @@ static inline void vworld_free(vworld *v)
 	world_free(v->W);
 	probe_set_free(v->ps);
 	ev_loop_free(v->L);
+	scn_free(v->sc);
 	cfg_free(v->c);
 }
 
@@ -88,7 +97,7 @@ static inline vrun valid_run(const char *const *sets, uint32_t rep, double warmu
 	ev_run(L, w1);
 	double area1 = gauge_area(tw, w1);
 	vrun r = { (double)(*att - a0), (double)(*est - e0), (double)(*ena - n0), (double)(*ovf - o0),
-		   (area1 - area0) / (double)(w1 - w0), world_port_pool(W), world_tcp(W)->hosts[0].ts.boot_ns };
+		   (area1 - area0) / (double)(w1 - w0), meter_port_pool(W), world_tcp(W)->hosts[0].ts.boot_ns };
 	vworld_free(&v);
 	return r;
 }

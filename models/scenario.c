@@ -1,0 +1,923 @@
+/*
+ * The scenario: schema, loading, resolution and checks of an experiment.
+ *
+ * Sysctl files follow sysctl.conf(5): "key = value", "key=value", '#' and
+ * ';' comments, a leading '-' meaning "ignore failure", '/' as well as '.'
+ * separators; `sysctl -a` output is the same grammar.
+ */
+#include "models/scenario.h"
+
+#include <arpa/inet.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/bug.h"
+
+/* ---- schema ------------------------------------------------------------ */
+
+#define HOST_KEYS(sec)                                                                                          \
+	{ sec, "profile", CFG_ENUM, 0, 0, PROF_CHOICES, "current", "kernel profile (connsim profiles lists them)" }, \
+	{ sec, "hz", CFG_INT, 100, 1000, NULL, "250", "CONFIG_HZ: jiffies per second (100, 250, 300, 1000)" },  \
+	{ sec, "memory", CFG_DOUBLE, 0.0625, 65536, NULL, "16", "usable RAM in GiB (sizes ehash)" },           \
+	{ sec, "thash_entries", CFG_INT, 0, 67108864, NULL, "0", "ehash size override (0: from memory)" },      \
+	{ sec, "link_delay", CFG_TIME, 0, 10, NULL, "50us", "one-way delay of the host's link" },               \
+	{ sec, "loss", CFG_DOUBLE, 0, 0.99, NULL, "0", "probability a segment is lost on the host's link" },    \
+	{ sec, "sysctl_file", CFG_STRING, 0, 0, NULL, "", "sysctl.conf or `sysctl -a` file for this host" }
+
+/* Profile-dependent defaults are NULL here and filled by the resolution. */
+static const cfg_key keys[] = {
+	/* [experiment] and [sweep]: how a run is driven */
+	{ "experiment", "question", CFG_STRING, 0, 0, NULL, "", "the question the experiment answers" },
+	{ "experiment", "duration", CFG_TIME, 0.000001, 0, NULL, "120s", "simulated time to run" },
+	{ "experiment", "warmup", CFG_TIME, 0, 0, NULL, "0s",
+	  "summary metrics count from this time (time series start at 0)" },
+	{ "experiment", "sample", CFG_TIME, 0.000001, 0, NULL, "1s", "time-series sampling interval" },
+	{ "experiment", "seed", CFG_INT, 0, 9.2e18, NULL, "1", "master seed (overridden by --seed)" },
+	{ "sweep", "vary", CFG_STRING, 0, 0, NULL, "",
+	  "the curve's grid, as --vary takes it; several separated by ';' (connsim sweep without --vary)" },
+	{ "sweep", "reps", CFG_INT, 2, 100000, NULL, "10", "replications per point (connsim sweep without --reps)" },
+	{ "sweep", "variants", CFG_STRING, 0, 0, NULL, "",
+	  "curves of one figure, as --variant takes them: LABEL: KEY=VALUE & KEY=VALUE; several separated by ';'" },
+	{ "sweep", "plot", CFG_STRING, 0, 0, NULL, "conn.fail_fraction",
+	  "the metric plots/curve.gp draws against the first varied key (several, comma-separated: one curve each)" },
+	{ "sweep", "plot_y2", CFG_STRING, 0, 0, NULL, "",
+	  "metrics drawn dashed against a right-hand axis (comma-separated), e.g. a latency beside a fraction" },
+	{ "sweep", "x", CFG_STRING, 0, 0, NULL, "",
+	  "plot against this metric's mean instead of the first varied key (e.g. a measured load factor)" },
+	{ "sweep", "x_label", CFG_STRING, 0, 0, NULL, "", "the curve's x axis, in the users' units" },
+	{ "sweep", "y_label", CFG_STRING, 0, 0, NULL, "", "the curve's y axis" },
+	{ "sweep", "y2_label", CFG_STRING, 0, 0, NULL, "", "the right-hand axis (with plot_y2)" },
+	{ "sweep", "x_log", CFG_BOOL, 0, 0, NULL, "false", "logarithmic x axis" },
+	{ "sweep", "y_log", CFG_BOOL, 0, 0, NULL, "false", "logarithmic y axis" },
+	{ "sweep", "capacity", CFG_DOUBLE, 0, 0, NULL, "0",
+	  "an analytical capacity to mark on the x axis (0: none), e.g. N / H connections per second" },
+
+	/* hosts, boxes and the workload */
+	HOST_KEYS("client"),
+	{ "client", "count", CFG_INT, 1, 4096, NULL, "1", "number of client hosts" },
+	{ "client", "address", CFG_STRING, 0, 0, NULL, "10.0.0.1",
+	  "address of the first client host; the next ones follow" },
+	{ "client", "addresses_per_host", CFG_INT, 1, 256, NULL, "1",
+	  "addresses of each client host (used with workload bind = address)" },
+	HOST_KEYS("server"),
+	{ "server", "addresses", CFG_LIST, 0, 0, NULL, "10.0.1.1",
+	  "server addresses (one host holds them all); 127.x: the client host serves itself (loopback)" },
+	{ "server", "ports", CFG_PORTS, 1, 65535, NULL, "80", "listening ports, e.g. 80,8080-8083" },
+	{ "nat|firewall", "profile", CFG_ENUM, 0, 0, PROF_CHOICES, "current", "kernel profile of the box" },
+	{ "nat|firewall", "hz", CFG_INT, 100, 1000, NULL, "250", "CONFIG_HZ of the box" },
+	{ "nat|firewall", "memory", CFG_DOUBLE, 0.0625, 65536, NULL, "16", "usable RAM in GiB (sizes the conntrack table)" },
+	{ "nat|firewall", "thash_entries", CFG_INT, 0, 67108864, NULL, "0", "unused by boxes; accepted for symmetry" },
+	{ "nat|firewall", "delay", CFG_TIME, 0, 10, NULL, "20us", "time a segment takes through the box" },
+	{ "nat|firewall", "loss", CFG_DOUBLE, 0, 0.99, NULL, "0", "probability a segment is lost on the way into the box" },
+	{ "nat|firewall", "sysctl_file", CFG_STRING, 0, 0, NULL, "", "sysctl file for the box (conntrack settings)" },
+	{ "nat", "addresses", CFG_LIST, 0, 0, NULL, "203.0.113.1", "external addresses (MASQUERADE: one)" },
+	{ "nat", "ports", CFG_RANGE, 1, 65535, NULL, NULL, "--to-ports low high (default: the kernel's port classes)" },
+	{ "nat", "random", CFG_ENUM, 0, 0, "none|random|fully", "none", "--random or --random-fully" },
+	{ "nat", "persistent", CFG_BOOL, 0, 0, NULL, "false", "--persistent" },
+	{ "workload", "arrival", CFG_ENUM, 0, 0, WL_CHOICES(WL_ARRIVALS), "poisson",
+	  "arrival process (onoff: Poisson during on periods only; diurnal: Poisson at rate x (1 + amplitude "
+	  "x sin(2 pi t / period)))" },
+	{ "workload", "on", CFG_TIME, 1e-6, 0, NULL, "10s", "onoff: length of each on period (fixed; the first starts at start)" },
+	{ "workload", "off", CFG_TIME, 0, 0, NULL, "10s", "onoff: length of each off period (fixed)" },
+	{ "workload", "period", CFG_TIME, 1e-6, 0, NULL, "24h", "diurnal: period of the rate's sine (phase 0 at time 0)" },
+	{ "workload", "amplitude", CFG_DOUBLE, 0, 1, NULL, "0.5", "diurnal: relative amplitude of the rate's sine" },
+	{ "workload", "rate", CFG_DOUBLE, 0, 0, NULL, "100", "connections per second over all clients" },
+	{ "workload", "rate_per_client", CFG_BOOL, 0, 0, NULL, "false",
+	  "rate is per client host, so the total grows with client count (users behind a NAT)" },
+	{ "workload", "start", CFG_TIME, 0, 0, NULL, "0s", "first arrival not before this time" },
+	{ "workload", "stop", CFG_TIME, 0, 0, NULL, NULL, "no arrivals from this time (default: run end)" },
+	{ "workload", "life", CFG_ENUM, 0, 0, WL_CHOICES(WL_LIVES), "fixed",
+	  "distribution of one request's duration (the whole data phase when requests = 1)" },
+	{ "workload", "life_mean", CFG_TIME, 0, 0, NULL, "100ms", "mean duration of one request" },
+	{ "workload", "life_sigma", CFG_DOUBLE, 0, 10, NULL, "1", "lognormal: sigma of the log" },
+	{ "workload", "life_shape", CFG_DOUBLE, 0, 100, NULL, "2.5",
+	  "pareto: shape alpha, > 1 (the minimum xm = life_mean (alpha - 1) / alpha)" },
+	{ "workload", "requests", CFG_INT, 1, 1000000, NULL, "1",
+	  "requests per connection (1: HTTP/1.0 style; more: kept alive)" },
+	{ "workload", "think", CFG_TIME, 0, 0, NULL, "0s", "time between two requests of a connection" },
+	{ "workload", "close", CFG_ENUM, 0, 0, WL_CHOICES(WL_CLOSERS), "client",
+	  "who closes first (both: each after its own draw; FINs cross with a fixed life)" },
+	{ "workload", "abort_fraction", CFG_DOUBLE, 0, 1, NULL, "0", "fraction of closes with SO_LINGER 0 (RST)" },
+	{ "workload", "peer_close_delay", CFG_TIME, 0, 0, NULL, "0s",
+	  "the other side's close() after the FIN (0: FIN rides on the ACK)" },
+	{ "workload", "unseen_teardown", CFG_DOUBLE, 0, 1, NULL, "0",
+	  "fraction of connections whose teardown (FIN/RST and all after) the boxes never see (asymmetric "
+	  "routing, vanished peer): their conntrack entries stay ESTABLISHED until its timeout" },
+	{ "workload", "bind", CFG_ENUM, 0, 0, WL_CHOICES(WL_BINDS), "none",
+	  "none: connect() picks address and port; port0: bind(0) first (the port is then global over "
+	  "destinations); address: bind(addr, 0) with IP_BIND_ADDRESS_NO_PORT, addresses in turn" },
+	{ "workload", "reuseaddr", CFG_BOOL, 0, 0, NULL, "false", "SO_REUSEADDR on client sockets" },
+	{ "workload", "request_bytes", CFG_INT, 0, 4294967295.0, NULL, "1000", "bytes the client sends" },
+	{ "workload", "response_bytes", CFG_INT, 0, 4294967295.0, NULL, "1000", "bytes the server sends" },
+
+	/* [sysctl], and [HOST.sysctl] for one host or box */
+	{ "sysctl", "net.ipv4.ip_local_port_range", CFG_RANGE, 1, 65535, NULL, NULL,
+	  "ephemeral ports for connect(), inclusive (32768 60999; 32768 61000 before 4.2)" },
+	{ "sysctl", "net.ipv4.ip_local_reserved_ports", CFG_PORTS, 1, 65535, NULL, "",
+	  "ports skipped by automatic selection, e.g. 8080,9000-9010" },
+	{ "sysctl", "net.ipv4.ip_autobind_reuse", CFG_BOOL, 0, 0, NULL, "0",
+	  "bind(0) may share a port with SO_REUSEADDR owners once the range is full (5.7+)" },
+	{ "sysctl", "net.ipv4.tcp_tw_reuse", CFG_INT, 0, 2, NULL, NULL,
+	  "0 off, 1 on, 2 loopback only (2 from 4.19, the default there; 0 before)" },
+	{ "sysctl", "net.ipv4.tcp_tw_reuse_delay", CFG_INT, 1, 60000, NULL, "1000",
+	  "ms after entering TIME_WAIT before connect() may reuse it (6.14+)" },
+	{ "sysctl", "net.ipv4.tcp_tw_recycle", CFG_BOOL, 0, 0, NULL, "0",
+	  "shortened TIME_WAIT and per-peer PAWS on SYNs (removed in 4.12)" },
+	{ "sysctl", "net.ipv4.tcp_timestamps", CFG_INT, 0, 2, NULL, "1",
+	  "0 off, 1 on with random offsets, 2 on without offsets (4.10+)" },
+	{ "sysctl", "net.ipv4.tcp_rfc1337", CFG_BOOL, 0, 0, NULL, "0",
+	  "1: ignore RST in TIME_WAIT (no assassination)" },
+	{ "sysctl", "net.ipv4.tcp_fin_timeout", CFG_INT, 1, 2147483, NULL, "60",
+	  "seconds an orphaned FIN_WAIT2 socket waits (not TIME_WAIT)" },
+	{ "sysctl", "net.ipv4.tcp_max_tw_buckets", CFG_INT, 0, 4294967295.0, NULL, NULL,
+	  "cap on timewait minisockets (default: ehash entries / 2)" },
+	{ "sysctl", "net.ipv4.tcp_syn_retries", CFG_INT, 1, 127, NULL, NULL,
+	  "SYN retransmissions before ETIMEDOUT (6)" },
+	{ "sysctl", "net.ipv4.tcp_synack_retries", CFG_INT, 1, 255, NULL, "5",
+	  "SYN-ACK retransmissions of a request socket" },
+	{ "sysctl", "net.ipv4.tcp_orphan_retries", CFG_INT, 0, 255, NULL, "0",
+	  "FIN retransmissions of an orphan (0 means 8)" },
+	{ "sysctl", "net.netfilter.nf_conntrack_max", CFG_INT, 1, 2147483647, NULL, NULL,
+	  "conntrack entries (default: buckets on 5.15+, 4 x buckets before, 8 x hashsize if given)" },
+	{ "sysctl", "net.netfilter.nf_conntrack_buckets", CFG_INT, 1, 67108864, NULL, NULL,
+	  "conntrack hash buckets at run time (default from memory; does not change nf_conntrack_max)" },
+	{ "sysctl", "nf_conntrack.hashsize", CFG_INT, 1, 67108864, NULL, NULL,
+	  "module parameter at load: buckets, and nf_conntrack_max = 8 x hashsize" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_timeout_syn_sent", CFG_INT, 1, 2147483, NULL, "120", "s" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_timeout_syn_recv", CFG_INT, 1, 2147483, NULL, "60", "s" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_timeout_established", CFG_INT, 1, 2147483, NULL, "432000",
+	  "s (5 days)" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_timeout_fin_wait", CFG_INT, 1, 2147483, NULL, "120", "s" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_timeout_close_wait", CFG_INT, 1, 2147483, NULL, "60", "s" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_timeout_last_ack", CFG_INT, 1, 2147483, NULL, "30", "s" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_timeout_time_wait", CFG_INT, 1, 2147483, NULL, "120", "s" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_timeout_close", CFG_INT, 1, 2147483, NULL, "10", "s" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_timeout_max_retrans", CFG_INT, 1, 2147483, NULL, "300",
+	  "s, after nf_conntrack_tcp_max_retrans retransmissions" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_timeout_unacknowledged", CFG_INT, 1, 2147483, NULL, "300",
+	  "s, cap while data is unacknowledged" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_loose", CFG_BOOL, 0, 0, NULL, "1",
+	  "pick up connections from mid-stream packets" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_be_liberal", CFG_BOOL, 0, 0, NULL, "0",
+	  "only out-of-window RSTs are INVALID" },
+	{ "sysctl", "net.netfilter.nf_conntrack_tcp_max_retrans", CFG_INT, 0, 255, NULL, "3",
+	  "retransmissions before the max_retrans timeout applies" },
+	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL },
+};
+
+/* Compat names (CONFIG_NF_CONNTRACK_PROC_COMPAT and older layouts). */
+static const cfg_alias aliases[] = {
+	{ "net.ipv4.netfilter.ip_conntrack_max", "net.netfilter.nf_conntrack_max" },
+	{ "net.nf_conntrack_max", "net.netfilter.nf_conntrack_max" },
+	{ "net.ipv4.netfilter.ip_conntrack_buckets", "net.netfilter.nf_conntrack_buckets" },
+	{ "net.ipv4.netfilter.ip_conntrack_tcp_timeout_syn_sent", "net.netfilter.nf_conntrack_tcp_timeout_syn_sent" },
+	{ "net.ipv4.netfilter.ip_conntrack_tcp_timeout_syn_recv", "net.netfilter.nf_conntrack_tcp_timeout_syn_recv" },
+	{ "net.ipv4.netfilter.ip_conntrack_tcp_timeout_established", "net.netfilter.nf_conntrack_tcp_timeout_established" },
+	{ "net.ipv4.netfilter.ip_conntrack_tcp_timeout_fin_wait", "net.netfilter.nf_conntrack_tcp_timeout_fin_wait" },
+	{ "net.ipv4.netfilter.ip_conntrack_tcp_timeout_close_wait", "net.netfilter.nf_conntrack_tcp_timeout_close_wait" },
+	{ "net.ipv4.netfilter.ip_conntrack_tcp_timeout_last_ack", "net.netfilter.nf_conntrack_tcp_timeout_last_ack" },
+	{ "net.ipv4.netfilter.ip_conntrack_tcp_timeout_time_wait", "net.netfilter.nf_conntrack_tcp_timeout_time_wait" },
+	{ "net.ipv4.netfilter.ip_conntrack_tcp_timeout_close", "net.netfilter.nf_conntrack_tcp_timeout_close" },
+	{ "net.ipv4.netfilter.ip_conntrack_tcp_timeout_max_retrans", "net.netfilter.nf_conntrack_tcp_timeout_max_retrans" },
+	{ "net.ipv4.netfilter.ip_conntrack_tcp_loose", "net.netfilter.nf_conntrack_tcp_loose" },
+	{ "net.ipv4.netfilter.ip_conntrack_tcp_be_liberal", "net.netfilter.nf_conntrack_tcp_be_liberal" },
+	{ "net.ipv4.netfilter.ip_conntrack_tcp_max_retrans", "net.netfilter.nf_conntrack_tcp_max_retrans" },
+	{ "net.ipv4.netfilter.ip_conntrack_tcp_timeout_unacknowledged", "net.netfilter.nf_conntrack_tcp_timeout_unacknowledged" },
+	{ "net.nf_conntrack_buckets", "net.netfilter.nf_conntrack_buckets" },
+	{ "hashsize", "nf_conntrack.hashsize" },
+	{ NULL, NULL },
+};
+
+/* The sections of kernel settings: [sysctl] for every host, [X.sysctl] for
+ * X alone (cfg's scoped sections: X.sysctl falls back to [sysctl]). */
+#define SYSCTL "sysctl"
+
+/* "X.sysctl" for machine X (NULL: "sysctl"); newly allocated. */
+static char *sysctl_section(const char *machine)
+{
+	return machine ? g_strconcat(machine, "." SYSCTL, NULL) : g_strdup(SYSCTL);
+}
+
+/* Hosts and boxes, in the order their sysctl files load. */
+static const char *const machines[] = { "client", "server", "nat", "firewall" };
+
+const cfg_key *scn_schema(void)
+{
+	return keys;
+}
+
+const cfg_alias *scn_aliases(void)
+{
+	return aliases;
+}
+
+cfg *scn_cfg_new(void)
+{
+	return cfg_new(keys, aliases, SYSCTL);
+}
+
+/* ---- loading ----------------------------------------------------------- */
+
+bool scn_load_sysctl_file(cfg *c, const char *path, const char *section, int layer, GPtrArray *ignored,
+			  GError **err)
+{
+	char *text;
+	if (!cfg_read_text(path, &text, err))
+		return false;
+	char **lines = g_strsplit(text, "\n", -1);
+	g_free(text);
+	bool ok = true;
+	for (int i = 0; lines[i] && ok; i++) {
+		int ln = i + 1;
+		char *l = g_strstrip(lines[i]);
+		if (!*l || *l == '#' || *l == ';')
+			continue;
+		if (*l == '-')  /* sysctl.d: "-key = value" ignores failures to set it */
+			l++;
+		char *eq = strchr(l, '=');
+		if (!eq) {
+			g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
+				    "%s:%d: '%s' is not 'name = value' (sysctl.conf syntax)", path, ln, l);
+			ok = false;
+			break;
+		}
+		*eq = 0;
+		char *key = g_strstrip(l), *value = g_strstrip(eq + 1);
+		if (!*key) {
+			g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
+				    "%s:%d: '= %s' has no name; expected 'name = value' (sysctl.conf syntax)", path,
+				    ln, value);
+			ok = false;
+			break;
+		}
+		g_strdelimit(key, "/", '.');
+		if (!cfg_schema_find(c, section, cfg_alias_of(c, section, key))) {
+			if (ignored)
+				g_ptr_array_add(ignored, g_strdup(key));
+			continue;
+		}
+		ok = cfg_put(c, section, key, value, path, ln, layer, err);
+	}
+	g_strfreev(lines);
+	return ok;
+}
+
+bool scn_set_arg(cfg *c, const char *arg, const char *origin, GError **err)
+{
+	/* a bare sysctl name sets it for every host, as sysctl -w would on each */
+	static const char *const roots[] = { "net.", "kernel.", "nf_conntrack." };
+	const char *eq = strchr(arg, '=');
+	if (!eq)
+		return cfg_set_arg(c, arg, origin, err);
+	char *key = g_strstrip(g_strndup(arg, (gsize)(eq - arg)));
+	bool bare = false;
+	for (unsigned i = 0; i < G_N_ELEMENTS(roots); i++)
+		bare = bare || g_str_has_prefix(key, roots[i]);
+	bool ok = bare ? cfg_set(c, SYSCTL, key, eq + 1, origin, err) : cfg_set_arg(c, arg, origin, err);
+	g_free(key);
+	return ok;
+}
+
+/* A machine exists when its section (or its sysctl section) was given. */
+static bool has_machine(const cfg *c, const char *name)
+{
+	const GPtrArray *secs = cfg_sections(c);
+	char *sys = sysctl_section(name);
+	bool found = false;
+	for (guint i = 0; i < secs->len && !found; i++) {
+		const char *s = g_ptr_array_index(secs, i);
+		found = !strcmp(s, name) || !strcmp(s, sys);
+	}
+	g_free(sys);
+	return found;
+}
+
+bool scn_set_profile(cfg *c, const char *profile, const char *origin, GError **err)
+{
+	for (unsigned i = 0; i < G_N_ELEMENTS(machines); i++) {
+		bool present = i < 2 || has_machine(c, machines[i]);  /* boxes only when the experiment has them */
+		if (present && !cfg_set(c, machines[i], "profile", profile, origin, err))
+			return false;
+	}
+	return true;
+}
+
+/* The sysctl files that [client], [server] and the boxes name (sysctl_file). */
+static bool load_named_sysctl_files(cfg *c, GPtrArray *ignored, GError **err)
+{
+	for (unsigned i = 0; i < G_N_ELEMENTS(machines); i++) {
+		const char *f = cfg_str(c, machines[i], "sysctl_file");
+		if (!*f)
+			continue;
+		char *path = g_path_is_absolute(f) ? g_strdup(f) : g_build_filename(cfg_base_dir(c), f, NULL);
+		char *sec = sysctl_section(machines[i]);
+		GError *e = NULL;
+		bool ok = scn_load_sysctl_file(c, path, sec, SCN_LAYER_SYSCTL_FILE, ignored, &e);
+		if (!ok) {
+			/* name the key that pointed at the file */
+			if (g_str_has_prefix(e->message, path) && strstr(e->message, "cannot read"))
+				cfg_error(c, machines[i], "sysctl_file", err, "%s", e->message);
+			else
+				g_propagate_error(err, g_steal_pointer(&e));
+			g_clear_error(&e);
+		}
+		g_free(sec);
+		g_free(path);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static void note_ignored(GPtrArray *notes, const char *what, GPtrArray *ign)
+{
+	if (!notes || !ign->len)
+		return;
+	GString *s = g_string_new(NULL);
+	for (guint i = 0; i < ign->len && i < 4; i++)
+		g_string_append_printf(s, "%s%s", i ? ", " : "", (char *)g_ptr_array_index(ign, i));
+	g_ptr_array_add(notes, g_strdup_printf("%s: ignored %u sysctl%s that connsim does not model (%s%s)", what,
+					       ign->len, ign->len == 1 ? "" : "s", s->str, ign->len > 4 ? ", ..." : ""));
+	g_string_free(s, TRUE);
+}
+
+cfg *scn_load(const char *path, char *const *sysctls, char *const *sets, GPtrArray *notes, GError **err)
+{
+	cfg *c = scn_cfg_new();
+	GPtrArray *ign = g_ptr_array_new_with_free_func(g_free);
+	if (!cfg_load_file(c, path, CFG_LAYER_FILE, err) || !load_named_sysctl_files(c, ign, err))
+		goto fail;
+	note_ignored(notes, "sysctl files named by the experiment", ign);
+	for (char *const *f = sysctls; f && *f; f++) {
+		const char *file = *f;
+		char *sec, *host = NULL;
+		const char *colon = strchr(file, ':');
+		if (colon && (g_str_has_prefix(file, "client:") || g_str_has_prefix(file, "server:"))) {
+			host = g_strndup(file, (gsize)(colon - file));
+			file = colon + 1;
+		}
+		sec = sysctl_section(host);
+		g_free(host);
+		g_ptr_array_set_size(ign, 0);
+		bool ok = scn_load_sysctl_file(c, file, sec, SCN_LAYER_CLI_SYSCTL, ign, err);
+		g_free(sec);
+		if (!ok)
+			goto fail;
+		note_ignored(notes, file, ign);
+	}
+	for (char *const *s = sets; s && *s; s++)
+		if (!scn_set_arg(c, *s, NULL, err))
+			goto fail;
+	g_ptr_array_free(ign, TRUE);
+	return c;
+fail:
+	g_ptr_array_free(ign, TRUE);
+	cfg_free(c);
+	return NULL;
+}
+
+/* ---- provenance -------------------------------------------------------- */
+
+struct scn_item {
+	char *section, *name, *value, *source;
+};
+
+static void item_free(gpointer p)
+{
+	scn_item *it = p;
+	g_free(it->section);
+	g_free(it->name);
+	g_free(it->value);
+	g_free(it->source);
+	g_free(it);
+}
+
+/* Where a value came from, or deflt when it was not given. */
+static char *source_of(const cfg *c, const char *section, const char *key, const char *deflt)
+{
+	const char *file;
+	int line, layer;
+	if (!cfg_origin(c, section, key, &file, &line, &layer))
+		return g_strdup(deflt);
+	char *at = line > 0 ? g_strdup_printf("%s:%d", file, line) : g_strdup(file);
+	char *r = layer == SCN_LAYER_SYSCTL_FILE ? g_strdup_printf("sysctl file %s", at)
+		: layer == SCN_LAYER_CLI_SYSCTL	  ? g_strdup_printf("--sysctl %s", at)
+						  : g_strdup(at);
+	g_free(at);
+	return r;
+}
+
+static void add_item(scenario *s, const char *section, const char *name, char *value, char *source)
+{
+	scn_item *it = g_new(scn_item, 1);
+	it->section = g_strdup(section);
+	it->name = g_strdup(name);
+	it->value = value;
+	it->source = source;
+	g_ptr_array_add(s->items, it);
+}
+
+/* A value as given or defaulted; "(none)" for an empty one, "(unset)"
+ * for one without a default. */
+static char *value_text(const cfg *c, const char *section, const cfg_key *k)
+{
+	const char *v = cfg_str(c, section, k->name);
+	return g_strdup(*v ? v : k->def ? "(none)" : "(unset)");
+}
+
+/* Every key of a plain section as given or defaulted. */
+static void add_section_items(scenario *s, const cfg *c, const char *section)
+{
+	for (const cfg_key *k = keys; k->name; k++) {
+		char **parts = g_strsplit(k->section, "|", -1);
+		bool mine = g_strv_contains((const char *const *)parts, section);
+		g_strfreev(parts);
+		if (!mine)
+			continue;
+		add_item(s, section, k->name, value_text(c, section, k), source_of(c, section, k->name, "default"));
+	}
+}
+
+/* Each modelled sysctl's value in a kconf, for printing resolved settings. */
+typedef enum { KF_RANGE, KF_BOOL, KF_INT, KF_UINT, KF_U32, KF_TEXT } kf_type;
+static const struct kfield {
+	const char *name;
+	kf_type type;
+	size_t off;
+} kfields[] = {
+	{ "net.ipv4.ip_local_port_range", KF_RANGE, offsetof(kconf, port_lo) },
+	{ "net.ipv4.ip_local_reserved_ports", KF_TEXT, 0 },
+	{ "net.ipv4.ip_autobind_reuse", KF_BOOL, offsetof(kconf, autobind_reuse) },
+	{ "net.ipv4.tcp_tw_reuse", KF_INT, offsetof(kconf, tw_reuse) },
+	{ "net.ipv4.tcp_tw_reuse_delay", KF_UINT, offsetof(kconf, tw_reuse_delay_ms) },
+	{ "net.ipv4.tcp_tw_recycle", KF_BOOL, offsetof(kconf, tw_recycle) },
+	{ "net.ipv4.tcp_timestamps", KF_INT, offsetof(kconf, timestamps) },
+	{ "net.ipv4.tcp_rfc1337", KF_BOOL, offsetof(kconf, rfc1337) },
+	{ "net.ipv4.tcp_fin_timeout", KF_UINT, offsetof(kconf, fin_timeout_s) },
+	{ "net.ipv4.tcp_max_tw_buckets", KF_U32, offsetof(kconf, max_tw_buckets) },
+	{ "net.ipv4.tcp_syn_retries", KF_UINT, offsetof(kconf, syn_retries) },
+	{ "net.ipv4.tcp_synack_retries", KF_UINT, offsetof(kconf, synack_retries) },
+	{ "net.ipv4.tcp_orphan_retries", KF_UINT, offsetof(kconf, orphan_retries) },
+	{ "net.netfilter.nf_conntrack_max", KF_U32, offsetof(kconf, ct_max) },
+	{ "net.netfilter.nf_conntrack_buckets", KF_U32, offsetof(kconf, ct_buckets) },
+	{ "nf_conntrack.hashsize", KF_TEXT, 0 },
+#define CT_TIMEOUT(s, i) \
+	{ "net.netfilter.nf_conntrack_tcp_timeout_" s, KF_UINT, offsetof(kconf, ct_timeout) + (i) * sizeof(unsigned) }
+	CT_TIMEOUT("syn_sent", KCONF_CT_SYN_SENT),
+	CT_TIMEOUT("syn_recv", KCONF_CT_SYN_RECV),
+	CT_TIMEOUT("established", KCONF_CT_ESTABLISHED),
+	CT_TIMEOUT("fin_wait", KCONF_CT_FIN_WAIT),
+	CT_TIMEOUT("close_wait", KCONF_CT_CLOSE_WAIT),
+	CT_TIMEOUT("last_ack", KCONF_CT_LAST_ACK),
+	CT_TIMEOUT("time_wait", KCONF_CT_TIME_WAIT),
+	CT_TIMEOUT("close", KCONF_CT_CLOSE),
+	CT_TIMEOUT("max_retrans", KCONF_CT_MAX_RETRANS),
+	CT_TIMEOUT("unacknowledged", KCONF_CT_UNACK),
+#undef CT_TIMEOUT
+	{ "net.netfilter.nf_conntrack_tcp_loose", KF_BOOL, offsetof(kconf, ct_loose) },
+	{ "net.netfilter.nf_conntrack_tcp_be_liberal", KF_BOOL, offsetof(kconf, ct_be_liberal) },
+	{ "net.netfilter.nf_conntrack_tcp_max_retrans", KF_UINT, offsetof(kconf, ct_max_retrans) },
+};
+
+static char *kfield_text(const kconf *k, const struct kfield *f, const cfg *c, const char *sec)
+{
+	const char *p = (const char *)k + f->off;
+	switch (f->type) {
+	case KF_RANGE: return g_strdup_printf("%u %u", k->port_lo, k->port_hi);
+	case KF_BOOL: return g_strdup_printf("%d", *(const bool *)p);
+	case KF_INT: return g_strdup_printf("%d", *(const int *)p);
+	case KF_UINT: return g_strdup_printf("%u", *(const unsigned *)p);
+	case KF_U32: return g_strdup_printf("%u", *(const uint32_t *)p);
+	case KF_TEXT: break;
+	}
+	return value_text(c, sec, cfg_schema_find(c, sec, f->name));
+}
+
+/* What a setting not given defaults to: the schema, the profile or memory. */
+static const char *default_source(const char *name, const kconf *k, const cfg *c, const char *sec, char *buf,
+				  size_t n)
+{
+	if (cfg_schema_find(c, sec, name)->def)
+		return "default";
+	if (strstr(name, "nf_conntrack_max") || strstr(name, "nf_conntrack_buckets"))
+		return cfg_has(c, sec, "nf_conntrack.hashsize") ? "derived from nf_conntrack.hashsize"
+								 : "derived from memory";
+	if (strstr(name, "max_tw_buckets"))
+		return "derived from memory";
+	if (!strcmp(name, "nf_conntrack.hashsize"))
+		return "default";
+	snprintf(buf, n, "profile %s default", k->prof->name);
+	return buf;
+}
+
+/* A host's settings (the TCP ones) or a box's (the conntrack ones). */
+static void add_kconf_items(scenario *s, const cfg *c, const char *machine, const kconf *k, bool box)
+{
+	add_section_items(s, c, machine);
+	char *sec = sysctl_section(machine);
+	if (!box) {
+		const char *thash = cfg_has(c, machine, "thash_entries") && cfg_int(c, machine, "thash_entries") > 0
+					    ? "thash_entries" : NULL;
+		add_item(s, machine, "ehash_entries", g_strdup_printf("%u", k->ehash_entries),
+			 thash ? source_of(c, machine, thash, "") : g_strdup("derived from memory"));
+	}
+	for (unsigned i = 0; i < G_N_ELEMENTS(kfields); i++) {
+		const struct kfield *f = &kfields[i];
+		if (box == g_str_has_prefix(f->name, "net.ipv4."))
+			continue;
+		char buf[64];
+		add_item(s, machine, f->name, kfield_text(k, f, c, sec),
+			 source_of(c, sec, f->name, default_source(f->name, k, c, sec, buf, sizeof buf)));
+	}
+	g_free(sec);
+}
+
+/* ---- resolution -------------------------------------------------------- */
+
+static void ct_resolve(kconf *k, const cfg *c, const char *sec)
+{
+	uint64_t hashsize = cfg_has(c, sec, "nf_conntrack.hashsize") ? (uint64_t)cfg_int(c, sec, "nf_conntrack.hashsize") : 0;
+	kconf_ct_size(k->prof, k->mem_bytes, hashsize, &k->ct_buckets, &k->ct_max);
+	/* Writing nf_conntrack_buckets later resizes the table but leaves the max. */
+	if (cfg_has(c, sec, "net.netfilter.nf_conntrack_buckets"))
+		k->ct_buckets = (uint32_t)cfg_int(c, sec, "net.netfilter.nf_conntrack_buckets");
+	if (cfg_has(c, sec, "net.netfilter.nf_conntrack_max"))
+		k->ct_max = (uint32_t)cfg_int(c, sec, "net.netfilter.nf_conntrack_max");
+	for (const struct kfield *f = kfields; f < kfields + G_N_ELEMENTS(kfields); f++)
+		if (g_str_has_prefix(f->name, "net.netfilter.nf_conntrack_tcp_timeout_"))
+			*(unsigned *)((char *)k + f->off) = (unsigned)cfg_int(c, sec, f->name);
+	k->ct_loose = cfg_bool(c, sec, "net.netfilter.nf_conntrack_tcp_loose");
+	k->ct_be_liberal = cfg_bool(c, sec, "net.netfilter.nf_conntrack_tcp_be_liberal");
+	k->ct_max_retrans = (unsigned)cfg_int(c, sec, "net.netfilter.nf_conntrack_tcp_max_retrans");
+}
+
+#define SYS(name) sec, "net.ipv4." name
+
+/* The settings a profile lacks are errors that name the version. */
+static bool tcp_resolve(kconf *k, const cfg *c, const char *sec, GError **err)
+{
+	const prof *p = k->prof;
+	if (cfg_has(c, SYS("ip_local_port_range"))) {
+		int64_t lo, hi;
+		cfg_range(c, SYS("ip_local_port_range"), &lo, &hi);
+		k->port_lo = (uint16_t)lo;
+		k->port_hi = (uint16_t)hi;
+	} else {
+		k->port_lo = p->port_lo;
+		k->port_hi = p->port_hi;
+	}
+	k->nreserved = cfg_ports(c, SYS("ip_local_reserved_ports"), k->reserved);
+	k->autobind_reuse = cfg_bool(c, SYS("ip_autobind_reuse"));
+	if (k->autobind_reuse && !p->has_autobind_reuse && cfg_has(c, SYS("ip_autobind_reuse"))) {
+		cfg_error(c, SYS("ip_autobind_reuse"), err, "exists from Linux 5.7; profile %s does not have it",
+			  p->name);
+		return false;
+	}
+	k->tw_reuse = cfg_has(c, SYS("tcp_tw_reuse")) ? (int)cfg_int(c, SYS("tcp_tw_reuse")) : p->tw_reuse;
+	if (k->tw_reuse == 2 && !p->reuse_has_loopback) {
+		cfg_error(c, SYS("tcp_tw_reuse"), err,
+			  "value 2 (loopback only) exists from Linux 4.19; profile %s accepts 0 or 1", p->name);
+		return false;
+	}
+	k->tw_reuse_delay_ms = (unsigned)cfg_int(c, SYS("tcp_tw_reuse_delay"));
+	if (p->reuse != REUSE_DELAY_MS && cfg_has(c, SYS("tcp_tw_reuse_delay"))) {
+		cfg_error(c, SYS("tcp_tw_reuse_delay"), err,
+			  "exists from Linux 6.14; profile %s has no such sysctl (use profile current)", p->name);
+		return false;
+	}
+	k->tw_recycle = cfg_bool(c, SYS("tcp_tw_recycle"));
+	if (k->tw_recycle && p->recycle == RECYCLE_NONE) {
+		cfg_error(c, SYS("tcp_tw_recycle"), err,
+			  "tcp_tw_recycle was removed in Linux 4.12; profile %s does not have it (use 3.10 or 4.4)",
+			  p->name);
+		return false;
+	}
+	k->timestamps = (int)cfg_int(c, SYS("tcp_timestamps"));
+	if (k->timestamps == 2 && !p->has_ts_no_offset) {
+		cfg_error(c, SYS("tcp_timestamps"), err, "value 2 exists from Linux 4.10; profile %s accepts 0 or 1",
+			  p->name);
+		return false;
+	}
+	k->rfc1337 = cfg_bool(c, SYS("tcp_rfc1337"));
+	k->fin_timeout_s = (unsigned)cfg_int(c, SYS("tcp_fin_timeout"));
+	/* tcp_sk_init: max_tw_buckets = ehash entries / 2 (linux-rules.md §8.1). */
+	k->max_tw_buckets = cfg_has(c, SYS("tcp_max_tw_buckets")) ? (uint32_t)cfg_int(c, SYS("tcp_max_tw_buckets"))
+								  : k->ehash_entries / 2;
+	k->syn_retries = cfg_has(c, SYS("tcp_syn_retries")) ? (unsigned)cfg_int(c, SYS("tcp_syn_retries"))
+							    : p->syn_retries;
+	k->synack_retries = (unsigned)cfg_int(c, SYS("tcp_synack_retries"));
+	k->orphan_retries = (unsigned)cfg_int(c, SYS("tcp_orphan_retries"));
+	return true;
+}
+
+#undef SYS
+
+/* A host's or box's kernel: [machine] keys, then [machine.sysctl] falling
+ * back to [sysctl]. */
+static bool resolve_kconf(kconf *k, const cfg *c, const char *machine, GError **err)
+{
+	memset(k, 0, sizeof(*k));
+	k->prof = prof_find(cfg_str(c, machine, "profile"));
+	BUG_ON(!k->prof);  /* the schema's enum lists the profiles */
+	k->hz = (unsigned)cfg_int(c, machine, "hz");
+	k->mem_bytes = (uint64_t)(cfg_double(c, machine, "memory") * 1073741824.0);
+	k->ehash_entries = kconf_ehash_entries(k->mem_bytes, (uint64_t)cfg_int(c, machine, "thash_entries"));
+	char *sec = sysctl_section(machine);
+	bool ok = tcp_resolve(k, c, sec, err);
+	if (ok)
+		ct_resolve(k, c, sec);
+	g_free(sec);
+	return ok;
+}
+
+static bool parse_addr(const cfg *c, const char *sec, const char *key, const char *text, uint32_t *out,
+		       GError **err)
+{
+	struct in_addr a;
+	if (inet_pton(AF_INET, text, &a) != 1) {
+		cfg_error(c, sec, key, err, "'%s' is not an IPv4 address (expected e.g. 10.0.0.1)", text);
+		return false;
+	}
+	*out = ntohl(a.s_addr);
+	return true;
+}
+
+static bool is_loopback(uint32_t a)
+{
+	return (a >> 24) == 127;
+}
+
+/* A list of addresses; at least one. */
+static bool parse_addrs(const cfg *c, const char *sec, const char *what, uint32_t **out, unsigned *n,
+			GError **err)
+{
+	char **a = cfg_list(c, sec, "addresses");
+	*n = g_strv_length(a);
+	*out = g_new(uint32_t, *n ? *n : 1);
+	bool ok = true;
+	for (unsigned i = 0; i < *n && ok; i++)
+		ok = parse_addr(c, sec, "addresses", a[i], &(*out)[i], err);
+	g_strfreev(a);
+	if (ok && !*n) {
+		cfg_error(c, sec, "addresses", err, "expected at least one %s", what);
+		ok = false;
+	}
+	return ok;
+}
+
+/* Whether a is among the client hosts' addresses. */
+static bool is_client_addr(const scn_path *p, uint32_t a)
+{
+	return (uint64_t)(uint32_t)(a - p->first_client) < (uint64_t)p->nclients * p->addrs_per_client;
+}
+
+/* Addresses, ports and who is who (a loopback path: one host). */
+static bool path_resolve(scn_path *p, const cfg *c, GError **err)
+{
+	if (!parse_addr(c, "client", "address", cfg_str(c, "client", "address"), &p->first_client, err))
+		return false;
+	p->nclients = (unsigned)cfg_int(c, "client", "count");
+	if (!parse_addrs(c, "server", "server address", &p->daddrs, &p->ndaddrs, err))
+		return false;
+	bool all_lo = true;
+	for (unsigned i = 0; i < p->ndaddrs; i++)
+		all_lo = all_lo && is_loopback(p->daddrs[i]);
+	uint8_t bm[8192];
+	cfg_ports(c, "server", "ports", bm);
+	p->dports = g_new(uint16_t, 65536);
+	for (unsigned port = 1; port < 65536; port++)
+		if (bm[port >> 3] & (1u << (port & 7)))
+			p->dports[p->ndports++] = (uint16_t)port;
+	if (!p->ndports) {
+		cfg_error(c, "server", "ports", err, "expected at least one listening port");
+		return false;
+	}
+	p->loopback = all_lo && is_loopback(p->first_client);
+	if (p->loopback && p->nclients != 1) {
+		cfg_error(c, "client", "count", err, "loopback (127.x server addresses) needs exactly one client host");
+		return false;
+	}
+	if (!p->loopback && (all_lo || is_loopback(p->first_client))) {
+		cfg_error(c, "server", "addresses", err,
+			  "loopback needs both the client address and every server address in 127.0.0.0/8");
+		return false;
+	}
+	return true;
+}
+
+static bool workload_resolve(scenario *s, const cfg *c, GError **err)
+{
+	wl_spec *w = &s->workload;
+	/* the enums list their values in the schema's order of choices (wl.h) */
+	w->arrival = (wl_arrival)cfg_enum(c, "workload", "arrival");
+	w->on = cfg_time(c, "workload", "on");
+	w->off = cfg_time(c, "workload", "off");
+	w->period = cfg_time(c, "workload", "period");
+	w->amplitude = cfg_double(c, "workload", "amplitude");
+	w->life_shape = cfg_double(c, "workload", "life_shape");
+	if (w->life_shape <= 1) {
+		cfg_error(c, "workload", "life_shape", err,
+			  "expected a number > 1 (a Pareto life has a mean only for shape > 1)");
+		return false;
+	}
+	w->requests = (unsigned)cfg_int(c, "workload", "requests");
+	w->think = cfg_time(c, "workload", "think");
+	w->rate = cfg_double(c, "workload", "rate");
+	if (cfg_bool(c, "workload", "rate_per_client"))
+		w->rate *= s->path.nclients;
+	w->start = cfg_time(c, "workload", "start");
+	w->stop = cfg_has(c, "workload", "stop") ? cfg_time(c, "workload", "stop") : s->duration;
+	w->life = (wl_life)cfg_enum(c, "workload", "life");
+	w->life_mean = cfg_time(c, "workload", "life_mean");
+	w->life_sigma = cfg_double(c, "workload", "life_sigma");
+	w->closer = (wl_closer)cfg_enum(c, "workload", "close");
+	w->abort_fraction = cfg_double(c, "workload", "abort_fraction");
+	w->peer_close_delay = cfg_time(c, "workload", "peer_close_delay");
+	w->bind = (wl_bind)cfg_enum(c, "workload", "bind");
+	unsigned per = (unsigned)cfg_int(c, "client", "addresses_per_host");
+	if (per > 1 && w->bind != WL_BIND_ADDRESS) {
+		cfg_error(c, "client", "addresses_per_host", err,
+			  "more than one address per client needs [workload] bind = address (connect() alone "
+			  "always uses the first)");
+		return false;
+	}
+	s->path.addrs_per_client = per;
+	w->addrs_per_client = per;
+	w->reuseaddr = cfg_bool(c, "workload", "reuseaddr");
+	/* N exchanges advance each side's sequence N times (mod 2^32, as the
+	 * sequence space wraps). */
+	s->request_bytes = (uint32_t)((uint64_t)cfg_int(c, "workload", "request_bytes") * w->requests);
+	s->response_bytes = (uint32_t)((uint64_t)cfg_int(c, "workload", "response_bytes") * w->requests);
+	s->unseen_teardown = cfg_double(c, "workload", "unseen_teardown");
+	return true;
+}
+
+/* The checks tcp_host_add and tcp_listen would otherwise fail: every
+ * address belongs to one host, and a host listens on at most 16 ports
+ * (tcp_int.h's listen[]). */
+static bool hosts_check(const scn_path *p, const cfg *c, GError **err)
+{
+	if (p->loopback) {
+		for (unsigned i = 0; i < p->ndaddrs; i++)
+			if (p->daddrs[i] != p->first_client) {
+				cfg_error(c, "server", "addresses", err,
+					  "loopback: give the client's own address (one host plays both roles)");
+				return false;
+			}
+	} else {
+		/* (tcp_host_add takes a host's own address twice) */
+		for (unsigned i = 0; i < p->ndaddrs; i++) {
+			if (is_client_addr(p, p->daddrs[i])) {
+				cfg_error(c, "server", "addresses", err,
+					  "a server address is also a client address or repeated");
+				return false;
+			}
+		}
+	}
+	if (p->ndports > 16) {
+		cfg_error(c, "server", "ports", err, "cannot listen on port %u (at most 16 listening ports)",
+			  p->dports[16]);
+		return false;
+	}
+	return true;
+}
+
+static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **err)
+{
+	scn_box *b = &s->boxes[s->nboxes];
+	g_strlcpy(b->name, name, sizeof b->name);
+	if (!resolve_kconf(&b->k, c, name, err))
+		return false;
+	b->delay = cfg_time(c, name, "delay");
+	b->loss = cfg_double(c, name, "loss");
+	s->nboxes++;  /* owns its addresses from here on */
+	if (strcmp(name, "nat"))
+		return true;
+	scn_nat *n = &b->nat;
+	uint32_t *addrs;
+	if (!parse_addrs(c, "nat", "external address", &addrs, &n->naddrs, err)) {
+		g_free(addrs);
+		return false;
+	}
+	b->has_nat = true;
+	n->addrs = addrs;
+	if (cfg_has(c, "nat", "ports")) {
+		int64_t lo, hi;
+		cfg_range(c, "nat", "ports", &lo, &hi);
+		n->port_lo = (uint16_t)lo;
+		n->port_hi = (uint16_t)hi;
+	}
+	unsigned r = cfg_enum(c, "nat", "random");  /* none|random|fully */
+	n->random = r == 1;
+	n->random_fully = r == 2;
+	if (n->random_fully && !b->k.prof->has_random_fully) {
+		cfg_error(c, "nat", "random", err, "--random-fully exists from Linux 3.14; profile %s does not have it",
+			  b->k.prof->name);
+		return false;
+	}
+	n->persistent = cfg_bool(c, "nat", "persistent");
+	return true;
+}
+
+static void add_items(scenario *s, const cfg *c)
+{
+	add_section_items(s, c, "experiment");
+	add_kconf_items(s, c, "client", &s->client.k, false);
+	if (!s->path.loopback)
+		add_kconf_items(s, c, "server", &s->server.k, false);
+	for (unsigned i = 0; i < s->nboxes; i++)
+		add_kconf_items(s, c, s->boxes[i].name, &s->boxes[i].k, true);
+	add_section_items(s, c, "workload");
+}
+
+scenario *scn_new(const cfg *c, GError **err)
+{
+	scenario *s = g_new0(scenario, 1);
+	s->items = g_ptr_array_new_with_free_func(item_free);
+	s->duration = cfg_time(c, "experiment", "duration");
+	s->warmup = cfg_time(c, "experiment", "warmup");
+	s->sample = cfg_time(c, "experiment", "sample");
+	if (s->warmup >= s->duration) {
+		cfg_error(c, "experiment", "warmup", err, "must be shorter than the duration (%.3f s)",
+			  (double)s->duration / 1e9);
+		goto fail;
+	}
+	if (!resolve_kconf(&s->client.k, c, "client", err) || !resolve_kconf(&s->server.k, c, "server", err))
+		goto fail;
+	s->client.link_delay = cfg_time(c, "client", "link_delay");
+	s->client.loss = cfg_double(c, "client", "loss");
+	s->server.link_delay = cfg_time(c, "server", "link_delay");
+	s->server.loss = cfg_double(c, "server", "loss");
+	if (!path_resolve(&s->path, c, err) || !workload_resolve(s, c, err) || !hosts_check(&s->path, c, err))
+		goto fail;
+	for (unsigned i = 2; !s->path.loopback && i < G_N_ELEMENTS(machines); i++)
+		if (has_machine(c, machines[i]) && !box_resolve(s, c, machines[i], err))
+			goto fail;
+	add_items(s, c);
+	return s;
+fail:
+	scn_free(s);
+	return NULL;
+}
+
+void scn_free(scenario *s)
+{
+	if (!s)
+		return;
+	for (unsigned i = 0; i < s->nboxes; i++)
+		g_free(s->boxes[i].nat.addrs);
+	g_free(s->path.daddrs);
+	g_free(s->path.dports);
+	g_ptr_array_free(s->items, TRUE);
+	g_free(s);
+}
+
+/* ---- printing and comparing ------------------------------------------- */
+
+void scn_print(const scenario *s, GString *out)
+{
+	const char *last = "";
+	for (guint i = 0; i < s->items->len; i++) {
+		const scn_item *it = g_ptr_array_index(s->items, i);
+		if (strcmp(last, it->section))
+			g_string_append_printf(out, "%s[%s]\n", i ? "\n" : "", it->section);
+		last = it->section;
+		g_string_append_printf(out, "  %s = %s   (%s)\n", it->name, it->value, it->source);
+	}
+}
+
+static const scn_item *find_item(const scenario *s, const scn_item *like)
+{
+	for (guint i = 0; i < s->items->len; i++) {
+		const scn_item *it = g_ptr_array_index(s->items, i);
+		if (!strcmp(it->section, like->section) && !strcmp(it->name, like->name))
+			return it;
+	}
+	return NULL;
+}
+
+static void diff_one(GArray *d, const scn_item *x, const scn_item *y, bool swap)
+{
+	if (y && !strcmp(x->value, y->value))
+		return;
+	scn_change ch = { x->section, x->name, x->value, x->source, y ? y->value : NULL, y ? y->source : NULL };
+	if (swap)
+		ch = (scn_change){ x->section, x->name, NULL, NULL, x->value, x->source };
+	g_array_append_val(d, ch);
+}
+
+GArray *scn_diff(const scenario *a, const scenario *b)
+{
+	GArray *d = g_array_new(FALSE, FALSE, sizeof(scn_change));
+	for (guint i = 0; i < a->items->len; i++) {
+		const scn_item *x = g_ptr_array_index(a->items, i);
+		diff_one(d, x, find_item(b, x), false);
+	}
+	for (guint i = 0; i < b->items->len; i++) {
+		const scn_item *y = g_ptr_array_index(b->items, i);
+		if (!find_item(a, y))
+			diff_one(d, y, NULL, true);
+	}
+	return d;
+}

@@ -1,0 +1,314 @@
+/*
+ * Unit tests for models/scenario: typed resolution of a configuration, the
+ * source of every setting, printing and comparing two scenarios.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "models/prof.h"
+#include "models/scenario.h"
+
+/* A configuration from --set style settings; aborts on a bad one. */
+static cfg *cfg_of(const char *const *sets)
+{
+	cfg *c = scn_cfg_new();
+	GError *e = NULL;
+	for (const char *const *s = sets; s && *s; s++)
+		if (!scn_set_arg(c, *s, NULL, &e))
+			fail_msg("%s: %s", *s, e->message);
+	return c;
+}
+
+static scenario *scn_of(cfg *c)
+{
+	GError *e = NULL;
+	scenario *s = scn_new(c, &e);
+	if (!s)
+		fail_msg("%s", e->message);
+	return s;
+}
+
+static const scn_change *find_change(GArray *d, const char *section, const char *name)
+{
+	for (guint i = 0; i < d->len; i++) {
+		const scn_change *ch = &g_array_index(d, scn_change, i);
+		if (!strcmp(ch->section, section) && !strcmp(ch->name, name))
+			return ch;
+	}
+	return NULL;
+}
+
+/* tcp_tw_reuse 0 vs 1, and profile current vs 4.4: exactly those settings
+ * differ, and the ones whose defaults the two profiles set differently. */
+static void test_diff_reuse_and_profile(void **state)
+{
+	const char *const a_sets[] = { "net.ipv4.tcp_tw_reuse=0", NULL };
+	const char *const b_sets[] = { "net.ipv4.tcp_tw_reuse=1", NULL };
+	cfg *ca = cfg_of(a_sets), *cb = cfg_of(b_sets);
+	GError *e = NULL;
+	assert_true(scn_set_profile(cb, "4.4", "--profile", &e));
+	scenario *a = scn_of(ca), *b = scn_of(cb);
+	GArray *d = scn_diff(a, b);
+
+	const prof *pa = prof_default(), *pb = prof_find("4.4");
+	assert_non_null(pb);
+	unsigned want = 0;
+	static const char *const hosts[] = { "client", "server" };
+	for (unsigned h = 0; h < 2; h++) {
+		const scn_change *ch = find_change(d, hosts[h], "profile");
+		assert_non_null(ch);
+		assert_string_equal(ch->a_value, pa->name);
+		assert_string_equal(ch->a_source, "default");
+		assert_string_equal(ch->b_value, "4.4");
+		assert_string_equal(ch->b_source, "--profile");
+		ch = find_change(d, hosts[h], "net.ipv4.tcp_tw_reuse");
+		assert_non_null(ch);
+		assert_string_equal(ch->a_value, "0");
+		assert_string_equal(ch->b_value, "1");
+		assert_string_equal(ch->a_source, "--set");
+		want += 2;
+		/* profile defaults: present exactly when the profiles differ */
+		ch = find_change(d, hosts[h], "net.ipv4.ip_local_port_range");
+		if (pa->port_lo != pb->port_lo || pa->port_hi != pb->port_hi) {
+			assert_non_null(ch);
+			char *v = g_strdup_printf("%u %u", pb->port_lo, pb->port_hi);
+			assert_string_equal(ch->b_value, v);
+			assert_string_equal(ch->b_source, "profile 4.4 default");
+			g_free(v);
+			want++;
+		} else {
+			assert_null(ch);
+		}
+		ch = find_change(d, hosts[h], "net.ipv4.tcp_syn_retries");
+		if (pa->syn_retries != pb->syn_retries)
+			want++;
+		assert_true((ch != NULL) == (pa->syn_retries != pb->syn_retries));
+	}
+	assert_int_equal(d->len, want);
+	g_array_unref(d);
+
+	/* a scenario does not differ from itself, nor from one with the same
+	 * values from other sources */
+	d = scn_diff(a, a);
+	assert_int_equal(d->len, 0);
+	g_array_unref(d);
+	const char *const a2_sets[] = { "client.sysctl.net.ipv4.tcp_tw_reuse=0", "server.sysctl.net.ipv4.tcp_tw_reuse=0",
+					NULL };
+	cfg *ca2 = cfg_of(a2_sets);
+	scenario *a2 = scn_of(ca2);
+	d = scn_diff(a, a2);
+	assert_int_equal(d->len, 0);
+	g_array_unref(d);
+	scn_free(a2);
+	cfg_free(ca2);
+
+	scn_free(a);
+	scn_free(b);
+	cfg_free(ca);
+	cfg_free(cb);
+}
+
+/* A box only one scenario has: its settings are there with no counterpart. */
+static void test_diff_box_on_one_side(void **state)
+{
+	const char *const b_sets[] = { "nat.addresses=203.0.113.7", NULL };
+	cfg *ca = cfg_of(NULL), *cb = cfg_of(b_sets);
+	scenario *a = scn_of(ca), *b = scn_of(cb);
+	assert_int_equal(a->nboxes, 0);
+	assert_int_equal(b->nboxes, 1);
+	assert_true(b->boxes[0].has_nat);
+	assert_int_equal(b->boxes[0].nat.naddrs, 1);
+	assert_int_equal(b->boxes[0].nat.addrs[0], (203u << 24) | (113u << 8) | 7u);
+	GArray *d = scn_diff(a, b);
+	assert_true(d->len > 0);
+	for (guint i = 0; i < d->len; i++) {
+		const scn_change *ch = &g_array_index(d, scn_change, i);
+		assert_string_equal(ch->section, "nat");
+		assert_null(ch->a_value);
+		assert_non_null(ch->b_value);
+	}
+	const scn_change *ch = find_change(d, "nat", "addresses");
+	assert_non_null(ch);
+	assert_string_equal(ch->b_value, "203.0.113.7");
+	ch = find_change(d, "nat", "net.netfilter.nf_conntrack_max");
+	assert_non_null(ch);
+	assert_string_equal(ch->b_source, "derived from memory");
+	assert_null(find_change(d, "nat", "net.ipv4.tcp_tw_reuse"));  /* a box prints conntrack settings */
+	g_array_unref(d);
+	scn_free(a);
+	scn_free(b);
+	cfg_free(ca);
+	cfg_free(cb);
+}
+
+/* Sources: the experiment file's line, a sysctl file it names, --sysctl,
+ * --set; the printed form shows them. */
+static void test_sources_and_print(void **state)
+{
+	char *dir = g_dir_make_tmp("connsim-scn-XXXXXX", NULL);
+	assert_non_null(dir);
+	char *exp = g_build_filename(dir, "e.ini", NULL), *named = g_build_filename(dir, "named.conf", NULL);
+	char *cli = g_build_filename(dir, "cli.conf", NULL);
+	assert_true(g_file_set_contents(exp,
+					"[experiment]\nduration = 10s\n[client]\nsysctl_file = named.conf\n"
+					"[sysctl]\nnet.ipv4.tcp_fin_timeout = 40\n",
+					-1, NULL));
+	assert_true(g_file_set_contents(named, "# x\nnet.ipv4.tcp_synack_retries = 3\nkernel.pid_max = 9\n", -1,
+					NULL));
+	assert_true(g_file_set_contents(cli, "net.ipv4.tcp_orphan_retries = 2\n", -1, NULL));
+	char *sysctls[] = { g_strdup_printf("server:%s", cli), NULL };
+	char *sets[] = { "workload.rate=7", NULL };
+	GPtrArray *notes = g_ptr_array_new_with_free_func(g_free);
+	GError *e = NULL;
+	cfg *c = scn_load(exp, sysctls, sets, notes, &e);
+	if (!c)
+		fail_msg("%s", e->message);
+	assert_int_equal(notes->len, 1);
+	assert_non_null(strstr(g_ptr_array_index(notes, 0), "ignored 1 sysctl that connsim does not model (kernel.pid_max)"));
+	scenario *s = scn_of(c);
+	assert_int_equal(s->client.k.synack_retries, 3);
+	assert_int_equal(s->server.k.synack_retries, 5);
+	assert_int_equal(s->server.k.orphan_retries, 2);
+	assert_int_equal(s->client.k.fin_timeout_s, 40);
+	assert_true(s->workload.rate == 7);
+	assert_true(s->workload.stop == s->duration);  /* arrivals until the end */
+	GString *out = g_string_new(NULL);
+	scn_print(s, out);
+	char *want = g_strdup_printf("  net.ipv4.tcp_fin_timeout = 40   (%s:6)\n", exp);
+	assert_non_null(strstr(out->str, want));
+	g_free(want);
+	want = g_strdup_printf("  net.ipv4.tcp_synack_retries = 3   (sysctl file %s:2)\n", named);
+	assert_non_null(strstr(out->str, want));
+	g_free(want);
+	want = g_strdup_printf("  net.ipv4.tcp_orphan_retries = 2   (--sysctl %s:1)\n", cli);
+	assert_non_null(strstr(out->str, want));
+	g_free(want);
+	assert_non_null(strstr(out->str, "  rate = 7   (--set)\n"));
+	assert_non_null(strstr(out->str, "[client]\n"));
+	assert_non_null(strstr(out->str, "[server]\n"));
+	g_string_free(out, TRUE);
+	scn_free(s);
+	cfg_free(c);
+	g_ptr_array_free(notes, TRUE);
+	g_free(sysctls[0]);
+	g_unlink(exp);
+	g_unlink(named);
+	g_unlink(cli);
+	g_rmdir(dir);
+	g_free(exp);
+	g_free(named);
+	g_free(cli);
+	g_free(dir);
+}
+
+/* The schema's choices and the workload's enums come from one list: every
+ * choice, in order, resolves to the enum value of its position. */
+static void test_workload_enums_follow_choices(void **state)
+{
+	static const struct {
+		const char *key;
+		unsigned n;
+	} enums[] = { { "arrival", 4 }, { "life", 4 }, { "close", 3 }, { "bind", 3 } };
+	for (unsigned i = 0; i < G_N_ELEMENTS(enums); i++) {
+		cfg *c = scn_cfg_new();
+		const cfg_key *k = cfg_schema_find(c, "workload", enums[i].key);
+		assert_non_null(k);
+		char **choices = g_strsplit(k->choices, "|", -1);
+		assert_int_equal(g_strv_length(choices), enums[i].n);
+		for (unsigned v = 0; choices[v]; v++) {
+			char *set = g_strdup_printf("workload.%s=%s", enums[i].key, choices[v]);
+			const char *const sets[] = { set, "client.addresses_per_host=1", NULL };
+			cfg *cv = cfg_of(sets);
+			scenario *s = scn_of(cv);
+			unsigned got = !strcmp(enums[i].key, "arrival") ? (unsigned)s->workload.arrival
+				     : !strcmp(enums[i].key, "life")	 ? (unsigned)s->workload.life
+				     : !strcmp(enums[i].key, "close")	 ? (unsigned)s->workload.closer
+									 : (unsigned)s->workload.bind;
+			assert_int_equal(got, v);
+			scn_free(s);
+			cfg_free(cv);
+			g_free(set);
+		}
+		g_strfreev(choices);
+		cfg_free(c);
+	}
+	assert_string_equal(WL_CHOICES(WL_ARRIVALS), "poisson|constant|onoff|diurnal");
+	assert_int_equal(WL_DIURNAL, 3);
+	assert_int_equal(WL_BIND_ADDRESS, 2);
+}
+
+/* Typed path: ports, addresses, loopback; errors name the key. */
+static void test_path(void **state)
+{
+	const char *const sets[] = { "server.ports=80,8080-8083", "server.addresses=10.0.1.1,10.0.1.2",
+				     "client.count=3", NULL };
+	cfg *c = cfg_of(sets);
+	scenario *s = scn_of(c);
+	assert_int_equal(s->path.ndports, 5);
+	assert_int_equal(s->path.dports[0], 80);
+	assert_int_equal(s->path.dports[4], 8083);
+	assert_int_equal(s->path.ndaddrs, 2);
+	assert_int_equal(s->path.nclients, 3);
+	assert_false(s->path.loopback);
+	scn_free(s);
+	cfg_free(c);
+
+	const char *const lo[] = { "server.addresses=127.0.0.1", "client.address=127.0.0.1", "nat.addresses=1.2.3.4",
+				   NULL };
+	c = cfg_of(lo);
+	s = scn_of(c);
+	assert_true(s->path.loopback);
+	assert_int_equal(s->nboxes, 0);  /* a loopback path has no boxes */
+	scn_free(s);
+	cfg_free(c);
+
+	const char *const bad[] = { "client.count=3", "server.addresses=10.0.0.3", NULL };
+	c = cfg_of(bad);
+	GError *e = NULL;
+	assert_null(scn_new(c, &e));
+	assert_string_equal(e->message, "--set: [server] addresses = '10.0.0.3': a server address is also a client "
+					"address or repeated");
+	g_clear_error(&e);
+	cfg_free(c);
+}
+
+/* Printing covers every key of the schema: each sysctl under a host (TCP)
+ * or the box (conntrack), every other key under its section. */
+static void test_print_covers_schema(void **state)
+{
+	const char *const sets[] = { "firewall.delay=1ms", "nat.addresses=203.0.113.9", NULL };
+	cfg *c = cfg_of(sets);
+	scenario *s = scn_of(c);
+	GString *out = g_string_new(NULL);
+	scn_print(s, out);
+	for (const cfg_key *k = scn_schema(); k->name; k++) {
+		if (!strcmp(k->section, "sweep"))
+			continue;  /* how a sweep is drawn, not the scenario */
+		char *line = g_strdup_printf("\n  %s = ", k->name);
+		if (!strstr(out->str, line))
+			fail_msg("[%s] %s is not printed", k->section, k->name);
+		g_free(line);
+	}
+	g_string_free(out, TRUE);
+	scn_free(s);
+	cfg_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_diff_reuse_and_profile),
+		cmocka_unit_test(test_diff_box_on_one_side),
+		cmocka_unit_test(test_sources_and_print),
+		cmocka_unit_test(test_workload_enums_follow_choices),
+		cmocka_unit_test(test_path),
+		cmocka_unit_test(test_print_covers_schema),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
