@@ -47,7 +47,7 @@ static void forget_prefetch(void *ctx, uint32_t entry)
 
 /* nf_nat_setup_info for a new entry: the NAT's choice becomes the REPLY
  * tuple even when its search failed (the last tuple tried), in which case
- * confirmation clashes and counts insert_failed (linux-rules.md §7.2 step 7). */
+ * confirmation clashes and counts insert_failed (doc/kernel-rules.md §7.2 step 7). */
 static bool setup(void *ctx, ct_table *ct, uint32_t entry, const ct_tuple *orig, ct_tuple *reply)
 {
 	box *b = ctx;

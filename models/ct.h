@@ -1,6 +1,6 @@
 /*
  * ct: one netfilter box's connection-tracking table (nf_conntrack), for TCP
- * (linux-rules.md §6).
+ * (doc/kernel-rules.md §6).
  *
  * Every entry has two tuples, ORIGINAL (as the first packet saw it) and
  * REPLY (what the answer looks like, after NAT), each hashed into the one

@@ -1,5 +1,5 @@
 /*
- * nf_conntrack for TCP on one box (linux-rules.md §6), the table core
+ * nf_conntrack for TCP on one box (doc/kernel-rules.md §6), the table core
  * (nf_conntrack_core.c): the hash table of both tuples, allocation (with
  * early_drop at nf_conntrack_max, ct_gc.c), confirmation, lookups, the
  * timeouts and their expiry by per-entry timers (the gc worker's is in

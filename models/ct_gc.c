@@ -1,7 +1,7 @@
 /*
  * Conntrack's cleaners (nf_conntrack_core.c): early_drop, which makes room
  * at nf_conntrack_max, and gc_worker, which reaps the entries the absolute
- * timeouts (4.7+) leave behind (linux-rules.md §6.9-6.10).  The profile
+ * timeouts (4.7+) leave behind (doc/kernel-rules.md §6.9-6.10).  The profile
  * picks each one's variant (ct_cfg.early, .early_next_bucket, .gc).
  */
 #include "models/ct_int.h"

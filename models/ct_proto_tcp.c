@@ -1,7 +1,7 @@
 /*
  * The TCP state tracker of conntrack (nf_conntrack_proto_tcp.c): the state
  * table, tcp_new, nf_conntrack_tcp_packet with its timeouts, and what
- * tcp_in_window records (linux-rules.md §6.4-6.8).
+ * tcp_in_window records (doc/kernel-rules.md §6.4-6.8).
  *
  * Window tracking (tcp_in_window) is not modelled: every packet is in
  * window.  Its side effects that decide timeouts are: the highest sequence
@@ -28,7 +28,7 @@
 #define sIG (CT_NSTATES + 1)  /* TCP_CONNTRACK_IGNORE */
 
 /*
- * tcp_conntracks[dir][index][old state], as in linux-rules.md §6.4 (current
+ * tcp_conntracks[dir][index][old state], as in doc/kernel-rules.md §6.4 (current
  * kernels), with the reason for each cell as the kernel's table gives it.
  * Conntrack is the man in the middle: it sees every packet, which may still
  * be lost on the way on; it guesses the state of the current sender.  sIG
@@ -274,7 +274,7 @@ pk_res ct__tcp_packet(ct_table *ct, uint32_t i, int dir, unsigned index, const c
 	case CT_SYN_SENT:
 		if (old < CT_TIME_WAIT)
 			break;
-		/* RFC 1122 reopening from TIME_WAIT / CLOSE (linux-rules.md
+		/* RFC 1122 reopening from TIME_WAIT / CLOSE (doc/kernel-rules.md
 		 * §6.8): a FIN was seen, or this side's last packet was a RST:
 		 * delete the entry and look the packet up again (NF_REPEAT). */
 		if (((e->flags[dir] | e->flags[!dir]) & F_CLOSE_INIT) ||
@@ -356,7 +356,7 @@ pk_res ct__tcp_packet(ct_table *ct, uint32_t i, int dir, unsigned index, const c
 	if (old != st && st == CT_FIN_WAIT)
 		e->flags[dir] |= F_CLOSE_INIT;
 
-	/* The timeout (linux-rules.md §6.5).  A zero window is not modelled. */
+	/* The timeout (doc/kernel-rules.md §6.5).  A zero window is not modelled. */
 	unsigned tc = state_tc[st];
 	if (e->retrans >= ct->cfg.max_retrans && ct->tmo[tc] > ct->tmo[TC_RETRANS])
 		tc = TC_RETRANS;

@@ -1,5 +1,5 @@
 /*
- * ehash: one host's established hash (linux-rules.md §8), holding every
+ * ehash: one host's established hash (doc/kernel-rules.md §8), holding every
  * non-listening TCP socket: request sockets, full sockets and timewait
  * minisockets, found by 4-tuple.
  *

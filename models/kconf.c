@@ -13,7 +13,7 @@ static uint32_t roundup_pow2(uint64_t x)
 
 /* tcp_init -> alloc_large_system_hash("TCP established", scale 17): one
  * bucket per 128 KB of RAM, rounded to a power of two, at most 512K
- * (linux-rules.md §8.1); thash_entries= overrides. */
+ * (doc/kernel-rules.md §8.1); thash_entries= overrides. */
 uint32_t kconf_ehash_entries(uint64_t mem_bytes, uint64_t thash_entries)
 {
 	uint32_t e;
@@ -28,7 +28,7 @@ uint32_t kconf_ehash_entries(uint64_t mem_bytes, uint64_t thash_entries)
 }
 
 /*
- * nf_conntrack_init_start (linux-rules.md §6.1): buckets from usable RAM
+ * nf_conntrack_init_start (doc/kernel-rules.md §6.1): buckets from usable RAM
  * (64-bit pointers), not rounded to a power of two; nf_conntrack_max from
  * them; the hashsize module parameter gives the buckets and max = 8 x.
  */

@@ -25,7 +25,7 @@ typedef struct meter_kmem {
 GArray *meter_kmem_list(const world *w);
 
 /* Port pool N for the Erlang B comparison of the single-destination case
- * (linux-rules.md §9.1), from the first client. */
+ * (doc/kernel-rules.md §9.1), from the first client. */
 unsigned meter_port_pool(const world *w);
 
 /* One box's conntrack bucket chains now (nodes per bucket; each entry has

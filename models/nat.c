@@ -1,6 +1,6 @@
 /*
  * nat: the reply tuple of a new source-NATed connection, as
- * net/netfilter/nf_nat_core.c chooses it (linux-rules.md §7).
+ * net/netfilter/nf_nat_core.c chooses it (doc/kernel-rules.md §7).
  *
  * get_unique_tuple, for SNAT/MASQUERADE (NF_NAT_MANIP_SRC), in four steps:
  *

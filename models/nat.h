@@ -1,5 +1,5 @@
 /*
- * nat: source NAT and MASQUERADE on a box (linux-rules.md §7): which
+ * nat: source NAT and MASQUERADE on a box (doc/kernel-rules.md §7): which
  * external address and port each new connection gets (get_unique_tuple,
  * find_appropriate_src, find_best_ips_proto, nf_nat_l4proto_unique_tuple per
  * profile, --random, --random-fully, the 6.5 "harder" eviction).

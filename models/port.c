@@ -2,7 +2,7 @@
  * port: the bind hash (bhash) of one host and the two port searches that use
  * it, __inet_hash_connect (net/ipv4/inet_hashtables.c, connect() on an
  * unbound socket) and inet_csk_get_port / inet_csk_find_open_port
- * (net/ipv4/inet_connection_sock.c, bind()).  linux-rules.md §3.
+ * (net/ipv4/inet_connection_sock.c, bind()).  doc/kernel-rules.md §3.
  *
  * Layout.  The kernel keeps one inet_bind_bucket per (netns, port, l3mdev) in
  * a hash of min(ehash, 65536) chains (§8.3), so with 64K chains every port of
@@ -425,7 +425,7 @@ static inline uint32_t even_remaining(uint32_t low, uint32_t high_excl)
  * to even.  Note the wrap test is against high, not low + remaining: for an
  * odd-sized range the first pass may reach the top port (offset >= 2) and
  * then wraps to low + 2, leaving low out; only with offset 0 is the top port
- * left out.  linux-rules.md §3.2 step 3 says the top port is never chosen; the
+ * left out.  doc/kernel-rules.md §3.2 step 3 says the top port is never chosen; the
  * source says otherwise and the source wins (DESIGN.md).
  * *i_out is the loop index of the pass that found the port (the second pass
  * starts again at 0), which the callers add to the hint or table entry.
@@ -620,7 +620,7 @@ static bool bind_conflict(const port_bucket *b, bool reuse, bool relax)
  *
  * Used for every profile.  The <= 4.5 inet_csk_get_port (random rover,
  * stride 1, falling back to the SO_REUSEADDR bucket with the fewest owners,
- * up to 5 retries; linux-rules.md §3.5 [U]) is not modelled.
+ * up to 5 retries; doc/kernel-rules.md §3.5 [U]) is not modelled.
  */
 static int find_open_port(port_table *t, bool reuse, uint32_t *port_out)
 {

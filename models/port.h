@@ -2,7 +2,7 @@
  * port: local port selection and the bind hash (bhash) of one host, as the
  * kernel does them in __inet_hash_connect (connect() on an unbound socket) and
  * inet_csk_get_port / inet_csk_find_open_port (bind()).
- * See linux-rules.md §3; each algorithm variant cites its kernel version.
+ * See doc/kernel-rules.md §3; each algorithm variant cites its kernel version.
  *
  * The table records, per local port, the bind bucket: how many sockets own the
  * port (full sockets and timewait minisockets alike: a TIME_WAIT keeps its
@@ -33,7 +33,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* connect() port search variants (linux-rules.md §3.2, §3.5). */
+/* connect() port search variants (doc/kernel-rules.md §3.2, §3.5). */
 typedef enum port_algo {
 	PORT_ALGO_HINT,        /* <= 4.1: global hint + 32-bit hash, stride 1, hint += i */
 	PORT_ALGO_EVEN_HINT,   /* 4.2-4.5: even start, stride 1, hint += (i + 2) & ~1 */
@@ -150,7 +150,7 @@ uint32_t port_owners(const port_table *t, uint16_t port);
 /* Ports with a bucket: what `ss -tan` would show as distinct local ports. */
 uint32_t port_in_use(const port_table *t);
 /* Ports one connect() scan can choose from, the pool size N of
- * linux-rules.md §9.1: range size minus reserved ports, minus one when the
+ * doc/kernel-rules.md §9.1: range size minus reserved ports, minus one when the
  * range size is odd (and > 1) on the parity algorithms, unless low or high is
  * itself reserved (then some scan visits every unreserved port). */
 uint32_t port_usable(const port_table *t);

@@ -1,5 +1,5 @@
 /*
- * The profile matrix of linux-rules.md §1.4, one row per profile.
+ * The profile matrix of doc/kernel-rules.md §1.4, one row per profile.
  *
  * Slab object sizes for kmem.* (x86_64, [U]: published figures, not measured
  * here): tw_sock_TCP 240 B on 3.x-5.x (/proc/slabinfo objsize as printed on
@@ -75,7 +75,7 @@ static const prof profiles[] = {
 		.reuse_has_loopback = true,
 		.ctsize = CTSIZE_515, .ctgc = CTGC_AVG, .ctearly = CTEARLY_RANGE8, .ct_chain_limit = true,
 		.ct_reply_syn_in_tw = true, .ct_entry_bytes = 320, .natsearch = NATSEARCH_ATTEMPTS,
-		/* nf_nat_used_tuple_harder came in 6.5 (linux-rules.md §7.3); the
+		/* nf_nat_used_tuple_harder came in 6.5 (doc/kernel-rules.md §7.3); the
 		 * reference's profile table shows it from the 6.13 column only */
 		.nat_harder = true,
 		.ct_clash_counts_drop = true, .ct_found_taken_only = true, .ct_early_next_bucket = true,

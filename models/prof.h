@@ -1,6 +1,6 @@
 /*
  * prof: kernel profiles.  Behaviour that changed across kernel versions is
- * chosen here, never hard-wired in a model (linux-rules.md §1.4).  A profile
+ * chosen here, never hard-wired in a model (doc/kernel-rules.md §1.4).  A profile
  * is a row of rule variants plus the defaults of the sysctls that changed.
  */
 #ifndef CONNSIM_PROF_H
@@ -12,35 +12,35 @@
 
 #include "models/port.h"
 
-/* How a 60 s TIME_WAIT timer actually fires (linux-rules.md §2.6). */
+/* How a 60 s TIME_WAIT timer actually fires (doc/kernel-rules.md §2.6). */
 typedef enum prof_twtimer {
 	TWT_DEATHROW,  /* <= 4.0: 8 slots of 7.5 s, lifetime in (52.5, 60] s */
 	TWT_OLDWHEEL,  /* 4.1-4.7: per-socket timer, old wheel slack (<= 0.4 % late) */
 	TWT_WHEEL,     /* 4.8+: rounded up to the wheel level's granularity */
 } prof_twtimer;
 
-/* tcp_twsk_unique's time condition (linux-rules.md §4). */
+/* tcp_twsk_unique's time condition (doc/kernel-rules.md §4). */
 typedef enum prof_reuse {
 	REUSE_GT_1S,     /* <= 4.18: get_seconds() - ts_recent_stamp > 1 */
 	REUSE_NEXT_SEC,  /* 4.19-6.13: ktime_get_seconds() > ts_recent_stamp */
 	REUSE_DELAY_MS,  /* 6.14+: tcp_clock_ms() > tw_entry_stamp + tcp_tw_reuse_delay */
 } prof_reuse;
 
-/* tw_recycle's per-peer timestamp cache key (linux-rules.md §5.3). */
+/* tw_recycle's per-peer timestamp cache key (doc/kernel-rules.md §5.3). */
 typedef enum prof_recycle {
 	RECYCLE_NONE,         /* 4.12+: removed */
 	RECYCLE_BY_DADDR,     /* 3.6-3.14: tcp_metrics keyed by destination */
 	RECYCLE_BY_PAIR,      /* 3.15-4.11: tcp_metrics keyed by (saddr, daddr) */
 } prof_recycle;
 
-/* TCP timestamp value source (linux-rules.md §5.1). */
+/* TCP timestamp value source (doc/kernel-rules.md §5.1). */
 typedef enum prof_tsoff {
 	TSOFF_NONE,      /* <= 4.9: host-global clock, no offset */
 	TSOFF_HOSTPAIR,  /* 4.11+: keyed hash of (saddr, daddr) */
 	TSOFF_4TUPLE,    /* 4.10 and 2026 kernels: keyed hash of the 4-tuple */
 } prof_tsoff;
 
-/* Conntrack table sizing (nf_conntrack_init_start, linux-rules.md §6.1). */
+/* Conntrack table sizing (nf_conntrack_init_start, doc/kernel-rules.md §6.1). */
 typedef enum prof_ctsize {
 	CTSIZE_OLD,   /* <= ~3.18: RAM/16384/ptr, 16384 above 1 GB, min 32; max = 4 x buckets */
 	CTSIZE_4G,    /* ~3.19-5.14: as above, 65536 above 4 GB; max = 4 x buckets */

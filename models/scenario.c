@@ -601,7 +601,7 @@ static bool tcp_resolve(kconf *k, const cfg *c, const char *sec, GError **err)
 	}
 	k->rfc1337 = cfg_bool(c, SYS("tcp_rfc1337"));
 	k->fin_timeout_s = (unsigned)cfg_int(c, SYS("tcp_fin_timeout"));
-	/* tcp_sk_init: max_tw_buckets = ehash entries / 2 (linux-rules.md §8.1). */
+	/* tcp_sk_init: max_tw_buckets = ehash entries / 2 (doc/kernel-rules.md §8.1). */
 	k->max_tw_buckets = cfg_has(c, SYS("tcp_max_tw_buckets")) ? (uint32_t)cfg_int(c, SYS("tcp_max_tw_buckets"))
 								  : k->ehash_entries / 2;
 	k->syn_retries = cfg_has(c, SYS("tcp_syn_retries")) ? (unsigned)cfg_int(c, SYS("tcp_syn_retries"))

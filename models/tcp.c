@@ -3,7 +3,7 @@
  * the handshake, teardown and retransmission timers.  Timewait minisockets
  * are in tw.c.  Every state change goes through set_state().
  *
- * Kernel functions followed (linux-rules.md §2): tcp_v4_connect and
+ * Kernel functions followed (doc/kernel-rules.md §2): tcp_v4_connect and
  * __inet_hash_connect (connect), tcp_conn_request (listener), tcp_rcv_synsent_
  * state_process (SYN_SENT), tcp_check_req (SYN_RECV), tcp_rcv_state_process
  * and tcp_fin (teardown), __tcp_close (close), tcp_retransmit_timer and

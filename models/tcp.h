@@ -1,6 +1,6 @@
 /*
  * tcp: the TCP connection lifecycle of a set of hosts, at connection level
- * with segment events (linux-rules.md §2-§5).
+ * with segment events (doc/kernel-rules.md §2-§5).
  *
  * Each host is one kernel: a profile and its sysctls (kconf), an established
  * hash, a bind table and port allocator, timewait minisockets, a timestamp

@@ -1,7 +1,7 @@
 /*
  * tcpm: the per-peer timestamp cache that tcp_tw_recycle relies on
  * (tcp_metrics' tcpm_ts/tcpm_ts_stamp, inet_peer before 3.6), profiles <= 4.11
- * only (linux-rules.md §5.3, §5.4).
+ * only (doc/kernel-rules.md §5.3, §5.4).
  *
  * Filled when this host puts a connection in TIME_WAIT with recycle on
  * (tcp_remember_stamp / tcp_tw_remember_stamp); read when a SYN arrives

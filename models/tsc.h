@@ -1,6 +1,6 @@
 /*
  * tsc: a host's TCP timestamp clock, per-connection offsets and the PAWS
- * comparisons (linux-rules.md §2.9, §5.1).
+ * comparisons (doc/kernel-rules.md §2.9, §5.1).
  *
  * TSval = clock + offset, where the clock counts jiffies (<= 4.12) or
  * milliseconds (4.13+, tcp_clock_ms) since a random boot instant, and the

@@ -2,7 +2,7 @@
  * Timewait minisockets: entering TIME_WAIT (tcp_time_wait), the timer each
  * profile really runs, segments that meet a minisocket
  * (tcp_timewait_state_process and the do_time_wait dispatch of tcp_v4_rcv),
- * and connect()'s reuse test (tcp_twsk_unique).  linux-rules.md §2.5-§2.9, §4, §5.2.
+ * and connect()'s reuse test (tcp_twsk_unique).  doc/kernel-rules.md §2.5-§2.9, §4, §5.2.
  */
 #include "models/tcp_int.h"
 
@@ -64,7 +64,7 @@ static uint64_t timeo_jiffies(const tcp_host *h, ev_time timeo)
 }
 
 /*
- * When a timewait timer of length timeo armed now fires (linux-rules.md §2.6):
+ * When a timewait timer of length timeo armed now fires (doc/kernel-rules.md §2.6):
  *  - <= 4.0: the central death row reaps 8 slots of TCP_TIMEWAIT_LEN / 8;
  *    a 60 s entry dies at the 7th reaping after the next one: (52.5, 60] s
  *    (inet_twsk_schedule, inet_twdr_hangman); a shorter slow-timer entry

@@ -7,7 +7,7 @@
  * of closes abort with RST.
  *
  * Outcomes are counted per cause under "conn." probes; a connect() that fails
- * is lost, not retried (the Erlang loss model of linux-rules.md §9.1).
+ * is lost, not retried (the Erlang loss model of doc/kernel-rules.md §9.1).
  */
 #ifndef CONNSIM_WL_H
 #define CONNSIM_WL_H

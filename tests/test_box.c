@@ -1,7 +1,7 @@
 /*
  * Middleboxes on the path, end to end through the socket layer: a NAT
  * gateway (conntrack + MASQUERADE) in front of many clients, a stateful
- * firewall in front of the server (linux-rules.md §6, §7, §9.2, §9.6).
+ * firewall in front of the server (doc/kernel-rules.md §6, §7, §9.2, §9.6).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -153,7 +153,7 @@ static void test_unseen_teardown(void **st)
 }
 
 /*
- * tcp_tw_recycle behind NAT (profile 4.4, linux-rules.md §5.4, §9.6): M
+ * tcp_tw_recycle behind NAT (profile 4.4, doc/kernel-rules.md §5.4, §9.6): M
  * clients share one NAT address; the server closes first, so each
  * connection leaves a recycled TIME_WAIT that writes the client's TSval
  * into the server's per-(saddr, daddr) timestamp cache.  A SYN whose TSval

@@ -1,7 +1,7 @@
 /*
  * Tests for the conntrack table (models/ct_core.c, ct_proto_tcp.c,
  * ct_gc.c): timed packet scripts through one box, tiny tables checkable by
- * hand, one test per rule of linux-rules.md §6.
+ * hand, one test per rule of doc/kernel-rules.md §6.
  *
  * A client 10.0.0.1:40000 talks to a server 10.0.0.2:80 (client ISN 1000,
  * server ISN 5000).  Packets are handed to ct_in at the time the script

@@ -1,5 +1,5 @@
 /*
- * Tests for SNAT / MASQUERADE tuple selection (models/nat.c, linux-rules.md
+ * Tests for SNAT / MASQUERADE tuple selection (models/nat.c, doc/kernel-rules.md
  * §7 and §9.4).
  *
  * The conntrack table is a fake: a map from REPLY tuple to a state (free,

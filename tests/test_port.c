@@ -132,7 +132,7 @@ static const port_algo parity_algos[] = { PORT_ALGO_PARITY_HINT, PORT_ALGO_PERTU
 
 /* ---- connect() ----------------------------------------------------------- */
 
-/* linux-rules.md §3.2, observed on 6.18: range 40000-40009, ten connects to
+/* doc/kernel-rules.md §3.2, observed on 6.18: range 40000-40009, ten connects to
  * one destination get the ten ports, evens first; the 11th fails; another
  * destination gets all ten again. */
 static void test_perturb_ten_ports(void **state)
@@ -175,7 +175,7 @@ static void test_perturb_ten_ports(void **state)
  * Odd-sized range 40000-40010 (11 ports).  The parity algorithms scan an even
  * count, remaining = 10, wrapping at high + 1 (__inet_hash_connect): each scan
  * leaves out one port, 40010 when the first pass starts at 40000 and 40000
- * otherwise, so 40010 is handed out too (linux-rules.md §3.2 step 3 says it
+ * otherwise, so 40010 is handed out too (doc/kernel-rules.md §3.2 step 3 says it
  * never is; the source wins).  HINT and EVEN_HINT visit all 11.
  */
 static void odd_range_case(port_algo algo, bool parity)
@@ -254,7 +254,7 @@ static void test_usable_reserved_ends(void **state)
 	f = mk_simple(PORT_ALGO_PERTURB, 32768, 60999);
 	assert_int_equal(port_usable(f.t), 28232);
 	fix_free(&f);
-	/* linux-rules.md §9.1: 1024-65000 gives N = 63976. */
+	/* doc/kernel-rules.md §9.1: 1024-65000 gives N = 63976. */
 	f = mk_simple(PORT_ALGO_PERTURB, 1024, 65000);
 	assert_int_equal(port_usable(f.t), 63976);
 	fix_free(&f);
@@ -365,7 +365,7 @@ static void test_check_reuse(void **state)
 }
 
 /* With a mostly free range, successive connects to one destination walk the
- * range with the documented stride (linux-rules.md §3.2 step 8, §3.5). */
+ * range with the documented stride (doc/kernel-rules.md §3.2 step 8, §3.5). */
 static void stride_case(port_algo algo, unsigned min, unsigned max, bool parity_of_low)
 {
 	const unsigned low = 32768, n = 60999 - 32768 + 1;

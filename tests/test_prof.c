@@ -2,7 +2,7 @@
  * The profile table (models/prof.c): its rows hold the rule variants the
  * kernels they stand for have, the schema's PROF_CHOICES lists them in
  * order, and no model decides a rule by comparing version numbers: every
- * version-dependent rule reads its own field of the table (linux-rules.md
+ * version-dependent rule reads its own field of the table (doc/kernel-rules.md
  * §1.4).  The source check reads models/ and so runs from the source tree,
  * as `make check` runs it.
  */

@@ -111,7 +111,7 @@ static void test_same_seed_identical(void **st)
 }
 
 /*
- * The load balancer's knee (experiments/lb.ini, linux-rules.md §9.1): above
+ * The load balancer's knee (experiments/lb.ini, doc/kernel-rules.md §9.1): above
  * saturation every port is busy, so the connections carried per second level
  * off at N / H and the failure fraction follows 1 - C / rate.  C, fitted by
  * least squares over two overloaded points (2 and 3 x N / H), must lie within

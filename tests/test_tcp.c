@@ -1,7 +1,7 @@
 /*
  * Tests for the TCP lifecycle model (models/tcp.c, tw.c, tsc.c, tcpm.c):
  * timed segment scripts in the spirit of packetdrill's gtests/net/tcp/close,
- * one test per rule of linux-rules.md §2-§5, small enough to check by hand.
+ * one test per rule of doc/kernel-rules.md §2-§5, small enough to check by hand.
  *
  * Topology: a client 10.0.0.1 and a server 10.0.0.2 listening on port 80,
  * each on a 1 ms link, so a segment takes 2 ms (RTT 4 ms, RTO 204 ms,
@@ -518,7 +518,7 @@ static void test_no_timestamps_no_reuse(void **state)
  * visits 8 of them: 40000-40007 when the pass-1 offset is 0, 40001-40008
  * otherwise.  So the top port *is* handed out (the wrap test is against
  * high, not low + remaining), and a 9th simultaneous connection to one
- * destination can succeed; a 10th never can.  (linux-rules.md §3.2 step 3
+ * destination can succeed; a 10th never can.  (doc/kernel-rules.md §3.2 step 3
  * says the top port is never chosen: that does not follow from this code.)
  * The 4.2-4.5 sequential scan has no parity rounding and uses all 9.
  */

@@ -1,5 +1,5 @@
 /*
- * Validation of the conntrack table against closed forms (linux-rules.md
+ * Validation of the conntrack table against closed forms (doc/kernel-rules.md
  * §9.2, §9.3), driving it directly with synthetic packets: a Poisson flow
  * generator whose every packet is an engine event.  Fixed seeds; tolerances
  * from the 99 % confidence interval over independent replications.

@@ -1,5 +1,5 @@
 /*
- * Validation of the socket layer against closed forms (linux-rules.md §9.1,
+ * Validation of the socket layer against closed forms (doc/kernel-rules.md §9.1,
  * §9.2, §9.7).  Each check compares the mean of R independent replications
  * with the reference, within the 99 % confidence interval of the difference.
  *

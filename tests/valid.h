@@ -102,7 +102,7 @@ static inline vrun valid_run(const char *const *sets, uint32_t rep, double warmu
 	return r;
 }
 
-/* Erlang B: Poisson_pmf(N; A) / Poisson_cdf(N; A) (linux-rules.md §9.1). */
+/* Erlang B: Poisson_pmf(N; A) / Poisson_cdf(N; A) (doc/kernel-rules.md §9.1). */
 static inline double erlang_b(unsigned n, double a)
 {
 	return gsl_ran_poisson_pdf(n, a) / gsl_cdf_poisson_P(n, a);
