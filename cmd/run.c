@@ -18,7 +18,6 @@
 #include "cmd/exp.h"
 #include "cmd/replica.h"
 #include "cmd/verdict.h"
-#include "models/box.h"
 #include "models/lore.h"
 #include "models/prof.h"
 #include "models/meter.h"
@@ -156,7 +155,7 @@ static void print_nstat(GString *o, probe_set *ps, GArray *m)
  * when clash_resolve came, chaintoolong from 5.15).  Fields connsim does
  * not model (error, search_restart, clash_resolve, ...) print 0.
  */
-static void print_conntrack(GString *o, const world *W, probe_set *ps)
+static void print_conntrack(GString *o, const scenario *sc, probe_set *ps)
 {
 	static const char *const legacy[] = { "searched", "found", "new", "invalid", "ignore", "delete", "delete_list",
 					      "insert", "insert_failed", "drop", "early_drop", "error",
@@ -167,14 +166,14 @@ static void print_conntrack(GString *o, const world *W, probe_set *ps)
 					    "error", "search_restart", "clash_resolve", NULL };
 	static const char *const v515[] = { "found", "invalid", "insert", "insert_failed", "drop", "early_drop",
 					    "error", "search_restart", "clash_resolve", "chaintoolong", NULL };
-	for (unsigned b = 0; b < world_nboxes(W); b++) {
-		const box *x = world_box(W, b);
-		unsigned ver = box_kconf(x)->prof->version;
+	for (unsigned b = 0; b < sc->nboxes; b++) {
+		const scn_box *x = &sc->boxes[b];
+		unsigned ver = x->k.prof->version;
 		const char *const *f = ver < 500 ? legacy : ver < 510 ? v5 : ver < 515 ? v510 : v515;
-		g_string_append_printf(o, "# connsim: box %s, profile %s\n", box_name(x), box_kconf(x)->prof->name);
+		g_string_append_printf(o, "# connsim: box %s, profile %s\n", x->name, x->k.prof->name);
 		g_string_append_printf(o, "cpu=%-4u\t", 0u);
 		for (; *f; f++) {
-			char *name = g_strdup_printf("%s.ct.%s", box_name(x), *f);
+			char *name = g_strdup_printf("%s.ct.%s", x->name, *f);
 			uint64_t v = 0;
 			for (size_t i = 0; i < probe_ncounters(ps); i++)
 				if (!strcmp(probe_counter_name(ps, i), name))
@@ -341,7 +340,7 @@ static int run_and_write(const char *exp, const run_opts *ro, const cfg *c, cons
 	if (!outputs_open(&out, outdir, world_nboxes(W) > 0, &err))
 		goto done;
 	write_header(out_stream(out.files[0]), "time series", exp, seed, c, W);
-	vw = verdict_watch_new(W, replica_probes(rp));
+	vw = verdict_watch_new(sc, replica_probes(rp));
 	sampler smp = { W, vw, replica_loop(rp) };
 	series *ser = series_start(replica_loop(rp), replica_probes(rp), sc->sample, out_stream(out.files[0]),
 				   sample_world, &smp);
@@ -367,7 +366,7 @@ static int run_and_write(const char *exp, const run_opts *ro, const cfg *c, cons
 	if (ro->counters && !strcmp(ro->counters, "nstat"))
 		print_nstat(text, replica_probes(rp), metrics);
 	else if (ro->counters)
-		print_conntrack(text, W, replica_probes(rp));
+		print_conntrack(text, sc, replica_probes(rp));
 	replica_metrics_free(metrics);
 	if (out.files[2]) {
 		write_header(out_stream(out.files[2]), "conntrack chain lengths at the end", exp, seed, c, W);

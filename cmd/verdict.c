@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "cmd/replica.h"
-#include "models/box.h"
 #include "models/meter.h"
 #include "sim/bug.h"
 
@@ -23,22 +22,23 @@ typedef struct layout {
 	int box;               /* box index, or -1 */
 } layout;
 
-static unsigned layout_get(const world *W, layout *out)
+/* The boxes are the scenario's, in its order (world_new wires them so). */
+static unsigned layout_get(const scenario *sc, layout *out)
 {
 	unsigned n = 0;
 	out[n++] = (layout){ VERDICT_PORTS, "ports", { "conn.EADDRNOTAVAIL", "conn.EADDRINUSE" }, -1 };
 	out[n++] = (layout){ VERDICT_TIMEWAIT, "timewait.client", { "client.TcpExtTCPTimeWaitOverflow", "" }, -1 };
 	out[n++] = (layout){ VERDICT_TIMEWAIT, "timewait.server", { "server.TcpExtTCPTimeWaitOverflow", "" }, -1 };
-	for (unsigned b = 0; b < world_nboxes(W) && n + 2 <= VERDICT_MAX_RES; b++) {
-		const box *x = world_box(W, b);
+	for (unsigned b = 0; b < sc->nboxes && n + 2 <= VERDICT_MAX_RES; b++) {
+		const scn_box *x = &sc->boxes[b];
 		layout l = { VERDICT_CONNTRACK, "", { "", "" }, (int)b };
-		snprintf(l.id, sizeof l.id, "conntrack.%s", box_name(x));
-		snprintf(l.counters[0], sizeof l.counters[0], "%s.ct.drop", box_name(x));
+		snprintf(l.id, sizeof l.id, "conntrack.%s", x->name);
+		snprintf(l.counters[0], sizeof l.counters[0], "%s.ct.drop", x->name);
 		out[n++] = l;
-		if (box_nat(x)) {
+		if (x->has_nat) {
 			layout m = { VERDICT_NAT, "", { "", "" }, (int)b };
-			snprintf(m.id, sizeof m.id, "nat.%s", box_name(x));
-			snprintf(m.counters[0], sizeof m.counters[0], "%s.snat.failed", box_name(x));
+			snprintf(m.id, sizeof m.id, "nat.%s", x->name);
+			snprintf(m.counters[0], sizeof m.counters[0], "%s.snat.failed", x->name);
 			out[n++] = m;
 		}
 	}
@@ -71,11 +71,11 @@ static uint64_t watch_total(const verdict_watch *vw, unsigned r)
 	return v;
 }
 
-verdict_watch *verdict_watch_new(const world *W, probe_set *ps)
+verdict_watch *verdict_watch_new(const scenario *sc, probe_set *ps)
 {
 	verdict_watch *vw = g_new0(verdict_watch, 1);
 	vw->ps = ps;
-	vw->n = layout_get(W, vw->l);
+	vw->n = layout_get(sc, vw->l);
 	for (unsigned r = 0; r < vw->n; r++) {
 		for (unsigned k = 0; k < 2; k++)
 			vw->idx[r][k] = counter_index(ps, vw->l[r].counters[k]);
@@ -199,15 +199,15 @@ static void fill_timewait(verdict_res *r, const scenario *sc, GArray *m, bool cl
 	}
 }
 
-static void fill_conntrack(verdict_res *r, const scenario *sc, const world *W, int b, GArray *m)
+static void fill_conntrack(verdict_res *r, const scenario *sc, int b, GArray *m)
 {
-	const box *x = world_box(W, (unsigned)b);
-	const kconf *k = box_kconf(x);
-	snprintf(r->what, sizeof r->what, "conntrack entries (%s)", box_name(x));
+	const scn_box *x = &sc->boxes[b];
+	const kconf *k = &x->k;
+	snprintf(r->what, sizeof r->what, "conntrack entries (%s)", x->name);
 	snprintf(r->sysctl, sizeof r->sysctl, "net.netfilter.nf_conntrack_max");
 	r->limit = k->ct_max;
-	r->peak = M(m, "%s.ct.count.peak", box_name(x));
-	r->failures = M(m, "%s.ct.drop", box_name(x));
+	r->peak = M(m, "%s.ct.count.peak", x->name);
+	r->failures = M(m, "%s.ct.drop", x->name);
 	snprintf(r->failures_how, sizeof r->failures_how, "packets dropped (drop)");
 	/* Little's law (doc/kernel-rules.md §9.2): an entry lives for the data
 	 * phase, then nf_conntrack_tcp_timeout_time_wait after the close.  Not
@@ -222,26 +222,23 @@ static void fill_conntrack(verdict_res *r, const scenario *sc, const world *W, i
 	}
 }
 
-static void fill_nat(verdict_res *r, const scenario *sc, const world *W, int b, GArray *m)
+static void fill_nat(verdict_res *r, const scenario *sc, int b, GArray *m)
 {
-	const box *x = world_box(W, (unsigned)b);
-	const scn_nat *rule = NULL;
-	for (unsigned i = 0; i < sc->nboxes; i++)
-		if (!strcmp(sc->boxes[i].name, box_name(x)) && sc->boxes[i].has_nat)
-			rule = &sc->boxes[i].nat;
-	BUG_ON(!rule);
+	const scn_box *x = &sc->boxes[b];
+	const scn_nat *rule = &x->nat;
+	BUG_ON(!x->has_nat);
 	/* --to-ports, else the class of the client's ports: 1024-65535
 	 * (nf_nat_l4proto_unique_tuple, doc/kernel-rules.md §7.2) */
 	double ports = rule->port_hi ? (double)(rule->port_hi - rule->port_lo + 1) : 64512;
 	unsigned dests = sc->path.ndaddrs * sc->path.ndports;
-	snprintf(r->what, sizeof r->what, "NAT tuples per destination (%s)", box_name(x));
+	snprintf(r->what, sizeof r->what, "NAT tuples per destination (%s)", x->name);
 	snprintf(r->sysctl, sizeof r->sysctl, "MASQUERADE/SNAT --to-ports, addresses");
 	r->limit = rule->naddrs * ports;
-	r->peak = M(m, "%s.snat.mappings.peak", box_name(x)) / dests;
-	r->failures = M(m, "%s.snat.failed", box_name(x));
+	r->peak = M(m, "%s.snat.mappings.peak", x->name) / dests;
+	r->failures = M(m, "%s.snat.failed", x->name);
 	snprintf(r->failures_how, sizeof r->failures_how, "tuple searches failed (insert_failed)");
 	if (sc->unseen_teardown == 0) {
-		double life = data_phase_s(&sc->workload), tw = box_kconf(x)->ct_timeout[KCONF_CT_TIME_WAIT];
+		double life = data_phase_s(&sc->workload), tw = x->k.ct_timeout[KCONF_CT_TIME_WAIT];
 		r->has_ceiling = true;
 		r->ceiling = dests * r->limit / (life + tw);
 		snprintf(r->ceiling_how, sizeof r->ceiling_how, "%u x tuples / (life + time_wait) = %u x %.0f / %.3g s",
@@ -302,6 +299,7 @@ void verdict_build(verdict *v, const char *experiment, uint64_t seed, const scen
 	v->seed = seed;
 	v->hz = sc->client.k.hz;
 	v->profile = sc->client.k.prof->name;
+	v->tw_s = verdict_tw_lifetime(&sc->client.k);
 	v->duration_s = M(m, "duration_s");
 	v->warmup_s = M(m, "warmup_s");
 	v->attempts = M(m, "conn.attempts");
@@ -329,10 +327,10 @@ void verdict_build(verdict *v, const char *experiment, uint64_t seed, const scen
 			fill_timewait(r, sc, m, !strcmp(l->id, "timewait.client"));
 			break;
 		case VERDICT_CONNTRACK:
-			fill_conntrack(r, sc, W, l->box, m);
+			fill_conntrack(r, sc, l->box, m);
 			break;
 		case VERDICT_NAT:
-			fill_nat(r, sc, W, l->box, m);
+			fill_nat(r, sc, l->box, m);
 			break;
 		}
 		r->ran_out = watch_total(vw, i) > 0;
@@ -356,8 +354,10 @@ void verdict_text(const verdict *v, GString *o)
 {
 	g_string_append_printf(o, "verdict: %s, seed %" PRIu64 ", %.0f s simulated, window %.0f-%.0f s\n",
 			       v->experiment, v->seed, v->duration_s, v->warmup_s, v->duration_s);
-	g_string_append_printf(o, "assumed: HZ=%u, profile %s (the client's); TIME_WAIT lasts %s\n", v->hz,
-			       v->profile, "60 s plus the timer's rounding (doc/kernel-rules.md §2.6)");
+	g_string_append_printf(o,
+			       "assumed: HZ=%u on the client (profile %s): a 60 s TIME_WAIT lasts %.3f s on average\n"
+			       "         (its timer's rounding, doc/kernel-rules.md §2.6)\n",
+			       v->hz, v->profile, v->tw_s);
 	g_string_append_printf(o, "offered: %.1f connect()/s in the window; %.2f %% failed\n\n", v->rate,
 			       100 * v->fail_fraction);
 	g_string_append_printf(o, "  %-46s %9s %9s %5s  %-9s  %9s\n", "limit (sysctl)", "limit", "peak", "use",
@@ -449,6 +449,8 @@ void verdict_json(const verdict *v, GString *o)
 	g_string_append_printf(o, "%u", v->hz);
 	json_key(o, "  ", "profile", true);
 	json_str(o, v->profile);
+	json_key(o, "  ", "timewait_s", true);
+	json_num(o, v->tw_s);
 	struct { const char *k; double x; } nums[] = {
 		{ "duration_s", v->duration_s },
 		{ "warmup_s", v->warmup_s },

@@ -46,6 +46,7 @@ typedef struct verdict {
 	uint64_t seed;
 	unsigned hz;              /* the client's CONFIG_HZ, behind every lifetime */
 	const char *profile;      /* the client's */
+	double tw_s;              /* the client's mean TIME_WAIT (verdict_tw_lifetime) */
 	double duration_s, warmup_s;
 	double attempts, rate;    /* connect() calls in the window, and per second */
 	double fail_fraction;
@@ -62,7 +63,7 @@ typedef struct verdict {
 } verdict;
 
 typedef struct verdict_watch verdict_watch;
-verdict_watch *verdict_watch_new(const world *W, probe_set *ps);
+verdict_watch *verdict_watch_new(const scenario *sc, probe_set *ps);
 /* At a sample instant: notes each resource that has run out by now. */
 void verdict_watch_sample(verdict_watch *vw, ev_time now);
 void verdict_watch_free(verdict_watch *vw);
