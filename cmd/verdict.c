@@ -387,13 +387,15 @@ void verdict_text(const verdict *v, GString *o)
 		if (r->failures > 0)
 			g_string_append_printf(o, "    in the window: %.0f %s\n", r->failures, r->failures_how);
 	}
-	g_string_append(o, "\nconnects that failed, share of attempts in the window:\n");
+	/* A dropped SYN is retransmitted (1 s, 3 s, ...): the connect() is
+	 * slowed, and fails only as ETIMEDOUT once tcp_syn_retries run out. */
+	g_string_append(o, "\nconnects in the window, share of attempts:\n");
 	struct { const char *what; double f; } f[] = {
-		{ "EADDRNOTAVAIL: no free local port for the destination", v->f_addrnotavail },
-		{ "SYN dropped by a full conntrack table (retransmitted)", v->f_ct_drop },
-		{ "SYN dropped: NAT found no free tuple", v->f_nat_fail },
+		{ "failed, EADDRNOTAVAIL: no free local port", v->f_addrnotavail },
+		{ "SYN dropped by a full conntrack table, retransmitted", v->f_ct_drop },
+		{ "SYN dropped, NAT found no free tuple, retransmitted", v->f_nat_fail },
 		{ "SYN dropped by the server's PAWS check (tw_recycle)", v->f_paws },
-		{ "ETIMEDOUT: every SYN retransmission lost", v->f_timedout },
+		{ "failed, ETIMEDOUT: every SYN retransmission lost", v->f_timedout },
 	};
 	for (unsigned i = 0; i < G_N_ELEMENTS(f); i++)
 		g_string_append_printf(o, "  %-56s %8.3f %%\n", f[i].what, 100 * f[i].f);
