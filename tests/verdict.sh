@@ -139,6 +139,29 @@ else
 	bad "--counters conntrack: $line (drop $drop)" "$T/err"
 fi
 
+# 8. The segment counters balance: what one side sends (TcpOutSegs, plus
+# TcpRetransSegs, which OutSegs leaves out) the other receives (TcpInSegs),
+# less what the firewall dropped (its drop counter, both directions), but
+# for the few segments still in flight at the end (runs from time 0);
+# without loss nothing is retransmitted.
+for d in "$T/nstat" "$T/ct"; do
+	if python3 - "$d/summary.csv" > "$T/err" 2>&1 <<'PY'
+import csv, sys
+rows = list(csv.reader(l for l in open(sys.argv[1]) if not l.startswith("#")))
+s = {k: float(v) for k, v in zip(*rows)}
+drop = sum(v for k, v in s.items() if k.endswith(".ct.drop"))
+sent = sum(s[r + ".TcpOutSegs"] + s[r + ".TcpRetransSegs"] for r in ("client", "server"))
+got = s["client.TcpInSegs"] + s["server.TcpInSegs"]
+if not 0 <= sent - got - drop <= 50:
+    sys.exit("sent %d, received %d, dropped %d" % (sent, got, drop))
+if drop == 0 and s["client.TcpRetransSegs"] + s["server.TcpRetransSegs"] != 0:
+    sys.exit("retransmissions without loss")
+if drop > 0 and not s["client.TcpRetransSegs"] >= s["client.TcpExtTCPSynRetrans"] > 0:
+    sys.exit("SYN retransmissions not in TcpRetransSegs")
+PY
+	then ok "segment counters balance ($(basename "$d"))"; else bad "segment counters ($(basename "$d"))" "$T/err"; fi
+done
+
 # 7. A bad --counters: exit 2, one message, no output.
 "$BIN" run experiments/default.ini --counters netstat --out "$T/badc" > "$T/out" 2>"$T/err"
 rc=$?
