@@ -17,6 +17,9 @@
 #include "cmd/cmd.h"
 #include "cmd/exp.h"
 #include "cmd/replica.h"
+#include "cmd/verdict.h"
+#include "models/lore.h"
+#include "models/prof.h"
 #include "models/meter.h"
 #include "models/scenario.h"
 #include "models/world.h"
@@ -92,16 +95,101 @@ static double wall(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* At every sample: the tables' levels, and which limits have run out. */
+typedef struct sampler {
+	world *W;
+	verdict_watch *vw;
+	ev_loop *L;
+} sampler;
+
 static void sample_world(void *ctx)
 {
-	world_sample(ctx);
+	sampler *s = ctx;
+	world_sample(s->W);
+	verdict_watch_sample(s->vw, ev_now(s->L));
+}
+
+/*
+ * --counters nstat: each role's TCP counters as `nstat -az` prints them
+ * (iproute2 misc/nstat.c: "%-32s%-16llu%6.1f"): the nstat name, the value
+ * over the run, and a rate column, here the count in the window per second
+ * of the window.  A block per role, summed over its hosts, under "#kernel".
+ */
+static void print_nstat(GString *o, probe_set *ps, GArray *m)
+{
+	static const char *const roles[] = { "client", "server" };
+	double span = 0;
+	for (guint i = 0; i < m->len; i++) {
+		const metric *x = &g_array_index(m, metric, i);
+		if (!strcmp(x->name, "duration_s"))
+			span += x->value;
+		else if (!strcmp(x->name, "warmup_s"))
+			span -= x->value;
+	}
+	for (unsigned r = 0; r < 2; r++) {
+		g_string_append_printf(o, "# connsim: %s hosts\n#kernel\n", roles[r]);
+		size_t plen = strlen(roles[r]);
+		for (size_t i = 0; i < probe_ncounters(ps); i++) {
+			const char *n = probe_counter_name(ps, i);
+			if (strncmp(n, roles[r], plen) || n[plen] != '.')
+				continue;
+			const lore *l = lore_find(n + plen + 1);
+			if (!l || l->kind != LORE_COUNTER || !l->nstat)
+				continue;
+			double win = 0;
+			for (guint k = 0; k < m->len; k++)
+				if (!strcmp(g_array_index(m, metric, k).name, n))
+					win = g_array_index(m, metric, k).value;
+			g_string_append_printf(o, "%-32s%-16" PRIu64 "%6.1f\n", l->nstat, probe_counter_value(ps, i),
+					       span > 0 ? win / span : 0.0);
+		}
+	}
+}
+
+/*
+ * --counters conntrack: each box's counters as `conntrack -S` prints its
+ * per-CPU line (conntrack-tools: "cpu=%-4u\t", then "name=value " for each
+ * attribute the kernel sends), one line per box as if it had one CPU, with
+ * the fields of the box's profile (ctnetlink_ct_stat_cpu_fill_info: the
+ * unused searched/new/delete/delete_list went after 4.x, ignore in 5.10
+ * when clash_resolve came, chaintoolong from 5.15).  Fields connsim does
+ * not model (error, search_restart, clash_resolve, ...) print 0.
+ */
+static void print_conntrack(GString *o, const scenario *sc, probe_set *ps)
+{
+	static const char *const legacy[] = { "searched", "found", "new", "invalid", "ignore", "delete", "delete_list",
+					      "insert", "insert_failed", "drop", "early_drop", "error",
+					      "search_restart", NULL };
+	static const char *const v5[] = { "found", "invalid", "ignore", "insert", "insert_failed", "drop",
+					  "early_drop", "error", "search_restart", NULL };
+	static const char *const v510[] = { "found", "invalid", "insert", "insert_failed", "drop", "early_drop",
+					    "error", "search_restart", "clash_resolve", NULL };
+	static const char *const v515[] = { "found", "invalid", "insert", "insert_failed", "drop", "early_drop",
+					    "error", "search_restart", "clash_resolve", "chaintoolong", NULL };
+	for (unsigned b = 0; b < sc->nboxes; b++) {
+		const scn_box *x = &sc->boxes[b];
+		unsigned ver = x->k.prof->version;
+		const char *const *f = ver < 500 ? legacy : ver < 510 ? v5 : ver < 515 ? v510 : v515;
+		g_string_append_printf(o, "# connsim: box %s, profile %s\n", x->name, x->k.prof->name);
+		g_string_append_printf(o, "cpu=%-4u\t", 0u);
+		for (; *f; f++) {
+			char *name = g_strdup_printf("%s.ct.%s", x->name, *f);
+			uint64_t v = 0;
+			for (size_t i = 0; i < probe_ncounters(ps); i++)
+				if (!strcmp(probe_counter_name(ps, i), name))
+					v = probe_counter_value(ps, i);
+			g_free(name);
+			g_string_append_printf(o, "%s=%" PRIu64 " ", *f, v);
+		}
+		g_string_append_c(o, '\n');
+	}
 }
 
 /* The run's command-line options beyond exp_opts. */
 typedef struct run_opts {
 	exp_opts o;
-	char *duration, *sample, *warmup;
-	gboolean dry_run;
+	char *duration, *sample, *warmup, *counters;
+	gboolean dry_run, json;
 } run_opts;
 
 static void run_opts_clear(run_opts *ro)
@@ -110,6 +198,7 @@ static void run_opts_clear(run_opts *ro)
 	g_free(ro->duration);
 	g_free(ro->sample);
 	g_free(ro->warmup);
+	g_free(ro->counters);
 }
 
 static GOptionContext *run_options(run_opts *ro)
@@ -120,11 +209,19 @@ static GOptionContext *run_options(run_opts *ro)
 		{ "warmup", 0, 0, G_OPTION_ARG_STRING, &ro->warmup, "Summary counts from this time", "T" },
 		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &ro->dry_run,
 		  "Print every resolved setting and where it came from; run nothing, write nothing", NULL },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &ro->json,
+		  "Print the verdict as JSON (the content of summary.json) instead of text", NULL },
+		{ "counters", 0, 0, G_OPTION_ARG_STRING, &ro->counters,
+		  "Also print the run's counters as 'nstat -az' (nstat) or 'conntrack -S' (conntrack) would", "FORMAT" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	GOptionContext *ctx = g_option_context_new("EXPERIMENT.ini - run one experiment");
 	g_option_context_set_summary(ctx,
-		"Runs the experiment once and writes DIR/timeseries.csv and DIR/summary.csv.\n"
+		"Runs the experiment once and writes DIR/timeseries.csv, DIR/summary.csv and\n"
+		"DIR/summary.json, then prints a verdict on stdout: for each limited resource\n"
+		"(ephemeral ports, TIME_WAIT buckets, conntrack entries, NAT tuples) its peak\n"
+		"against its limit, when it ran out, the connects that failed, the analytic\n"
+		"ceiling, and which limit binds first.  --quiet prints no verdict.\n"
 		"Settings come from the experiment file, the sysctl files it names, --sysctl files\n"
 		"and --set, each overriding the one before.");
 	g_option_context_set_description(ctx,
@@ -133,6 +230,8 @@ static GOptionContext *run_options(run_opts *ro)
 		"  connsim run experiments/default.ini --set net.ipv4.tcp_tw_reuse=1 --out out/reuse\n"
 		"  connsim run lb.ini --sysctl client:/etc/sysctl.conf --seed 7 --duration 10m\n"
 		"  connsim run lb.ini --profile 4.4 --dry-run\n"
+		"  connsim run experiments/memcache.ini --json | python3 -m json.tool\n"
+		"  connsim run experiments/memcache.ini --counters conntrack\n"
 		"\nExit status: 0 success, 1 output could not be written, 2 usage or input error.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	exp_opts_add(ctx, &ro->o, "Override a setting: section.key=value, or a sysctl name=value (repeatable)");
@@ -161,18 +260,18 @@ static cfg *run_config(const char *exp, const run_opts *ro, GError **err)
 
 /* The output files of a run, written in place only when all are complete. */
 typedef struct run_out {
-	char *paths[3];     /* timeseries, summary, chains */
-	out_file *files[3];
+	char *paths[4];     /* timeseries, summary, chains, summary.json */
+	out_file *files[4];
 } run_out;
 
 static bool outputs_open(run_out *ro, const char *dir, bool chains, GError **err)
 {
-	static const char *const names[] = { "timeseries.csv", "summary.csv", "chains.csv" };
+	static const char *const names[] = { "timeseries.csv", "summary.csv", "chains.csv", "summary.json" };
 	if (!out_mkdir(dir, err))
 		return false;
-	for (unsigned i = 0; i < 3; i++) {
+	for (unsigned i = 0; i < 4; i++) {
 		ro->paths[i] = g_build_filename(dir, names[i], NULL);
-		if ((i < 2 || chains) && !(ro->files[i] = out_open(ro->paths[i], err)))
+		if ((i != 2 || chains) && !(ro->files[i] = out_open(ro->paths[i], err)))
 			return false;
 	}
 	return true;
@@ -181,7 +280,7 @@ static bool outputs_open(run_out *ro, const char *dir, bool chains, GError **err
 /* Commits in order; a failure removes what was committed before it. */
 static bool outputs_commit(run_out *ro, GError **err)
 {
-	for (unsigned i = 0; i < 3; i++) {
+	for (unsigned i = 0; i < 4; i++) {
 		out_file *f = ro->files[i];
 		ro->files[i] = NULL;
 		if (f && !out_commit(f, err)) {
@@ -195,7 +294,7 @@ static bool outputs_commit(run_out *ro, GError **err)
 
 static void outputs_free(run_out *ro)
 {
-	for (unsigned i = 0; i < 3; i++) {
+	for (unsigned i = 0; i < 4; i++) {
 		out_abort(ro->files[i]);
 		g_free(ro->paths[i]);
 	}
@@ -223,8 +322,11 @@ static double simulate(replica *rp, ev_time dur, bool progress)
 }
 
 /* The run itself: world, time series while it runs, then summary and chains. */
-static int run_and_write(const char *exp, const exp_opts *o, const cfg *c, const scenario *sc, uint64_t seed)
+static int run_and_write(const char *exp, const run_opts *ro, const cfg *c, const scenario *sc, uint64_t seed)
 {
+	const exp_opts *o = &ro->o;
+	verdict_watch *vw = NULL;
+	GString *text = g_string_new(NULL);
 	GError *err = NULL;
 	run_out out;
 	memset(&out, 0, sizeof out);
@@ -238,8 +340,10 @@ static int run_and_write(const char *exp, const exp_opts *o, const cfg *c, const
 	if (!outputs_open(&out, outdir, world_nboxes(W) > 0, &err))
 		goto done;
 	write_header(out_stream(out.files[0]), "time series", exp, seed, c, W);
+	vw = verdict_watch_new(sc, replica_probes(rp));
+	sampler smp = { W, vw, replica_loop(rp) };
 	series *ser = series_start(replica_loop(rp), replica_probes(rp), sc->sample, out_stream(out.files[0]),
-				   sample_world, W);
+				   sample_world, &smp);
 	replica_start(rp);
 	double took = simulate(rp, sc->duration, !o->quiet && isatty(2));
 	series_finish(ser);
@@ -247,6 +351,22 @@ static int run_and_write(const char *exp, const exp_opts *o, const cfg *c, const
 	write_header(out_stream(out.files[1]), "summary", exp, seed, c, W);
 	GArray *metrics = replica_metrics(rp);
 	write_summary(out_stream(out.files[1]), seed, metrics);
+	verdict v;
+	verdict_build(&v, exp, seed, sc, W, vw, metrics);
+	GString *json = g_string_new(NULL);
+	verdict_json(&v, json);
+	fputs(json->str, out_stream(out.files[3]));
+	if (!o->quiet) {
+		if (ro->json)
+			g_string_append(text, json->str);
+		else
+			verdict_text(&v, text);
+	}
+	g_string_free(json, TRUE);
+	if (ro->counters && !strcmp(ro->counters, "nstat"))
+		print_nstat(text, replica_probes(rp), metrics);
+	else if (ro->counters)
+		print_conntrack(text, sc, replica_probes(rp));
 	replica_metrics_free(metrics);
 	if (out.files[2]) {
 		write_header(out_stream(out.files[2]), "conntrack chain lengths at the end", exp, seed, c, W);
@@ -254,6 +374,7 @@ static int run_and_write(const char *exp, const exp_opts *o, const cfg *c, const
 	}
 	if (!outputs_commit(&out, &err))
 		goto done;
+	fputs(text->str, stdout);
 	ev_stats st;
 	ev_get_stats(replica_loop(rp), &st);
 	if (!o->quiet)
@@ -265,8 +386,10 @@ done:
 		fprintf(stderr, "connsim: %s\n", err->message);
 	g_clear_error(&err);
 	outputs_free(&out);
+	verdict_watch_free(vw);
 	replica_free(rp);
 	g_free(outdir);
+	g_string_free(text, TRUE);
 	return rc;
 }
 
@@ -288,6 +411,11 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "connsim run: expected one experiment file, got %d (see connsim run --help)\n", argc - 1);
 		goto done;
 	}
+	if (ro.counters && strcmp(ro.counters, "nstat") && strcmp(ro.counters, "conntrack")) {
+		fprintf(stderr, "connsim run: --counters: '%s' is not nstat or conntrack (see connsim run --help)\n",
+			ro.counters);
+		goto done;
+	}
 	const char *exp = argv[1];
 	if (!(c = run_config(exp, &ro, &err)) || !exp_seed(c, ro.o.seed, &seed, &err) || !(sc = scn_new(c, &err))) {
 		fprintf(stderr, "connsim: %s\n", err->message);
@@ -302,7 +430,7 @@ int cmd_run(int argc, char **argv)
 		g_string_free(s, TRUE);
 		rc = EXIT_OK;
 	} else {
-		rc = run_and_write(exp, &ro.o, c, sc, seed);
+		rc = run_and_write(exp, &ro, c, sc, seed);
 	}
 done:
 	scn_free(sc);

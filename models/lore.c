@@ -333,6 +333,34 @@ static const lore table[] = {
 		NULL, "despite the name, most of these are zero-linger closes, not unexpected data", NULL,
 		"doc/kernel-rules.md §2.3", "TcpExtTCPAbortOnData", "N connections reset due to unexpected data", NULL,
 		ROLE_COLUMNS("TcpExtTCPAbortOnData")),
+	COUNTER("TcpInSegs", NULL,
+		"Segments received by TCP, every kind (SYN, ACK, FIN, RST), counted before the socket lookup; "
+		"segments lost on a link or dropped by a middlebox never arrive and are not counted.",
+		"TCP_MIB_INSEGS in tcp_v4_rcv (net/ipv4/tcp_ipv4.c)", NULL, NULL, NULL, "doc/kernel-rules.md §2.2",
+		"TcpInSegs", "N segments received", NULL, ROLE_COLUMNS("TcpInSegs")),
+	COUNTER("TcpOutSegs", NULL,
+		"Segments sent, counted when handed to IP (a segment then lost on the wire counts), retransmitted "
+		"SYNs and FINs excluded; RSTs, timewait ACKs and every SYN-ACK (retransmitted ones too) included.",
+		"TCP_MIB_OUTSEGS in __tcp_transmit_skb (net/ipv4/tcp_output.c: only segments with new sequence "
+		"space or none), tcp_make_synack, tcp_v4_send_reset and tcp_v4_send_ack (net/ipv4/tcp_ipv4.c)",
+		NULL, NULL, NULL, "doc/kernel-rules.md §2.2, §2.7", "TcpOutSegs", "N segments sent out", NULL,
+		ROLE_COLUMNS("TcpOutSegs")),
+	COUNTER("TcpRetransSegs", NULL,
+		"Segments retransmitted by a socket's timer: SYNs (also TcpExtTCPSynRetrans), SYN-ACKs of a "
+		"request socket, including the one a retransmitted SYN gets, and FINs of closing sockets.",
+		"TCP_MIB_RETRANSSEGS in __tcp_retransmit_skb (net/ipv4/tcp_output.c) and tcp_rtx_synack "
+		"(SYN-ACK, from inet_rtx_syn_ack)",
+		NULL, NULL, NULL, "doc/kernel-rules.md §2.2", "TcpRetransSegs", "N segments retransmitted", NULL,
+		ROLE_COLUMNS("TcpRetransSegs")),
+	COUNTER("TcpExtTCPAbortOnClose", NULL,
+		"close() on a socket with unread received data: a RST, no FIN, no TIME_WAIT.  Always 0 in connsim: "
+		"its applications read every byte before they close (the data phase is abstracted as read in full), "
+		"as drained sockets do; a non-zero value on a real host means an application closed without reading.",
+		"LINUX_MIB_TCPABORTONCLOSE in __tcp_close (net/ipv4/tcp.c; tcp_close in older kernels), the "
+		"data_was_unread branch",
+		NULL, "SO_LINGER 0 closes count TcpExtTCPAbortOnData, not this", NULL, "doc/kernel-rules.md §2.3",
+		"TcpExtTCPAbortOnClose", "N connections reset due to early user close", NULL,
+		ROLE_COLUMNS("TcpExtTCPAbortOnClose")),
 	COUNTER("syn_hit_timewait", NULL,
 		"SYNs that met a TIME_WAIT and were answered with an ACK instead of reopening it (the client then "
 		"sends a RST and retries); connsim's own counter.",

@@ -139,6 +139,13 @@ uint32_t tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint
 	int dst = route(n, t->faddr);
 	if (flags & F_RST)
 		(*h->mib->OutRsts)++;
+	/* TcpOutSegs: every segment handed to IP, before any loss on the
+	 * wire: __tcp_transmit_skb counts those that carry new sequence space
+	 * or none (a retransmitted SYN or FIN does not), tcp_v4_send_reset and
+	 * tcp_v4_send_ack (RSTs, timewait ACKs) and tcp_make_synack (every
+	 * SYN-ACK, retransmitted ones too) count theirs unconditionally. */
+	if (!n->retransmitting || (flags & (F_SYN | F_ACK)) == (F_SYN | F_ACK))
+		(*h->mib->OutSegs)++;
 	/* Between the two sides, or to an address no host has (a NAT's),
 	 * the segment crosses the middleboxes (path.c). */
 	bool via = n->nhops && (dst < 0 || n->hosts[dst].side != h->side);
@@ -192,6 +199,21 @@ static void send_syn(tcp_net *n, uint32_t i)
 	uint32_t g = sock_send(n, s, F_SYN, s->snd_nxt - 1);
 	if (g != UINT32_MAX)
 		((seg *)pool_at(&n->segs, g))->origin = i + 1;
+}
+
+/* A retransmission by the socket's timer: TcpRetransSegs, counted by
+ * __tcp_retransmit_skb (SYN, FIN; net/ipv4/tcp_output.c) and tcp_rtx_synack
+ * (SYN-ACK) whether or not the segment is then lost on the wire. */
+static void retransmit(tcp_net *n, uint32_t i, uint8_t flags, uint32_t seq)
+{
+	sock *s = SK(n, i);
+	(*n->hosts[s->host].mib->RetransSegs)++;
+	n->retransmitting = true;
+	if (flags == F_SYN)
+		send_syn(n, i);
+	else
+		sock_send(n, s, flags, seq);
+	n->retransmitting = false;
 }
 
 void tcp__hit(tcp_net *n, const seg *g, uint8_t cause)
@@ -463,6 +485,11 @@ static void app_close(tcp_net *n, uint32_t i, bool abort)
 	ev_cancel(n->L, s->app);
 	s->app = EV_NONE;
 	s->flags |= SK_ORPHAN;
+	/* tcp_close's first abort branch, data_was_unread (RST, state CLOSE,
+	 * TcpExtTCPAbortOnClose; net/ipv4/tcp.c), never runs here: the data
+	 * phase is abstracted as read and acknowledged in full (established()),
+	 * so an application never closes with unread bytes and AbortOnClose
+	 * stays 0, as on a kernel whose applications drain their sockets. */
 	if (abort && (s->state == TCP_ESTABLISHED || s->state == TCP_CLOSE_WAIT)) {
 		/* SO_LINGER {1, 0}: tcp_disconnect sends RST, no TIME_WAIT. */
 		(*h->mib->AbortOnData)++;
@@ -638,8 +665,9 @@ static void rcv_synrecv(tcp_net *n, uint32_t i, const seg *in)
 		return;
 	}
 	if ((in->flags & F_SYN) && !(in->flags & F_ACK)) {
-		/* tcp_check_req: a retransmitted SYN gets the SYN-ACK again */
-		sock_send(n, s, F_SYN | F_ACK, s->snd_nxt - 1);
+		/* tcp_check_req: a retransmitted SYN gets the SYN-ACK again
+		 * (inet_rtx_syn_ack -> tcp_rtx_synack: a retransmission) */
+		retransmit(n, i, F_SYN | F_ACK, s->snd_nxt - 1);
 		return;
 	}
 	if ((in->flags & F_ACK) && in->ack == s->snd_nxt) {
@@ -747,6 +775,9 @@ static void on_seg(void *ctx, uint32_t i, uint32_t arg)
 	tcp_net *n = ctx;
 	seg s = *(seg *)pool_at(&n->segs, i);
 	pool_free(&n->segs, i);
+	/* TCP_MIB_INSEGS: tcp_v4_rcv counts every segment that reaches TCP
+	 * (net/ipv4/tcp_ipv4.c), before the socket lookup. */
+	(*n->hosts[s.dst].mib->InSegs)++;
 	tcp_rcv(n, &n->hosts[s.dst], &s);
 }
 
@@ -772,14 +803,14 @@ static void on_rtx(void *ctx, uint32_t i, uint32_t arg)
 			return;
 		}
 		(*h->mib->SynRetrans)++;
-		send_syn(n, i);
+		retransmit(n, i, F_SYN, 0);
 		break;
 	case TCP_SYN_RECV:  /* inet_csk_reqsk_queue_prune / reqsk_timer_handler */
 		if (s->retries >= h->k.synack_retries) {
 			sock_destroy(n, i, true);
 			return;
 		}
-		sock_send(n, s, F_SYN | F_ACK, s->snd_nxt - 1);
+		retransmit(n, i, F_SYN | F_ACK, s->snd_nxt - 1);
 		break;
 	case TCP_FIN_WAIT2:  /* keepalive timer of a FIN_WAIT2 orphan with tmo > 60 s */
 		tcp__time_wait(n, i, TCP_FIN_WAIT2, fin_time(h, s) - TCP_TIMEWAIT_LEN);
@@ -794,7 +825,7 @@ static void on_rtx(void *ctx, uint32_t i, uint32_t arg)
 			sock_destroy(n, i, true);
 			return;
 		}
-		sock_send(n, s, F_FIN | F_ACK, s->snd_nxt - 1);
+		retransmit(n, i, F_FIN | F_ACK, s->snd_nxt - 1);
 		break;
 	default:
 		return;
@@ -837,6 +868,10 @@ static tcp_mib *mib_for(tcp_net *n, const char *role)
 	C(AbortOnData, "TcpExtTCPAbortOnData", "closes with SO_LINGER 0 (RST)");
 	C(SynToTimewait, "syn_hit_timewait", "SYNs that met a TIME_WAIT and got an ACK instead of SYN-ACK");
 	C(TwSynAccepted, "tw_syn_reopen", "SYNs that reopened a TIME_WAIT 4-tuple (TCP_TW_SYN)");
+	C(InSegs, "TcpInSegs", "segments received");
+	C(OutSegs, "TcpOutSegs", "segments sent, retransmissions excluded");
+	C(RetransSegs, "TcpRetransSegs", "segments retransmitted");
+	C(AbortOnClose, "TcpExtTCPAbortOnClose", "close() with unread data (RST)");
 #undef C
 	char *g1 = g_strdup_printf("%s.timewait", role), *g2 = g_strdup_printf("%s.established", role);
 	m->tw = probe_gauge_get(n->ps, g1, "timewait minisockets (TIME_WAIT and FIN_WAIT2 substates)");

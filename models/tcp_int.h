@@ -105,6 +105,7 @@ typedef struct tcp_mib {
 	uint64_t *ActiveOpens, *PassiveOpens, *AttemptFails, *EstabResets, *OutRsts;
 	uint64_t *TW, *TWKilled, *TWRecycled, *TimeWaitOverflow, *PAWSPassive, *PAWSEstab;
 	uint64_t *SynRetrans, *AbortOnTimeout, *AbortOnData, *SynToTimewait, *TwSynAccepted;
+	uint64_t *InSegs, *OutSegs, *RetransSegs, *AbortOnClose;
 	probe_gauge *tw, *established;
 } tcp_mib;
 
@@ -156,6 +157,8 @@ struct tcp_net {
 	GPtrArray *roles;       /* role names, parallel to mibs */
 	uint32_t req_bytes, resp_bytes;
 	bool fixed_app_delays;  /* tcp_set_fixed_delays */
+	bool retransmitting;    /* the segment tcp__send sends now is a retransmission:
+				 * TcpRetransSegs, not TcpOutSegs (tcp.c, retransmit) */
 	ev_kind k_seg, k_rtx, k_app, k_tw, k_hop;
 	tcp_hop hops[4];        /* from the client side */
 	unsigned nhops;
