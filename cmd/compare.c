@@ -200,12 +200,13 @@ static bool compare_load(compare *C, GError **err)
 	return exp_seed(C->s[BEFORE].c, C->o.seed, &C->seed, err);
 }
 
-/* The '#' header of a side's time series, as run writes it. */
-static bool series_header(const compare *C, int k, FILE *fp, GError **err)
+/* The '#' header of a side's time series, as run writes it; NULL when the
+ * world rejects the scenario (before any output is made). */
+static GString *series_header(const compare *C, int k, GError **err)
 {
 	replica *r = replica_new(C->s[k].sc, C->seed, 0, err);  /* a world to describe */
 	if (!r)
-		return false;
+		return NULL;
 	const cfg *c = C->s[k].c;
 	GString *h = g_string_new(NULL);
 	char *what = g_strdup_printf("time series, %s side of a comparison", side_names[k]);
@@ -220,10 +221,8 @@ static bool series_header(const compare *C, int k, FILE *fp, GError **err)
 	g_string_append(h, "in force:\n");
 	world_describe(replica_world(r), h, "  ");
 	g_string_append(h, "columns: see README.md, \"Output columns\"\n");
-	out_comment_block(fp, h->str);
-	g_string_free(h, TRUE);
 	replica_free(r);
-	return true;
+	return h;
 }
 
 static bool outputs_open(compare *C, const char *dir, GError **err)
@@ -409,7 +408,7 @@ static void print_table(const compare *C, const GArray *rows)
 			       C->exp, C->seed, C->R);
 	settings_diff(C, s, "");
 	int w = (int)strlen("metric");
-	unsigned nchanged = 0, nonly = 0;
+	unsigned nchanged = 0;
 	for (guint i = 0; i < rows->len; i++) {
 		const row *x = &g_array_index(rows, row, i);
 		if (x->changed && (int)strlen(x->name) > w)
@@ -440,11 +439,10 @@ static void print_table(const compare *C, const GArray *rows)
 			}
 		g_string_append(s, "* the interval excludes zero: a significant difference at the 95 % level\n");
 	}
-	g_string_append_printf(s, "%s%u metrics unchanged (identical in every replication)\n", nchanged ? "" : "\n",
-			       rows->len - nchanged);
+	g_string_append_printf(s, "%s%u metrics unchanged (identical in every replication)\n",
+			       nchanged ? "" : "\nno metric changed: ", rows->len - nchanged);
 	fputs(s->str, stdout);
 	g_string_free(s, TRUE);
-	(void)nonly;
 }
 
 static void compare_clear(compare *C)
@@ -488,6 +486,7 @@ int cmd_compare(int argc, char **argv)
 	int rc = EXIT_USAGE;
 	char *outdir = NULL;
 	GArray *rows = NULL;
+	GString *headers[NSIDES] = { NULL, NULL };
 	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
 		fprintf(stderr, "connsim compare: %s (see connsim compare --help)\n", err->message);
 		goto done;
@@ -512,14 +511,16 @@ int cmd_compare(int argc, char **argv)
 	C.R = (unsigned)C.reps;
 	if (!compare_load(&C, &err))
 		goto fail;
+	for (int k = 0; k < NSIDES; k++)
+		if (!(headers[k] = series_header(&C, k, &err)))
+			goto fail;
 	outdir = compare_out_dir(&C);
 	rc = EXIT_RUNTIME;
 	if (!outputs_open(&C, outdir, &err))
 		goto fail;
-	rc = EXIT_USAGE;
 	for (int k = 0; k < NSIDES; k++)
-		if (!series_header(&C, k, out_stream(C.files[OUT_TS_BEFORE + k]), &err))
-			goto fail;
+		out_comment_block(out_stream(C.files[OUT_TS_BEFORE + k]), headers[k]->str);
+	rc = EXIT_USAGE;
 	if (!compare_run(&C, &err))
 		goto fail;
 	rc = EXIT_RUNTIME;
@@ -538,6 +539,9 @@ fail:
 done:
 	if (rows)
 		g_array_free(rows, TRUE);
+	for (int k = 0; k < NSIDES; k++)
+		if (headers[k])
+			g_string_free(headers[k], TRUE);
 	compare_clear(&C);
 	g_clear_error(&err);
 	g_free(outdir);
