@@ -197,7 +197,12 @@ static bool compare_load(compare *C, GError **err)
 		if (!(C->s[k].c = side_config(C, k, err)) || !(C->s[k].sc = scn_new(C->s[k].c, err)))
 			return false;
 	/* common random numbers: the before side's seed drives both */
-	return exp_seed(C->s[BEFORE].c, C->o.seed, &C->seed, err);
+	if (!exp_seed(C->s[BEFORE].c, C->o.seed, &C->seed, err))
+		return false;
+	if (!C->o.seed && cfg_int(C->s[AFTER].c, "experiment", "seed") != cfg_int(C->s[BEFORE].c, "experiment", "seed"))
+		fprintf(stderr, "connsim: note: both sides run on the before side's seed %" PRIu64
+			" (common random numbers); the after side's [experiment] seed is not used\n", C->seed);
+	return true;
 }
 
 /* The '#' header of a side's time series, as run writes it; NULL when the
