@@ -169,7 +169,7 @@ done; exit $$fail
 endef
 
 # The command-line tests, each a shell script against the real binary.
-CLI_TESTS := tests/cli.sh tests/explain.sh tests/robust.sh tests/verdict.sh
+CLI_TESTS := tests/cli.sh tests/explain.sh tests/robust.sh tests/verdict.sh tests/compare.sh
 
 define run-cli
 fail=0; for t in $(CLI_TESTS); do \
@@ -187,6 +187,7 @@ plots: $(BIN)
 	@for d in out/*/; do \
 	  [ -f "$$d/timeseries.csv" ] && gnuplot -e "outdir='$${d%/}'" plots/timeseries.gp && echo "rendered $${d}timeseries.png"; \
 	  [ -f "$$d/curve.csv" ] && gnuplot -e "outdir='$${d%/}'" plots/curve.gp && echo "rendered $${d}curve.png"; \
+	  [ -f "$$d/compare.csv" ] && gnuplot -e "outdir='$${d%/}'" plots/compare.gp && echo "rendered $${d}compare.png"; \
 	done; true
 
 # Every experiment: a curve (connsim sweep) when it has a [sweep] section,

@@ -1,8 +1,10 @@
 #include "cmd/replica.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "models/meter.h"
+#include "sim/series.h"
 
 struct replica {
 	ev_loop *L;
@@ -205,4 +207,89 @@ void replica_metrics_free(GArray *m)
 	for (guint i = 0; i < m->len; i++)
 		g_free(g_array_index(m, metric, i).name);
 	g_array_free(m, TRUE);
+}
+
+/* ---- replications on a pool of threads ---------------------------------- */
+
+typedef struct progress {
+	GMutex lock;
+	unsigned done, total;
+	double t0;
+	bool show;
+} progress;
+
+static double wall(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void sample_world(void *ctx)
+{
+	world_sample(ctx);
+}
+
+/* One task, on a thread of the pool: the same steps as cmd/run.c's run, so
+ * that a task with a series writes what run writes. */
+static void run_task(gpointer data, gpointer user)
+{
+	replica_task *t = data;
+	progress *pg = user;
+	GError *err = NULL;
+	replica *r = replica_new(t->sc, t->seed, t->rep, &err);
+	if (!r) {
+		t->error = g_strdup(err->message);
+		g_error_free(err);
+	} else {
+		series *ser = t->series ? series_start(r->L, r->ps, t->sc->sample, t->series, sample_world, r->W)
+					: NULL;
+		replica_start(r);
+		ev_run(replica_loop(r), replica_duration(r));
+		if (ser) {
+			series_finish(ser);
+			series_free(ser);
+		}
+		t->metrics = replica_metrics(r);
+		replica_free(r);
+	}
+	g_mutex_lock(&pg->lock);
+	pg->done++;
+	if (pg->show) {
+		double el = wall() - pg->t0, left = el / pg->done * (pg->total - pg->done);
+		fprintf(stderr, "\r[%-25.*s] %u/%u replications  %.1f s elapsed  %.1f s left ",
+			(int)(25 * pg->done / pg->total), "#########################", pg->done, pg->total, el, left);
+	}
+	g_mutex_unlock(&pg->lock);
+}
+
+bool replica_run_tasks(replica_task *t, size_t n, unsigned jobs, bool show, GError **err)
+{
+	progress pg = { .total = (unsigned)n, .t0 = wall(), .show = show };
+	g_mutex_init(&pg.lock);
+	guint nthreads = jobs ? jobs : g_get_num_processors();
+	GThreadPool *pool = g_thread_pool_new(run_task, &pg, (gint)nthreads, TRUE, NULL);
+	for (size_t i = 0; i < n; i++)
+		g_thread_pool_push(pool, &t[i], NULL);
+	g_thread_pool_free(pool, FALSE, TRUE);
+	if (pg.show)
+		fputc('\n', stderr);
+	g_mutex_clear(&pg.lock);
+	for (size_t i = 0; i < n; i++)
+		if (t[i].error) {
+			g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s", t[i].error);
+			return false;
+		}
+	return true;
+}
+
+void replica_tasks_clear(replica_task *t, size_t n)
+{
+	for (size_t i = 0; t && i < n; i++) {
+		if (t[i].metrics)
+			replica_metrics_free(t[i].metrics);
+		g_free(t[i].error);
+		t[i].metrics = NULL;
+		t[i].error = NULL;
+	}
 }

@@ -9,6 +9,7 @@
 
 #include <glib.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "models/scenario.h"
 #include "models/world.h"
@@ -42,5 +43,27 @@ void replica_start(replica *r);
  * replica_metrics_free. */
 GArray *replica_metrics(replica *r);
 void replica_metrics_free(GArray *m);
+
+/*
+ * Many replications at once, as sweep and compare run them: each task is
+ * one scenario, seed and replication number; the tasks run on a pool of
+ * threads and each keeps its own metrics, so the results do not depend on
+ * the number of threads.
+ */
+typedef struct replica_task {
+	const scenario *sc;
+	uint64_t seed;
+	uint32_t rep;
+	FILE *series;     /* if not NULL: the time series, as run writes it, goes here (after its header) */
+	GArray *metrics;  /* out: replica_metrics */
+	char *error;      /* out: why the world could not be built */
+} replica_task;
+
+/* Runs the n tasks on jobs threads (0: one per core), with a progress bar
+ * on stderr when progress.  False, with the first failed task's message,
+ * when one failed. */
+bool replica_run_tasks(replica_task *t, size_t n, unsigned jobs, bool progress, GError **err);
+/* Frees every task's metrics and error (not the array). */
+void replica_tasks_clear(replica_task *t, size_t n);
 
 #endif

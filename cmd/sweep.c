@@ -14,7 +14,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
@@ -23,21 +22,6 @@
 #include "cmd/replica.h"
 #include "models/scenario.h"
 #include "sim/out.h"
-
-typedef struct task {
-	const scenario *sc;
-	uint64_t seed;
-	uint32_t rep;
-	GArray *metrics;  /* result */
-	char *error;
-} task;
-
-typedef struct progress {
-	GMutex lock;
-	unsigned done, total;
-	double t0;
-	bool show;
-} progress;
 
 /* What a sweep holds from its options to its curve. */
 typedef struct sweep {
@@ -50,7 +34,7 @@ typedef struct sweep {
 	uint64_t seed;
 	cfg **pcfg;        /* per point */
 	scenario **psc;    /* per point */
-	task *tasks;       /* npoints x R, point-major */
+	replica_task *tasks;  /* npoints x R, point-major */
 } sweep;
 
 /* The metrics [sweep] plot, plot_y2 and x name must be columns of the
@@ -74,38 +58,6 @@ static bool plot_metrics_known(const cfg *c, GHashTable *known, GError **err)
 		g_strfreev(names);
 	}
 	return true;
-}
-
-static double wall(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void run_task(gpointer data, gpointer user)
-{
-	task *t = data;
-	progress *pg = user;
-	GError *err = NULL;
-	replica *r = replica_new(t->sc, t->seed, t->rep, &err);
-	if (!r) {
-		t->error = g_strdup(err->message);
-		g_error_free(err);
-	} else {
-		replica_start(r);
-		ev_run(replica_loop(r), replica_duration(r));
-		t->metrics = replica_metrics(r);
-		replica_free(r);
-	}
-	g_mutex_lock(&pg->lock);
-	pg->done++;
-	if (pg->show) {
-		double el = wall() - pg->t0, left = el / pg->done * (pg->total - pg->done);
-		fprintf(stderr, "\r[%-25.*s] %u/%u replications  %.1f s elapsed  %.1f s left ",
-			(int)(25 * pg->done / pg->total), "#########################", pg->done, pg->total, el, left);
-	}
-	g_mutex_unlock(&pg->lock);
 }
 
 static GOptionContext *sweep_options(sweep *S)
@@ -218,26 +170,11 @@ static bool sweep_points(sweep *S, GError **err)
 static bool sweep_run(sweep *S, GError **err)
 {
 	size_t n = (size_t)S->npoints * S->R;
-	S->tasks = g_new0(task, n);
+	S->tasks = g_new0(replica_task, n);
 	for (unsigned p = 0; p < S->npoints; p++)
 		for (unsigned r = 0; r < S->R; r++)
-			S->tasks[(size_t)p * S->R + r] = (task){ S->psc[p], S->seed, r, NULL, NULL };
-	progress pg = { .total = (unsigned)n, .t0 = wall(), .show = !S->o.quiet && isatty(2) };
-	g_mutex_init(&pg.lock);
-	guint nthreads = S->jobs ? (guint)S->jobs : g_get_num_processors();
-	GThreadPool *pool = g_thread_pool_new(run_task, &pg, (gint)nthreads, TRUE, NULL);
-	for (size_t t = 0; t < n; t++)
-		g_thread_pool_push(pool, &S->tasks[t], NULL);
-	g_thread_pool_free(pool, FALSE, TRUE);
-	if (pg.show)
-		fputc('\n', stderr);
-	g_mutex_clear(&pg.lock);
-	for (size_t t = 0; t < n; t++)
-		if (S->tasks[t].error) {
-			g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s", S->tasks[t].error);
-			return false;
-		}
-	return true;
+			S->tasks[(size_t)p * S->R + r] = (replica_task){ .sc = S->psc[p], .seed = S->seed, .rep = r };
+	return replica_run_tasks(S->tasks, n, (unsigned)S->jobs, !S->o.quiet && isatty(2), err);
 }
 
 static void curve_header(const sweep *S, FILE *fp)
@@ -327,11 +264,7 @@ static void curve_write(const sweep *S, FILE *fp)
 
 static void sweep_clear(sweep *S)
 {
-	for (size_t t = 0; S->tasks && t < (size_t)S->npoints * S->R; t++) {
-		if (S->tasks[t].metrics)
-			replica_metrics_free(S->tasks[t].metrics);
-		g_free(S->tasks[t].error);
-	}
+	replica_tasks_clear(S->tasks, (size_t)S->npoints * S->R);
 	g_free(S->tasks);
 	for (unsigned p = 0; S->pcfg && p < S->npoints; p++) {
 		scn_free(S->psc[p]);
