@@ -10,7 +10,7 @@ cfg *exp_load(const char *path, const exp_opts *o, GError **err)
 {
 	GPtrArray *notes = g_ptr_array_new_with_free_func(g_free);
 	cfg *c = scn_load(path, o->sysctls, o->sets, notes, err);
-	for (guint i = 0; i < notes->len; i++)
+	for (guint i = 0; c && i < notes->len; i++)  /* bad input: its one message only */
 		fprintf(stderr, "connsim: %s\n", (char *)g_ptr_array_index(notes, i));
 	g_ptr_array_free(notes, TRUE);
 	return c;

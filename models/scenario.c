@@ -657,6 +657,7 @@ static bool apply_host_facts(cfg *c, GPtrArray *facts, GPtrArray *notes, GError 
 		unsigned n = facts_targets(c, f, t);
 		bool gp[NM], gm[NM], gt[NM];
 		GString *hz_free = g_string_new(NULL);  /* the machines whose HZ is assumed */
+		unsigned nfree = 0;
 		for (unsigned i = 0; i < n; i++) {
 			unsigned m = 0;
 			while (strcmp(machines[m], t[i]))
@@ -664,18 +665,23 @@ static bool apply_host_facts(cfg *c, GPtrArray *facts, GPtrArray *notes, GError 
 			gp[i] = g_prof[m];
 			gm[i] = g_mem[m];
 			gt[i] = g_thash[m];
-			if (!g_hz[m])
+			if (!g_hz[m]) {
 				g_string_append_printf(hz_free, "%s%s", hz_free->len ? ", " : "", t[i]);
+				nfree++;
+			}
 		}
 		bool ok = (!f->osrelease || infer_profile(c, f, t, n, gp, notes, err)) &&
 			  (f->threads_max < 0 || infer_memory(c, f, t, n, gm, notes, err));
 		/* the default, which a host whose HZ was not given has */
-		if (ok && f->osrelease && hz_free->len)
+		if (ok && f->osrelease && nfree) {
+			char *who = nfree == n ? targets_text(f, n) : g_strdup(hz_free->str);
+			int first = (int)strcspn(hz_free->str, ",");
 			add_note(notes, g_strdup_printf("note: %s: CONFIG_HZ is not in sysctl: HZ %s assumed for %s (set "
 							"[%.*s] hz or --set %.*s.hz=N)", f->path,
-							cfg_schema_find(c, "client", "hz")->def, hz_free->str,
-							(int)strcspn(hz_free->str, ","), hz_free->str,
-							(int)strcspn(hz_free->str, ","), hz_free->str));
+							cfg_schema_find(c, "client", "hz")->def, who, first, hz_free->str,
+							first, hz_free->str));
+			g_free(who);
+		}
 		g_string_free(hz_free, TRUE);
 		if (!ok)
 			return false;
