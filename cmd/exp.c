@@ -10,8 +10,15 @@ cfg *exp_load(const char *path, const exp_opts *o, GError **err)
 {
 	GPtrArray *notes = g_ptr_array_new_with_free_func(g_free);
 	cfg *c = scn_load(path, o->sysctls, o->sets, notes, err);
-	for (guint i = 0; c && i < notes->len; i++)  /* bad input: its one message only */
-		fprintf(stderr, "connsim: %s\n", (char *)g_ptr_array_index(notes, i));
+	bool chose = false;  /* a host file chose a profile */
+	for (guint i = 0; c && i < notes->len; i++) {  /* bad input: its one message only */
+		const char *n = g_ptr_array_index(notes, i);
+		fprintf(stderr, "connsim: %s\n", n);
+		chose = chose || (strstr(n, ": kernel.osrelease ") && strstr(n, "(override with --profile"));
+	}
+	/* exp_profile applies it later, over what the files chose */
+	if (chose && o->profile)
+		fprintf(stderr, "connsim: --profile %s wins over the profiles the sysctl files select\n", o->profile);
 	g_ptr_array_free(notes, TRUE);
 	return c;
 }

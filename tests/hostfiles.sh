@@ -75,7 +75,7 @@ done
 
 # An explicit profile wins over the file: --profile, --set, the experiment's [client].
 dry "$T/good.ini" --sysctl "$F4" --profile 4.12
-check "--profile wins over kernel.osrelease" sh -c "! grep -q '  profile = 4.4 ' '$T/stdout' && [ \$(grep -c '  profile = 4.12   (--profile)' '$T/stdout') -eq 2 ]"
+check "--profile wins over kernel.osrelease, and says so" sh -c "! grep -q '  profile = 4.4 ' '$T/stdout' && [ \$(grep -c '  profile = 4.12   (--profile)' '$T/stdout') -eq 2 ] && grep -qxF 'connsim: --profile 4.12 wins over the profiles the sysctl files select' '$T/stderr'"
 dry "$T/good.ini" --sysctl "$F4" --set client.profile=5.15
 check "--set client.profile wins for the client only" \
 	sh -c "grep -qxF '  profile = 5.15   (--set)' '$T/stdout' && grep -qF 'profile 4.4 for server' '$T/stderr' && grep -qF 'the profile given for client wins' '$T/stderr'"
