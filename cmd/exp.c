@@ -10,8 +10,15 @@ cfg *exp_load(const char *path, const exp_opts *o, GError **err)
 {
 	GPtrArray *notes = g_ptr_array_new_with_free_func(g_free);
 	cfg *c = scn_load(path, o->sysctls, o->sets, notes, err);
-	for (guint i = 0; i < notes->len; i++)
-		fprintf(stderr, "connsim: note: %s\n", (char *)g_ptr_array_index(notes, i));
+	bool chose = false;  /* a host file chose a profile */
+	for (guint i = 0; c && i < notes->len; i++) {  /* bad input: its one message only */
+		const char *n = g_ptr_array_index(notes, i);
+		fprintf(stderr, "connsim: %s\n", n);
+		chose = chose || (strstr(n, ": kernel.osrelease ") && strstr(n, "(override with --profile"));
+	}
+	/* exp_profile applies it later, over what the files chose */
+	if (chose && o->profile)
+		fprintf(stderr, "connsim: --profile %s wins over the profiles the sysctl files select\n", o->profile);
 	g_ptr_array_free(notes, TRUE);
 	return c;
 }
@@ -55,7 +62,7 @@ void exp_opts_add(GOptionContext *ctx, exp_opts *o, const char *set_help)
 		{ "out", 'o', 0, G_OPTION_ARG_FILENAME, &o->out, "Output directory (default: out/NAME)", "DIR" },
 		{ "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &o->sets, set_help, "KEY=VALUE" },
 		{ "sysctl", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->sysctls,
-		  "Load a sysctl.conf or `sysctl -a` file for every host, or client:FILE / server:FILE", "FILE" },
+		  "Load a sysctl.conf or `sysctl -a` file for every host, or for one: client:FILE, server:FILE, nat:FILE, firewall:FILE (a `sysctl -a` also sets the profile, memory and ehash size)", "FILE" },
 		{ "profile", 'p', 0, G_OPTION_ARG_STRING, &o->profile,
 		  "Kernel profile of every host (connsim profiles lists them)", "NAME" },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "No progress on stderr", NULL },

@@ -127,6 +127,46 @@ const prof *prof_find(const char *name)
 	return NULL;
 }
 
+bool prof_parse_release(const char *release, unsigned *version)
+{
+	unsigned major = 0, minor = 0, nd = 0;
+	const char *p = release;
+	for (; *p >= '0' && *p <= '9' && nd < 3; p++, nd++)
+		major = major * 10 + (unsigned)(*p - '0');
+	if (!nd || *p++ != '.')
+		return false;
+	for (nd = 0; *p >= '0' && *p <= '9' && nd < 3; p++, nd++)
+		minor = minor * 10 + (unsigned)(*p - '0');
+	if (!nd || minor > 99 || (*p >= '0' && *p <= '9'))
+		return false;
+	*version = major * 100 + minor;
+	return true;
+}
+
+/*
+ * The first release whose rules each profile models (doc/kernel-rules.md
+ * §1.4): a profile's `version` is the release it is named after, but its
+ * rules start earlier for 4.4 ("rules of 4.2-4.5": the even-start port
+ * search of 4.2) and 6.13 (the FIN_WAIT2 exclusion of 6.11, which 6.8
+ * lacks).  3.10 starts at 0: the oldest rules stand for every older kernel.
+ */
+static const struct {
+	const char *name;
+	unsigned since;
+} release_starts[] = {
+	{ "3.10", 0 }, { "4.4", 402 }, { "4.12", 412 }, { "5.15", 515 },
+	{ "6.8", 608 }, { "6.13", 611 }, { "current", 615 },
+};
+
+const prof *prof_for_release(unsigned version)
+{
+	const prof *best = &profiles[0];
+	for (size_t i = 0; i < sizeof(release_starts) / sizeof(release_starts[0]); i++)
+		if (release_starts[i].since <= version)
+			best = prof_find(release_starts[i].name);
+	return best;
+}
+
 const prof *prof_default(void)
 {
 	return &profiles[NPROF - 1];

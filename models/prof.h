@@ -135,6 +135,17 @@ typedef struct prof {
 #define PROF_CHOICES "3.10|4.4|4.12|5.15|6.8|6.13|current"
 
 const prof *prof_find(const char *name);
+/* A kernel release as uname -r and kernel.osrelease give it
+ * ("4.15.0-213-generic", "6.18.44-fc-v1272") into major * 100 + minor, the
+ * scale of prof.version; false unless it starts with MAJOR.MINOR (minor < 100). */
+bool prof_parse_release(const char *release, unsigned *version);
+/* The profile nearest a release (major * 100 + minor): the one with the
+ * latest first release not after it, where a profile's rules hold from
+ *   3.10: any older release   4.4: 4.2   4.12: 4.12   5.15: 5.15
+ *   6.8: 6.8   6.13: 6.11 (the FIN_WAIT2 reuse exclusion)   current: 6.15
+ * so 4.1 -> 3.10, 4.15 -> 4.12, 5.4 -> 4.12, 6.12 -> 6.13, 6.18 -> current.
+ * Never NULL. */
+const prof *prof_for_release(unsigned version);
 const prof *prof_default(void);       /* "current" */
 const prof *prof_all(size_t *n);
 const char *prof_port_algo_name(port_algo a);

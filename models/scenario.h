@@ -91,9 +91,16 @@ cfg *scn_cfg_new(void);
 const cfg_alias *scn_aliases(void);
 
 /* Loads an experiment: the file, the sysctl files its hosts name, --sysctl
- * files ("FILE" for every host, "client:FILE" / "server:FILE") and --set
- * overrides.  notes receives lines about sysctls connsim does not model
- * (may be NULL). */
+ * files ("FILE" for every host and box, "client:FILE" / "server:FILE", and
+ * "nat:FILE" / "firewall:FILE" for a box the experiment has) and --set
+ * overrides.  A host's file is read as the host: kernel.osrelease selects
+ * the profile (prof_for_release), kernel.threads-max the memory and
+ * net.ipv4.tcp_max_tw_buckets the ehash size, for the file's machines and
+ * only where the experiment and --set give none (at the file's layer, so
+ * --profile still wins).  notes receives whole lines for stderr, minus the
+ * "connsim: " (may be NULL): "note: ..." about sysctls connsim does not
+ * model and HZ, "warning: ..." about conntrack settings no box takes, and
+ * unprefixed lines saying what a file set. */
 cfg *scn_load(const char *path, char *const *sysctls, char *const *sets, GPtrArray *notes, GError **err);
 /* A sysctl.conf(5) or `sysctl -a` file into section ("sysctl",
  * "client.sysctl", ...) at layer; names connsim does not model go to

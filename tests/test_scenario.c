@@ -300,6 +300,112 @@ static void test_print_covers_schema(void **state)
 	cfg_free(c);
 }
 
+/* kernel.osrelease strings as uname -r prints them, and what is no release. */
+static void test_release_parse(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		bool ok;
+		unsigned v;
+	} cases[] = {
+		{ "4.15.0-213-generic", true, 415 }, { "6.18.44-fc-v1272", true, 618 }, { "4.4.0-72-generic", true, 404 },
+		{ "3.10.0-1160.el7.x86_64", true, 310 }, { "2.6.32", true, 206 }, { "5.4", true, 504 },
+		{ "10.1.0", true, 1001 }, { "4.99", true, 499 },
+		{ "4.100", false, 0 }, { "4.", false, 0 }, { "4", false, 0 }, { "", false, 0 }, { ".4", false, 0 },
+		{ "banana", false, 0 }, { "v4.15", false, 0 }, { "4.x", false, 0 }, { "1234.1", false, 0 },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		unsigned v = 0;
+		bool ok = prof_parse_release(cases[i].text, &v);
+		if (ok != cases[i].ok || (ok && v != cases[i].v))
+			fail_msg("'%s': %s %u, expected %s %u", cases[i].text, ok ? "ok" : "rejected", v,
+				 cases[i].ok ? "ok" : "rejected", cases[i].v);
+	}
+}
+
+/* The nearest profile, at each boundary (prof.h's table) and on either
+ * side of it; every profile's own release maps to it. */
+static void test_release_to_profile(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *release, *profile;
+	} cases[] = {
+		{ "2.6.32", "3.10" }, { "3.6", "3.10" }, { "3.10", "3.10" }, { "4.0", "3.10" }, { "4.1", "3.10" },
+		{ "4.2", "4.4" }, { "4.4", "4.4" }, { "4.11", "4.4" }, { "4.12", "4.12" }, { "4.15.0-213-generic", "4.12" },
+		{ "5.4", "4.12" }, { "5.14", "4.12" }, { "5.15", "5.15" }, { "6.7", "5.15" }, { "6.8", "6.8" },
+		{ "6.10", "6.8" }, { "6.11", "6.13" }, { "6.14", "6.13" }, { "6.15", "current" },
+		{ "6.18.44", "current" }, { "7.0", "current" },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		unsigned v;
+		assert_true(prof_parse_release(cases[i].release, &v));
+		const prof *p = prof_for_release(v);
+		assert_non_null(p);
+		if (strcmp(p->name, cases[i].profile))
+			fail_msg("%s -> %s, expected %s", cases[i].release, p->name, cases[i].profile);
+	}
+	size_t n;
+	const prof *all = prof_all(&n);
+	for (size_t i = 0; i < n; i++)
+		assert_ptr_equal(prof_for_release(all[i].version), &all[i]);
+}
+
+/* A host's file: the profile, memory and ehash it reveals, for its host
+ * only, and an explicit profile wins. */
+static void test_host_file_inference(void **state)
+{
+	(void)state;
+	char *dir = g_dir_make_tmp("scn-XXXXXX", NULL);
+	char *exp = g_build_filename(dir, "e.ini", NULL), *f15 = g_build_filename(dir, "h415.txt", NULL),
+	     *f310 = g_build_filename(dir, "h310.txt", NULL);
+	assert_true(g_file_set_contents(exp, "[server]\nprofile = 5.15\n", -1, NULL));
+	/* threads-max 32768 x 128 KiB = 4 GiB: ehash 32768, so tw buckets 16384 agree */
+	assert_true(g_file_set_contents(f15, "kernel.osrelease = 4.15.0-213-generic\nkernel.threads-max = 32768\n"
+					     "net.ipv4.tcp_max_tw_buckets = 16384\n", -1, NULL));
+	/* before 3.15 a thread-max stands for 64 KiB (THREAD_SIZE 8 KiB): 2 GiB; tw
+	 * buckets say ehash 65536, which 2 GiB does not give */
+	assert_true(g_file_set_contents(f310, "kernel.osrelease = 3.10.0-1160.el7.x86_64\nkernel.threads-max = 32768\n"
+					      "net.ipv4.tcp_max_tw_buckets = 32768\n", -1, NULL));
+	char *sysctls[] = { g_strdup_printf("%s", f15), g_strdup_printf("client:%s", f310), NULL };
+	GPtrArray *notes = g_ptr_array_new_with_free_func(g_free);
+	GError *e = NULL;
+	cfg *c = scn_load(exp, sysctls, NULL, notes, &e);
+	if (!c)
+		fail_msg("%s", e->message);
+	scenario *s = scn_of(c);
+	/* server: the bare file's facts, but its own profile */
+	assert_string_equal(s->server.k.prof->name, "5.15");
+	assert_true(s->server.k.mem_bytes == 4ull << 30);
+	assert_int_equal(s->server.k.ehash_entries, 32768);
+	/* client: the later, host-only file at the same layer wins */
+	assert_string_equal(s->client.k.prof->name, "3.10");
+	assert_true(s->client.k.mem_bytes == 2ull << 30);
+	assert_int_equal(s->client.k.ehash_entries, 65536);
+	bool said = false, kept = false;
+	for (guint i = 0; i < notes->len; i++) {
+		const char *n = g_ptr_array_index(notes, i);
+		said = said || strstr(n, "kernel.osrelease 4.15.0-213-generic: profile 4.12 for client (override");
+		kept = kept || strstr(n, "would select profile 4.12; the profile given for server wins");
+	}
+	assert_true(said);
+	assert_true(kept);
+	scn_free(s);
+	cfg_free(c);
+	g_ptr_array_free(notes, TRUE);
+	for (int i = 0; sysctls[i]; i++)
+		g_free(sysctls[i]);
+	g_unlink(exp);
+	g_unlink(f15);
+	g_unlink(f310);
+	g_rmdir(dir);
+	g_free(exp);
+	g_free(f15);
+	g_free(f310);
+	g_free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +415,9 @@ int main(void)
 		cmocka_unit_test(test_workload_enums_follow_choices),
 		cmocka_unit_test(test_path),
 		cmocka_unit_test(test_print_covers_schema),
+		cmocka_unit_test(test_release_parse),
+		cmocka_unit_test(test_release_to_profile),
+		cmocka_unit_test(test_host_file_inference),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
