@@ -189,7 +189,7 @@ t "workload.rate= workload.rate_per_client=" "$BIN" sweep --vary workload.ra
 t "$PROFILES4" "$BIN" sweep --vary profile = 4
 t "$DIR/exps/one.ini $DIR/exps/two.ini $DIR/exps/sub" "$BIN" run "$DIR/exps/"
 t "$DIR/exps/one.ini" "$BIN" sweep -q "$DIR/exps/o"
-t "client: server:" "$BIN" run --sysctl ""
+t "client: firewall: nat: server:" "$BIN" run --sysctl ""
 t "$DIR/sysctl.conf" "$BIN" run --sysctl "$DIR/sysctl"
 t "$DIR/sysctl.conf" "$BIN" run --sysctl client : "$DIR/sysctl"
 t "$DIR/exps" "$BIN" run --out "$DIR/ex"
