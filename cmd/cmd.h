@@ -24,5 +24,6 @@ int cmd_profiles(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif
