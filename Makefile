@@ -169,7 +169,7 @@ done; exit $$fail
 endef
 
 # The command-line tests, each a shell script against the real binary.
-CLI_TESTS := tests/cli.sh tests/explain.sh tests/robust.sh
+CLI_TESTS := tests/cli.sh tests/explain.sh tests/robust.sh tests/shard.sh
 
 define run-cli
 fail=0; for t in $(CLI_TESTS); do \
