@@ -169,5 +169,29 @@ expect_error "merge of a damaged task file" "task-000099.csv:1: not a complete c
 mkdir "$T/e0"
 expect_error "merge of an empty directory" "no task files" -- "$BIN" merge "$T/e0"
 
+# The Kubernetes manifest: valid YAML, an Indexed Job whose completions are
+# the tasks of the experiment it runs, as shipped, and whose pods take the
+# completion index as --task.
+if python3 -c 'import yaml' 2>/dev/null; then
+	m=$(python3 - contrib/k8s/sweep-job.yaml <<'PY'
+import sys, yaml
+d = yaml.safe_load(open(sys.argv[1]))
+s = d["spec"]
+c = s["template"]["spec"]["containers"][0]["command"]
+exp = [a for a in c if a.endswith(".ini")][0].replace("/usr/local/share/connsim/", "")
+ok = d["kind"] == "Job" and s["completionMode"] == "Indexed" and c[c.index("--task") + 1] == "$(JOB_COMPLETION_INDEX)"
+print(s["completions"], exp, "ok" if ok else "bad")
+PY
+	) 2>"$T/err"
+	set -- $m
+	if [ "${3:-}" = ok ] && [ "$1" = "$("$BIN" sweep "$2" --list-tasks 2>/dev/null)" ]; then
+		ok "contrib/k8s/sweep-job.yaml: an Indexed Job of $1 completions, the tasks of $2"
+	else
+		bad "contrib/k8s/sweep-job.yaml: '$m'" "$T/err"
+	fi
+else
+	echo "skip PyYAML is not installed: contrib/k8s/sweep-job.yaml not checked"
+fi
+
 echo "shard.sh: $pass passed, $fail failed"
 [ $fail -eq 0 ]
