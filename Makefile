@@ -66,6 +66,7 @@ help:
 	@echo "make experiments  run (or sweep) every experiment and render its figures"
 	@echo "make install    binary, man page, bash completion, experiments, plots into PREFIX (/usr/local), under DESTDIR"
 	@echo "make bench      engine and model benchmarks (events/s, memory)"
+	@echo "make test-slurm a sharded sweep through a one-node Slurm on localhost (root; ~1 min)"
 	@echo "make DEVELOPER=1  warnings are errors"
 
 # Installs the Debian packages only when one is missing; a no-op otherwise.
@@ -202,6 +203,14 @@ experiments: deps
 	  fi; \
 	  echo "figures: out/$$n/"; \
 	done
+
+# contrib/slurm/sweep.sbatch end to end on a one-node Slurm on localhost
+# (tests/slurm.sh; root; installs slurm-wlm and munge when missing).
+SLURM_PKGS := slurm-wlm munge
+.PHONY: test-slurm
+test-slurm: $(BIN)
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(SLURM_PKGS)"
+	CONNSIM=./$(BIN) sh tests/slurm.sh
 
 bench: $(BENCH_BIN)
 	./$(BENCH_BIN)
