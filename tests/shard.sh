@@ -82,7 +82,7 @@ while [ $i -lt 600 ] && ! ls "$T/kill/tasks" 2>/dev/null | grep -q '^task-.*\.cs
 	i=$((i + 1))
 done
 kill -TERM $pk 2>/dev/null
-wait $pk
+wait $pk 2>/dev/null  # no "Terminated" notice
 rc=$?
 done_before=$(ls "$T/kill/tasks" | grep -c '^task-.*\.csv$')
 tmps=$(ls "$T/kill/tasks" | grep -c 'tmp$')
