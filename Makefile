@@ -66,6 +66,7 @@ help:
 	@echo "make experiments  run (or sweep) every experiment and render its figures"
 	@echo "make install    binary, man page, bash completion, experiments, plots into PREFIX (/usr/local), under DESTDIR"
 	@echo "make bench      engine and model benchmarks (events/s, memory)"
+	@echo "make test-slurm a sharded sweep through a one-node Slurm on localhost (root; ~1 min)"
 	@echo "make DEVELOPER=1  warnings are errors"
 
 # Installs the Debian packages only when one is missing; a no-op otherwise.
@@ -169,7 +170,7 @@ done; exit $$fail
 endef
 
 # The command-line tests, each a shell script against the real binary.
-CLI_TESTS := tests/cli.sh tests/explain.sh tests/robust.sh tests/verdict.sh tests/compare.sh tests/hostfiles.sh
+CLI_TESTS := tests/cli.sh tests/explain.sh tests/robust.sh tests/verdict.sh tests/compare.sh tests/hostfiles.sh tests/shard.sh
 
 define run-cli
 fail=0; for t in $(CLI_TESTS); do \
@@ -203,6 +204,14 @@ experiments: deps
 	  fi; \
 	  echo "figures: out/$$n/"; \
 	done
+
+# contrib/slurm/sweep.sbatch end to end on a one-node Slurm on localhost
+# (tests/slurm.sh; root; installs slurm-wlm and munge when missing).
+SLURM_PKGS := slurm-wlm munge
+.PHONY: test-slurm
+test-slurm: $(BIN)
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(SLURM_PKGS)"
+	CONNSIM=./$(BIN) sh tests/slurm.sh
 
 bench: $(BENCH_BIN)
 	./$(BENCH_BIN)

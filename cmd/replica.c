@@ -252,6 +252,8 @@ static void run_task(gpointer data, gpointer user)
 		}
 		t->metrics = replica_metrics(r);
 		replica_free(r);
+		if (t->done)
+			t->done_error = t->done(t, t->done_ctx);
 	}
 	g_mutex_lock(&pg->lock);
 	pg->done++;
@@ -265,12 +267,16 @@ static void run_task(gpointer data, gpointer user)
 
 bool replica_run_tasks(replica_task *t, size_t n, unsigned jobs, bool show, GError **err)
 {
-	progress pg = { .total = (unsigned)n, .t0 = wall(), .show = show };
+	unsigned nrun = 0;
+	for (size_t i = 0; i < n; i++)
+		nrun += t[i].sc != NULL;
+	progress pg = { .total = nrun, .t0 = wall(), .show = show && nrun };
 	g_mutex_init(&pg.lock);
 	guint nthreads = jobs ? jobs : g_get_num_processors();
 	GThreadPool *pool = g_thread_pool_new(run_task, &pg, (gint)nthreads, TRUE, NULL);
 	for (size_t i = 0; i < n; i++)
-		g_thread_pool_push(pool, &t[i], NULL);
+		if (t[i].sc)
+			g_thread_pool_push(pool, &t[i], NULL);
 	g_thread_pool_free(pool, FALSE, TRUE);
 	if (pg.show)
 		fputc('\n', stderr);
@@ -278,6 +284,11 @@ bool replica_run_tasks(replica_task *t, size_t n, unsigned jobs, bool show, GErr
 	for (size_t i = 0; i < n; i++)
 		if (t[i].error) {
 			g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s", t[i].error);
+			return false;
+		}
+	for (size_t i = 0; i < n; i++)
+		if (t[i].done_error) {
+			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s", t[i].done_error);
 			return false;
 		}
 	return true;
@@ -289,7 +300,9 @@ void replica_tasks_clear(replica_task *t, size_t n)
 		if (t[i].metrics)
 			replica_metrics_free(t[i].metrics);
 		g_free(t[i].error);
+		g_free(t[i].done_error);
 		t[i].metrics = NULL;
 		t[i].error = NULL;
+		t[i].done_error = NULL;
 	}
 }

@@ -55,13 +55,21 @@ typedef struct replica_task {
 	uint64_t seed;
 	uint32_t rep;
 	FILE *series;     /* if not NULL: the time series, as run writes it, goes here (after its header) */
+	/* if not NULL: called on the worker thread once metrics are in (a
+	 * sharded sweep writes its task file there, so that a killed shard
+	 * keeps what it finished); a message it returns says the result could
+	 * not be kept */
+	char *(*done)(const struct replica_task *t, void *ctx);
+	void *done_ctx;
 	GArray *metrics;  /* out: replica_metrics */
 	char *error;      /* out: why the world could not be built */
+	char *done_error; /* out: what done returned */
 } replica_task;
 
 /* Runs the n tasks on jobs threads (0: one per core), with a progress bar
- * on stderr when progress.  False, with the first failed task's message,
- * when one failed. */
+ * on stderr when progress; a task whose sc is NULL is skipped.  False, with
+ * the first failed task's message, when one failed (a world that could not
+ * be built: CFG_ERROR; then a done that failed: G_FILE_ERROR). */
 bool replica_run_tasks(replica_task *t, size_t n, unsigned jobs, bool progress, GError **err);
 /* Frees every task's metrics and error (not the array). */
 void replica_tasks_clear(replica_task *t, size_t n);

@@ -6,21 +6,29 @@
  * mean and the half-width of its 95 % confidence interval (Student t).
  * Replications run on a thread pool (--jobs); the output does not depend on
  * the number of jobs.
+ *
+ * --shard K/N and --task I run a share of the replications (the tasks,
+ * cmd/shard.h) and write one task file each instead of the curve, so that a
+ * scheduler's job array can run a sweep; connsim merge then writes the
+ * curve.  cmd/curve.c computes the rows for both.
  */
+#include <errno.h>
 #include <glib.h>
-#include <gsl/gsl_cdf.h>
-#include <gsl/gsl_statistics_double.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/curve.h"
 #include "cmd/exp.h"
 #include "cmd/grid.h"
 #include "cmd/replica.h"
+#include "cmd/shard.h"
 #include "models/scenario.h"
+#include "sim/bug.h"
 #include "sim/out.h"
 
 /* What a sweep holds from its options to its curve. */
@@ -35,6 +43,16 @@ typedef struct sweep {
 	cfg **pcfg;        /* per point */
 	scenario **psc;    /* per point */
 	replica_task *tasks;  /* npoints x R, point-major */
+	char **paths;         /* per task: its task file when this process runs it (sharded) */
+	/* task selection: --shard K/N, --task I (both counted from --index-base) */
+	char *shard, *task_opt;
+	gint base;
+	gboolean list_tasks;
+	bool sharded;
+	unsigned shard_k, shard_n;  /* 0-based K of N; --task I is shard I of npoints x R */
+	char *outdir;
+	char **point_values;        /* per point, grid_csv_values */
+	shard_sweep sw;             /* what each task file repeats */
 } sweep;
 
 /* The metrics [sweep] plot, plot_y2 and x name must be columns of the
@@ -71,6 +89,16 @@ static GOptionContext *sweep_options(sweep *S)
 		  "SPEC" },
 		{ "reps", 'r', 0, G_OPTION_ARG_INT, &S->reps, "Replications per point (default: [sweep] reps, 10)", "R" },
 		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &S->jobs, "Threads (default: the number of cores)", "J" },
+		{ "shard", 0, 0, G_OPTION_ARG_STRING, &S->shard,
+		  "Run only shard K of N (tasks K, K+N, K+2N, ... counted from --index-base) and write their "
+		  "task files, not the curve", "K/N" },
+		{ "task", 0, 0, G_OPTION_ARG_STRING, &S->task_opt,
+		  "Run only task I (one replication of one point; counted from --index-base) and write its "
+		  "task file", "I" },
+		{ "index-base", 0, 0, G_OPTION_ARG_INT, &S->base,
+		  "Whether --task and --shard count from 0 (the default) or 1", "0|1" },
+		{ "list-tasks", 0, 0, G_OPTION_ARG_NONE, &S->list_tasks,
+		  "Print the number of tasks (points x reps) and exit", NULL },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	GOptionContext *ctx = g_option_context_new("EXPERIMENT.ini - a curve: R replications per point");
@@ -84,10 +112,78 @@ static GOptionContext *sweep_options(sweep *S)
 		"  connsim sweep lb.ini --vary net.ipv4.tcp_tw_reuse=0,1 --vary workload.rate=200,400,800\n"
 		"  connsim sweep lb.ini --variant baseline --variant 'reuse: net.ipv4.tcp_tw_reuse=1'\n"
 		"\nThe key profile (in --vary or a variant) sets every host's kernel profile.\n"
+		"\nOn a cluster: a task is one replication of one point, task I = point I / R,\n"
+		"replication I % R, with the seed an unsharded sweep gives it, so the curve does\n"
+		"not depend on the split.  --task I and --shard K/N count from 0 (Kubernetes'\n"
+		"JOB_COMPLETION_INDEX, HTCondor's $(Process), a Slurm --array=0-...); with\n"
+		"--index-base 1 they count from 1 (GNU parallel's {#}, a Slurm --array=1-...).\n"
+		"Each task writes DIR/tasks/task-NNNNNN.csv (always numbered from 0); a task whose\n"
+		"file is there already is skipped, so a killed shard is simply run again.  Then\n"
+		"connsim merge DIR... writes DIR/curve.csv, the curve of an unsharded sweep:\n"
+		"  n=$(connsim sweep lb.ini --list-tasks)\n"
+		"  seq 0 $((n - 1)) | parallel connsim sweep lb.ini --out out/lb --quiet --task {}\n"
+		"  connsim merge out/lb\n"
+		"  sbatch --array=0-$((n - 1)) contrib/slurm/sweep.sbatch lb.ini out/lb   (see contrib/)\n"
 		"\nExit status: 0 success, 1 output could not be written, 2 usage or input error.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	exp_opts_add(ctx, &S->o, "Override a setting for every point: section.key=value, or a sysctl name=value");
 	return ctx;
+}
+
+/* An index as --task and --shard take it: digits, within [base, base + n). */
+static bool parse_index(const char *s, gint base, uint64_t n, unsigned *v)
+{
+	char *end;
+	errno = 0;
+	guint64 x = g_ascii_strtoull(s, &end, 10);
+	if (!g_ascii_isdigit(*s) || *end || errno || x < (guint64)base || x - (guint64)base >= n)
+		return false;
+	*v = (unsigned)(x - (guint64)base);
+	return true;
+}
+
+/* --task I and --shard K/N as shard k of n (--task I: shard I of every
+ * task); messages are printed here. */
+static bool sweep_selection(sweep *S)
+{
+	uint64_t ntasks = (uint64_t)S->npoints * S->R;
+	if (S->base != 0 && S->base != 1) {
+		fprintf(stderr, "connsim sweep: --index-base %d: expected 0 or 1\n", S->base);
+		return false;
+	}
+	if (S->shard && S->task_opt) {
+		fprintf(stderr, "connsim sweep: --shard and --task: give one of them\n");
+		return false;
+	}
+	if ((S->shard || S->task_opt) && ntasks > SHARD_MAX_TASKS) {
+		fprintf(stderr, "connsim sweep: %" PRIu64 " tasks: too many to shard (at most %d)\n", ntasks, SHARD_MAX_TASKS);
+		return false;
+	}
+	if (S->task_opt) {
+		if (!parse_index(S->task_opt, S->base, ntasks, &S->shard_k)) {
+			fprintf(stderr, "connsim sweep: --task %s: expected an integer in [%d, %" PRIu64 "] (%u points x %u "
+				"reps, counted from --index-base %d)\n", S->task_opt, S->base,
+				ntasks - 1 + (uint64_t)S->base, S->npoints, S->R, S->base);
+			return false;
+		}
+		S->shard_n = (unsigned)ntasks;
+		S->sharded = true;
+	} else if (S->shard) {
+		const char *slash = strchr(S->shard, '/');
+		char *k = slash ? g_strndup(S->shard, (gsize)(slash - S->shard)) : NULL;
+		unsigned n = 0;
+		bool ok = slash && parse_index(slash + 1, 1, 1000000, &n) &&
+			  parse_index(k, S->base, (uint64_t)n + 1, &S->shard_k);
+		g_free(k);
+		S->shard_n = n + 1;
+		if (!ok) {
+			fprintf(stderr, "connsim sweep: --shard %s: expected K/N with 1 <= N <= 1000000 and K in [%d, N%s] "
+				"(counted from --index-base %d)\n", S->shard, S->base, S->base ? "" : " - 1", S->base);
+			return false;
+		}
+		S->sharded = true;
+	}
+	return true;
 }
 
 /* The options' checks; without --vary / --reps, the experiment's [sweep]
@@ -129,13 +225,35 @@ static bool sweep_settings(sweep *S)
 		return false;
 	}
 	S->npoints = grid_npoints(S->gr);
-	return true;
+	return sweep_selection(S);
+}
+
+/* grid_csv_values of point p (or its header, for p == UINT_MAX) as a string. */
+static char *point_values(const grid *g, unsigned p)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+	BUG_ON(!fp);
+	if (p == UINT_MAX)
+		grid_csv_header(g, fp);
+	else
+		grid_csv_values(g, p, fp);
+	BUG_ON(fclose(fp) != 0);
+	char *s = g_strdup(buf);
+	free(buf);
+	return s;
 }
 
 /* One configuration and scenario per point, loaded and checked before
  * anything runs, so that a point the scenario rejects is an error before
  * any output; so is a plotted metric no point has (a world names its
- * metrics when built). */
+ * metrics when built, so each point's world is built once more here: about
+ * 1 % of a sweep's time, where keeping those worlds for replication 0's run
+ * instead more than doubled lb.ini's peak memory).  A shard or task skips
+ * the metric check, which would build every point's world for the one or
+ * few it runs (0.4 s of a 0.7 s lb.ini task): --list-tasks, run first,
+ * makes it. */
 static bool sweep_points(sweep *S, GError **err)
 {
 	S->pcfg = g_new0(cfg *, S->npoints);
@@ -147,41 +265,111 @@ static bool sweep_points(sweep *S, GError **err)
 	}
 	if (!exp_seed(S->pcfg[0], S->o.seed, &S->seed, err))
 		return false;
+	S->point_values = g_new0(char *, S->npoints + 1);
+	for (unsigned p = 0; p < S->npoints; p++)
+		S->point_values[p] = point_values(S->gr, p);
 	GHashTable *known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	bool ok = true;
+	bool ok = true, check = !S->sharded || S->list_tasks;
 	for (unsigned p = 0; p < S->npoints && ok; p++) {
 		replica *r = NULL;
-		ok = (S->psc[p] = scn_new(S->pcfg[p], err)) && (r = replica_new(S->psc[p], S->seed, 0, err));
-		if (!ok)
-			break;
+		ok = (S->psc[p] = scn_new(S->pcfg[p], err)) && (!check || (r = replica_new(S->psc[p], S->seed, 0, err)));
+		if (!ok || !r)
+			continue;
 		GArray *m = replica_metrics(r);
 		for (guint k = 0; k < m->len; k++)
 			g_hash_table_add(known, g_strdup(g_array_index(m, metric, k).name));
 		replica_metrics_free(m);
 		replica_free(r);
 	}
-	ok = ok && plot_metrics_known(S->pcfg[0], known, err);
+	ok = ok && (!check || plot_metrics_known(S->pcfg[0], known, err));
 	g_hash_table_destroy(known);
 	return ok;
 }
 
-/* Every (point, replication) on the pool; false (with the message) when
- * one failed. */
-static bool sweep_run(sweep *S, GError **err)
+/* A task's file, written on its worker thread as soon as its replication
+ * ends, so that a killed shard keeps what it finished. */
+static char *write_task_file(const replica_task *t, void *ctx)
+{
+	const sweep *S = ctx;
+	size_t i = (size_t)(t - S->tasks);
+	GError *err = NULL;
+	if (shard_write(&S->sw, (unsigned)i, S->point_values[i / S->R], t->metrics, S->paths[i], &err))
+		return NULL;
+	char *msg = g_strdup(err->message);
+	g_error_free(err);
+	return msg;
+}
+
+/* The tasks this process runs: every one, or shard k of n's (i % n == k)
+ * whose task file is not there yet.  Round robin, not blocks, so that each
+ * shard gets its share of the costly points (high rates, late in a vary). */
+static bool sweep_select(sweep *S, unsigned *nrun, unsigned *nskip, GError **err)
+{
+	size_t n = (size_t)S->npoints * S->R;
+	*nrun = *nskip = 0;
+	for (size_t i = 0; i < n; i++) {
+		replica_task *t = &S->tasks[i];
+		if (S->sharded && i % S->shard_n != S->shard_k) {
+			t->sc = NULL;
+			continue;
+		}
+		if (S->sharded) {
+			char *path = S->paths[i] = shard_task_path(S->outdir, (unsigned)i);
+			if (g_file_test(path, G_FILE_TEST_EXISTS)) {
+				shard_task old;
+				if (!shard_read(path, &old, err))
+					return false;
+				char *why = shard_mismatch(&old.sw, &S->sw);
+				shard_task_clear(&old);
+				if (why) {
+					g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
+						    "%s: a task of another sweep (%s); choose another --out or remove %s/tasks",
+						    path, why, S->outdir);
+					g_free(why);
+					return false;
+				}
+				g_clear_pointer(&S->paths[i], g_free);
+				t->sc = NULL;  /* complete: a rerun skips it */
+				(*nskip)++;
+				continue;
+			}
+		}
+		(*nrun)++;
+	}
+	return true;
+}
+
+/* The selected (point, replication)s on the pool; false (with the message)
+ * when one failed.  *write_failed: a task file could not be written. */
+static bool sweep_run(sweep *S, bool *write_failed, GError **err)
 {
 	size_t n = (size_t)S->npoints * S->R;
 	S->tasks = g_new0(replica_task, n);
+	S->paths = g_new0(char *, n);
 	for (unsigned p = 0; p < S->npoints; p++)
 		for (unsigned r = 0; r < S->R; r++)
-			S->tasks[(size_t)p * S->R + r] = (replica_task){ .sc = S->psc[p], .seed = S->seed, .rep = r };
-	return replica_run_tasks(S->tasks, n, (unsigned)S->jobs, !S->o.quiet && isatty(2), err);
+			S->tasks[(size_t)p * S->R + r] = (replica_task){
+				.sc = S->psc[p], .seed = S->seed, .rep = r,
+				.done = S->sharded ? write_task_file : NULL, .done_ctx = S,
+			};
+	unsigned nrun, nskip;
+	*write_failed = false;
+	if (!sweep_select(S, &nrun, &nskip, err))
+		return false;
+	if (S->sharded && !S->o.quiet && nskip)
+		fprintf(stderr, "connsim: %u of this share's tasks are complete already: skipped\n", nskip);
+	if (replica_run_tasks(S->tasks, n, (unsigned)S->jobs, !S->o.quiet && isatty(2), err))
+		return true;
+	*write_failed = g_error_matches(*err, G_FILE_ERROR, G_FILE_ERROR_FAILED);
+	return false;
 }
 
-static void curve_header(const sweep *S, FILE *fp)
+/* curve.csv's comment block after its provenance lines: the same in a
+ * sweep's curve, in every task file and in a merge's curve. */
+static char *curve_header(const sweep *S)
 {
 	const cfg *c = S->pcfg[0];
 	GString *h = g_string_new(NULL);
-	exp_provenance(h, "sweep");
 	g_string_append_printf(h, "experiment: %s\nseed: %" PRIu64 ", replications per point: %u (0..%u)\n",
 			       S->exp, S->seed, S->R, S->R - 1);
 	grid_describe(S->gr, h);
@@ -201,70 +389,58 @@ static void curve_header(const sweep *S, FILE *fp)
 	g_string_append(h, "columns: the variant (when there are variants), the varied keys, reps, then\n"
 			   "METRIC.mean and METRIC.ci95 (half-width of the 95 % confidence interval, Student t with\n"
 			   "reps - 1 degrees of freedom) for every summary metric; see README.md, \"Output columns\"\n");
-	out_comment_block(fp, h->str);
-	g_string_free(h, TRUE);
+	return g_string_free(h, FALSE);
 }
 
-/* One row: the point's columns, reps, then each metric's mean and CI. */
-static void curve_row(const sweep *S, unsigned p, const GPtrArray *names, GHashTable *idx, FILE *fp)
+/* What every task file repeats; the digest covers the curve's header
+ * (experiment, seed, reps, grid, first point's settings) and every point's
+ * values and settings as resolved (file, --set, --sysctl, --profile, the
+ * grid), so that tasks of two sweeps that differ anywhere never merge. */
+static void sweep_identity(sweep *S)
 {
-	double tq = gsl_cdf_tdist_Pinv(0.975, (double)(S->R - 1));
-	double *x = g_new(double, S->R);
-	grid_csv_values(S->gr, p, fp);
-	fprintf(fp, ",%u", S->R);
-	for (guint k = 0; k < names->len; k++) {
-		guint j = GPOINTER_TO_UINT(g_hash_table_lookup(idx, g_ptr_array_index(names, k)));
-		if (!j) {
-			fputs(",,", fp);  /* this point's world has no such metric */
-			continue;
-		}
-		/* a configuration's replications share their columns */
-		for (unsigned r = 0; r < S->R; r++)
-			x[r] = g_array_index(S->tasks[(size_t)p * S->R + r].metrics, metric, j - 1).value;
-		double mean = gsl_stats_mean(x, 1, S->R), sd = gsl_stats_sd_m(x, 1, S->R, mean);
-		fprintf(fp, ",%.6g,%.6g", mean, tq * sd / sqrt((double)S->R));
-	}
-	fputc('\n', fp);
-	g_free(x);
-}
-
-/* Columns: every metric any point has, in first-seen order (a variant
- * with a NAT box has metrics a variant without one lacks). */
-static void curve_write(const sweep *S, FILE *fp)
-{
-	curve_header(S, fp);
-	GPtrArray *names = g_ptr_array_new();
-	GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
-	GHashTable **idx = g_new0(GHashTable *, S->npoints);  /* per point: name -> index + 1 */
+	shard_sweep *sw = &S->sw;
+	sw->experiment = g_strdup(S->exp);
+	sw->seed = S->seed;
+	sw->npoints = S->npoints;
+	sw->R = S->R;
+	GString *g = g_string_new(NULL);
+	grid_describe(S->gr, g);
+	sw->grid = g_string_free(g, FALSE);
+	sw->columns = point_values(S->gr, UINT_MAX);
+	sw->header = curve_header(S);
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+	GString *all = g_string_new(sw->header);
 	for (unsigned p = 0; p < S->npoints; p++) {
-		GArray *m = S->tasks[(size_t)p * S->R].metrics;
-		idx[p] = g_hash_table_new(g_str_hash, g_str_equal);
-		for (guint k = 0; k < m->len; k++) {
-			char *n = g_array_index(m, metric, k).name;
-			g_hash_table_insert(idx[p], n, GUINT_TO_POINTER(k + 1));
-			if (g_hash_table_add(seen, n))
-				g_ptr_array_add(names, n);
-		}
+		g_string_append_printf(all, "point %u: %s\n", p, S->point_values[p]);
+		cfg_dump(S->pcfg[p], all, "  ");
 	}
-	grid_csv_header(S->gr, fp);
-	fputs(",reps", fp);
-	for (guint k = 0; k < names->len; k++) {
-		const char *n = g_ptr_array_index(names, k);
-		fprintf(fp, ",%s.mean,%s.ci95", n, n);
-	}
-	fputc('\n', fp);
-	for (unsigned p = 0; p < S->npoints; p++)
-		curve_row(S, p, names, idx[p], fp);
-	for (unsigned p = 0; p < S->npoints; p++)
-		g_hash_table_destroy(idx[p]);
-	g_free(idx);
-	g_hash_table_destroy(seen);
-	g_ptr_array_free(names, TRUE);
+	g_checksum_update(ck, (const guchar *)all->str, (gssize)all->len);
+	sw->digest = g_strconcat("sha256:", g_checksum_get_string(ck), NULL);
+	g_checksum_free(ck);
+	g_string_free(all, TRUE);
+}
+
+static void sweep_write_curve(const sweep *S, FILE *fp)
+{
+	GString *h = g_string_new(NULL);
+	exp_provenance(h, "sweep");
+	g_string_append(h, S->sw.header);
+	size_t n = (size_t)S->npoints * S->R;
+	GArray **m = g_new(GArray *, n);
+	for (size_t t = 0; t < n; t++)
+		m[t] = S->tasks[t].metrics;
+	curve_in in = { h->str, S->sw.columns, S->point_values, S->npoints, S->R, m };
+	curve_write(&in, fp);
+	g_free(m);
+	g_string_free(h, TRUE);
 }
 
 static void sweep_clear(sweep *S)
 {
 	replica_tasks_clear(S->tasks, (size_t)S->npoints * S->R);
+	for (size_t t = 0; S->paths && t < (size_t)S->npoints * S->R; t++)
+		g_free(S->paths[t]);
+	g_free(S->paths);
 	g_free(S->tasks);
 	for (unsigned p = 0; S->pcfg && p < S->npoints; p++) {
 		scn_free(S->psc[p]);
@@ -272,9 +448,14 @@ static void sweep_clear(sweep *S)
 	}
 	g_free(S->psc);
 	g_free(S->pcfg);
+	g_strfreev(S->point_values);
+	shard_sweep_clear(&S->sw);
 	grid_free(S->gr);
 	g_strfreev(S->variants);
 	g_strfreev(S->varies);
+	g_free(S->shard);
+	g_free(S->task_opt);
+	g_free(S->outdir);
 	exp_opts_clear(&S->o);
 }
 
@@ -285,7 +466,7 @@ int cmd_sweep(int argc, char **argv)
 	GError *err = NULL;
 	int rc = EXIT_USAGE;
 	out_file *fo = NULL;
-	char *outdir = NULL, *path = NULL;
+	char *path = NULL;
 	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
 		fprintf(stderr, "connsim sweep: %s (see connsim sweep --help)\n", err->message);
 		goto done;
@@ -300,16 +481,36 @@ int cmd_sweep(int argc, char **argv)
 		goto done;
 	if (!sweep_points(&S, &err))
 		goto fail;
-	outdir = exp_out_dir(S.exp, S.o.out);
+	if (S.list_tasks) {
+		printf("%" PRIu64 "\n", (uint64_t)S.npoints * S.R);
+		rc = EXIT_OK;
+		goto done;
+	}
+	sweep_identity(&S);
+	S.outdir = exp_out_dir(S.exp, S.o.out);
 	rc = EXIT_RUNTIME;
-	path = g_build_filename(outdir, "curve.csv", NULL);
-	if (!out_mkdir(outdir, &err) || !(fo = out_open(path, &err)))
-		goto fail;
-	if (!sweep_run(&S, &err)) {
-		rc = EXIT_USAGE;
+	if (S.sharded) {
+		path = g_build_filename(S.outdir, "tasks", NULL);
+		if (!out_mkdir(path, &err))
+			goto fail;
+	} else {
+		path = g_build_filename(S.outdir, "curve.csv", NULL);
+		if (!out_mkdir(S.outdir, &err) || !(fo = out_open(path, &err)))
+			goto fail;
+	}
+	bool write_failed;
+	if (!sweep_run(&S, &write_failed, &err)) {
+		rc = write_failed ? EXIT_RUNTIME : EXIT_USAGE;
 		goto fail;
 	}
-	curve_write(&S, out_stream(fo));
+	if (S.sharded) {
+		if (!S.o.quiet)
+			fprintf(stderr, "connsim: %s: %s %s of %u points x %u replications: task files in %s\n", S.exp,
+				S.task_opt ? "task" : "shard", S.task_opt ? S.task_opt : S.shard, S.npoints, S.R, path);
+		rc = EXIT_OK;
+		goto done;
+	}
+	sweep_write_curve(&S, out_stream(fo));
 	out_file *f = fo;
 	fo = NULL;
 	if (!out_commit(f, &err))
@@ -324,7 +525,6 @@ done:
 	out_abort(fo);
 	sweep_clear(&S);
 	g_clear_error(&err);
-	g_free(outdir);
 	g_free(path);
 	g_option_context_free(ctx);
 	return rc;
