@@ -365,7 +365,8 @@ int cmd_sweep(int argc, char **argv)
 	S.exp = argv[1];
 	if (!sweep_settings(&S))
 		goto done;
-	if (!sweep_points(&S, &err))
+	/* refused with the estimate before points x reps results are allocated */
+	if (!exp_sweep_budget(&S.o, S.npoints, S.R, sizeof(task), (unsigned)S.jobs, &err) || !sweep_points(&S, &err))
 		goto fail;
 	outdir = exp_out_dir(S.exp, S.o.out);
 	rc = EXIT_RUNTIME;
