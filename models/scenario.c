@@ -759,6 +759,17 @@ static bool workload_resolve(scenario *s, const cfg *c, GError **err)
  * (tcp_int.h's listen[]). */
 static bool hosts_check(const scn_path *p, const cfg *c, GError **err)
 {
+	/* The client addresses follow the first one (world.c); they must not
+	 * wrap past 255.255.255.255 to 0.0.0.0. */
+	uint64_t naddrs = (uint64_t)p->nclients * p->addrs_per_client;
+	if ((uint64_t)p->first_client + naddrs - 1 > UINT32_MAX) {
+		uint32_t room = (uint32_t)(UINT32_MAX - p->first_client) + 1;  /* > 0: naddrs >= 1 */
+		cfg_error(c, "client", "address", err,
+			  "[client] count = %u x addresses_per_host = %u addresses from here run past "
+			  "255.255.255.255 (%u fit); give a lower address or fewer hosts",
+			  p->nclients, p->addrs_per_client, room);
+		return false;
+	}
 	if (p->loopback) {
 		for (unsigned i = 0; i < p->ndaddrs; i++)
 			if (p->daddrs[i] != p->first_client) {
