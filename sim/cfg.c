@@ -182,7 +182,7 @@ static char *where(const char *file, int line)
 /* ---- value parsing ---------------------------------------------------- */
 
 /* Whether a number in s looks hexadecimal ("0x10", which strtod takes) or
- * octal ("010", which a C reader or sysctl(8)'s kernel parser would read as
+ * octal ("010", which a C reader or the kernel's own parser would read as
  * 8): the format has decimal numbers only, and a reader that took either
  * silently would run an experiment other than the one meant.  A number
  * starts at the beginning of s, after a blank or a comma, or after the '-'

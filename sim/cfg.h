@@ -67,7 +67,7 @@ void cfg_free(cfg *c);
 
 /* An INI file, every value at layer (normally CFG_LAYER_FILE). */
 bool cfg_load_file(cfg *c, const char *path, int layer, GError **err);
-/* The largest input file (experiment, sysctl file): 16 MiB. */
+/* The largest input file (an experiment or a settings file): 16 MiB. */
 #define CFG_MAX_FILE_BYTES (16 << 20)
 
 /* A whole text file, for a caller parsing its own grammar; errors say
