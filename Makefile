@@ -29,6 +29,11 @@ endif
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
            -Wformat=2 -Wno-unused-parameter -Wvla
+# clang warns about wl.h's WL_CHOICES, which skips the leading '|' of a
+# joined string literal by adding 1 on purpose.
+ifneq ($(findstring clang,$(CC)),)
+WARN    += -Wno-string-plus-int
+endif
 ifeq ($(DEVELOPER),1)
 WARN    += -Werror
 endif
