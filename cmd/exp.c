@@ -96,7 +96,7 @@ bool exp_sweep_budget(exp_opts *o, unsigned npoints, unsigned reps, size_t resul
 	double need = n * ((double)result_bytes + RESULT_METRICS_BYTES) + npoints * POINT_BYTES;
 	o->concurrent = (unsigned)MIN(jobs ? jobs : g_get_num_processors(), n);
 	if (need > (double)max) {
-		char name[96];
+		char name[128];
 		limit_name(o, name, sizeof name);
 		char *a = budget_fmt_bytes(need), *b = budget_fmt_bytes((double)max);
 		g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
@@ -118,7 +118,7 @@ cfg *exp_load(const char *path, const exp_opts *o, GError **err)
 		return NULL;
 	/* each of the replications at once gets its share of what the sweep's
 	 * results leave */
-	char name[96];
+	char name[128];
 	limit_name(o, name, sizeof name);
 	unsigned k = o->concurrent ? o->concurrent : 1;
 	if (k > 1) {

@@ -32,7 +32,7 @@
 #define SAMPLE_BYTES (64.0 * sizeof(double))
 
 static uint64_t limit;
-static char limit_name[64] = "the memory limit";
+static char limit_name[128] = "the memory limit";
 
 void budget_set_limit(uint64_t max_bytes, const char *what)
 {
