@@ -10,9 +10,16 @@ DEB_PKGS := libglib2.0-dev libgsl-dev libcmocka-dev gnuplot-nox pkg-config
 
 # SANITIZE=1 builds everything (into build-san/) under ASan and UBSan.
 # DEVELOPER=1 turns warnings into errors (git's config.mak.dev habit).
+# FUZZ=1 (make fuzz sets it) builds with clang's libFuzzer instrumentation,
+# ASan and UBSan into build/fuzz/.
 ifeq ($(SANITIZE),1)
 BUILD   := build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT     := -O1 -g
+else ifeq ($(FUZZ),1)
+CC      := clang
+BUILD   := build/fuzz
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT     := -O1 -g
 else
 BUILD   := build
@@ -22,6 +29,11 @@ endif
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
            -Wformat=2 -Wno-unused-parameter -Wvla
+# clang warns about wl.h's WL_CHOICES, which skips the leading '|' of a
+# joined string literal by adding 1 on purpose.
+ifneq ($(findstring clang,$(CC)),)
+WARN    += -Wno-string-plus-int
+endif
 ifeq ($(DEVELOPER),1)
 WARN    += -Werror
 endif
@@ -44,11 +56,17 @@ CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/cmd/main.o
 LIBS_A  := $(BUILD)/libcmd.a $(BUILD)/libconnsim.a
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+# libFuzzer targets (tests/fuzz/fuzz_*.c); each also links with the replay
+# driver, which make check runs over tests/fuzz/regress/ and the seed corpus.
+FUZZ_TARGETS := experiment sysctl values
+FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%)
+REPLAY_BIN := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%)
 BENCH_BIN := $(BUILD)/tests/bench
 
 BIN     := $(if $(filter 1,$(SANITIZE)),$(BUILD)/connsim,connsim)
 
-.PHONY: all help deps check check-unit check-cli check-layers run plots bench clean experiments FORCE
+.PHONY: all help deps check check-unit check-cli check-layers check-fuzz run plots bench clean experiments fuzz \
+	fuzz-bins FORCE
 
 # A recipe that fails leaves no half-written target behind.
 .DELETE_ON_ERROR:
@@ -67,6 +85,7 @@ help:
 	@echo "make install    binary, man page, bash completion, experiments, plots into PREFIX (/usr/local), under DESTDIR"
 	@echo "make bench      engine and model benchmarks (events/s, memory)"
 	@echo "make test-slurm a sharded sweep through a one-node Slurm on localhost (root; ~1 min)"
+	@echo "make fuzz FUZZ_SECONDS=N   each libFuzzer target N s (clang); finds go to tests/fuzz/regress/"
 	@echo "make DEVELOPER=1  warnings are errors"
 
 # Installs the Debian packages only when one is missing; a no-op otherwise.
@@ -148,8 +167,9 @@ $(TEST_BIN): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBS_A) $(FLAGS_FILE)
 # The binaries build in parallel under -j; the tests then run one after
 # another, unit and validation tests first, then the command-line tests
 # against the real binary, so that their output reads in order.
-check: check-layers $(TEST_BIN) $(BIN)
+check: check-layers $(TEST_BIN) $(REPLAY_BIN) $(BIN)
 	@$(run-unit)
+	@$(run-replay)
 	@$(run-cli)
 	@$(MAKE) --no-print-directory check-install
 
@@ -158,6 +178,17 @@ check-unit: $(TEST_BIN)
 
 check-cli: $(BIN)
 	@$(run-cli)
+
+check-fuzz: $(REPLAY_BIN)
+	@$(run-replay)
+
+# Every input a fuzz target ever failed on (tests/fuzz/regress/TARGET/) and
+# its seed corpus, through the same entry point, built with $(CC): no clang.
+define run-replay
+fail=0; for t in $(FUZZ_TARGETS); do \
+  echo "== replay $$t"; $(BUILD)/tests/fuzz/replay_$$t tests/fuzz/regress/$$t tests/fuzz/corpus/$$t || fail=1; \
+done; exit $$fail
+endef
 
 # The one-way layers (sim/ <- models/ <- cmd/), checked on every `make check`.
 check-layers:
@@ -170,7 +201,7 @@ done; exit $$fail
 endef
 
 # The command-line tests, each a shell script against the real binary.
-CLI_TESTS := tests/cli.sh tests/explain.sh tests/robust.sh tests/verdict.sh tests/compare.sh tests/hostfiles.sh tests/shard.sh
+CLI_TESTS := tests/cli.sh tests/explain.sh tests/robust.sh tests/verdict.sh tests/compare.sh tests/hostfiles.sh tests/shard.sh tests/limits.sh
 
 define run-cli
 fail=0; for t in $(CLI_TESTS); do \
@@ -213,6 +244,34 @@ test-slurm: $(BIN)
 	@$(MAKE) --no-print-directory deps DEB_PKGS="$(SLURM_PKGS)"
 	CONNSIM=./$(BIN) sh tests/slurm.sh
 
+$(BUILD)/tests/fuzz/%.o: tests/fuzz/%.c $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(REPLAY_BIN): $(BUILD)/tests/fuzz/replay_%: $(BUILD)/tests/fuzz/replay.o $(BUILD)/tests/fuzz/fuzz_%.o $(LIBS_A) $(FLAGS_FILE)
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/tests/fuzz/replay.o $(BUILD)/tests/fuzz/fuzz_$*.o $(LIBS_A) $(PKG_LIBS)
+
+$(FUZZ_BIN): $(BUILD)/tests/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(LIBS_A) $(FLAGS_FILE)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBS_A) $(PKG_LIBS)
+
+fuzz-bins: $(FUZZ_BIN)
+
+# make fuzz FUZZ_SECONDS=N: each target N seconds (clang, libFuzzer), from
+# its seed corpus (tests/fuzz/corpus/TARGET/) and what earlier runs found
+# (build/fuzz/corpus/TARGET/).  A crash, a leak, a hang (-timeout) or a blown
+# memory cap (-rss_limit_mb) is written to tests/fuzz/regress/TARGET/: fix
+# it, keep the file, and make check replays it for ever.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-bins
+	@fail=0; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus/$$t tests/fuzz/regress/$$t; \
+	  echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
+	  build/fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -max_len=4096 -artifact_prefix=tests/fuzz/regress/$$t/ -print_final_stats=1 \
+	    build/fuzz/corpus/$$t tests/fuzz/corpus/$$t || fail=1; \
+	done; exit $$fail
+
 bench: $(BENCH_BIN)
 	./$(BENCH_BIN)
 
@@ -247,4 +306,5 @@ check-install: $(BIN)
 clean:
 	rm -rf build build-san connsim
 
--include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_BIN:=.d) $(BUILD)/tests/bench.d
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_BIN:=.d) $(BUILD)/tests/bench.d \
+	$(wildcard $(BUILD)/tests/fuzz/*.d)

@@ -479,7 +479,8 @@ int cmd_sweep(int argc, char **argv)
 	S.exp = argv[1];
 	if (!sweep_settings(&S))
 		goto done;
-	if (!sweep_points(&S, &err))
+	/* refused with the estimate before points x reps results are allocated */
+	if (!exp_sweep_budget(&S.o, S.npoints, S.R, sizeof(replica_task) + sizeof(char *), (unsigned)S.jobs, &err) || !sweep_points(&S, &err))
 		goto fail;
 	if (S.list_tasks) {
 		printf("%" PRIu64 "\n", (uint64_t)S.npoints * S.R);

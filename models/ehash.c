@@ -237,6 +237,11 @@ uint32_t ehash_chain_hist(const ehash *h, uint64_t *hist, unsigned n)
 	return longest;
 }
 
+size_t ehash_bytes_for(uint32_t entries)
+{
+	return sizeof(ehash) + (size_t)entries * sizeof(uint32_t);
+}
+
 size_t ehash_bytes(const ehash *h)
 {
 	size_t b = sizeof(*h) + (size_t)(h->mask + 1) * sizeof(uint32_t);

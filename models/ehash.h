@@ -80,5 +80,8 @@ uint32_t ehash_count(const ehash *h);
  * cell counts longer chains too).  Returns the longest chain. */
 uint32_t ehash_chain_hist(const ehash *h, uint64_t *hist, unsigned n);
 size_t ehash_bytes(const ehash *h);
+/* What a table of entries buckets takes before it tracks any destination,
+ * for estimates made before anything is allocated (models/budget.c). */
+size_t ehash_bytes_for(uint32_t entries);
 
 #endif

@@ -747,6 +747,12 @@ uint32_t port_usable(const port_table *t)
 	return t->usable;
 }
 
+size_t port_table_bytes_max(void)
+{
+	return sizeof(port_table) + PORT_NR * sizeof(port_bucket) + PORT_NR / 8 +
+	       (PERTURB_SIZE > PERTURB256_SIZE ? PERTURB_SIZE : PERTURB256_SIZE) * sizeof(uint32_t);
+}
+
 size_t port_table_bytes(const port_table *t)
 {
 	size_t n = sizeof(*t) + PORT_NR * sizeof(*t->b);

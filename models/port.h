@@ -157,5 +157,8 @@ uint32_t port_usable(const port_table *t);
 /* Memory held by the table (bucket array, perturbation table once drawn,
  * reserved bitmap copy). */
 size_t port_table_bytes(const port_table *t);
+/* The most a port table takes (reserved ports and the larger perturbation
+ * table included), for estimates made before anything is allocated. */
+size_t port_table_bytes_max(void);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "models/budget.h"
 #include "sim/bug.h"
 
 /* ---- schema ------------------------------------------------------------ */
@@ -1162,6 +1163,17 @@ static bool workload_resolve(scenario *s, const cfg *c, GError **err)
  * (tcp_int.h's listen[]). */
 static bool hosts_check(const scn_path *p, const cfg *c, GError **err)
 {
+	/* The client addresses follow the first one (world.c); they must not
+	 * wrap past 255.255.255.255 to 0.0.0.0. */
+	uint64_t naddrs = (uint64_t)p->nclients * p->addrs_per_client;
+	if ((uint64_t)p->first_client + naddrs - 1 > UINT32_MAX) {
+		uint32_t room = (uint32_t)(UINT32_MAX - p->first_client) + 1;  /* > 0: naddrs >= 1 */
+		cfg_error(c, "client", "address", err,
+			  "[client] count = %u x addresses_per_host = %u addresses from here run past "
+			  "255.255.255.255 (%u fit); give a lower address or fewer hosts",
+			  p->nclients, p->addrs_per_client, room);
+		return false;
+	}
 	if (p->loopback) {
 		for (unsigned i = 0; i < p->ndaddrs; i++)
 			if (p->daddrs[i] != p->first_client) {
@@ -1235,6 +1247,34 @@ static void add_items(scenario *s, const cfg *c)
 	add_section_items(s, c, "workload");
 }
 
+/* The estimate of models/budget.c against the process's limit, before
+ * world_new allocates anything; the error names the key most responsible
+ * at its line. */
+static bool budget_fits(const scenario *s, const cfg *c, GError **err)
+{
+	budget b;
+	scn_budget(s, &b);
+	const char *section, *key;
+	char *why = budget_refusal(&b, budget_limit(), &section, &key);
+	if (why && !cfg_has(c, section, key)) {
+		/* name a line of the file when the key most responsible is a
+		 * default: the next setting that feeds the same estimate */
+		static const char *const alt[][2] = { { "client", "count" },     { "client", "thash_entries" },
+						      { "client", "memory" },    { "workload", "rate" },
+						      { "experiment", "duration" } };
+		for (unsigned i = 0; i < G_N_ELEMENTS(alt); i++)
+			if (cfg_has(c, alt[i][0], alt[i][1])) {
+				section = alt[i][0];
+				key = alt[i][1];
+				break;
+			}
+	}
+	if (why)
+		cfg_error(c, section, key, err, "%s", why);
+	g_free(why);
+	return !why;
+}
+
 scenario *scn_new(const cfg *c, GError **err)
 {
 	scenario *s = g_new0(scenario, 1);
@@ -1258,6 +1298,8 @@ scenario *scn_new(const cfg *c, GError **err)
 	for (unsigned i = 2; !s->path.loopback && i < G_N_ELEMENTS(machines); i++)
 		if (has_machine(c, machines[i]) && !box_resolve(s, c, machines[i], err))
 			goto fail;
+	if (!budget_fits(s, c, err))
+		goto fail;
 	add_items(s, c);
 	return s;
 fail:

@@ -1006,6 +1006,21 @@ void tcp_host_stats_get(const tcp_net *n, int host, tcp_host_stats *o)
 	o->ehash_entries = ehash_entries(h->eh);
 }
 
+size_t tcp_sock_record_bytes(void)
+{
+	return sizeof(sock);
+}
+
+size_t tcp_seg_record_bytes(void)
+{
+	return sizeof(seg);
+}
+
+size_t tcp_host_record_bytes(void)
+{
+	return sizeof(tcp_host);
+}
+
 size_t tcp_tw_record_bytes(void)
 {
 	return sizeof(tw_sock);

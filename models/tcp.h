@@ -139,6 +139,11 @@ void tcp_host_stats_get(const tcp_net *n, int host, tcp_host_stats *out);
 unsigned tcp_host_count(const tcp_net *n);
 /* Simulator memory, for `make bench`. */
 size_t tcp_tw_record_bytes(void);
+/* A full socket's record, a segment's and a host's (without its ehash and
+ * port table), for estimates made before anything is allocated. */
+size_t tcp_sock_record_bytes(void);
+size_t tcp_seg_record_bytes(void);
+size_t tcp_host_record_bytes(void);
 size_t tcp_net_bytes(const tcp_net *n);
 
 #endif

@@ -10,11 +10,14 @@
 #include "sim/cfg.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK(connsim-cfg-error-quark, cfg_error)
 
@@ -178,13 +181,42 @@ static char *where(const char *file, int line)
 
 /* ---- value parsing ---------------------------------------------------- */
 
+/* Whether a number in s looks hexadecimal ("0x10", which strtod takes) or
+ * octal ("010", which a C reader or the kernel's own parser would read as
+ * 8): the format has decimal numbers only, and a reader that took either
+ * silently would run an experiment other than the one meant.  A number
+ * starts at the beginning of s, after a blank or a comma, or after the '-'
+ * of a port range "a-b" (not the '-' of an exponent "1e-05"). */
+static bool looks_nondecimal(const char *s)
+{
+	for (const char *p = s; *p; p++) {
+		bool start;
+		if (p == s)
+			start = true;
+		else if (p[-1] == ' ' || p[-1] == '\t' || p[-1] == ',')
+			start = true;
+		else if (p[-1] == '-' && p - s >= 2 && g_ascii_isdigit(p[-2]))
+			start = true;
+		else
+			start = false;
+		if (!start)
+			continue;
+		const char *q = p;
+		if (*q == '+' || *q == '-')
+			q++;
+		if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X' || g_ascii_isdigit(q[1])))
+			return true;
+	}
+	return false;
+}
+
 static bool parse_int(const char *s, int64_t *out)
 {
 	char *end;
 	errno = 0;
 	while (g_ascii_isspace(*s))
 		s++;
-	if (!*s)
+	if (!*s || looks_nondecimal(s))
 		return false;
 	long long v = strtoll(s, &end, 10);
 	while (g_ascii_isspace(*end))
@@ -200,7 +232,7 @@ static bool parse_double(const char *s, double *out)
 	char *end;
 	while (g_ascii_isspace(*s))
 		s++;
-	if (!*s)
+	if (!*s || looks_nondecimal(s))
 		return false;
 	double v = g_ascii_strtod(s, &end);
 	while (g_ascii_isspace(*end))
@@ -211,37 +243,50 @@ static bool parse_double(const char *s, double *out)
 	return true;
 }
 
-bool cfg_parse_time(const char *s, uint64_t *ns)
+/* The largest duration (ns) a uint64_t holds with a margin: about 570 years. */
+#define TIME_MAX_NS 1.8e19
+
+/* A duration's number and unit: "2.5m" is 2.5 and 60e9 ns named "m".  A
+ * bare number is in seconds. */
+static bool split_time(const char *s, double *v, double *unit, const char **uname)
 {
 	char *end;
 	while (g_ascii_isspace(*s))
 		s++;
-	if (!*s)
+	if (!*s || looks_nondecimal(s))
 		return false;
-	double v = g_ascii_strtod(s, &end);
-	if (end == s || !isfinite(v) || v < 0)
+	*v = g_ascii_strtod(s, &end);
+	if (end == s || !isfinite(*v) || *v < 0)
 		return false;
 	while (g_ascii_isspace(*end))
 		end++;
-	double unit;
-	if (!*end || !strcmp(end, "s"))
-		unit = 1e9;
-	else if (!strcmp(end, "ms"))
-		unit = 1e6;
-	else if (!strcmp(end, "us"))
-		unit = 1e3;
-	else if (!strcmp(end, "ns"))
-		unit = 1;
-	else if (!strcmp(end, "m") || !strcmp(end, "min"))
-		unit = 60e9;
-	else if (!strcmp(end, "h"))
-		unit = 3600e9;
-	else if (!strcmp(end, "d"))
-		unit = 86400e9;
-	else
+	static const struct {
+		const char *name;
+		double ns;
+	} units[] = { { "s", 1e9 },    { "ms", 1e6 },    { "us", 1e3 }, { "ns", 1 },
+		      { "m", 60e9 },   { "min", 60e9 }, { "h", 3600e9 }, { "d", 86400e9 } };
+	if (!*end) {
+		*unit = 1e9;
+		*uname = "s";
+		return true;
+	}
+	for (unsigned i = 0; i < G_N_ELEMENTS(units); i++)
+		if (!strcmp(end, units[i].name)) {
+			*unit = units[i].ns;
+			*uname = units[i].name;
+			return true;
+		}
+	return false;
+}
+
+bool cfg_parse_time(const char *s, uint64_t *ns)
+{
+	double v, unit;
+	const char *uname;
+	if (!split_time(s, &v, &unit, &uname))
 		return false;
 	double t = v * unit;
-	if (t > 1.8e19)
+	if (t > TIME_MAX_NS)
 		return false;
 	*ns = (uint64_t)round(t);  /* not llround: t may exceed LLONG_MAX */
 	return true;
@@ -329,6 +374,25 @@ static char *fmt_num(double x)
 	return g_strdup_printf("%g", x);
 }
 
+/* A duration in seconds with the largest unit that leaves a number >= 1:
+ * "1 us", not "1e-06 s". */
+static char *fmt_dur(double sec)
+{
+	static const struct {
+		const char *name;
+		double s;
+	} units[] = { { "d", 86400 }, { "h", 3600 }, { "m", 60 }, { "s", 1 }, { "ms", 1e-3 }, { "us", 1e-6 },
+		      { "ns", 1e-9 } };
+	if (sec <= 0)
+		return g_strdup("0 s");
+	for (unsigned i = 0; i < G_N_ELEMENTS(units); i++) {
+		double v = sec / units[i].s;
+		if (v >= 1 && (v == floor(v) || units[i].s <= 1))
+			return g_strdup_printf("%.6g %s", v, units[i].name);
+	}
+	return g_strdup_printf("%.6g ns", sec * 1e9);
+}
+
 /* What the key accepts, for messages: "an integer in [1, 65535]". */
 static char *expected(const cfg_key *k)
 {
@@ -343,10 +407,14 @@ static char *expected(const cfg_key *k)
 		r = has_max ? g_strdup_printf("a number in [%s, %s]", lo, hi)
 			    : g_strdup_printf("a number >= %s", lo);
 		break;
-	case CFG_TIME:
-		r = has_max ? g_strdup_printf("a duration in [%s s, %s s] such as 60s, 250ms, 2m", lo, hi)
-			    : g_strdup_printf("a duration >= %s s such as 60s, 250ms, 2m", lo);
+	case CFG_TIME: {
+		char *dlo = fmt_dur(k->min), *dhi = fmt_dur(k->max);
+		r = has_max ? g_strdup_printf("a duration in [%s, %s] such as 60s, 250ms, 2m", dlo, dhi)
+			    : g_strdup_printf("a duration >= %s such as 60s, 250ms, 2m", dlo);
+		g_free(dlo);
+		g_free(dhi);
 		break;
+	}
 	case CFG_BOOL:
 		r = g_strdup("true or false (also yes/no, on/off, 1/0)");
 		break;
@@ -386,6 +454,22 @@ static char *check_value(const cfg_key *k, const char *text)
 	unsigned n;
 	char *bad = NULL;
 	bool has_max = k->max > k->min;
+	if ((k->type == CFG_INT || k->type == CFG_DOUBLE || k->type == CFG_TIME || k->type == CFG_RANGE ||
+	     k->type == CFG_PORTS) &&
+	    looks_nondecimal(text)) {
+		char *e = expected(k);
+		char *r = g_strdup_printf("expected a decimal number (no 0x or leading 0): %s", e);
+		g_free(e);
+		return r;
+	}
+	if (k->type == CFG_TIME) {
+		/* Over the limit: say the limit in the unit given ("<= 10 s" for
+		 * "20s", "<= 1.8e+10 s" past what fits in 64 bits of ns). */
+		double v, unit, lim = has_max ? k->max * 1e9 : TIME_MAX_NS;
+		const char *uname;
+		if (split_time(text, &v, &unit, &uname) && v * unit > lim)
+			return g_strdup_printf("expected a duration <= %.6g %s", lim / unit, uname);
+	}
 	switch (k->type) {
 	case CFG_INT:
 		if (parse_int(text, &i) && i >= k->min && (!has_max || i <= k->max))
@@ -607,7 +691,27 @@ static bool scan_lines(const char *path, const char *text, linemap *m, GError **
 				ok = false;
 			} else {
 				char *key = g_strstrip(g_strndup(l, (gsize)(eq - l)));
-				g_hash_table_insert(m->keys, hkey(group, key), GINT_TO_POINTER(ln));
+				char *hk = hkey(group, key);
+				int first = GPOINTER_TO_INT(g_hash_table_lookup(m->keys, hk));
+				if (strchr(key, '[')) {
+					/* GKeyFile's localised "key[de]": no such thing here,
+					 * and GKeyFile would hide it from the key list. */
+					g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
+						    "%s:%d: [%s] %s: a localised key (key[locale]) is not part of the "
+						    "format; write the key without brackets",
+						    path, ln, group, key);
+					ok = false;
+					g_free(hk);
+				} else if (first) {
+					/* GKeyFile would keep the last silently. */
+					g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT,
+						    "%s:%d: [%s] %s is given twice (first at line %d); give each key once",
+						    path, ln, group, key, first);
+					ok = false;
+					g_free(hk);
+				} else {
+					g_hash_table_insert(m->keys, hk, GINT_TO_POINTER(ln));
+				}
 				g_free(key);
 			}
 		}
@@ -618,24 +722,90 @@ static bool scan_lines(const char *path, const char *text, linemap *m, GError **
 	return ok;
 }
 
+/* What fstat says a file that is not a regular file is, for messages. */
+static const char *file_kind(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device"
+	       : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+static bool read_error(const char *path, int e, GError **err)
+{
+	g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s: cannot read: %s", path, g_strerror(e));
+	return false;
+}
+
+/* Only regular files, checked with fstat before reading a byte: /dev/zero
+ * would be read until memory ran out and a FIFO with no writer would block
+ * for ever (O_NONBLOCK: opening it returns at once).  Then the size cap, and
+ * a UTF-8 byte-order mark (Windows editors write one) skipped. */
 bool cfg_read_text(const char *path, char **text, GError **err)
 {
-	GError *e = NULL;
-	gsize len;
-	if (!g_file_get_contents(path, text, &len, &e)) {
-		g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s: cannot read: %s", path,
-			    g_strerror(e->code == G_FILE_ERROR_NOENT ? ENOENT
-				       : e->code == G_FILE_ERROR_ACCES ? EACCES
-				       : e->code == G_FILE_ERROR_ISDIR ? EISDIR
-				       : EIO));
-		g_error_free(e);
+	*text = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return read_error(path, errno, err);
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		int e = errno;
+		close(fd);
+		return read_error(path, e, err);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return read_error(path, EISDIR, err);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s: cannot read: %s, not a regular file", path,
+			    file_kind(st.st_mode));
 		return false;
 	}
-	if (strlen(*text) != len) {
+	if (st.st_size > CFG_MAX_FILE_BYTES) {
+		close(fd);
+		g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s: %lld bytes: larger than the %d MiB an input file may have",
+			    path, (long long)st.st_size, CFG_MAX_FILE_BYTES >> 20);
+		return false;
+	}
+	/* The file may grow while read: read one byte past the cap at most. */
+	size_t cap = (size_t)CFG_MAX_FILE_BYTES + 1, len = 0, size = (size_t)st.st_size + 1;
+	char *buf = g_malloc(size + 1);
+	for (;;) {
+		if (len == size) {
+			if (size >= cap)
+				break;
+			size = MIN(size * 2, cap);
+			buf = g_realloc(buf, size + 1);
+		}
+		ssize_t r = read(fd, buf + len, size - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			close(fd);
+			g_free(buf);
+			return read_error(path, e, err);
+		}
+		if (!r)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	if (len > (size_t)CFG_MAX_FILE_BYTES) {
+		g_free(buf);
+		g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s: larger than the %d MiB an input file may have", path,
+			    CFG_MAX_FILE_BYTES >> 20);
+		return false;
+	}
+	buf[len] = 0;
+	if (strlen(buf) != len) {
 		g_set_error(err, CFG_ERROR, CFG_ERROR_INPUT, "%s: contains a NUL byte; not a text file", path);
-		g_free(*text);
+		g_free(buf);
 		return false;
 	}
+	if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
+		memmove(buf, buf + 3, len - 2);
+	*text = buf;
 	return true;
 }
 

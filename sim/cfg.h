@@ -67,8 +67,13 @@ void cfg_free(cfg *c);
 
 /* An INI file, every value at layer (normally CFG_LAYER_FILE). */
 bool cfg_load_file(cfg *c, const char *path, int layer, GError **err);
+/* The largest input file (an experiment or a settings file): 16 MiB. */
+#define CFG_MAX_FILE_BYTES (16 << 20)
+
 /* A whole text file, for a caller parsing its own grammar; errors say
- * "PATH: cannot read: REASON" or that the file holds a NUL byte. */
+ * "PATH: cannot read: REASON" (also for what is not a regular file: a FIFO,
+ * a device, a directory), that it is larger than CFG_MAX_FILE_BYTES or that
+ * it holds a NUL byte.  A UTF-8 byte-order mark at the start is skipped. */
 bool cfg_read_text(const char *path, char **text, GError **err);
 /* Validates and stores one value parsed elsewhere; file and line (0: none)
  * name its origin in messages and in cfg_dump. */

@@ -217,10 +217,29 @@ static void out_release(out_file *f)
 	g_free(f);
 }
 
+/* A stream whose error flag is set no longer knows why (stdio keeps no
+ * errno): write to it again to find out.  The temporary is about to be
+ * removed, so a probe costs nothing; a full disk then says "No space left
+ * on device" instead of a made-up EIO. */
+static int stream_errno(FILE *fp)
+{
+	clearerr(fp);
+	errno = 0;
+	if ((fputc('\n', fp) == EOF || fflush(fp) == EOF) && errno)
+		return errno;
+	return EIO;
+}
+
 bool out_commit(out_file *f, GError **err)
 {
 	bool ok = !ferror(f->fp);
-	int saved = ok ? 0 : EIO;
+	int saved = 0;
+	if (!ok)
+		saved = stream_errno(f->fp);
+	else if (fflush(f->fp) != 0) {
+		ok = false;
+		saved = errno;
+	}
 	if (fclose(f->fp) != 0 && ok) {
 		ok = false;
 		saved = errno;

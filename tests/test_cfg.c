@@ -522,7 +522,7 @@ static void test_err_int_out_of_range(void **state)
 	load_fails("[sysctl]\nnet.ipv4.tcp_tw_reuse = 3\n", 2, "[sysctl] net.ipv4.tcp_tw_reuse = '3'",
 		   "an integer in [0, 2]", NULL);
 	load_fails("[workload]\nfraction = 1.01\n", 2, "[workload] fraction = '1.01'", "a number in [0, 1]", NULL);
-	load_fails("[experiment]\nwarmup = 2h\n", 2, "[experiment] warmup = '2h'", "a duration in [0 s, 3600 s]",
+	load_fails("[experiment]\nwarmup = 2h\n", 2, "[experiment] warmup = '2h'", "expected a duration <= 1 h",
 		   NULL);
 	/* overflows int64 */
 	load_fails("[experiment]\nseed = 99999999999999999999\n", 2, "'99999999999999999999'", "an integer", NULL);
@@ -655,7 +655,7 @@ static void test_err_nul_byte(void **state)
  * duplicates, comments of both kinds and blank lines before it. */
 static void test_err_line_numbers(void **state)
 {
-	load_fails("# c\n; c\n[workload]\nrate = 1\n\n[experiment]\nname = a\n[workload]\n  ; c\nrate = 2\n"
+	load_fails("# c\n; c\n[workload]\nrate = 1\n\n[experiment]\nname = a\n[workload]\n  ; c\nmode = open\n"
 		   "conns = 0\n",
 		   11, "[workload] conns = '0'", NULL);
 	load_fails("[client.sysctl]\n\n\nnet.ipv4.tcp_fin_timeout = 0\n", 4,
@@ -1205,6 +1205,138 @@ static void test_getter_unknown_key_aborts(void **state)
 	assert_int_equal(WTERMSIG(status), SIGABRT);
 }
 
+/* ---- hardening (connsim issue 17, items 5 and 9) ------------------------ */
+
+/* GKeyFile reads "rate[de]" as a localised key and leaves it out of the key
+ * list: the value was dropped without a word. */
+static void test_err_localised_key(void **state)
+{
+	load_fails("[experiment]\nname = x\n[workload]\nrate[de] = 5\n", 4, "[workload]", "rate[de]",
+		   "localised", NULL);
+}
+
+/* GKeyFile keeps the last of two values silently; the error names the
+ * second line and the first. */
+static void test_err_repeated_key(void **state)
+{
+	load_fails("[workload]\nrate = 5\nmode = open\nrate = 6\n", 4, "[workload] rate", "twice",
+		   "line 2", NULL);
+	/* also across two headers of the same section */
+	load_fails("[workload]\nrate = 5\n[experiment]\nname = a\n[workload]\nrate = 6\n", 6, "rate",
+		   "twice", NULL);
+	/* the same key in two sections is two keys */
+	char *path = write_tmp("two.ini", "[client]\ncount = 2\n[server]\ncount = 3\n");
+	cfg *c = new_cfg();
+	GError *e = NULL;
+	assert_true(cfg_load_file(c, path, CFG_LAYER_FILE, &e));
+	assert_int_equal(cfg_int(c, "client", "count"), 2);
+	assert_int_equal(cfg_int(c, "server", "count"), 3);
+	cfg_free(c);
+	g_free(path);
+}
+
+/* A UTF-8 byte-order mark (Windows editors) is not part of the first line. */
+static void test_bom_skipped(void **state)
+{
+	char *path = write_tmp("bom.ini", "\xEF\xBB\xBF[workload]\nrate = 7\n");
+	cfg *c = new_cfg();
+	GError *e = NULL;
+	assert_true(cfg_load_file(c, path, CFG_LAYER_FILE, &e));
+	assert_true(cfg_double(c, "workload", "rate") == 7);
+	int line = 0, layer = 0;
+	const char *file;
+	assert_true(cfg_origin(c, "workload", "rate", &file, &line, &layer));
+	assert_int_equal(line, 2);
+	cfg_free(c);
+	g_free(path);
+	/* a BOM elsewhere is no BOM: the first line is still checked */
+	load_fails("[workload]\n\xEF\xBB\xBFrate = 7\n", 2, "unknown key", NULL);
+}
+
+/* strtod takes "0x10" and a C reader would take "010" as octal: both are
+ * refused with the word "decimal", in every numeric type. */
+static void test_err_nondecimal(void **state)
+{
+	load_fails("[workload]\nrate = 0x10\n", 2, "rate = '0x10'", "decimal", NULL);
+	load_fails("[workload]\nconns = 010\n", 2, "conns = '010'", "decimal", NULL);
+	load_fails("[workload]\nthink = 0x1s\n", 2, "decimal", NULL);
+	load_fails("[workload]\nports = 80,0x50\n", 2, "decimal", NULL);
+	load_fails("[workload]\nports = 80-090\n", 2, "decimal", NULL);
+	load_fails("[sysctl]\nnet.ipv4.ip_local_port_range = 1024 077777\n", 2, "decimal", NULL);
+	load_fails("[workload]\nrate = -0x1\n", 2, "decimal", NULL);
+	/* what stays valid: zero, fractions, exponents with a leading 0 */
+	char *path = write_tmp("dec.ini", "[workload]\nrate = 1e-05\nfraction = 0.25\nconns = 10\nthink = 0\n"
+					  "ports = 0080-0081\n");
+	cfg *c = new_cfg();
+	GError *e = NULL;
+	assert_false(cfg_load_file(c, path, CFG_LAYER_FILE, &e));  /* ports 0080 */
+	g_clear_error(&e);
+	cfg_free(c);
+	g_free(path);
+	path = write_tmp("dec.ini", "[workload]\nrate = 1e-05\nfraction = 0.25\nconns = 10\nthink = 0\n");
+	c = new_cfg();
+	assert_true(cfg_load_file(c, path, CFG_LAYER_FILE, &e));
+	assert_true(cfg_double(c, "workload", "rate") == 1e-05);
+	assert_true(cfg_double(c, "workload", "fraction") == 0.25);
+	cfg_free(c);
+	g_free(path);
+	/* and the command line's duration parser */
+	uint64_t ns = 1;
+	assert_false(cfg_parse_time("0x10s", &ns));
+	assert_true(cfg_parse_time("0.5s", &ns));
+	assert_true(ns == NS / 2);
+}
+
+/* A duration past the limit says the limit in the unit given; a lower
+ * bound below a second is no longer "1e-06 s". */
+static void test_err_duration_limit_message(void **state)
+{
+	load_fails("[experiment]\nwarmup = 2h\n", 2, "expected a duration <= 1 h", NULL);
+	load_fails("[experiment]\nwarmup = 7200\n", 2, "expected a duration <= 3600 s", NULL);
+	load_fails("[experiment]\nwarmup = 4000000ms\n", 2, "expected a duration <= 3.6e+06 ms", NULL);
+	load_fails("[experiment]\nduration = 1e30s\n", 2, "expected a duration <= 1.8e+10 s", NULL);
+	load_fails("[experiment]\nduration = 1e30d\n", 2, "expected a duration <= 208333 d", NULL);
+	static const cfg_key k[] = { { "experiment", "duration", CFG_TIME, 0.000001, 0, NULL, "1s", "t" },
+				     { NULL, NULL, 0, 0, 0, NULL, NULL, NULL } };
+	cfg *c = cfg_new(k, NULL, NULL);
+	GError *e = NULL;
+	assert_false(cfg_put(c, "experiment", "duration", "0", "x", 1, CFG_LAYER_FILE, &e));
+	if (!strstr(e->message, "a duration >= 1 us") || strstr(e->message, "e-06"))
+		fail_msg("message \"%s\"", e->message);
+	g_error_free(e);
+	cfg_free(c);
+}
+
+/* Inputs are regular files, checked before reading: /dev/zero was read to
+ * 4 GiB, a FIFO with no writer hung; and at most CFG_MAX_FILE_BYTES. */
+static void test_err_not_regular_or_too_big(void **state)
+{
+	cfg *c = new_cfg();
+	GError *e = NULL;
+	assert_false(cfg_load_file(c, "/dev/zero", CFG_LAYER_FILE, &e));
+	check_error(e, "/dev/zero", 0, "character device", "not a regular file", NULL);
+	g_clear_error(&e);
+	char *fifo = g_build_filename(tmpdir, "fifo", NULL);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_false(cfg_load_file(c, fifo, CFG_LAYER_FILE, &e));  /* returns: does not wait for a writer */
+	check_error(e, fifo, 0, "FIFO", NULL);
+	g_clear_error(&e);
+	g_unlink(fifo);
+	g_free(fifo);
+	char *big = g_build_filename(tmpdir, "big.ini", NULL);
+	FILE *fp = fopen(big, "w");
+	assert_non_null(fp);
+	assert_int_equal(fputs("[workload]\n", fp) >= 0, 1);
+	assert_int_equal(ftruncate(fileno(fp), CFG_MAX_FILE_BYTES + 1), 0);
+	fclose(fp);
+	assert_false(cfg_load_file(c, big, CFG_LAYER_FILE, &e));
+	check_error(e, big, 0, "larger than the 16 MiB", NULL);
+	g_clear_error(&e);
+	g_unlink(big);
+	g_free(big);
+	cfg_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1242,6 +1374,12 @@ int main(void)
 		cmocka_unit_test(test_schema),
 		cmocka_unit_test(test_generic_scope_and_layers),
 		cmocka_unit_test(test_getter_unknown_key_aborts),
+		cmocka_unit_test(test_err_localised_key),
+		cmocka_unit_test(test_err_repeated_key),
+		cmocka_unit_test(test_bom_skipped),
+		cmocka_unit_test(test_err_nondecimal),
+		cmocka_unit_test(test_err_duration_limit_message),
+		cmocka_unit_test(test_err_not_regular_or_too_big),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

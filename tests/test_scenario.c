@@ -9,8 +9,11 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 
+#include "models/budget.h"
+#include "models/ehash.h"
 #include "models/prof.h"
 #include "models/scenario.h"
 
@@ -406,6 +409,106 @@ static void test_host_file_inference(void **state)
 	g_free(dir);
 }
 
+/* scn_new fails; the message contains each NULL-terminated needle. */
+static G_GNUC_NULL_TERMINATED void scn_fails(cfg *c, ...)
+{
+	GError *e = NULL;
+	scenario *s = scn_new(c, &e);
+	if (s)
+		fail_msg("scn_new accepted the configuration");
+	va_list ap;
+	va_start(ap, c);
+	for (const char *n; (n = va_arg(ap, const char *));)
+		if (!strstr(e->message, n))
+			fail_msg("message \"%s\" lacks \"%s\"", e->message, n);
+	va_end(ap);
+	g_error_free(e);
+}
+
+/* connsim issue 17, item 4: 4096 client hosts with the largest established
+ * hash passed and ran out of memory in world_new.  The estimate counts every
+ * host's table as ehash allocates it, and scn_new refuses it over the limit,
+ * naming [client] count; without a limit the same scenario resolves. */
+static void test_budget_hosts_tables(void **state)
+{
+	const char *const sets[] = { "client.count=4096", "client.thash_entries=67108864",
+				     "server.addresses=10.9.0.1", NULL };
+	cfg *c = cfg_of(sets);
+	budget_set_limit(0, NULL);
+	scenario *s = scn_of(c);
+	budget b;
+	scn_budget(s, &b);
+	assert_int_equal(b.nclients, 4096);
+	assert_int_equal(b.hosts, 4097);
+	/* at least the heads every client's ehash allocates, not over twice that */
+	double heads = 4096.0 * ehash_bytes_for(67108864);
+	assert_true(b.table_bytes >= heads && b.table_bytes < 2 * heads);
+	scn_free(s);
+	budget_set_limit((uint64_t)8 << 30, "--max-memory 8G");
+	scn_fails(c, "[client] count = '4096'", "an estimated 1.0 TiB", "over --max-memory 8G of 8.0 GiB", NULL);
+	budget_set_limit(0, NULL);
+	cfg_free(c);
+
+	/* the estimate follows the count: 64 hosts take 16 x what 4 take */
+	const char *const s4[] = { "client.count=4", "server.addresses=10.9.0.1", NULL };
+	const char *const s64[] = { "client.count=64", "server.addresses=10.9.0.1", NULL };
+	cfg *c4 = cfg_of(s4), *c64 = cfg_of(s64);
+	scenario *a = scn_of(c4), *z = scn_of(c64);
+	budget ba, bz;
+	scn_budget(a, &ba);
+	scn_budget(z, &bz);
+	double per = ba.host_bytes + 4;
+	assert_true(fabs((bz.table_bytes - ba.table_bytes) - 60 * per) < 1);
+	scn_free(a);
+	scn_free(z);
+	cfg_free(c4);
+	cfg_free(c64);
+}
+
+/* rate x duration: more events than BUDGET_MAX_EVENTS refused at the rate,
+ * with the connections the window opens. */
+static void test_budget_events(void **state)
+{
+	const char *const big[] = { "experiment.duration=1h", "workload.rate=1e9", NULL };
+	const char *const ok[] = { "experiment.duration=1h", "workload.rate=1e5", NULL };
+	budget_set_limit(0, NULL);
+	cfg *c = cfg_of(big);
+	scn_fails(c, "[workload] rate = '1e9'", "events", "3.6e+12 connections", NULL);
+	cfg_free(c);
+	c = cfg_of(ok);
+	scenario *s = scn_of(c);
+	budget b;
+	scn_budget(s, &b);
+	assert_true(fabs(b.conns - 3.6e8) < 1);
+	assert_true(b.events > b.conns && b.events < BUDGET_MAX_EVENTS);
+	/* connections held at once: never more than the window opens */
+	assert_true(b.live <= 2 * b.conns + b.conns * (1 + s->nboxes));
+	scn_free(s);
+	cfg_free(c);
+}
+
+/* connsim issue 17, item 9: client addresses follow the first and wrapped
+ * past 255.255.255.255 to 0.0.0.0 without a word. */
+static void test_client_addresses_wrap(void **state)
+{
+	const char *const wrap[] = { "client.address=255.255.255.250", "client.count=10", NULL };
+	cfg *c = cfg_of(wrap);
+	scn_fails(c, "[client] address = '255.255.255.250'", "count = 10", "past 255.255.255.255", "(6 fit)", NULL);
+	cfg_free(c);
+	const char *const fits[] = { "client.address=255.255.255.246", "client.count=10", NULL };
+	c = cfg_of(fits);
+	scenario *s = scn_of(c);
+	assert_int_equal(s->path.first_client, 0xFFFFFFF6u);
+	scn_free(s);
+	cfg_free(c);
+	/* addresses per host count too: 10 hosts x 2 need 20 */
+	const char *const per[] = { "client.address=255.255.255.240", "client.count=10",
+				    "client.addresses_per_host=2", "workload.bind=address", NULL };
+	c = cfg_of(per);
+	scn_fails(c, "addresses_per_host = 2", "(16 fit)", NULL);
+	cfg_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +521,9 @@ int main(void)
 		cmocka_unit_test(test_release_parse),
 		cmocka_unit_test(test_release_to_profile),
 		cmocka_unit_test(test_host_file_inference),
+		cmocka_unit_test(test_budget_hosts_tables),
+		cmocka_unit_test(test_budget_events),
+		cmocka_unit_test(test_client_addresses_wrap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
