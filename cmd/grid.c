@@ -24,24 +24,12 @@ struct grid {
 	unsigned npoints;
 };
 
-static bool input_error(GError **err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static bool input_error(GError **err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	g_set_error_literal(err, CFG_ERROR, CFG_ERROR_INPUT, msg);
-	g_free(msg);
-	return false;
-}
-
 /* KEY=a,b,c  or  KEY=START:STOP:STEPS[:log] (STEPS values, ends included). */
 static bool parse_vary(const char *spec, vary *v, GError **err)
 {
 	const char *eq = strchr(spec, '=');
 	if (!eq || eq == spec || !eq[1])
-		return input_error(err, "--vary '%s': expected KEY=a,b,c or KEY=START:STOP:STEPS[:log]", spec);
+		return cfg_fail(err, "--vary '%s': expected KEY=a,b,c or KEY=START:STOP:STEPS[:log]", spec);
 	v->key = g_strstrip(g_strndup(spec, (gsize)(eq - spec)));
 	const char *rhs = eq + 1;
 	if (strchr(rhs, ':')) {
@@ -55,7 +43,7 @@ static bool parse_vary(const char *spec, vary *v, GError **err)
 			  (!logscale || (a > 0 && b > 0));
 		g_strfreev(p);
 		if (!ok)
-			return input_error(err, "--vary '%s': expected START:STOP:STEPS[:log] with numbers, "
+			return cfg_fail(err, "--vary '%s': expected START:STOP:STEPS[:log] with numbers, "
 					   "2 <= STEPS <= 10000%s", spec, logscale ? " and START, STOP > 0" : "");
 		v->n = (unsigned)steps;
 		v->values = g_new0(char *, v->n + 1);
@@ -70,7 +58,7 @@ static bool parse_vary(const char *spec, vary *v, GError **err)
 	v->n = g_strv_length(v->values);
 	for (unsigned i = 0; i < v->n; i++)
 		if (!*g_strstrip(v->values[i]))
-			return input_error(err, "--vary '%s': empty value in the list", spec);
+			return cfg_fail(err, "--vary '%s': empty value in the list", spec);
 	return true;
 }
 
@@ -80,14 +68,14 @@ static bool parse_variant(const char *spec, variant *v, GError **err)
 	const char *colon = strchr(spec, ':');
 	v->label = g_strstrip(g_strndup(spec, colon ? (gsize)(colon - spec) : strlen(spec)));
 	if (!*v->label || strpbrk(v->label, ",\"\n|"))
-		return input_error(err, "--variant '%s': expected LABEL or LABEL: KEY=VALUE & KEY=VALUE, with a "
+		return cfg_fail(err, "--variant '%s': expected LABEL or LABEL: KEY=VALUE & KEY=VALUE, with a "
 				   "non-empty LABEL free of , \" and |", spec);
 	v->sets = colon ? g_strsplit(colon + 1, "&", -1) : g_new0(char *, 1);
 	for (char **s = v->sets; *s; s++) {
 		g_strstrip(*s);
 		const char *eq = strchr(*s, '=');
 		if (!eq || eq == *s || !eq[1])
-			return input_error(err, "--variant '%s': '%s' is not KEY=VALUE", spec, *s);
+			return cfg_fail(err, "--variant '%s': '%s' is not KEY=VALUE", spec, *s);
 	}
 	return true;
 }
@@ -105,7 +93,7 @@ grid *grid_new(char *const *varies, char *const *variants, GError **err)
 			goto fail;
 		g->npoints *= g->vs[i].n;
 		if (g->npoints > 100000) {
-			input_error(err, "the --vary grid has over 100000 points");
+			cfg_fail(err, "the --vary grid has over 100000 points");
 			goto fail;
 		}
 	}
@@ -114,7 +102,7 @@ grid *grid_new(char *const *varies, char *const *variants, GError **err)
 			goto fail;
 		for (unsigned j = 0; j < i; j++)
 			if (!strcmp(g->vars[j].label, g->vars[i].label)) {
-				input_error(err, "--variant '%s': the label is used twice", g->vars[i].label);
+				cfg_fail(err, "--variant '%s': the label is used twice", g->vars[i].label);
 				goto fail;
 			}
 	}

@@ -26,18 +26,6 @@ typedef struct merge {
 	char *first;          /* the file that set the sweep's identity */
 } merge;
 
-static bool input_error(GError **err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static bool input_error(GError **err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	g_set_error_literal(err, CFG_ERROR, CFG_ERROR_INPUT, msg);
-	g_free(msg);
-	return false;
-}
-
 /* task-NNNNNN.csv: its number, or -1. */
 static gint64 task_name(const char *name)
 {
@@ -72,7 +60,7 @@ static bool merge_add(merge *M, const char *path, gint64 named, GError **err)
 	if (!shard_read(path, &t, err))
 		return false;
 	if (t.index != named) {
-		input_error(err, "%s: holds task %u, not the task its name says", path, t.index);
+		cfg_fail(err, "%s: holds task %u, not the task its name says", path, t.index);
 		goto fail;
 	}
 	if (!M->tasks) {
@@ -89,7 +77,7 @@ static bool merge_add(merge *M, const char *path, gint64 named, GError **err)
 	if (ref) {
 		char *why = shard_mismatch(ref, &t.sw);
 		if (why) {
-			input_error(err, "%s and %s: tasks of different sweeps (%s); merge the tasks of one sweep", M->first,
+			cfg_fail(err, "%s and %s: tasks of different sweeps (%s); merge the tasks of one sweep", M->first,
 				    path, why);
 			g_free(why);
 			goto fail;
@@ -99,7 +87,7 @@ static bool merge_add(merge *M, const char *path, gint64 named, GError **err)
 		/* the same task in two directories (a shard run twice): the
 		 * seed makes it the same result, or the builds differ */
 		if (!same_metrics(M->tasks[t.index].metrics, t.metrics)) {
-			input_error(err, "%s and %s: the same task with different results (two connsim versions?)",
+			cfg_fail(err, "%s and %s: the same task with different results (two connsim versions?)",
 				    M->from[t.index], path);
 			goto fail;
 		}
@@ -134,7 +122,7 @@ static bool merge_dir(merge *M, const char *dir, GError **err)
 	/* in order, so that messages do not depend on the directory's */
 	g_ptr_array_sort(names, (GCompareFunc)(void (*)(void))g_strcmp0);
 	if (ok && !names->len)
-		ok = input_error(err, "%s: no task files (task-NNNNNN.csv, written by connsim sweep --shard or --task)",
+		ok = cfg_fail(err, "%s: no task files (task-NNNNNN.csv, written by connsim sweep --shard or --task)",
 				 tdir);
 	for (guint i = 0; ok && i < names->len; i++) {
 		const char *name = g_ptr_array_index(names, i);

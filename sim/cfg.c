@@ -1073,6 +1073,17 @@ char **cfg_list(const cfg *c, const char *section, const char *key)
 	return (char **)g_ptr_array_free(a, FALSE);
 }
 
+bool cfg_fail(GError **err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_set_error_literal(err, CFG_ERROR, CFG_ERROR_INPUT, msg);
+	g_free(msg);
+	return false;
+}
+
 void cfg_error(const cfg *c, const char *section, const char *key, GError **err, const char *fmt, ...)
 {
 	va_list ap;

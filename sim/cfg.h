@@ -115,6 +115,10 @@ unsigned cfg_ports(const cfg *c, const char *section, const char *key, uint8_t b
 /* NULL-terminated; free with g_strfreev. */
 char **cfg_list(const cfg *c, const char *section, const char *key);
 
+/* Sets an input error (CFG_ERROR_INPUT) from a format and returns false, for
+ * checks written as `return cfg_fail(err, "...", ...);`. */
+bool cfg_fail(GError **err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
 /* An error about a value that parsed but is wrong in context (cross-key
  * checks done by the models): prefixed with the value's file:line. */
 void cfg_error(const cfg *c, const char *section, const char *key, GError **err,

@@ -4,14 +4,7 @@
 # same seed gives byte-identical output.  Run from the repository root:
 #   CONNSIM=./connsim sh tests/cli.sh
 set -u
-BIN=${CONNSIM:-./connsim}
-T=$(mktemp -d)
-trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && sed 's/^/     /' "$2"; }
+. "$(dirname "$0")/lib.sh"
 
 # A small valid experiment (2 s simulated) used as the base of the bad ones.
 cat > "$T/good.ini" <<'INI'
@@ -230,5 +223,4 @@ expect_error "warmup not shorter than the run" 2 "--warmup: \[experiment\] warmu
 
 [ -z "$(find "$T/a" -name '*.tmp')" ] && ok "no temporary files after a run" || bad "no temporary files after a run"
 
-echo "cli: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary cli

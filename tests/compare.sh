@@ -7,14 +7,7 @@
 # Run from the repository root:
 #   CONNSIM=./connsim sh tests/compare.sh
 set -u
-BIN=${CONNSIM:-./connsim}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && sed 's/^/     /' "$2"; }
+. "$(dirname "$0")/lib.sh"
 check() { if [ "$2" -eq 0 ]; then ok "$1"; else bad "$1" "${3:-}"; fi; }
 
 E=experiments/default.ini
@@ -193,5 +186,4 @@ expect_error "a side the world rejects" "addresses_per_host = '4': more than one
 	$E --after-set client.addresses_per_host=4
 expect_error "no experiment" "expected one experiment file, got 0" --
 
-echo "compare: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary compare

@@ -6,14 +6,7 @@
 # each golden file was checked against the code and the kernel function it
 # cites).
 set -u
-BIN=${CONNSIM:-./connsim}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && sed 's/^/     /' "$2"; }
+. "$(dirname "$0")/lib.sh"
 
 # 1. Golden files: tests/golden/explain-NAME.txt is `connsim explain NAME`.
 for g in tests/golden/explain-*.txt; do
@@ -132,5 +125,4 @@ else
 	bad "--help (exit $rc)" "$T/help"
 fi
 
-echo "explain.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary explain.sh

@@ -7,17 +7,10 @@
 # repository root:
 #   CONNSIM=./connsim sh tests/hostfiles.sh
 set -u
-BIN=${CONNSIM:-./connsim}
+. "$(dirname "$0")/lib.sh"
 D=tests/data
 F4=$D/sysctl-a-4.4.txt
 F6=$D/sysctl-a-6.18.txt
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && sed 's/^/     /' "$2"; }
 check() { name=$1; shift; if "$@"; then ok "$name"; else bad "$name" "$T/stdout"; sed 's/^/     stderr: /' "$T/stderr"; fi; }
 
 cat > "$T/good.ini" <<'INI'
@@ -191,5 +184,4 @@ else
 	bad "a 6.18 file on hosts said to be 4.4: its tcp_tw_reuse = 2 is an error naming the line (exit $rc)" "$T/stderr"
 fi
 
-echo "hostfiles: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary hostfiles

@@ -7,14 +7,7 @@
 # repository root:
 #   CONNSIM=./connsim sh tests/robust.sh
 set -u
-BIN=${CONNSIM:-./connsim}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && sed 's/^/     /' "$2"; }
+. "$(dirname "$0")/lib.sh"
 
 cat > "$T/good.ini" <<'INI'
 [experiment]
@@ -151,5 +144,4 @@ else
 	bad "10^6 requests of 5.12 h" "$T/long-err"
 fi
 
-echo "robust: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary robust

@@ -8,15 +8,8 @@
 # repository root:
 #   CONNSIM=./connsim sh tests/shard.sh
 set -u
-BIN=${CONNSIM:-./connsim}
+. "$(dirname "$0")/lib.sh"
 case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && sed 's/^/     /' "$2"; }
 
 # A sweep with variants and two --vary keys: 2 variants x 2 x 2 = 8 points,
 # 3 replications: 24 tasks of about a tenth of a second.
@@ -193,5 +186,4 @@ else
 	echo "skip PyYAML is not installed: contrib/k8s/sweep-job.yaml not checked"
 fi
 
-echo "shard.sh: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+summary shard.sh

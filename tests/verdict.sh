@@ -6,14 +6,7 @@
 #   CONNSIM=./connsim sh tests/verdict.sh
 # UPDATE=1 rewrites the golden files (then read the diff).
 set -u
-BIN=${CONNSIM:-./connsim}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && sed 's/^/     /' "$2"; }
+. "$(dirname "$0")/lib.sh"
 
 # The two runs: the default experiment, where the client's ports bind, and
 # memcache at 800/s, where the firewall's conntrack table binds (its ceiling
@@ -171,5 +164,4 @@ else
 	bad "bad --counters: exit $rc" "$T/err"
 fi
 
-echo "verdict: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary verdict
