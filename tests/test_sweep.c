@@ -97,8 +97,9 @@ static void test_same_seed_identical(void **st)
 	sweep("4", "a");
 	sweep("4", "b");
 	char *pa = g_build_filename(dir, "a", "curve.csv", NULL), *pb = g_build_filename(dir, "b", "curve.csv", NULL);
-	char *ta, *tb;
-	assert_true(g_file_get_contents(pa, &ta, NULL, NULL) && g_file_get_contents(pb, &tb, NULL, NULL));
+	char *ta = NULL, *tb = NULL;
+	assert_true(g_file_get_contents(pa, &ta, NULL, NULL));
+	assert_true(g_file_get_contents(pb, &tb, NULL, NULL));
 	/* The header names the output directory (the command line); rows must match. */
 	const char *ra = strstr(ta, "\nworkload.rate"), *rb = strstr(tb, "\nworkload.rate");
 	assert_non_null(ra);
