@@ -14,8 +14,8 @@ after = outdir."/after-timeseries.csv"
 set datafile separator ","
 set datafile commentschars "#"
 set grid
-set xlabel "simulated time (s)"
-set key outside below center horizontal maxcols 2 Left reverse box
+set xlabel "simulated time (s)" offset 0,0.3
+set key outside below center horizontal maxcols 2 Left reverse box spacing 1.1 height 0.6
 
 # the port pool connect() draws from: the before side's, from compare.csv (0 if absent)
 pool = 0
