@@ -492,16 +492,8 @@ int cmd_compare(int argc, char **argv)
 	char *outdir = NULL;
 	GArray *rows = NULL;
 	GString *headers[NSIDES] = { NULL, NULL };
-	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
-		fprintf(stderr, "connsim compare: %s (see connsim compare --help)\n", err->message);
+	if (!(C.exp = exp_parse_args(ctx, &argc, &argv)))
 		goto done;
-	}
-	if (argc != 2) {
-		fprintf(stderr, "connsim compare: expected one experiment file, got %d (see connsim compare --help)\n",
-			argc - 1);
-		goto done;
-	}
-	C.exp = argv[1];
 	if (!C.reps)
 		C.reps = 10;
 	if (C.reps < 2 || C.reps > 100000) {

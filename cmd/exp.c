@@ -204,3 +204,19 @@ void exp_opts_clear(exp_opts *o)
 	g_strfreev(o->sysctls);
 	*o = (exp_opts){ 0 };
 }
+
+const char *exp_parse_args(GOptionContext *ctx, int *argc, char ***argv)
+{
+	const char *cmd = (*argv)[0];
+	GError *err = NULL;
+	if (!g_option_context_parse(ctx, argc, argv, &err)) {
+		fprintf(stderr, "%s: %s (see %s --help)\n", cmd, err->message, cmd);
+		g_error_free(err);
+		return NULL;
+	}
+	if (*argc != 2) {
+		fprintf(stderr, "%s: expected one experiment file, got %d (see %s --help)\n", cmd, *argc - 1, cmd);
+		return NULL;
+	}
+	return (*argv)[1];
+}

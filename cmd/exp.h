@@ -46,6 +46,10 @@ bool exp_max_memory(const exp_opts *o, uint64_t *bytes, GError **err);
  * and o->reserved for exp_load. */
 bool exp_sweep_budget(exp_opts *o, unsigned npoints, unsigned reps, size_t result_bytes, unsigned jobs,
 		      GError **err);
+/* Parses a command's options and its one experiment argument; on bad usage
+ * prints one message naming the command (argv[0], "connsim run") and
+ * returns NULL.  The options' values are set in ctx's entries. */
+const char *exp_parse_args(GOptionContext *ctx, int *argc, char ***argv);
 /* --seed if given (an integer >= 0), else [experiment] seed. */
 bool exp_seed(const cfg *c, const char *seed_opt, guint64 *seed, GError **err);
 /* --out if given, else out/NAME for experiments/NAME.ini; newly allocated. */

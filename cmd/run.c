@@ -403,20 +403,14 @@ int cmd_run(int argc, char **argv)
 	cfg *c = NULL;
 	scenario *sc = NULL;
 	guint64 seed;
-	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
-		fprintf(stderr, "connsim run: %s (see connsim run --help)\n", err->message);
+	const char *exp = exp_parse_args(ctx, &argc, &argv);
+	if (!exp)
 		goto done;
-	}
-	if (argc != 2) {
-		fprintf(stderr, "connsim run: expected one experiment file, got %d (see connsim run --help)\n", argc - 1);
-		goto done;
-	}
 	if (ro.counters && strcmp(ro.counters, "nstat") && strcmp(ro.counters, "conntrack")) {
 		fprintf(stderr, "connsim run: --counters: '%s' is not nstat or conntrack (see connsim run --help)\n",
 			ro.counters);
 		goto done;
 	}
-	const char *exp = argv[1];
 	if (!(c = run_config(exp, &ro, &err)) || !exp_seed(c, ro.o.seed, &seed, &err) || !(sc = scn_new(c, &err))) {
 		fprintf(stderr, "connsim: %s\n", err->message);
 		goto done;

@@ -467,16 +467,8 @@ int cmd_sweep(int argc, char **argv)
 	int rc = EXIT_USAGE;
 	out_file *fo = NULL;
 	char *path = NULL;
-	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
-		fprintf(stderr, "connsim sweep: %s (see connsim sweep --help)\n", err->message);
+	if (!(S.exp = exp_parse_args(ctx, &argc, &argv)))
 		goto done;
-	}
-	if (argc != 2) {
-		fprintf(stderr, "connsim sweep: expected one experiment file, got %d (see connsim sweep --help)\n",
-			argc - 1);
-		goto done;
-	}
-	S.exp = argv[1];
 	if (!sweep_settings(&S))
 		goto done;
 	/* refused with the estimate before points x reps results are allocated */
