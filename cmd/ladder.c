@@ -1,0 +1,61 @@
+/*
+ * ladder: a recorded trace (see ladder.h).  Plain arrays; the strings are the
+ * ladder's own copies.
+ */
+#include "cmd/ladder.h"
+
+#include "sim/bug.h"
+
+ladder *ladder_new(const char *title)
+{
+	ladder *l = g_new0(ladder, 1);
+	l->title = g_strdup(title);
+	l->lanes = g_array_new(FALSE, TRUE, sizeof(ladder_lane));
+	l->segs = g_array_new(FALSE, TRUE, sizeof(ladder_seg));
+	l->notes = g_array_new(FALSE, TRUE, sizeof(ladder_note));
+	return l;
+}
+
+void ladder_free(ladder *l)
+{
+	if (!l)
+		return;
+	for (guint i = 0; i < l->lanes->len; i++)
+		g_free(g_array_index(l->lanes, ladder_lane, i).name);
+	for (guint i = 0; i < l->segs->len; i++)
+		g_free(g_array_index(l->segs, ladder_seg, i).drop_why);
+	for (guint i = 0; i < l->notes->len; i++) {
+		ladder_note *n = &g_array_index(l->notes, ladder_note, i);
+		g_free(n->text);
+		g_free(n->func);
+	}
+	g_array_free(l->lanes, TRUE);
+	g_array_free(l->segs, TRUE);
+	g_array_free(l->notes, TRUE);
+	g_free(l->title);
+	g_free(l);
+}
+
+unsigned ladder_lane_add(ladder *l, const char *name, uint32_t addr, bool box)
+{
+	ladder_lane ln = { g_strdup(name), addr, box };
+	g_array_append_val(l->lanes, ln);
+	return l->lanes->len - 1;
+}
+
+unsigned ladder_seg_add(ladder *l, const ladder_seg *s)
+{
+	BUG_ON(s->from >= l->lanes->len || s->to >= l->lanes->len);
+	ladder_seg c = *s;
+	c.drop_why = g_strdup(s->drop_why);
+	g_array_append_val(l->segs, c);
+	return l->segs->len - 1;
+}
+
+void ladder_note_add(ladder *l, ladder_note_kind kind, unsigned lane, int64_t t, int64_t t_end, unsigned conn,
+		     const char *text, const char *func)
+{
+	BUG_ON(lane >= l->lanes->len);
+	ladder_note n = { kind, lane, t, t_end, conn, g_strdup(text), g_strdup(func) };
+	g_array_append_val(l->notes, n);
+}
