@@ -84,11 +84,15 @@ R = sprintf("csv every 10 using 1:(rate(column(1), column('conn.attempts'))) wit
 R = R.", csv every 10 using 1:(rate(column(1), column('conn.established'))) with lines lw 1.5 dt 2 lc rgb '#000000' title 'connections established'"
 nfail = 0
 fail(c, t, pt, col) = sprintf(", csv every 10 using 1:(rate(column(1), column('%s'))) with linespoints lw 2 pt %d pi 3 ps 0.8 lc rgb '%s' title '%s'", c, pt, col, t)
+# the box's drops go on the conntrack panel's right axis: they are packets
+# (a SYN and its retransmissions), at the instant the table refused them
+D = ""
+drop(c, t, pt, col) = sprintf(", csv every 10 using 1:(rate(column(1), column('%s'))) axes x1y2 with linespoints lw 2 pt %d pi 3 ps 0.8 lc rgb '%s' title '%s'", c, pt, col, t)
 do for [i=1:nboxes] {
     b = word(boxes, i)
-    if (last(b.".ct.drop") > 0) { R = R.fail(b.".ct.drop", "packets dropped, ".b." conntrack table full", 5, "#d62728"); nfail = nfail + 1 }
+    if (last(b.".ct.drop") > 0) { D = D.drop(b.".ct.drop", "packets dropped: ".b." table full", 5, "#d62728") }
 }
-if (hasnat && last("nat.snat.failed") > 0) { R = R.fail("nat.snat.failed", "NAT tuple searches that failed", 9, "#9467bd"); nfail = nfail + 1 }
+if (hasnat && last("nat.snat.failed") > 0) { D = D.drop("nat.snat.failed", "SYNs dropped: no free NAT tuple", 9, "#e377c2") }
 if (last("server.TcpExtPAWSPassive") > 0) { R = R.fail("server.TcpExtPAWSPassive", "SYNs dropped by the server's PAWS check", 11, "#8c564b"); nfail = nfail + 1 }
 if (last("conn.EADDRNOTAVAIL") > 0) { R = R.fail("conn.EADDRNOTAVAIL", "connects failed: no free local port", 7, "#1f77b4"); nfail = nfail + 1 }
 if (last("conn.EADDRINUSE") > 0) { R = R.fail("conn.EADDRINUSE", "bind() failed: no free port", 13, "#17becf"); nfail = nfail + 1 }
@@ -100,14 +104,14 @@ set grid
 set xlabel "simulated time (s)"
 set format y "%.0f"
 set yrange [0:*]
-# the plots end at 0.66 of the width: the legends sit to their right
+# the plots end at 0.62 of the width: a right axis, then the legends
 set lmargin at screen 0.08
-set rmargin at screen 0.66
-set key at screen 0.68, graph 1 left top vertical Left reverse noopaque nobox samplen 3 spacing 1.1
+set rmargin at screen 0.62
+set key at screen 0.70, graph 1 left top vertical Left reverse noopaque nobox samplen 3 spacing 1.1
 
 do for [fmt in "png svg"] {
     h = 60 + 330 * npanels
-    if (fmt eq "png") { set terminal pngcairo noenhanced size 1250,h font ",11" } else { set terminal svg noenhanced size 1250,h font ",11" dynamic }
+    if (fmt eq "png") { set terminal pngcairo noenhanced size 1300,h font ",11" } else { set terminal svg noenhanced size 1300,h font ",11" dynamic }
     set output outdir."/timeseries.".fmt
     set multiplot layout npanels,1 title (strlen(question) > 0 ? question."\n" : "")."connsim run: ".outdir
     if (nboxes > 0) {
@@ -126,7 +130,13 @@ do for [fmt in "png svg"] {
             P = P.sprintf(", csv using 1:(column('nat.snat.mappings') / %d) with linespoints lw 1.5 dt 2 pt 6 pi 20 lc rgb '#9467bd' title 'NAT mappings per destination'", ndests)
             if (tuples > 0) { P = P.sprintf(", %g with lines dt 4 lw 2 lc rgb '#9467bd' title 'NAT tuples per destination: %.0f'", tuples, tuples) }
         }
-        eval "plot ".P
+        if (strlen(D) > 0) {
+            set y2tics; set ytics nomirror; set y2range [0:*]
+            set y2label "packets dropped per second"
+        }
+        prev_t = 0; prev_v = 0
+        eval "plot ".P.D
+        unset y2tics; unset y2label; set ytics mirror
     }
     set title sprintf("client ports: peak %.0f of %.0f per %s%s", portpeak, pool, pairs > 1 ? "client host and destination" : "destination", pct(portpeak, pool))
     set ylabel (pairs > 1 ? "ports per client host and destination" : "ports, connections")
@@ -136,7 +146,7 @@ do for [fmt in "png svg"] {
     if (pool > 0) { P = P.sprintf(", %g with lines dt 3 lw 2 lc rgb '#000000' title 'ports connect() can use: %.0f'", pool, pool) }
     eval "plot ".P
     set title (nfail > 0 ? "connections per second (10 s averages)" : "connections per second (10 s averages); no connect() failed")
-    set ylabel "connections per second"
+    set ylabel "per second"
     prev_t = 0; prev_v = 0
     eval "plot ".R
     unset multiplot
