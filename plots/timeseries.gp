@@ -113,6 +113,7 @@ do for [fmt in "png svg"] {
     h = 60 + 330 * npanels
     if (fmt eq "png") { set terminal pngcairo noenhanced size 1300,h font ",11" } else { set terminal svg noenhanced size 1300,h font ",11" dynamic }
     set output outdir."/timeseries.".fmt
+    set format y "%.0f"
     set multiplot layout npanels,1 title (strlen(question) > 0 ? question."\n" : "")."connsim run: ".outdir
     if (nboxes > 0) {
         t = ""
@@ -147,6 +148,8 @@ do for [fmt in "png svg"] {
     eval "plot ".P
     set title (nfail > 0 ? "connections per second (10 s averages)" : "connections per second (10 s averages); no connect() failed")
     set ylabel "per second"
+    # a few connections a minute must not read as 0 on every tic
+    set format y "%g"
     prev_t = 0; prev_v = 0
     eval "plot ".R
     unset multiplot
