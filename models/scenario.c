@@ -109,6 +109,9 @@ static const cfg_key keys[] = {
 	  "none: connect() picks address and port; port0: bind(0) first (the port is then global over "
 	  "destinations); address: bind(addr, 0) with IP_BIND_ADDRESS_NO_PORT, addresses in turn" },
 	{ "workload", "reuseaddr", CFG_BOOL, 0, 0, NULL, "false", "SO_REUSEADDR on client sockets" },
+	{ "workload", "destination", CFG_ENUM, 0, 0, WL_CHOICES(WL_DESTS), "random",
+	  "how a connection picks the server address and port: random (uniform, independent) or "
+	  "round_robin (every address:port pair in turn, addresses fastest; client host i starts at pair i)" },
 	{ "workload", "request_bytes", CFG_INT, 0, 4294967295.0, NULL, "1000", "bytes the client sends" },
 	{ "workload", "response_bytes", CFG_INT, 0, 4294967295.0, NULL, "1000", "bytes the server sends" },
 
@@ -1150,6 +1153,7 @@ static bool workload_resolve(scenario *s, const cfg *c, GError **err)
 	s->path.addrs_per_client = per;
 	w->addrs_per_client = per;
 	w->reuseaddr = cfg_bool(c, "workload", "reuseaddr");
+	w->dest = (wl_dest)cfg_enum(c, "workload", "destination");
 	/* N exchanges advance each side's sequence N times (mod 2^32, as the
 	 * sequence space wraps). */
 	s->request_bytes = (uint32_t)((uint64_t)cfg_int(c, "workload", "request_bytes") * w->requests);

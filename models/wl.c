@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sim/bug.h"
 #include "sim/rng.h"
 
 typedef struct client {
 	int host;
 	unsigned next_addr;  /* bind = address: round-robin position */
+	unsigned next_dest;  /* dest = round_robin: the next address:port pair */
 	gsl_rng *arrivals, *choices;
 	double frac;         /* ns of the exact arrival time beyond the clock's (in [0, 1)) */
 } client;
@@ -204,8 +206,18 @@ static void on_arrival(void *ctx, uint32_t ci, uint32_t arg)
 {
 	wl *w = ctx;
 	client *c = &w->clients[ci];
-	uint32_t daddr = w->s.daddrs[w->s.ndaddrs > 1 ? rng_below(c->choices, w->s.ndaddrs) : 0];
-	uint16_t dport = w->s.dports[w->s.ndports > 1 ? rng_below(c->choices, w->s.ndports) : 0];
+	uint32_t daddr;
+	uint16_t dport;
+	if (w->s.dest == WL_DEST_ROUND_ROBIN) {
+		/* no draw from c->choices: the random policy's streams stay as they were */
+		unsigned d = c->next_dest;
+		daddr = w->s.daddrs[d % w->s.ndaddrs];
+		dport = w->s.dports[d / w->s.ndaddrs];
+		c->next_dest = (d + 1) % (w->s.ndaddrs * w->s.ndports);
+	} else {
+		daddr = w->s.daddrs[w->s.ndaddrs > 1 ? rng_below(c->choices, w->s.ndaddrs) : 0];
+		dport = w->s.dports[w->s.ndports > 1 ? rng_below(c->choices, w->s.ndports) : 0];
+	}
 	tcp_connect_opts o = { 0, w->s.bind == WL_BIND_PORT0, w->s.reuseaddr };
 	if (w->s.bind == WL_BIND_ADDRESS) {
 		unsigned per = w->s.addrs_per_client;
@@ -325,6 +337,10 @@ wl *wl_new(ev_loop *L, probe_set *ps, const wl_spec *spec, uint64_t seed, uint32
 		c->arrivals = rng_stream(seed, rep, name);
 		snprintf(name, sizeof(name), "client/%u/choices", i);
 		c->choices = rng_stream(seed, rep, name);
+		if (spec->dest == WL_DEST_ROUND_ROBIN) {
+			BUG_ON(spec->ndaddrs == 0 || spec->ndports == 0);
+			c->next_dest = i % (spec->ndaddrs * spec->ndports);
+		}
 	}
 	w->server_rng = rng_stream(seed, rep, "server/app");
 	w->k_arrival = ev_kind_register(L, "arrival", on_arrival, w);

@@ -33,6 +33,13 @@
 	X(WL_BIND_NONE, "none")       /* connect() alone */                                             \
 	X(WL_BIND_PORT0, "port0")     /* bind(0), then connect() */                                     \
 	X(WL_BIND_ADDRESS, "address") /* bind(addr, 0) with IP_BIND_ADDRESS_NO_PORT: addresses in turn */
+/* How a connection picks the server's address and port.  random: uniform and
+ * independent (a DNS answer or a client library picking at random);
+ * round_robin: every address:port pair in turn (a connection pool or a
+ * load balancer's upstream list), addresses fastest, each client host from
+ * its own position (host i starts at pair i), advancing on every connect()
+ * whether it succeeds or not. */
+#define WL_DESTS(X) X(WL_DEST_RANDOM, "random") X(WL_DEST_ROUND_ROBIN, "round_robin")
 
 #define WL_ENUM_(e, s) e,
 #define WL_CHOICE_(e, s) "|" s
@@ -43,6 +50,7 @@ typedef enum wl_arrival { WL_ARRIVALS(WL_ENUM_) } wl_arrival;
 typedef enum wl_life { WL_LIVES(WL_ENUM_) } wl_life;
 typedef enum wl_closer { WL_CLOSERS(WL_ENUM_) } wl_closer;
 typedef enum wl_bind { WL_BINDS(WL_ENUM_) } wl_bind;
+typedef enum wl_dest { WL_DESTS(WL_ENUM_) } wl_dest;
 
 typedef struct wl_spec {
 	wl_arrival arrival;
@@ -62,6 +70,7 @@ typedef struct wl_spec {
 	ev_time peer_close_delay;/* the other side's close() after the FIN */
 	wl_bind bind;
 	bool reuseaddr;
+	wl_dest dest;            /* how each connection picks daddrs x dports */
 	const uint32_t *daddrs;
 	unsigned ndaddrs;
 	const uint16_t *dports;

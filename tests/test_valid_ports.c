@@ -288,6 +288,69 @@ static void test_bind_address_no_port(void **st)
 	assert_true(w.eaddrnotavail / w.attempts > 0.5);  /* Erlang B(64, 190) ~ 0.67 */
 }
 
+/*
+ * [workload] destination = round_robin: four destinations (server ports) behind
+ * one 64-port range, constant arrivals, the client closing after 25 ms.
+ * Exact arithmetic, no statistics:
+ * - A TIME_WAIT's 60 s (15000 jiffies at HZ=250) end on the timer wheel's
+ *   next 512-jiffy slot boundary strictly after (calc_index), so a port is
+ *   held at most PRE_RR_S + 62.048 s.  At 4/s in turn, each destination gets
+ *   one connect() a second exactly, so it never holds more than
+ *   ceil(62.074) = 63 < 64 ports: not one connect() fails.  The random policy
+ *   at the same rate gives a destination 61 +- 7 connects per 61 s: some fail.
+ * - Saturated (16/s, 4/s per destination): a port freed at a slot boundary is
+ *   retaken by the next arrivals, within 1.25 s, and 60 s + PRE_RR_S later the
+ *   wheel rounds it to the 30th boundary: every port cycles in exactly
+ *   30 x 2.048 = 61.44 s.  The four destinations sustain 4 x 64 / 61.44 s =
+ *   4.1667/s, 0.64 % under 4 x 64 / 61.05 s (61.05 s: the mean holding time at
+ *   uniform phase, tests/test_valid_ports.c's 61.024 + 0.025 + 2 RTT); the
+ *   window cuts at most one cycle per port, +-256 connections.
+ */
+#define PRE_RR_S (RTT_S + 0.025 + RTT_S)
+static vrun rr_run(const char *policy, const char *rate, const char *ports, const char *addrs, double warm, double end)
+{
+	char s_policy[64], s_rate[64], s_ports[64], s_addrs[128], s_stop[64];
+	snprintf(s_policy, sizeof s_policy, "workload.destination=%s", policy);
+	snprintf(s_rate, sizeof s_rate, "workload.rate=%s", rate);
+	snprintf(s_ports, sizeof s_ports, "server.ports=%s", ports);
+	snprintf(s_addrs, sizeof s_addrs, "server.addresses=%s", addrs);
+	snprintf(s_stop, sizeof s_stop, "workload.stop=%.0fs", end);
+	const char *sets[] = { "net.ipv4.ip_local_port_range=40000 40063", "workload.arrival=constant", "workload.life=fixed",
+			       "workload.life_mean=25ms", "workload.close=client", "experiment.seed=1", s_policy, s_rate,
+			       s_ports, s_addrs, s_stop, NULL };
+	return valid_run(sets, 0, warm, end);
+}
+
+static void test_round_robin(void **st)
+{
+	(void)st;
+	/* 4/s over 80-83 in turn: 1/s each, at most 63 ports held, none fails */
+	vrun rr = rr_run("round_robin", "4", "80-83", "10.0.1.1", 0, 1000);
+	printf("  round_robin, 4 destinations at 4/s: %.0f attempts, %.0f EADDRNOTAVAIL\n", rr.attempts, rr.eaddrnotavail);
+	assert_int_equal(rr.pool, 64);
+	assert_true(rr.attempts >= 3999);
+	assert_true(rr.eaddrnotavail == 0);
+	assert_true(rr.established >= rr.attempts - 1);  /* the last may still be in its handshake */
+	/* the pairs, not the addresses alone: 2 addresses x 2 ports in turn */
+	vrun mix = rr_run("round_robin", "4", "80-81", "10.0.1.1,10.0.1.2", 0, 1000);
+	assert_true(mix.attempts >= 3999);
+	assert_true(mix.eaddrnotavail == 0);
+	/* the random policy at the same rate: a destination's share fluctuates */
+	vrun rnd = rr_run("random", "4", "80-83", "10.0.1.1", 0, 1000);
+	printf("  random, 4 destinations at 4/s: %.0f attempts, %.0f EADDRNOTAVAIL\n", rnd.attempts, rnd.eaddrnotavail);
+	assert_true(rnd.eaddrnotavail > 0);
+
+	/* saturated: 4 x 64 ports, each cycling in 30 slots of 2.048 s */
+	const double warm = 600, end = 3000, W = end - warm, slot = 512.0 / 250;
+	vrun sat = rr_run("round_robin", "16", "80-83", "10.0.1.1", warm, end);
+	double thr = sat.established / W, exact = 4 * 64 / (30 * slot), issue = 4 * 64 / 61.05;
+	printf("  round_robin, 4 destinations at 16/s: %.4f/s established; 4 x 64 / 61.44 s = %.4f; "
+	       "4 x 64 / 61.05 s = %.4f\n", thr, exact, issue);
+	assert_true(30 * slot > 60 + PRE_RR_S && 29 * slot < 60);  /* the 30th boundary, as said above */
+	assert_true(fabs(sat.established - exact * W) <= 4 * 64);
+	assert_true(fabs(thr / issue - 1) < 0.01);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_fin_timeout_myth),
 		cmocka_unit_test(test_max_tw_buckets),
 		cmocka_unit_test(test_bind_address_no_port),
+		cmocka_unit_test(test_round_robin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
