@@ -53,7 +53,7 @@ label(m) = m eq "conn.fail_fraction" ? "connects that failed" : \
     m eq "conn.EADDRNOTAVAIL.fraction" ? "connects failed: no free local port" : \
     m eq "conn.ct_drop.fraction" ? "SYN dropped: conntrack table full" : \
     m eq "conn.nat_fail.fraction" ? "SYN dropped: no free NAT tuple" : \
-    m eq "conn.paws_drop.fraction" ? "SYN dropped by the server's PAWS check" : \
+    m eq "conn.paws_drop.fraction" ? "SYN dropped by the PAWS check (tw_recycle)" : \
     m eq "conn.paws_drop.host_fraction" ? "users with a SYN dropped by PAWS" : \
     m eq "conn.syn_tw_collision.fraction" ? "SYN met a TIME_WAIT at the server" : \
     m eq "conn.ETIMEDOUT.fraction" ? "connects timed out" : \

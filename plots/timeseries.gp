@@ -93,7 +93,7 @@ do for [i=1:nboxes] {
     if (last(b.".ct.drop") > 0) { D = D.drop(b.".ct.drop", "packets dropped: ".b." table full", 5, "#d62728") }
 }
 if (hasnat && last("nat.snat.failed") > 0) { D = D.drop("nat.snat.failed", "SYNs dropped: no free NAT tuple", 9, "#e377c2") }
-if (last("server.TcpExtPAWSPassive") > 0) { R = R.fail("server.TcpExtPAWSPassive", "SYNs dropped by the server's PAWS check", 11, "#8c564b"); nfail = nfail + 1 }
+if (last("server.TcpExtPAWSPassive") > 0) { R = R.fail("server.TcpExtPAWSPassive", "SYNs dropped by PAWS (tw_recycle)", 11, "#8c564b"); nfail = nfail + 1 }
 if (last("conn.EADDRNOTAVAIL") > 0) { R = R.fail("conn.EADDRNOTAVAIL", "connects failed: no free local port", 7, "#1f77b4"); nfail = nfail + 1 }
 if (last("conn.EADDRINUSE") > 0) { R = R.fail("conn.EADDRINUSE", "bind() failed: no free port", 13, "#17becf"); nfail = nfail + 1 }
 if (last("conn.ETIMEDOUT") > 0) { R = R.fail("conn.ETIMEDOUT", "connects timed out (every SYN lost)", 15, "#ff7f0e"); nfail = nfail + 1 }

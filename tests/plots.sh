@@ -81,6 +81,13 @@ if draw snat-k8s nat --duration 20s --warmup 10s; then
 	check nat "against the NAT's tuples" yes "NAT tuples per destination: 64512"
 fi
 
+# tw_recycle behind a NAT: the server's PAWS drops have their curve (a label
+# with no quote in it: gnuplot's titles are quoted strings).
+if draw recycle-nat paws --duration 300s --warmup 100s --set client.count=8; then
+	check paws "PAWS drops, in words" yes "SYNs dropped by PAWS (tw_recycle)"
+	check paws "timed-out connects, in words" yes "connects timed out (every SYN lost)"
+fi
+
 # Without summary.json (an older run directory) the limits come from the
 # CSV's "in force" lines and summary.csv.
 if [ -d "$T/firewall" ]; then
