@@ -75,7 +75,9 @@ set xlabel (strlen(xlab) > 0 ? xlab : label(xkey)) offset 0,0.3
 if (words(metrics2) > 0) { set y2tics; set ytics nomirror; \
                            set y2label (strlen(y2lab) > 0 ? y2lab : label(word(metrics2, 1))." (dashed)") }
 if (words(metrics2) > 0 && hdr("y_log") eq "1") set logscale y2
-set ylabel (strlen(ylab) > 0 ? ylab : label(word(metrics, 1)))." (mean and 95 % CI)"
+# what a point and its bar are goes in the title: on the axis it made long
+# labels run off the figure
+set ylabel (strlen(ylab) > 0 ? ylab : label(word(metrics, 1)))
 if (cap > 0) { set arrow 1 from cap, graph 0 to cap, graph 1 nohead dt 2 lw 2 lc "black"; \
                set label 1 sprintf("capacity %.0f", cap) at cap, graph 0.95 offset 1,0 }
 # a point belongs to curve i when its variant column holds variant i
@@ -109,7 +111,7 @@ do for [fmt in "png svg"] {
     h = 560 + 22 * ((ncurves + 1) / 2)
     if (fmt eq "png") { set terminal pngcairo noenhanced size 1000,h font ",11" } else { set terminal svg noenhanced size 1000,h font ",11" dynamic }
     set output outdir."/curve.".fmt
-    set title question
+    set title question."\npoints: means over the replications; bars: 95 % confidence intervals"
     eval "plot ".cmd
     unset output
 }

@@ -112,7 +112,8 @@ if "$BIN" sweep experiments/default.ini --vary workload.rate=300,600 --reps 2 --
 	sed -n 's/.*<text>\(.*\)<\/text>.*/\1/p' "$T/sweep/curve.svg" >"$T/curve.txt"
 	check curve "a metric's legend in words" yes "connects that failed"
 	check curve "the right axis's metric in words" yes "mean connect latency (ms) (right axis)"
-	check curve "the left axis label in words" yes "connects that failed (mean and 95 % CI)"
+	check curve "the left axis label in words" yes "connects that failed"
+	check curve "the title says what points and bars are" yes "points: means over the replications; bars: 95 % confidence intervals"
 	if grep -q 'conn\.' "$T/curve.txt"; then bad "curve: no metric names in the figure" "$T/curve.txt"; else ok "curve: no metric names in the figure"; fi
 else
 	bad "curve: connsim sweep" "$T/sweep.log"
