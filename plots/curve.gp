@@ -14,6 +14,7 @@
 # labels say in words what a metric is (label() below), not its column name.
 if (!exists("outdir")) outdir = "out/default"
 csv = outdir."/curve.csv"
+if (system("test -r '".csv."' && echo y") ne "y") { print sprintf("curve.gp: cannot read %s (run connsim first; outdir is its --out)", csv); exit status 1 }
 hdr(k) = system("sed -n 's/^# ".k.": //p' ".csv." | head -1")
 metrics = hdr("plot")
 if (strlen(metrics) == 0) metrics = "conn.fail_fraction"

@@ -21,6 +21,7 @@
 # data; curves that can coincide differ in width, dash and marks.
 if (!exists("outdir")) outdir = "out/default"
 csv = outdir."/timeseries.csv"
+if (system("test -r '".csv."' && echo y") ne "y") { print sprintf("timeseries.gp: cannot read %s (run connsim first; outdir is its --out)", csv); exit status 1 }
 json = outdir."/summary.json"
 set datafile separator ","
 set datafile commentschars "#"
@@ -74,6 +75,10 @@ last(c) = has(c) ? real(system("grep -v '^#' ".csv." | tail -1 | cut -d, -f".col
 colno(c) = int(system("sed -n '/^[^#]/{p;q}' ".csv." | tr ',' '\\n' | grep -nx '".c."' | cut -d: -f1"))
 pct(p, l) = l > 0 ? sprintf(" (%.0f %%)", 100 * p / l) : ""
 
+# rates are over every 10th sample (TIME_WAIT expiries come in batches at
+# the timer wheel's slot boundaries, 2.048 s at HZ=250, which rates over
+# 1 s samples alias): 10 x the sampling interval, read from the first rows
+avg_s = 10 * num(system("sed -n '/^[^#]/p' ".csv." | sed -n 3p | cut -d, -f1"), 1)
 # rate from a cumulative counter column: difference between consecutive rows
 prev_t = 0; prev_v = 0
 rate(t, v) = (dt = t - prev_t, dv = v - prev_v, prev_t = t, prev_v = v, dt > 0 ? dv / dt : 1/0)
@@ -146,7 +151,7 @@ do for [fmt in "png svg"] {
     if (srvtw > 0) { P = P.", csv using 1:(column('server.timewait')) with lines lw 2 lc rgb '#e6550d' title 'connections in TIME_WAIT, server (all)'" }
     if (pool > 0) { P = P.sprintf(", %g with lines dt 3 lw 2 lc rgb '#000000' title 'ports connect() can use: %.0f'", pool, pool) }
     eval "plot ".P
-    set title (nfail > 0 ? "connections per second (10 s averages)" : "connections per second (10 s averages); no connect() failed")
+    set title sprintf("connections per second (averages over %g s)%s", avg_s, nfail > 0 ? "" : "; no connect() failed")
     set ylabel "per second"
     # a few connections a minute must not read as 0 on every tic
     set format y "%g"

@@ -63,7 +63,7 @@ if draw chains firewall --duration 20s --warmup 10s; then
 	check firewall "against nf_conntrack_max" yes "nf_conntrack_max, firewall: 1048576"
 	check firewall "no NAT curve without a NAT" no "NAT mappings per destination"
 	check firewall "no failure curve when nothing failed" no "connects failed: no free local port"
-	check firewall "the rates panel says none failed" yes "connections per second (10 s averages); no connect() failed"
+	check firewall "the rates panel says none failed" yes "connections per second (averages over 10 s); no connect() failed"
 	check firewall "16 clients x 4 destinations: ports per host and destination" yes "ports per client host and destination"
 fi
 
@@ -117,6 +117,15 @@ if "$BIN" sweep experiments/default.ini --vary workload.rate=300,600 --reps 2 --
 	if grep -q 'conn\.' "$T/curve.txt"; then bad "curve: no metric names in the figure" "$T/curve.txt"; else ok "curve: no metric names in the figure"; fi
 else
 	bad "curve: connsim sweep" "$T/sweep.log"
+fi
+
+# A directory without the CSV: one line naming it, a failing status.
+if gnuplot -e "outdir='$T/none'" plots/timeseries.gp >"$T/none.gp" 2>&1; then
+	bad "none: timeseries.gp succeeds without a CSV" "$T/none.gp"
+elif grep -q "timeseries.gp: cannot read $T/none/timeseries.csv" "$T/none.gp" && [ "$(wc -l <"$T/none.gp")" -eq 1 ]; then
+	ok "none: timeseries.gp says which CSV it cannot read, and fails"
+else
+	bad "none: timeseries.gp's message" "$T/none.gp"
 fi
 
 summary plots
