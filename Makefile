@@ -7,7 +7,7 @@
 CC      ?= cc
 PKGS    := glib-2.0 gsl cmocka libpcap
 # libpcap-dev: the trace's pcap export; tshark, libxml2-utils (xmllint) and
-# librsvg2-bin (rsvg-convert): tests/view.sh reads that pcap back, parses and
+# librsvg2-bin (rsvg-convert): tests/test_view.c reads that pcap back, parses and
 # renders the SVG.  DEBIAN_FRONTEND=noninteractive (below) answers tshark's
 # question about non-root capture with its default (no).
 DEB_PKGS := libglib2.0-dev libgsl-dev libcmocka-dev gnuplot-nox pkg-config libpcap-dev tshark libxml2-utils \
