@@ -42,7 +42,8 @@ enum {
 	BOX_H = 17,           /* a state, conntrack or call box, with its gap */
 	RULE_H = 13,          /* a line of the rule column */
 	MIN_STEP = 22,        /* between two instants: room for an arrow's label */
-	BREAK_H = 44,         /* the band that stands for a cut-out gap */
+	BREAK_H = 52,         /* the band that stands for a cut-out gap */
+	DEPART_PAD = 10,      /* below an instant's notes, before what leaves */
 	FONT = 11,
 };
 #define BREAK_NS 1000000000LL  /* gaps longer than this are cut out */
@@ -155,6 +156,14 @@ static double room_below(const ladder *l, int64_t t)
 	return a > b ? a : b;
 }
 
+static bool departs_at(const ladder *l, int64_t t)
+{
+	for (guint i = 0; i < l->segs->len; i++)
+		if (g_array_index(l->segs, ladder_seg, i).t_sent == t)
+			return true;
+	return false;
+}
+
 static axis axis_build(const ladder *l)
 {
 	axis ax = { g_array_new(FALSE, FALSE, sizeof(int64_t)), g_array_new(FALSE, FALSE, sizeof(double)),
@@ -192,7 +201,11 @@ static axis axis_build(const ladder *l)
 				y += step > MIN_STEP ? step : MIN_STEP;
 			}
 		}
-		double band[2] = { y, y + room_below(l, t) };
+		double room = room_below(l, t);
+		/* what leaves at t leaves below the notes, its label clear of them */
+		if (room > 0 && departs_at(l, t))
+			room += DEPART_PAD;
+		double band[2] = { y, y + room };
 		g_array_append_vals(ax.y, band, 2);
 		y = band[1];
 	}
@@ -246,21 +259,22 @@ static void draw_breaks(GString *o, const ladder *l, const axis *ax, double widt
 {
 	char tb[32];
 	for (guint k = 0; k + 1 < ax->brk->len; k += 2) {
-		double y0 = g_array_index(ax->brk, double, k) + 4;  /* below the band before */
+		double y0 = g_array_index(ax->brk, double, k) + 6;  /* below the band before */
 		double gap = g_array_index(ax->brk, double, k + 1);
-		double h = BREAK_H - 8;
+		double h = BREAK_H - 12, ym = y0 + h / 2;
 		g_string_append_printf(o, "<g class=\"break\"><rect x=\"0\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"band\"/>",
 				       y0, width, h);
+		/* each lane dotted through the band, crossed by the two slashes
+		 * of a broken axis */
 		for (guint i = 0; i < l->lanes->len; i++) {
 			double x = lane_x(i);
 			g_string_append_printf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"gapline\"/>",
 					       x, y0, x, y0 + h);
-			g_string_append_printf(o, "<path d=\"M%.1f %.1f l6 -4 l6 4\" class=\"zig\"/>"
-					       "<path d=\"M%.1f %.1f l6 -4 l6 4\" class=\"zig\"/>",
-					       x - 6, y0 + 2, x - 6, y0 + h + 2);
+			g_string_append_printf(o, "<path d=\"M%.1f %.1f l16 -6 M%.1f %.1f l16 -6\" class=\"zig\"/>",
+					       x - 8, ym, x - 8, ym + 6);
 		}
 		g_string_append_printf(o, "<text x=\"%d\" y=\"%.1f\" class=\"gaptext\">%s later</text></g>\n",
-				       AXIS_W - 8, y0 + h / 2 + 4, view_time_str((int64_t)gap, tb));
+				       AXIS_W - 8, ym + 4, view_time_str((int64_t)gap, tb));
 	}
 }
 
@@ -424,7 +438,7 @@ static const char STYLE[] =
 	".lline{stroke:#777;stroke-width:1.5}\n"
 	".band{fill:#fff}\n"
 	".gapline{stroke:#999;stroke-width:1.5;stroke-dasharray:2 4}\n"
-	".zig{fill:none;stroke:#777}\n"
+	".zig{fill:none;stroke:#555;stroke-width:1.5}\n"
 	".gaptext,.tick{text-anchor:end;font-size:10px;fill:#666}\n"
 	".gaptext{font-style:italic}\n"
 	".bracket{fill:none;stroke:#a05a00;stroke-width:1.5}\n"
