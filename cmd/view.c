@@ -1,6 +1,7 @@
 /*
  * view: what the views share (relative sequence numbers, flag names, times,
- * writing the bytes out) and the Mermaid rendering.  The SVG, pcap and
+ * writing the bytes out) and the two sequence-diagram texts, Mermaid and
+ * mscgen.  The SVG, pcap and
  * packetdrill renderings are in view_svg.c, view_pcap.c and view_pd.c.
  */
 #include "cmd/view.h"
@@ -121,11 +122,12 @@ static void seg_label(GString *o, const ladder *l, const ladder_seg *s)
 }
 
 /* One line of the diagram, in time order: a segment at t_sent, a note at t.
- * At one instant an application call comes first (it causes what is sent),
- * then the segments sent, then the states and rules that follow. */
+ * At one instant, as in the SVG: first the application's calls, then the
+ * states, entries, rules and timers (what was decided on what arrived, or
+ * on the call), then the segments that leave (arrive, decide, answer). */
 typedef struct mm_ev {
 	int64_t t;
-	int rank;        /* 0 app call, 1 segment, 2 other note */
+	int rank;        /* 0 app call, 1 other note, 2 segment */
 	guint idx;       /* in segs or notes */
 } mm_ev;
 
@@ -144,12 +146,12 @@ static GArray *mm_events(const ladder *l)
 {
 	GArray *ev = g_array_new(FALSE, FALSE, sizeof(mm_ev));
 	for (guint i = 0; i < l->segs->len; i++) {
-		mm_ev e = { g_array_index(l->segs, ladder_seg, i).t_sent, 1, i };
+		mm_ev e = { g_array_index(l->segs, ladder_seg, i).t_sent, 2, i };
 		g_array_append_val(ev, e);
 	}
 	for (guint i = 0; i < l->notes->len; i++) {
 		const ladder_note *n = &g_array_index(l->notes, ladder_note, i);
-		mm_ev e = { n->t, n->kind == LADDER_APP ? 0 : 2, i + l->segs->len };
+		mm_ev e = { n->t, n->kind == LADDER_APP ? 0 : 1, i + l->segs->len };
 		g_array_append_val(ev, e);
 	}
 	/* g_array_sort is not stable; idx breaks every tie, so it need not be */
@@ -178,8 +180,14 @@ GBytes *view_mermaid(const ladder *l)
 		g_string_append_c(o, '\n');
 	}
 	GArray *ev = mm_events(l);
+	int64_t last = 0;
 	for (guint k = 0; k < ev->len; k++) {
 		const mm_ev *e = &g_array_index(ev, mm_ev, k);
+		/* a long idle stretch, as the SVG's broken axis: a note across */
+		if (k > 0 && e->t - last > 1000000000LL && l->lanes->len)
+			g_string_append_printf(o, "    Note over L0,L%u: %s later\n", l->lanes->len - 1,
+					       view_time_str(e->t - last, tb));
+		last = e->t;
 		if (e->idx < l->segs->len) {
 			const ladder_seg *s = &g_array_index(l->segs, ladder_seg, e->idx);
 			bool lost = s->t_recv < 0;
@@ -225,5 +233,87 @@ GBytes *view_mermaid(const ladder *l)
 		g_string_append_c(o, '\n');
 	}
 	g_array_free(ev, TRUE);
+	return g_string_free_to_bytes(o);
+}
+
+/* ---- mscgen ------------------------------------------------------------- */
+
+/* Inside a double-quoted mscgen string: '"' and '\\' escaped, a newline
+ * as mscgen's own "\\n". */
+static void msc_text(GString *o, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			g_string_append_c(o, '\\');
+		if (*s == '\n')
+			g_string_append(o, "\\n");
+		else if (*s != '\r')
+			g_string_append_c(o, *s);
+	}
+}
+
+GBytes *view_mscgen(const ladder *l)
+{
+	GString *o = g_string_new("");
+	char tb[32], tb2[32];
+	if (l->title && *l->title) {
+		g_string_append(o, "# ");
+		for (const char *p = l->title; *p; p++)
+			g_string_append_c(o, *p == '\n' ? ' ' : *p);
+		g_string_append_c(o, '\n');
+	}
+	g_string_append(o, "msc {\n  hscale = \"2\";\n");
+	/* entities are L0, L1, ...; their labels the lanes' names and addresses */
+	for (guint i = 0; i < l->lanes->len; i++) {
+		const ladder_lane *ln = &g_array_index(l->lanes, ladder_lane, i);
+		g_string_append_printf(o, "%sL%u [label=\"", i ? ", " : "  ", i);
+		msc_text(o, ln->name);
+		if (ln->addr)
+			g_string_append_printf(o, "\\n%u.%u.%u.%u", ln->addr >> 24, (ln->addr >> 16) & 255,
+					       (ln->addr >> 8) & 255, ln->addr & 255);
+		g_string_append(o, "\"]");
+	}
+	g_string_append(o, ";\n");
+	GArray *ev = mm_events(l);
+	int64_t last = 0;
+	for (guint k = 0; k < ev->len; k++) {
+		const mm_ev *e = &g_array_index(ev, mm_ev, k);
+		if (k > 0 && e->t - last > 1000000000LL)
+			g_string_append_printf(o, "  ... [label=\"%s later\"];\n", view_time_str(e->t - last, tb));
+		last = e->t;
+		if (e->idx < l->segs->len) {
+			const ladder_seg *s = &g_array_index(l->segs, ladder_seg, e->idx);
+			bool lost = s->t_recv < 0;
+			GString *lab = g_string_new(view_time_str(s->t_sent, tb));
+			g_string_append_c(lab, ' ');
+			seg_label(lab, l, s);
+			if (lost)
+				g_string_append_printf(lab, " (dropped: %s)", s->drop_why ? s->drop_why : "lost");
+			g_string_append_printf(o, "  L%u %s L%u [label=\"", s->from, lost ? "-x" : "=>", s->to);
+			msc_text(o, lab->str);
+			g_string_append(o, "\"];\n");
+			g_string_free(lab, TRUE);
+			continue;
+		}
+		const ladder_note *n = &g_array_index(l->notes, ladder_note, e->idx - l->segs->len);
+		static const char *const shape[] = {
+			[LADDER_STATE] = "box", [LADDER_CT] = "rbox", [LADDER_RULE] = "note",
+			[LADDER_TIMER] = "note", [LADDER_APP] = "abox",
+		};
+		g_string_append_printf(o, "  L%u %s L%u [label=\"", n->lane, shape[n->kind], n->lane);
+		if (n->kind == LADDER_CT)
+			g_string_append(o, "conntrack ");
+		msc_text(o, n->text);
+		if (n->kind == LADDER_RULE && n->func) {
+			g_string_append(o, " (");
+			msc_text(o, n->func);
+			g_string_append_c(o, ')');
+		}
+		if (n->kind == LADDER_TIMER)
+			g_string_append_printf(o, ", %s until %s", view_time_str(n->t, tb), view_time_str(n->t_end, tb2));
+		g_string_append(o, "\"];\n");
+	}
+	g_array_free(ev, TRUE);
+	g_string_append(o, "}\n");
 	return g_string_free_to_bytes(o);
 }

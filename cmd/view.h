@@ -1,7 +1,7 @@
 /*
  * view: the renderings of a ladder (cmd/ladder.h) other than the terminal
- * text: an SVG ladder for slides, a Mermaid sequence diagram, a pcap file of
- * the segments, and a packetdrill script of the client's side.
+ * text: an SVG ladder for slides, a Mermaid or mscgen sequence diagram, a
+ * pcap file of the segments, and a packetdrill script of the client's side.
  *
  * Each view is a pure function of the ladder: it reads nothing else, writes
  * no file, and returns the whole rendering as bytes (the same ladder gives
@@ -30,8 +30,15 @@
 GBytes *view_svg(const ladder *l);
 
 /* Mermaid sequenceDiagram text: lanes as participants, segments as
- * messages (a lost one as "-x"), states, rules and timers as notes. */
+ * messages (a lost one as "-x"), states, rules and timers as notes, a gap
+ * longer than a second as a note across every lane. */
 GBytes *view_mermaid(const ladder *l);
+
+/* The same as an mscgen chart ("msc { ... }"): a lost segment as "-x",
+ * states as boxes, conntrack entries as rounded boxes, rules and timers as
+ * notes, application calls as angular boxes, a gap longer than a second as
+ * mscgen's "..." (time left out). */
+GBytes *view_mscgen(const ladder *l);
 
 /* A pcap file (LINKTYPE_RAW: IPv4 packets, nanosecond timestamps) with one
  * packet per segment per wire, as a capture on the sending side of each

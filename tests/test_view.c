@@ -9,7 +9,7 @@
  *
  * The SVG is parsed (GMarkup here, xmllint) and rendered (rsvg-convert);
  * the pcap is read back with tshark and compared field by field with the
- * ladder; the Mermaid and packetdrill texts are compared with golden files
+ * ladder; mscgen draws its chart; the Mermaid, mscgen and packetdrill texts are compared with golden files
  * (tests/data/view/, checked by hand) and the packetdrill lines with the
  * subset of packetdrill's grammar they use.  With PACKETDRILL set to a
  * packetdrill binary, its parser (--dry_run) reads the script too.
@@ -451,9 +451,42 @@ static void test_mermaid(void **st)
 	}
 	assert_int_equal(msgs, l->segs->len);
 	assert_int_equal(crosses, 1);
+	assert_non_null(strstr(txt, "\n    Note over L0,L2: 60.000 s later\n    Note over L0: CLOSED\n"));
 	assert_true(g_str_has_prefix(txt, "sequenceDiagram\n"));
 	g_strfreev(lines);
 	g_free(txt);
+	g_bytes_unref(b);
+	ladder_free(l);
+}
+
+/* mscgen: the same diagram; mscgen itself draws it (a syntax error or an
+ * unknown entity would stop it). */
+static void test_mscgen(void **st)
+{
+	(void)st;
+	ladder *l = client_closes("client closes \"quoted\" \\ back");
+	GBytes *b = view_mscgen(l);
+	char *path = put("client-closes.msc", b);
+	assert_true(same_as_golden("tests/data/view/client-closes.msc", b));
+	const char *txt = g_bytes_get_data(b, NULL);
+	unsigned arcs = 0, lost = 0;
+	for (const char *p = txt; (p = strstr(p, " => ")); p++)
+		arcs++;
+	for (const char *p = txt; (p = strstr(p, " -x ")); p++)
+		lost++;
+	assert_int_equal(arcs + lost, l->segs->len);
+	assert_int_equal(lost, 1);
+	/* the 60 s TIME_WAIT is left out, once */
+	assert_non_null(strstr(txt, "  ... [label=\"60.000 s later\"];\n"));
+	assert_null(strstr(strstr(txt, "  ... ") + 1, "  ... "));
+	char *png = g_build_filename(tmpdir, "client-closes-msc.png", NULL);
+	char *argv[] = { "mscgen", "-T", "png", "-i", path, "-o", png, NULL };
+	g_free(run(argv));
+	GStatBuf sb;
+	assert_int_equal(g_stat(png, &sb), 0);
+	assert_true(sb.st_size > 5000);
+	g_free(png);
+	g_free(path);
 	g_bytes_unref(b);
 	ladder_free(l);
 }
@@ -720,6 +753,7 @@ int main(void)
 		cmocka_unit_test(test_svg),
 		cmocka_unit_test(test_svg_escapes),
 		cmocka_unit_test(test_mermaid),
+		cmocka_unit_test(test_mscgen),
 		cmocka_unit_test(test_pcap),
 		cmocka_unit_test(test_packetdrill),
 		cmocka_unit_test(test_packetdrill_two),
