@@ -29,6 +29,61 @@ bool view_write(const char *path, GBytes *bytes, GError **err)
 	return out_commit(f, err);
 }
 
+bool view_write_files(const ladder *l, const view_files *f, GError **err)
+{
+	enum { N = 5 };
+	const char *paths[N] = { f->svg, f->mermaid, f->mscgen, f->pcap, f->packetdrill };
+	GBytes *bytes[N] = { 0 };
+	out_file *files[N] = { 0 };
+	bool ok = true;
+	for (int i = 0; i < N && ok; i++) {
+		if (!paths[i])
+			continue;
+		switch (i) {
+		case 0: bytes[i] = view_svg(l); break;
+		case 1: bytes[i] = view_mermaid(l); break;
+		case 2: bytes[i] = view_mscgen(l); break;
+		case 3: bytes[i] = view_pcap(l); break;
+		default:
+			bytes[i] = view_packetdrill(l, f->packetdrill_conn);
+			if (!bytes[i]) {
+				char which[48] = "";
+				if (f->packetdrill_conn >= 0)
+					snprintf(which, sizeof which, " of connection %d", f->packetdrill_conn);
+				g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+					    "%s: the client has no segment%s to write as packetdrill", paths[i], which);
+				ok = false;
+			}
+		}
+		if (!ok)
+			break;
+		files[i] = out_open(paths[i], err);
+		gsize n = 0;
+		const void *p = files[i] ? g_bytes_get_data(bytes[i], &n) : NULL;
+		if (!files[i]) {
+			ok = false;
+		} else if (n && fwrite(p, 1, n, out_stream(files[i])) != n) {
+			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_IO, "%s: cannot write: %s", paths[i], g_strerror(errno));
+			ok = false;
+		}
+	}
+	/* every file is whole in its temporary: rename them all (only a
+	 * failed rename can leave the ones before it) */
+	for (int i = 0; i < N; i++) {
+		if (!files[i])
+			continue;
+		if (ok)
+			ok = out_commit(files[i], err);
+		else
+			out_abort(files[i]);
+		files[i] = NULL;
+	}
+	for (int i = 0; i < N; i++)
+		if (bytes[i])
+			g_bytes_unref(bytes[i]);
+	return ok;
+}
+
 /* The ISN of connection conn in one direction: the sequence number of its
  * first SYN that way.  NAT rewrites addresses and ports, never sequence
  * numbers (nf_nat_ipv4_manip_pkt), so any wire's copy of the SYN will do. */

@@ -56,6 +56,18 @@ GBytes *view_packetdrill(const ladder *l, int conn);
 /* Writes bytes to path, whole or not at all (sim/out.h). */
 bool view_write(const char *path, GBytes *bytes, GError **err);
 
+/* The view files a trace was asked for; NULL: not wanted. */
+typedef struct view_files {
+	const char *svg, *mermaid, *mscgen, *pcap, *packetdrill;
+	int packetdrill_conn;   /* view_packetdrill's conn: -1 every connection */
+} view_files;
+
+/* Renders and writes every wanted view: all of them or none (each goes to
+ * a temporary first; any failure removes them all).  Fails, naming the
+ * file, also when the packetdrill script would be empty (no client segment
+ * of that connection). */
+bool view_write_files(const ladder *l, const view_files *f, GError **err);
+
 /* A segment's sequence and acknowledgment numbers relative to the ISNs of
  * its connection (see above); *rel says whether both ISNs were found. */
 void view_rel_seq(const ladder *l, const ladder_seg *s, uint32_t *seq, uint32_t *ack, bool *rel);

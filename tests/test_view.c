@@ -746,6 +746,49 @@ static void test_write(void **st)
 	g_bytes_unref(b);
 }
 
+/* view_write_files: every wanted view or none. */
+static void test_write_files(void **st)
+{
+	(void)st;
+	ladder *l = client_closes("all or none");
+	char *svg = g_build_filename(tmpdir, "all.svg", NULL), *mmd = g_build_filename(tmpdir, "all.mmd", NULL);
+	char *pcap = g_build_filename(tmpdir, "all.pcap", NULL), *pkt = g_build_filename(tmpdir, "all.pkt", NULL);
+	char *bad = g_build_filename(tmpdir, "missing", "all.msc", NULL);
+	GError *err = NULL;
+	/* one file cannot be created: none is left */
+	view_files f = { svg, mmd, bad, pcap, pkt, 0 };
+	assert_false(view_write_files(l, &f, &err));
+	assert_non_null(strstr(err->message, "missing"));
+	g_clear_error(&err);
+	assert_false(g_file_test(svg, G_FILE_TEST_EXISTS) || g_file_test(pcap, G_FILE_TEST_EXISTS));
+	/* no client segment in connection 3: none is left, the file named */
+	view_files g = { svg, NULL, NULL, pcap, pkt, 3 };
+	assert_false(view_write_files(l, &g, &err));
+	assert_non_null(strstr(err->message, "all.pkt: the client has no segment of connection 3"));
+	g_clear_error(&err);
+	assert_false(g_file_test(svg, G_FILE_TEST_EXISTS) || g_file_test(pcap, G_FILE_TEST_EXISTS));
+	/* all: each file is what its view renders */
+	view_files h = { svg, mmd, NULL, pcap, pkt, 0 };
+	assert_true(view_write_files(l, &h, &err));
+	GBytes *want[] = { view_svg(l), view_mermaid(l), view_pcap(l), view_packetdrill(l, 0) };
+	const char *paths[] = { svg, mmd, pcap, pkt };
+	for (int i = 0; i < 4; i++) {
+		char *got = NULL;
+		gsize n = 0;
+		assert_true(g_file_get_contents(paths[i], &got, &n, NULL));
+		GBytes *gb = g_bytes_new_take(got, n);
+		assert_true(g_bytes_equal(gb, want[i]));
+		g_bytes_unref(gb);
+		g_bytes_unref(want[i]);
+	}
+	g_free(svg);
+	g_free(mmd);
+	g_free(pcap);
+	g_free(pkt);
+	g_free(bad);
+	ladder_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -758,6 +801,7 @@ int main(void)
 		cmocka_unit_test(test_packetdrill),
 		cmocka_unit_test(test_packetdrill_two),
 		cmocka_unit_test(test_write),
+		cmocka_unit_test(test_write_files),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
