@@ -135,6 +135,28 @@ const char *view_flags_name(uint8_t flags, char buf[32])
 
 const char *view_time_str(int64_t ns, char buf[32])
 {
+	/* three decimals at least, more while they say something (down to
+	 * the nanosecond), so that two instants never read the same */
+	bool ms = ns < 1000000000LL && ns > -1000000000LL;
+	int64_t unit = ms ? 1000000LL : 1000000000LL;
+	int decimals = ms ? 6 : 9;
+	int64_t whole = ns / unit, frac = ns % unit;
+	const char *sign = ns < 0 ? "-" : "";
+	if (whole < 0)
+		whole = -whole;
+	if (frac < 0)
+		frac = -frac;
+	snprintf(buf, 32, "%s%" PRId64 ".%0*" PRId64, sign, whole, decimals, frac);
+	size_t n = strlen(buf);
+	const char *dot = strchr(buf, '.');
+	while (buf[n - 1] == '0' && (size_t)(&buf[n - 1] - dot) > 3)
+		buf[--n] = '\0';
+	g_strlcat(buf, ms ? " ms" : " s", 32);
+	return buf;
+}
+
+const char *view_span_str(int64_t ns, char buf[32])
+{
 	if (ns < 1000000000LL && ns > -1000000000LL)
 		snprintf(buf, 32, "%.3f ms", ns / 1e6);
 	else
@@ -241,7 +263,7 @@ GBytes *view_mermaid(const ladder *l)
 		/* a long idle stretch, as the SVG's broken axis: a note across */
 		if (k > 0 && e->t - last > 1000000000LL && l->lanes->len)
 			g_string_append_printf(o, "    Note over L0,L%u: %s later\n", l->lanes->len - 1,
-					       view_time_str(e->t - last, tb));
+					       view_span_str(e->t - last, tb));
 		last = e->t;
 		if (e->idx < l->segs->len) {
 			const ladder_seg *s = &g_array_index(l->segs, ladder_seg, e->idx);
@@ -334,7 +356,7 @@ GBytes *view_mscgen(const ladder *l)
 	for (guint k = 0; k < ev->len; k++) {
 		const mm_ev *e = &g_array_index(ev, mm_ev, k);
 		if (k > 0 && e->t - last > 1000000000LL)
-			g_string_append_printf(o, "  ... [label=\"%s later\"];\n", view_time_str(e->t - last, tb));
+			g_string_append_printf(o, "  ... [label=\"%s later\"];\n", view_span_str(e->t - last, tb));
 		last = e->t;
 		if (e->idx < l->segs->len) {
 			const ladder_seg *s = &g_array_index(l->segs, ladder_seg, e->idx);

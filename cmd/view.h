@@ -76,7 +76,11 @@ void view_rel_seq(const ladder *l, const ladder_seg *s, uint32_t *seq, uint32_t 
  * say them. */
 const char *view_flags_name(uint8_t flags, char buf[32]);
 
-/* A time since the trace began, for people: "0.250 ms", "61.250 s". */
+/* A time since the trace began, for people: "0.250 ms", "61.250 s",
+ * "1.0061 s": three decimals, more when they are not zeros. */
 const char *view_time_str(int64_t ns, char buf[32]);
+
+/* A duration, rounded for people: "60.000 s", "201.000 ms". */
+const char *view_span_str(int64_t ns, char buf[32]);
 
 #endif

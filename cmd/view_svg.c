@@ -44,6 +44,8 @@ enum {
 	MIN_STEP = 22,        /* between two instants: room for an arrow's label */
 	BREAK_H = 52,         /* the band that stands for a cut-out gap */
 	DEPART_PAD = 10,      /* below an instant's notes, before what leaves */
+	LOST_DROP = 20,       /* how far a dropped segment's line falls */
+	LOST_H = 40,          /* its line, cross and labels below where it leaves */
 	FONT = 11,
 };
 #define BREAK_NS 1000000000LL  /* gaps longer than this are cut out */
@@ -156,6 +158,16 @@ static double room_below(const ladder *l, int64_t t)
 	return a > b ? a : b;
 }
 
+static bool drop_departs_at(const ladder *l, int64_t t)
+{
+	for (guint i = 0; i < l->segs->len; i++) {
+		const ladder_seg *s = &g_array_index(l->segs, ladder_seg, i);
+		if (s->t_sent == t && s->t_recv < 0)
+			return true;
+	}
+	return false;
+}
+
 static bool departs_at(const ladder *l, int64_t t)
 {
 	for (guint i = 0; i < l->segs->len; i++)
@@ -207,7 +219,9 @@ static axis axis_build(const ladder *l)
 			room += DEPART_PAD;
 		double band[2] = { y, y + room };
 		g_array_append_vals(ax.y, band, 2);
-		y = band[1];
+		/* a dropped segment is drawn below where it leaves (its cross
+		 * and labels): room for it before the next instant */
+		y = band[1] + (drop_departs_at(l, t) ? LOST_H : 0);
 	}
 	return ax;
 }
@@ -274,7 +288,7 @@ static void draw_breaks(GString *o, const ladder *l, const axis *ax, double widt
 					       x - 8, ym, x - 8, ym + 6);
 		}
 		g_string_append_printf(o, "<text x=\"%d\" y=\"%.1f\" class=\"gaptext\">%s later</text></g>\n",
-				       AXIS_W - 8, ym + 4, view_time_str((int64_t)gap, tb));
+				       AXIS_W - 8, ym + 4, view_span_str((int64_t)gap, tb));
 	}
 }
 
@@ -326,7 +340,7 @@ static void draw_timers(GString *o, const ladder *l, const axis *ax)
 		g_string_append_printf(o, "<text x=\"%.1f\" y=\"%.1f\" class=\"ttext\" transform=\"rotate(-90 %.1f %.1f)\">",
 				       tx, ty, tx, ty);
 		esc(o, n->text);
-		g_string_append_printf(o, " %s</text></g>\n", view_time_str(n->t_end - n->t, tb));
+		g_string_append_printf(o, " %s</text></g>\n", view_span_str(n->t_end - n->t, tb));
 	}
 	g_array_free(ends, TRUE);
 }
@@ -395,13 +409,15 @@ static void draw_segs(GString *o, const ladder *l, const axis *ax)
 		bool lost = s->t_recv < 0;
 		double dir = x2 > x1 ? 1 : -1;
 		/* a lost segment ends 55% of the way across, a little lower */
-		double ex = lost ? x1 + (x2 - x1) * 0.55 : x2 - dir * 2, ey = lost ? y1 + 16 : y_top(ax, s->t_recv);
+		double ex = lost ? x1 + (x2 - x1) * 0.55 : x2 - dir * 2, ey = lost ? y1 + LOST_DROP : y_top(ax, s->t_recv);
 		g_string_append_printf(o, "<g class=\"seg%s\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"%s/>",
 				       lost ? " lost" : "", x1, y1, ex, ey, lost ? "" : " marker-end=\"url(#ah)\"");
 		if (lost) {
 			g_string_append_printf(o, "<path d=\"M%.1f %.1f l10 10 M%.1f %.1f l-10 10\" class=\"cross\"/>",
 					       ex - 5, ey - 5, ex + 5, ey - 5);
-			g_string_append_printf(o, "<text x=\"%.1f\" y=\"%.1f\" class=\"why\">", ex + dir * 10, ey + 14);
+			/* the reason beyond the cross, on the side it was going */
+			g_string_append_printf(o, "<text x=\"%.1f\" y=\"%.1f\" class=\"why\" text-anchor=\"%s\">",
+					       ex + dir * 10, ey + 4, dir > 0 ? "start" : "end");
 			esc(o, s->drop_why ? s->drop_why : "dropped");
 			g_string_append(o, "</text>");
 		}
@@ -414,15 +430,18 @@ static void draw_segs(GString *o, const ladder *l, const axis *ax)
 		double ang = atan2(ey - y1, ex - x1) * 180 / G_PI;
 		if (ang > 90 || ang < -90)
 			ang -= 180;  /* right-to-left arrows: text stays upright */
+		/* a dropped one's label goes under its line: above it, the
+		 * segment that arrived at the same instant has its own */
+		double up = lost ? 12 : -4;
 		g_string_append_printf(o, "<g transform=\"translate(%.1f %.1f) rotate(%.2f)\">"
-				       "<text x=\"0\" y=\"-4\" class=\"slabel\"><tspan class=\"flags\">%s</tspan>"
-				       " seq %" PRIu32, mx, my, ang, view_flags_name(s->flags, fb), seq);
+				       "<text x=\"0\" y=\"%.0f\" class=\"slabel\"><tspan class=\"flags\">%s</tspan>"
+				       " seq %" PRIu32, mx, my, ang, up, view_flags_name(s->flags, fb), seq);
 		if (s->flags & LADDER_ACK)
 			g_string_append_printf(o, " ack %" PRIu32, ack);
 		g_string_append(o, "</text>");
 		if (s->has_ts)
-			g_string_append_printf(o, "<text x=\"0\" y=\"11\" class=\"ts\">TSval %" PRIu32 " TSecr %" PRIu32
-					       "</text>", s->tsval, s->tsecr);
+			g_string_append_printf(o, "<text x=\"0\" y=\"%.0f\" class=\"ts\">TSval %" PRIu32 " TSecr %" PRIu32
+					       "</text>", up + 11 + (lost ? 1 : 4), s->tsval, s->tsecr);
 		g_string_append(o, "</g>");
 		g_string_append(o, "</g>\n");
 	}
@@ -455,7 +474,7 @@ static const char STYLE[] =
 	".seg line{stroke:#1b4f9c;stroke-width:1.5}\n"
 	".lost line{stroke:#c0392b;stroke-dasharray:5 3}\n"
 	".cross{stroke:#c0392b;stroke-width:2.5}\n"
-	".why{fill:#c0392b;font-size:10px;font-style:italic;text-anchor:middle}\n"
+	".why{fill:#c0392b;font-size:10px;font-style:italic}\n"
 	".slabel,.ts{text-anchor:middle;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}\n"
 	".flags{font-weight:bold}\n"
 	".ts{font-size:9.5px;fill:#555}\n";
