@@ -29,6 +29,8 @@ bool view_write(const char *path, GBytes *bytes, GError **err)
 	return out_commit(f, err);
 }
 
+G_DEFINE_QUARK(connsim-view-error-quark, view_error)
+
 bool view_write_files(const ladder *l, const view_files *f, GError **err)
 {
 	enum { N = 5 };
@@ -50,7 +52,7 @@ bool view_write_files(const ladder *l, const view_files *f, GError **err)
 				char which[48] = "";
 				if (f->packetdrill_conn >= 0)
 					snprintf(which, sizeof which, " of connection %d", f->packetdrill_conn);
-				g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+				g_set_error(err, VIEW_ERROR, VIEW_ERROR_EMPTY,
 					    "%s: the client has no segment%s to write as packetdrill", paths[i], which);
 				ok = false;
 			}

@@ -65,8 +65,13 @@ typedef struct view_files {
 /* Renders and writes every wanted view: all of them or none (each goes to
  * a temporary first; any failure removes them all).  Fails, naming the
  * file, also when the packetdrill script would be empty (no client segment
- * of that connection). */
+ * of that connection): then err is VIEW_ERROR, VIEW_ERROR_EMPTY (a bad
+ * option, exit 2); else a G_FILE_ERROR from sim/out.h. */
 bool view_write_files(const ladder *l, const view_files *f, GError **err);
+
+#define VIEW_ERROR (view_error_quark())
+GQuark view_error_quark(void);
+enum { VIEW_ERROR_EMPTY };
 
 /* A segment's sequence and acknowledgment numbers relative to the ISNs of
  * its connection (see above); *rel says whether both ISNs were found. */

@@ -773,6 +773,7 @@ static void test_write_files(void **st)
 	view_files g = { svg, NULL, NULL, pcap, pkt, 3 };
 	assert_false(view_write_files(l, &g, &err));
 	assert_non_null(strstr(err->message, "all.pkt: the client has no segment of connection 3"));
+	assert_true(g_error_matches(err, VIEW_ERROR, VIEW_ERROR_EMPTY));
 	g_clear_error(&err);
 	assert_false(g_file_test(svg, G_FILE_TEST_EXISTS) || g_file_test(pcap, G_FILE_TEST_EXISTS));
 	/* all: each file is what its view renders */
