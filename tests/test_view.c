@@ -504,6 +504,9 @@ static void test_pcap(void **st)
 	(void)st;
 	ladder *l = client_closes("pcap");
 	GBytes *b = view_pcap(l);
+	GBytes *again = view_pcap(l);
+	assert_true(g_bytes_equal(b, again));  /* no wall clock in the file */
+	g_bytes_unref(again);
 	char *path = put("client-closes.pcap", b);
 	char *ts[] = { "tshark", "-n", "-r", path, "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
 		       "-T", "fields", "-E", "separator=,",
