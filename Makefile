@@ -5,8 +5,13 @@
 # each tests/test_*.c is its own cmocka binary.
 
 CC      ?= cc
-PKGS    := glib-2.0 gsl cmocka
-DEB_PKGS := libglib2.0-dev libgsl-dev libcmocka-dev gnuplot-nox pkg-config
+PKGS    := glib-2.0 gsl cmocka libpcap
+# libpcap-dev: the trace's pcap export; tshark, libxml2-utils (xmllint),
+# librsvg2-bin (rsvg-convert) and mscgen: tests/test_view.c reads that pcap
+# back, parses and renders the SVG, draws the mscgen chart.  DEBIAN_FRONTEND=noninteractive (below) answers tshark's
+# question about non-root capture with its default (no).
+DEB_PKGS := libglib2.0-dev libgsl-dev libcmocka-dev gnuplot-nox pkg-config libpcap-dev tshark libxml2-utils \
+            librsvg2-bin mscgen
 
 # SANITIZE=1 builds everything (into build-san/) under ASan and UBSan.
 # DEVELOPER=1 turns warnings into errors (git's config.mak.dev habit).
@@ -38,8 +43,8 @@ ifeq ($(DEVELOPER),1)
 WARN    += -Werror
 endif
 
-PKG_CFLAGS = $(shell pkg-config --cflags glib-2.0 gsl)
-PKG_LIBS   = $(shell pkg-config --libs glib-2.0 gsl) -lm
+PKG_CFLAGS = $(shell pkg-config --cflags glib-2.0 gsl libpcap)
+PKG_LIBS   = $(shell pkg-config --libs glib-2.0 gsl libpcap) -lm
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka)
 CMOCKA_LIBS   = $(shell pkg-config --libs cmocka)
 
