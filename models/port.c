@@ -456,6 +456,75 @@ static int scan_parity(port_table *t, const uint64_t *dest, uint32_t offset, por
 	}
 }
 
+static uint32_t gcd32(uint32_t a, uint32_t b)
+{
+	while (b) {
+		uint32_t r = a % b;
+		a = b;
+		b = r;
+	}
+	return a;
+}
+
+/*
+ * 7.1 (7da62262ec96 "inet: add ip_local_port_step_width sysctl to improve
+ * port usage distribution", __inet_hash_connect), when the sysctl is set and
+ * remaining > 1: on every connect()
+ *
+ *	range = remaining / step;  upper_bound = min(range, max_rand_step);
+ *	scan_step = get_random_u32_inclusive(1, upper_bound);
+ *	while (gcd(scan_step, range) != 1) {
+ *		scan_step++;
+ *		if (!(scan_step & 1) && !(range & 1)) scan_step++;
+ *		if (scan_step > upper_bound) { scan_step = 1; break; }
+ *	}
+ *	scan_step *= step;
+ *
+ * and the two parity passes advance port by scan_step while i still counts
+ * by step (port -= remaining past high), so each pass visits every port of
+ * its parity once, in a random coprime order (RFC 6056 algorithm 5-like).
+ * The table update on success is unchanged.  Port by port: the stride
+ * defeats the bitmap scan (dest and skip are still honoured, as candidate()
+ * would refuse those ports).
+ */
+static int scan_random_step(port_table *t, const uint64_t *dest, uint32_t offset, port_check_fn check,
+			    void *ctx, uint32_t *lport, uint32_t *i_out)
+{
+	const uint32_t step = 2, low = t->cfg.low, high = (uint32_t)t->cfg.high + 1;
+	const uint32_t remaining = even_remaining(low, high), range = remaining / step;
+	const uint32_t upper = range < t->cfg.step_width ? range : t->cfg.step_width;
+	uint32_t scan_step = 1 + (uint32_t)rng_below(t->rng, upper);
+	while (gcd32(scan_step, range) != 1) {
+		scan_step++;
+		if (!(scan_step & 1) && !(range & 1))
+			scan_step++;
+		if (scan_step > upper) {
+			scan_step = 1;
+			break;
+		}
+	}
+	scan_step *= step;
+	offset &= ~1u;
+	for (;;) {
+		uint32_t port = low + offset;
+		for (uint32_t i = 0; i < remaining; i += step, port += scan_step) {
+			if (port >= high)
+				port -= remaining;
+			if ((t->skip[port >> 6] >> (port & 63) & 1) || (dest && (dest[port >> 6] >> (port & 63) & 1)))
+				continue;
+			int r = candidate(t, port, check, ctx);
+			if (r != CAND_NEXT) {
+				*lport = port;
+				*i_out = i;
+				return r;
+			}
+		}
+		offset++;
+		if (!((offset & 1) && remaining > 1))
+			return -EADDRNOTAVAIL;
+	}
+}
+
 /* 4.6-5.11: offset = (hint + port_offset) % remaining; global hint += i + 2. */
 static int connect_parity_hint(port_table *t, const uint64_t *dest, uint32_t off32, port_check_fn check,
 			       void *ctx, uint32_t *lport)
@@ -504,7 +573,8 @@ static int connect_perturb(port_table *t, const uint64_t *dest, uint64_t off64, 
 	const uint32_t index = (uint32_t)off64 & (PERTURB_SIZE - 1);
 	const uint32_t offset = (table[index] + (uint32_t)(off64 >> 32)) % remaining;
 	uint32_t i;
-	int r = scan_parity(t, dest, offset, check, ctx, lport, &i);
+	int r = t->cfg.step_width && remaining > 1 ? scan_random_step(t, dest, offset, check, ctx, lport, &i)
+						   : scan_parity(t, dest, offset, check, ctx, lport, &i);
 	if (r >= 0) {
 		uint32_t rnd = rng_below(t->rng, 8) * 2;
 		if (rnd > i)

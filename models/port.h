@@ -52,6 +52,8 @@ typedef struct port_cfg {
 	bool autobind_reuse;     /* ip_autobind_reuse (5.7+) */
 	uint32_t hz;             /* jiffies per second, for the 10 s salt period; the
 	                          * table's now_ns counts from the host's boot */
+	uint32_t step_width;     /* ip_local_port_step_width (7.1+, PORT_ALGO_PERTURB only):
+	                          * 0 scans with stride 2; else a random stride, see port.c */
 } port_cfg;
 
 /* Result of the caller's 4-tuple check for one candidate port. */
