@@ -406,15 +406,24 @@ static const lore table[] = {
 
 	/* ---- conntrack counters (models/ct.c), per box -------------------- */
 	COUNTER("found", NULL,
-		"Tuple lookups that found the tuple taken (NAT's search for a free tuple); on the 3.10 and 4.4 "
+		"Tuple lookups that found the tuple taken (NAT's search for a free tuple, the 6.5+ eviction probes "
+		"included: nf_nat_used_tuple_harder asks nf_conntrack_tuple_taken first); on the 3.10 and 4.4 "
 		"profiles also every packet that found its entry.",
 		"nf_conntrack_tuple_taken (net/netfilter/nf_conntrack_core.c); <= 4.9 also __nf_conntrack_find_get",
 		"4.10: \"remove packet hotpath stats\" left only the tuple_taken hits [U].", NULL, NULL,
 		"doc/kernel-rules.md §6.11, §7.1", NULL, NULL, "found", CT_COLUMNS("found")),
-	COUNTER("insert", NULL, "Entries confirmed (inserted into the table) when their first packet left the box.",
-		"__nf_conntrack_confirm (net/netfilter/nf_conntrack_core.c) in the kernels of connsim's older "
-		"profiles; later kernels count only ctnetlink insertions (nf_conntrack_hash_check_insert) [U]",
-		NULL, NULL, NULL, "doc/kernel-rules.md §6.11", NULL, NULL, "insert", CT_COLUMNS("insert")),
+	COUNTER("insert", NULL,
+		"Entries confirmed (inserted into the table) when their first packet left the box, on the 3.10 and "
+		"4.4 profiles; 0 on the others, as `conntrack -S` shows on a forwarding box: only entries inserted "
+		"through ctnetlink (conntrack -I) count there.",
+		"__nf_conntrack_confirm (net/netfilter/nf_conntrack_core.c) up to 4.9; from 4.14's source on (4.10 "
+		"[U]) only nf_conntrack_hash_check_insert, ctnetlink's path",
+		"Gone from confirmation by 4.14 (prof.ct_confirm_counts_insert).", NULL, NULL, "doc/kernel-rules.md §6.11", NULL, NULL, "insert", CT_COLUMNS("insert")),
+	COUNTER("confirmed", NULL,
+		"Entries confirmed (inserted into the table) when their first packet left the box, on every "
+		"profile: connsim's own count, which the kernel's `insert` was up to 4.9.",
+		"__nf_conntrack_confirm (net/netfilter/nf_conntrack_core.c); no kernel counter from 4.14's source on",
+		NULL, NULL, NULL, "doc/kernel-rules.md §6.11", NULL, NULL, NULL, CT_COLUMNS("confirmed")),
 	COUNTER("insert_failed", NULL,
 		"Confirmation refused: the entry's tuple was already in the table (a NAT choice that collides; TCP "
 		"may not merge), or, 5.15+, the chain was too long.  The packet is dropped.",

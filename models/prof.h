@@ -107,6 +107,10 @@ typedef struct prof {
 	bool ct_found_taken_only;     /* 4.10+: "remove packet hotpath stats": `found` counts
 				       * nf_conntrack_tuple_taken hits only; before, every successful
 				       * lookup in nf_conntrack_in too [U] */
+	bool ct_confirm_counts_insert; /* <= 4.9 [U: version]: __nf_conntrack_confirm counts `insert`
+				       * for every entry it confirms; in 4.14 and every later source
+				       * only ctnetlink's nf_conntrack_hash_check_insert does, so
+				       * `conntrack -S` shows insert=0 on a forwarding box */
 	bool ct_early_next_bucket;    /* 5.0+: f393808dc641 "fix calculation of next bucket number in
 				       * early_drop"; before, reciprocal_scale(hash + i) found the same
 				       * bucket again almost always */

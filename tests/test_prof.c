@@ -87,6 +87,7 @@ static void test_ct_cfg_rules(void **state)
 		assert_int_equal(c.reply_syn_in_tw, p->ct_reply_syn_in_tw);
 		assert_int_equal(c.clash_counts_drop, p->ct_clash_counts_drop);
 		assert_int_equal(c.found_taken_only, p->ct_found_taken_only);
+		assert_int_equal(c.confirm_counts_insert, p->ct_confirm_counts_insert);
 		assert_int_equal(c.rst_exact_seq, p->ct_rst_exact_seq);
 		assert_int_equal(c.pickup_unack_cap, p->ct_pickup_unack_cap);
 		assert_int_equal(c.syn_retrans_no_renew, p->ct_syn_retrans_no_renew);
@@ -179,6 +180,11 @@ static void test_new_rows(void **state)
 	/* ip_local_port_step_width: 7.1 only */
 	assert_false(P("7.0")->has_port_step_width);
 	assert_true(P("7.1")->has_port_step_width);
+	/* __nf_conntrack_confirm's `insert`: 3.x sources count it, 4.14's and
+	 * later ones do not (only nf_conntrack_hash_check_insert) */
+	assert_true(P("4.4")->ct_confirm_counts_insert);
+	assert_false(P("4.10")->ct_confirm_counts_insert);
+	assert_false(P("7.0")->ct_confirm_counts_insert);
 	/* the timer wheel with levels: 4.8 */
 	assert_false(P("4.4")->timer_levels);
 	assert_true(P("4.10")->timer_levels);
