@@ -184,6 +184,39 @@ static void test_host_fraction(void **st)
 }
 
 /*
+ * 4.10's per-connection timestamp offsets (95a22caee396) broke tw_recycle
+ * without any NAT: one client host, one connection a second, each from a
+ * new source port and so with its own random offset; the server closes
+ * first and its tcp_tw_recycle cache (tcp_remember_stamp, per host pair)
+ * keeps the newest timestamp it saw, so about half of the next SYNs carry
+ * an older one and tcp_peer_is_proven drops them (TcpExtPAWSPassive).  On
+ * 4.4 the host has one clock for all its connections: nothing is dropped.
+ * (4.11 went back to per-host-pair offsets, 28ee1b746f49; 4.12 removed
+ * tw_recycle.)
+ */
+static void test_recycle_410(void **st)
+{
+	(void)st;
+	for (int v = 0; v < 2; v++) {
+		const char *cprof = v ? "client.profile=4.10" : "client.profile=4.4";
+		const char *sprof = v ? "server.profile=4.10" : "server.profile=4.4";
+		const char *sets[] = { "experiment.duration=100s", "workload.arrival=constant", "workload.rate=1",
+				       "workload.stop=60s", "workload.life=fixed", "workload.close=server", cprof, sprof,
+				       "server.sysctl.net.ipv4.tcp_tw_recycle=1", NULL };
+		mrun x;
+		GArray *m = metrics_of(sets, 0, &x);
+		double drops = metric_value(m, "server.TcpExtPAWSPassive"), hit = metric_value(m, "conn.hit.paws_drop");
+		if (v) {
+			assert_true(hit >= 10 && hit <= 50);  /* about half of 60 connections */
+			assert_true(drops >= hit);
+		} else {
+			assert_true(hit == 0 && drops == 0);
+		}
+		mrun_free(&x);
+	}
+}
+
+/*
  * The server closes first and keeps the TIME_WAIT; the client, with two
  * ports (one for connect()'s even-offset scan), reconnects 1 s later on the
  * same 4-tuple.  Without timestamps, the SYN reopens the TIME_WAIT only if
@@ -329,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_nat_fail),
 		cmocka_unit_test(test_paws_drop),
 		cmocka_unit_test(test_host_fraction),
+		cmocka_unit_test(test_recycle_410),
 		cmocka_unit_test(test_syn_tw_collision),
 		cmocka_unit_test(test_first_failure),
 		cmocka_unit_test(test_chains_and_kmem),

@@ -35,6 +35,7 @@
 #include "models/tcp_int.h"
 #include "sim/ev.h"
 #include "sim/probe.h"
+#include "sim/rng.h"
 
 #define MS EV_MS
 #define SEC EV_SEC
@@ -786,6 +787,82 @@ static void isn_case(const char *profile, ev_time when, bool reopens)
 	fx_free(f);
 }
 
+/*
+ * The timestamp offset as each profile derives it (tsc_offset): none before
+ * 4.10; secure_tcp_ts_off of the 4-tuple in 4.10 and of (saddr, daddr) from
+ * 4.11 (tcp_v4_init_ts_off); one SipHash of the 4-tuple for ISN and offset
+ * in 7.0 (secure_tcp_seq_and_ts_off, 165573e41f2f), so two connections
+ * between the same hosts get different offsets only there and in 4.10;
+ * tcp_timestamps = 2 turns offsets off.
+ */
+static void test_ts_offsets(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *profile;
+		bool per_port, any;
+	} cases[] = {
+		{ "4.4", false, false }, { "4.10", true, true }, { "4.12", false, true },
+		{ "6.15", false, true }, { "7.0", true, true }, { "current", true, true },
+	};
+	gsl_rng *r = rng_stream(SEED, 0, "tsc");
+	for (size_t c = 0; c < G_N_ELEMENTS(cases); c++) {
+		const prof *p = prof_find(cases[c].profile);
+		assert_non_null(p);
+		tsc t;
+		tsc_init(&t, p, 250, 1, r);
+		tuple4 a = { CADDR, SADDR, 40000, DPORT }, b = a, other = a;
+		b.lport = 40002;
+		other.faddr = SADDR + 1;
+		unsigned differ = 0, zero = 0;
+		for (uint16_t k = 0; k < 64; k++) {
+			a.lport = (uint16_t)(40000 + 2 * k);
+			b.lport = (uint16_t)(a.lport + 1);
+			differ += tsc_offset(&t, &a) != tsc_offset(&t, &b);
+			zero += tsc_offset(&t, &a) == 0;
+		}
+		assert_int_equal(differ, cases[c].per_port ? 64 : 0);
+		assert_int_equal(zero, cases[c].any ? 0 : 64);
+		if (cases[c].any)  /* another peer, another offset */
+			assert_true(tsc_offset(&t, &a) != tsc_offset(&t, &other));
+		tsc_init(&t, p, 250, 2, r);  /* tcp_timestamps = 2 */
+		assert_int_equal(tsc_offset(&t, &a), 0);
+	}
+	rng_free(r);
+}
+
+/*
+ * Retransmission timers on the timer wheel (tcp__timer_expiry, mod_timer):
+ * a delay below 63 jiffies fires on its jiffy; a longer one at the next
+ * multiple of its level's granularity (8, 64, 512 ... jiffies) after the
+ * nominal expiry (calc_index rounds up), never before it.
+ */
+static void test_timer_wheel(void **state)
+{
+	(void)state;
+	fx *f = fx_new(SEED);
+	kconf k;
+	kc_init(&k, "current");
+	k.hz = 1000;
+	f->cli = add_host(f, "client", &k, CADDR, 1 * MS, 0);
+	tcp_host *h = H(f, f->cli);
+	static const uint64_t delays[] = { 2, 62, 63, 200, 503, 504, 1000, 4031, 4032, 64000 };
+	static const uint64_t grans[] = { 1, 1, 8, 8, 8, 64, 64, 64, 512, 4096 };
+	for (size_t d = 0; d < G_N_ELEMENTS(delays); d++) {
+		run_to(f, ev_now(f->L) + 7 * MS + 13 * (ev_time)d * EV_MS / 10);
+		uint64_t now_j = tsc_jiffies(&h->ts, ev_now(f->L));
+		ev_time when = tcp__timer_expiry(f->n, h, delays[d]);
+		uint64_t fire_j = tsc_jiffies(&h->ts, when);
+		assert_true(when > ev_now(f->L));
+		assert_true(fire_j >= now_j + delays[d]);
+		assert_true(fire_j <= now_j + delays[d] + grans[d]);
+		assert_int_equal(fire_j % grans[d], 0);
+		/* the timer fires as the jiffy begins */
+		assert_true(tsc_jiffies(&h->ts, when - 1) == fire_j - 1);
+	}
+	fx_free(f);
+}
+
 static void test_syn_tw_isn(void **state)
 {
 	(void)state;
@@ -1405,6 +1482,8 @@ static void test_determinism(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ts_offsets),
+		cmocka_unit_test(test_timer_wheel),
 		cmocka_unit_test(test_exhaustion_client_close),
 		cmocka_unit_test(test_reuseaddr_connect_owner),
 		cmocka_unit_test(test_tw_reuse_eras),
