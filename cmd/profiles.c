@@ -62,6 +62,7 @@ GET(g_randfully, p->has_random_fully)
 GET(g_autobind, p->has_autobind_reuse)
 GET(g_tsnooff, p->has_ts_no_offset)
 GET(g_stepwidth, p->has_port_step_width)
+GET(g_sockrange, p->has_sock_port_range && p->sock_range_stride1)
 /* defaults */
 GET(g_twreuse, p->tw_reuse)
 GET(g_portlo, p->port_lo)
@@ -157,6 +158,8 @@ static const row rows[] = {
 	ROW("--random-fully", g_randfully, NO_YES, S("an input error", "available (3.14+)")),
 	ROW("ip_autobind_reuse", g_autobind, NO_YES, S("an input error", "available (5.7+)")),
 	ROW("tcp_timestamps = 2", g_tsnooff, NO_YES, S("an input error", "available (4.10+)")),
+	ROW("IP_LOCAL_PORT_RANGE", g_sockrange, NO_YES,
+	    S("an input error", "stride 1, no parity (option 6.3, stride 6.8+)")),
 	ROW("ip_local_port_step_width", g_stepwidth, NO_YES, S("an input error", "available (7.1+)")),
 	ROW("tcp_tw_reuse default", g_twreuse, NULL, NULL),
 	ROW("ip_local_port_range lo", g_portlo, NULL, NULL),

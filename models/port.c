@@ -590,6 +590,46 @@ int port_connect(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, 
 	return port_connect_dest(t, saddr, daddr, dport, now_ns, NULL, check, ctx, lport);
 }
 
+/*
+ * __inet_hash_connect for a socket with IP_LOCAL_PORT_RANGE, 6.8+: low and
+ * high from inet_sk_get_local_port_range, step = 1, remaining = high + 1 -
+ * low (not rounded to even), offset = (table_perturb[index] + (port_offset
+ * >> 32)) % remaining without clearing bit 0, one pass port = low + offset,
+ * low + offset + 1, ... wrapping at high; on success i = max(i,
+ * get_random_u32_below(8)) and table_perturb[index] += i + 1.  (The
+ * kernel's offset++ / other_parity_scan then rescans the same ports, which
+ * fails the same way: not repeated here.)
+ */
+int port_connect_find_sock_range(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, uint64_t now_ns,
+				 uint16_t sk_lo, uint16_t sk_hi, const uint64_t *dest, port_check_fn check, void *ctx,
+				 uint16_t *lport)
+{
+	BUG_ON(!check || !lport || t->cfg.algo != PORT_ALGO_PERTURB);
+	uint32_t low = t->cfg.low, high = t->cfg.high;
+	if (sk_lo && low <= sk_lo && sk_lo <= high)
+		low = sk_lo;
+	if (sk_hi && low <= sk_hi && sk_hi <= high)  /* against the low just chosen, as the kernel */
+		high = sk_hi;
+	const uint64_t off64 = port_offset(t, saddr, daddr, dport, now_ns);
+	uint32_t *table = perturb_table(t);
+	const uint32_t end = high + 1, remaining = end - low;
+	const uint32_t index = (uint32_t)off64 & (PERTURB_SIZE - 1);
+	const uint32_t p0 = low + (table[index] + (uint32_t)(off64 >> 32)) % remaining;
+	uint32_t port = 0, i = 0;
+	int r = scan_segment(t, dest, p0, end, 1, 0, check, ctx, &port, &i);
+	if (r == CAND_NEXT)
+		r = scan_segment(t, dest, low, p0, 1, end - p0, check, ctx, &port, &i);
+	if (r == CAND_NEXT)
+		return -EADDRNOTAVAIL;
+	uint32_t rnd = rng_below(t->rng, 8);
+	if (rnd > i)
+		i = rnd;
+	table[index] += i + 1;
+	port_prefetch(t, (uint16_t)port);
+	*lport = (uint16_t)port;
+	return r;
+}
+
 void port_prefetch(const port_table *t, uint16_t port)
 {
 	__builtin_prefetch(&t->b[port], 1);

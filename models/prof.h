@@ -141,6 +141,10 @@ typedef struct prof {
 	bool has_ts_no_offset;     /* 4.10+: net.ipv4.tcp_timestamps = 2 */
 	bool has_random_fully;     /* 3.14+: MASQUERADE --random-fully */
 	bool has_syn_linear_timeouts; /* 6.5+ (ccce324dabfe): net.ipv4.tcp_syn_linear_timeouts */
+	bool has_sock_port_range;  /* 6.3 (91d0b78c5177; 6.1.32 stable): the IP_LOCAL_PORT_RANGE
+				    * socket option (inet_sk_get_local_port_range) */
+	bool sock_range_stride1;   /* 6.8+ (__inet_hash_connect: step = local_ports ? 1 : 2): a
+				    * socket with its own range scans it with stride 1, no parity */
 	bool has_port_step_width;  /* 7.1 (7da62262ec96, __inet_hash_connect):
 				    * net.ipv4.ip_local_port_step_width */
 	/* defaults of sysctls that changed */

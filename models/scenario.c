@@ -109,6 +109,8 @@ static const cfg_key keys[] = {
 	  "none: connect() picks address and port; port0: bind(0) first (the port is then global over "
 	  "destinations); address: bind(addr, 0) with IP_BIND_ADDRESS_NO_PORT, addresses in turn" },
 	{ "workload", "reuseaddr", CFG_BOOL, 0, 0, NULL, "false", "SO_REUSEADDR on client sockets" },
+	{ "workload", "local_port_range", CFG_RANGE, 1, 65535, NULL, NULL,
+	  "IP_LOCAL_PORT_RANGE on client sockets (6.3+): bounds inside ip_local_port_range replace it" },
 	{ "workload", "request_bytes", CFG_INT, 0, 4294967295.0, NULL, "1000", "bytes the client sends" },
 	{ "workload", "response_bytes", CFG_INT, 0, 4294967295.0, NULL, "1000", "bytes the server sends" },
 
@@ -1171,6 +1173,24 @@ static bool workload_resolve(scenario *s, const cfg *c, GError **err)
 	s->path.addrs_per_client = per;
 	w->addrs_per_client = per;
 	w->reuseaddr = cfg_bool(c, "workload", "reuseaddr");
+	if (cfg_has(c, "workload", "local_port_range")) {
+		const prof *p = s->client.k.prof;
+		if (!p->has_sock_port_range || !p->sock_range_stride1) {
+			cfg_error(c, "workload", "local_port_range", err,
+				  "IP_LOCAL_PORT_RANGE is modelled from Linux 6.8 (the option exists from 6.3); "
+				  "the client's profile %s does not have it", p->name);
+			return false;
+		}
+		if (w->bind == WL_BIND_PORT0) {
+			cfg_error(c, "workload", "local_port_range", err,
+				  "applies to connect()'s port choice; bind = port0 chooses the port in bind()");
+			return false;
+		}
+		int64_t lo, hi;
+		cfg_range(c, "workload", "local_port_range", &lo, &hi);
+		w->port_lo = (uint16_t)lo;
+		w->port_hi = (uint16_t)hi;
+	}
 	/* N exchanges advance each side's sequence N times (mod 2^32, as the
 	 * sequence space wraps). */
 	s->request_bytes = (uint32_t)((uint64_t)cfg_int(c, "workload", "request_bytes") * w->requests);

@@ -379,8 +379,12 @@ int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_
 		 * every taken 4-tuple is refused, and the allocator can skip
 		 * them by bitmap instead of asking check_established each. */
 		c.dest = reuse_possible(h, &c.t) ? NULL : ehash_track(h->eh, c.t.laddr, daddr, dport);
-		r = port_connect_find(h->ports, c.t.laddr, daddr, dport, now(n), c.dest, check_established, &c,
-				      &lport);
+		if (o->port_lo || o->port_hi)  /* IP_LOCAL_PORT_RANGE */
+			r = port_connect_find_sock_range(h->ports, c.t.laddr, daddr, dport, now(n), o->port_lo,
+							 o->port_hi, c.dest, check_established, &c, &lport);
+		else
+			r = port_connect_find(h->ports, c.t.laddr, daddr, dport, now(n), c.dest, check_established,
+					      &c, &lport);
 		if (r < 0)
 			return r;
 		/* The port's bucket is taken below, last, once its line (a

@@ -62,6 +62,7 @@ typedef struct wl_spec {
 	ev_time peer_close_delay;/* the other side's close() after the FIN */
 	wl_bind bind;
 	bool reuseaddr;
+	uint16_t port_lo, port_hi; /* IP_LOCAL_PORT_RANGE on every socket; 0, 0: none */
 	const uint32_t *daddrs;
 	unsigned ndaddrs;
 	const uint16_t *dports;

@@ -461,6 +461,51 @@ static void test_step_width(void **state)
 	rng_free(rng);
 }
 
+/* connect() with IP_LOCAL_PORT_RANGE, 6.8+: the socket's bounds where they
+ * lie inside the table's (inet_sk_get_local_port_range), stride 1 and no
+ * parity preference (__inet_hash_connect: step = local_ports ? 1 : 2). */
+static int conn_range(port_table *t, dest *d, uint16_t lo, uint16_t hi, uint16_t *lport)
+{
+	*lport = 0;
+	int r = port_connect_find_sock_range(t, SADDR, d->daddr, d->dport, 1 * SEC, lo, hi, NULL, mock_check, d,
+					     lport);
+	if (r >= 0) {
+		port_connect_take(t, *lport, false);
+		d->st[*lport] = ST_BUSY;
+	}
+	return r;
+}
+
+static void test_sock_port_range(void **state)
+{
+	(void)state;
+	fix f = mk_simple(PORT_ALGO_PERTURB, 40000, 40099);
+	dest *a = dest_new(0x0a000002u, 80);
+	bool seen[100] = { false };
+	unsigned odd = 0;
+	uint16_t p;
+	for (int k = 0; k < 10; k++) {
+		assert_int_equal(conn_range(f.t, a, 40010, 40019, &p), 0);
+		assert_true(p >= 40010 && p <= 40019);
+		assert_false(seen[p - 40000]);
+		seen[p - 40000] = true;
+		odd += k < 5 && (p & 1);
+	}
+	assert_true(odd > 0 && odd < 5);  /* stride 1: the first five are of both parities */
+	assert_int_equal(conn_range(f.t, a, 40010, 40019, &p), -EADDRNOTAVAIL);
+
+	/* a bound outside the table's range is ignored: 30000-40005 is 40000-40005 */
+	dest *b = dest_new(0x0a000003u, 80);
+	for (int k = 0; k < 6; k++) {
+		assert_int_equal(conn_range(f.t, b, 30000, 40005, &p), 0);
+		assert_true(p >= 40000 && p <= 40005);
+	}
+	assert_int_equal(conn_range(f.t, b, 30000, 40005, &p), -EADDRNOTAVAIL);
+	free(a);
+	free(b);
+	fix_free(&f);
+}
+
 static void test_strides(void **state)
 {
 	stride_case(PORT_ALGO_HINT, 1, 1, false);
@@ -868,6 +913,7 @@ int main(void)
 		cmocka_unit_test(test_check_reuse),
 		cmocka_unit_test(test_strides),
 		cmocka_unit_test(test_step_width),
+		cmocka_unit_test(test_sock_port_range),
 		cmocka_unit_test(test_global_hint),
 		cmocka_unit_test(test_salt_period),
 		cmocka_unit_test(test_bind_explicit),

@@ -113,7 +113,7 @@ static void test_rules_only_arrive(void **state)
 		SINCE(nat_harder), SINCE(has_random_fully), SINCE(has_ts_no_offset), SINCE(has_autobind_reuse),
 		SINCE(reuse_has_loopback), SINCE(reuse_skips_fw2), SINCE(ehash_linear_lport),
 		SINCE(syn_quick_rtx), SINCE(timer_levels), SINCE(tw_paws_own_mib), SINCE(has_syn_linear_timeouts),
-		SINCE(has_port_step_width),
+		SINCE(has_port_step_width), SINCE(has_sock_port_range), SINCE(sock_range_stride1),
 	};
 #undef SINCE
 	for (size_t r = 0; r < G_N_ELEMENTS(since); r++) {
@@ -177,6 +177,9 @@ static void test_new_rows(void **state)
 	assert_true(P("6.13")->reuse_skips_fw2);
 	assert_ptr_equal(prof_for_release(611), P("6.8"));
 	assert_ptr_equal(prof_for_release(612), P("6.13"));
+	/* IP_LOCAL_PORT_RANGE (6.3, 91d0b78c5177), stride 1 from 6.8 */
+	assert_false(P("5.15")->has_sock_port_range);
+	assert_true(P("6.8")->has_sock_port_range && P("6.8")->sock_range_stride1);
 	/* ip_local_port_step_width: 7.1 only */
 	assert_false(P("7.0")->has_port_step_width);
 	assert_true(P("7.1")->has_port_step_width);

@@ -515,9 +515,38 @@ static void test_client_addresses_wrap(void **state)
 	cfg_free(c);
 }
 
+/* [workload] local_port_range (IP_LOCAL_PORT_RANGE): on the workload's
+ * sockets from 6.8's profile on; an input error naming the key on 5.15
+ * (no such option) and with bind = port0 (bind() chooses the port). */
+static void test_local_port_range(void **state)
+{
+	(void)state;
+	const char *const ok[] = { "workload.local_port_range=40000 40009", NULL };
+	cfg *c = cfg_of(ok);
+	scenario *sc = scn_of(c);
+	assert_int_equal(sc->workload.port_lo, 40000);
+	assert_int_equal(sc->workload.port_hi, 40009);
+	scn_free(sc);
+	cfg_free(c);
+	const char *const bad[][3] = {
+		{ "workload.local_port_range=40000 40009", "client.profile=5.15", NULL },
+		{ "workload.local_port_range=40000 40009", "workload.bind=port0", NULL },
+	};
+	for (size_t k = 0; k < G_N_ELEMENTS(bad); k++) {
+		c = cfg_of(bad[k]);
+		GError *e = NULL;
+		assert_null(scn_new(c, &e));
+		assert_non_null(e);
+		assert_non_null(strstr(e->message, "local_port_range"));
+		g_error_free(e);
+		cfg_free(c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_local_port_range),
 		cmocka_unit_test(test_diff_reuse_and_profile),
 		cmocka_unit_test(test_diff_box_on_one_side),
 		cmocka_unit_test(test_sources_and_print),
