@@ -38,6 +38,9 @@ GET(g_tsoff, p->tsoff)
 GET(g_rfc1337, p->rfc1337_restarts)
 GET(g_ehash, p->ehash_linear_lport)
 GET(g_twmib, p->tw_mib_at_schedule)
+GET(g_pawstw, p->tw_paws_own_mib)
+GET(g_synquick, p->syn_quick_rtx)
+GET(g_timerlvl, p->timer_levels)
 /* conntrack */
 GET(g_ctsize, p->ctsize)
 GET(g_ctgc, p->ctgc)
@@ -58,12 +61,15 @@ GET(g_natharder, p->nat_harder)
 GET(g_randfully, p->has_random_fully)
 GET(g_autobind, p->has_autobind_reuse)
 GET(g_tsnooff, p->has_ts_no_offset)
+GET(g_stepwidth, p->has_port_step_width)
+GET(g_sockrange, p->has_sock_port_range && p->sock_range_stride1)
 /* defaults */
 GET(g_twreuse, p->tw_reuse)
 GET(g_portlo, p->port_lo)
 GET(g_porthi, p->port_hi)
 GET(g_somaxconn, p->somaxconn)
 GET(g_synretries, p->syn_retries)
+GET(g_synlinear, p->syn_linear_timeouts)
 GET(g_twsock, p->tw_sock_bytes)
 GET(g_tcpsock, p->tcp_sock_bytes)
 
@@ -112,6 +118,12 @@ static const row rows[] = {
 	  S("an ignored RST leaves the timer", "an ignored RST restarts the timer (<= ~5.5)")),
 	ROW("ehash index", g_ehash, S("hash", "linear"),
 	  S("keyed hash of the 4-tuple", "linear in the local port (6.15+)")),
+	ROW("PAWS reject in TIME_WAIT", g_pawstw, S("PAWSEstab", "PAWSTimewait"),
+	    S("counted as TcpExtPAWSEstab", "counted as TcpExtPAWSTimewait (6.16+)")),
+	ROW("SYN after a bad ACK", g_synquick, S("rto", "2-jiffies"),
+	    S("retransmitted when the RTO fires", "first SYN: timer re-armed at 2 jiffies (5.7+)")),
+	ROW("timer rounding", g_timerlvl, S("slack", "levels"),
+	    S("old wheel: <= 0.4 % late", "wheel levels: up to the level's granularity (4.8+)")),
 	ROW("TcpExtTW counted", g_twmib, S("at-fire", "at-schedule"),
 	  S("when the timer fires (<= 5.17)", "when the timer is first armed (5.18+)")),
 	ROW("ct table size", g_ctsize, S("old", "4g", "5.15"),
@@ -146,11 +158,15 @@ static const row rows[] = {
 	ROW("--random-fully", g_randfully, NO_YES, S("an input error", "available (3.14+)")),
 	ROW("ip_autobind_reuse", g_autobind, NO_YES, S("an input error", "available (5.7+)")),
 	ROW("tcp_timestamps = 2", g_tsnooff, NO_YES, S("an input error", "available (4.10+)")),
+	ROW("IP_LOCAL_PORT_RANGE", g_sockrange, NO_YES,
+	    S("an input error", "stride 1, no parity (option 6.3, stride 6.8+)")),
+	ROW("ip_local_port_step_width", g_stepwidth, NO_YES, S("an input error", "available (7.1+)")),
 	ROW("tcp_tw_reuse default", g_twreuse, NULL, NULL),
 	ROW("ip_local_port_range lo", g_portlo, NULL, NULL),
 	ROW("ip_local_port_range hi", g_porthi, NULL, NULL),
 	ROW("somaxconn", g_somaxconn, NULL, NULL),
 	ROW("tcp_syn_retries", g_synretries, NULL, NULL),
+	ROW("tcp_syn_linear_timeouts", g_synlinear, NULL, NULL),
 	ROW("tw_sock_TCP bytes", g_twsock, NULL, NULL),
 	ROW("TCP sock bytes", g_tcpsock, NULL, NULL),
 };

@@ -133,6 +133,7 @@ typedef struct ct_cfg {
 	bool reply_syn_in_tw;      /* prof.ct_reply_syn_in_tw */
 	bool clash_counts_drop;    /* prof.ct_clash_counts_drop */
 	bool found_taken_only;     /* prof.ct_found_taken_only */
+	bool confirm_counts_insert; /* prof.ct_confirm_counts_insert */
 	bool rst_exact_seq;        /* prof.ct_rst_exact_seq */
 	bool pickup_unack_cap;     /* prof.ct_pickup_unack_cap */
 	bool syn_retrans_no_renew; /* prof.ct_syn_retrans_no_renew */

@@ -321,7 +321,9 @@ static confirm_res confirm(ct_table *ct, uint32_t i)
 	chain_push(ct, b[0], i << 1);
 	chain_push(ct, b[1], i << 1 | 1);
 	e->status |= S_CONFIRMED;
-	(*ct->c_insert)++;
+	(*ct->c_confirmed)++;
+	if (ct->cfg.confirm_counts_insert)  /* NF_CT_STAT_INC(net, insert): <= 4.9 only */
+		(*ct->c_insert)++;
 	/* "Timer relative to confirmation time" */
 	e->expires = now(ct) + ct->tmo[e->tc];
 	tl_append(ct, i, ct->tc_list[e->tc]);
@@ -467,6 +469,7 @@ void ct_cfg_rules(ct_cfg *c, const prof *p)
 	c->reply_syn_in_tw = p->ct_reply_syn_in_tw;
 	c->clash_counts_drop = p->ct_clash_counts_drop;
 	c->found_taken_only = p->ct_found_taken_only;
+	c->confirm_counts_insert = p->ct_confirm_counts_insert;
 	c->rst_exact_seq = p->ct_rst_exact_seq;
 	c->pickup_unack_cap = p->ct_pickup_unack_cap;
 	c->syn_retrans_no_renew = p->ct_syn_retrans_no_renew;
@@ -514,7 +517,8 @@ ct_table *ct_new(const ct_cfg *c, ev_loop *L, probe_set *ps, const char *prefix,
 	snprintf(name, sizeof name, "%s.%s", prefix, nm);         \
 	ct->field = probe_counter(ps, name, help)
 	COUNTER(c_found, "found", "nf_conntrack_tuple_taken hits (<= 4.9: also packet lookups)");
-	COUNTER(c_insert, "insert", "entries confirmed");
+	COUNTER(c_insert, "insert", "entries confirmed (<= 4.9; later kernels count ctnetlink insertions only)");
+	COUNTER(c_confirmed, "confirmed", "entries confirmed, on every profile (connsim's own; the kernel's insert up to 4.9)");
 	COUNTER(c_insert_failed, "insert_failed", "confirmation found the tuple taken, or the chain too long");
 	COUNTER(c_drop, "drop", "packets dropped: table full (and TCP clashes from 4.7)");
 	COUNTER(c_early_drop, "early_drop", "non-ASSURED entries deleted to make room");

@@ -129,7 +129,7 @@ struct ct_table {
 	gc_iter gci;
 	ct_destroy_fn destroy, destroy_prefetch;
 	void *destroy_ctx;
-	uint64_t *c_found, *c_insert, *c_insert_failed, *c_drop, *c_early_drop, *c_chaintoolong, *c_invalid,
+	uint64_t *c_found, *c_insert, *c_confirmed, *c_insert_failed, *c_drop, *c_early_drop, *c_chaintoolong, *c_invalid,
 		*c_ignore;
 	probe_gauge *g_count, *g_assured, *g_state[CT_NSTATES];
 	probe_hist *h_chain;      /* chain lengths walked by confirmation */

@@ -40,6 +40,8 @@ typedef struct kconf {
 	unsigned fin_timeout_s;            /* net.ipv4.tcp_fin_timeout */
 	uint32_t max_tw_buckets;           /* net.ipv4.tcp_max_tw_buckets */
 	unsigned syn_retries;              /* net.ipv4.tcp_syn_retries */
+	unsigned syn_linear_timeouts;      /* net.ipv4.tcp_syn_linear_timeouts (6.5+; 0 before) */
+	uint32_t port_step_width;          /* net.ipv4.ip_local_port_step_width (7.1+; 0 off) */
 	unsigned synack_retries;           /* net.ipv4.tcp_synack_retries */
 	unsigned orphan_retries;           /* net.ipv4.tcp_orphan_retries (0 means 8) */
 

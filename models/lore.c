@@ -51,6 +51,14 @@ static const lore table[] = {
 	       "inet_is_local_reserved_port, checked in __inet_hash_connect (net/ipv4/inet_hashtables.c) and "
 	       "inet_csk_find_open_port (net/ipv4/inet_connection_sock.c)",
 	       "Present in every profile connsim has.", NULL, NULL, "doc/kernel-rules.md §3.1"),
+	SYSCTL("net.ipv4.ip_local_port_step_width", LORE_DEF_SCHEMA, LORE_AVAIL_STEP_WIDTH,
+	       "With N > 0, connect()'s port scan walks the range with a random stride drawn on every connect() "
+	       "from 1..min(N, range/2) and made coprime with it, instead of consecutive ports of one parity: ports "
+	       "are spread more evenly (for firewalls that cannot cope with prompt reuse), and the scan still "
+	       "visits every port before EADDRNOTAVAIL.  0 keeps the scan of 5.18+.",
+	       "__inet_hash_connect (net/ipv4/inet_hashtables.c), commit 7da62262ec96",
+	       "Added in 7.1; setting it on an older profile is an input error.", NULL, NULL,
+	       "doc/kernel-rules.md §3.2"),
 	SYSCTL("net.ipv4.ip_autobind_reuse", LORE_DEF_SCHEMA, LORE_AVAIL_AUTOBIND,
 	       "With 1, bind(0) may share a port among SO_REUSEADDR sockets once the range is exhausted, instead of "
 	       "failing with EADDRINUSE (workload bind = port0 with reuseaddr).",
@@ -138,6 +146,13 @@ static const lore table[] = {
 	       "failure at 127 s.  Each retransmission counts TcpExtTCPSynRetrans.",
 	       "tcp_write_timeout (net/ipv4/tcp_timer.c)", "5 before ~3.7 [U], 6 since.", NULL,
 	       "experiments/recycle-nat.ini (the 127 s timeouts)", "doc/kernel-rules.md §1.1, §2.2"),
+	SYSCTL("net.ipv4.tcp_syn_linear_timeouts", LORE_DEF_SYN_LINEAR, LORE_AVAIL_SYN_LINEAR,
+	       "The first N SYN retransmissions keep the initial RTO (1 s) instead of doubling it, and add N to "
+	       "tcp_syn_retries: with the defaults 4 and 6, SYNs at 1, 2, 3, 4, 5, 7, 11, 19, 35 and 67 s, "
+	       "ETIMEDOUT at 131 s.",
+	       "tcp_retransmit_timer and tcp_write_timeout (net/ipv4/tcp_timer.c), commit ccce324dabfe",
+	       "Added in 6.5 (default 4); setting it on an older profile is an input error.", NULL,
+	       "experiments/snat-tsoffset.ini", "doc/kernel-rules.md §2.2"),
 	SYSCTL("net.ipv4.tcp_synack_retries", LORE_DEF_SCHEMA, LORE_AVAIL_ALL,
 	       "SYN-ACK retransmissions of a listener's request socket before it gives up.",
 	       "reqsk_timer_handler (net/ipv4/inet_connection_sock.c)", "Default 5 in every profile.", NULL, NULL,
@@ -309,10 +324,26 @@ static const lore table[] = {
 		"LINUX_MIB_PAWSESTABREJECTED in tcp_timewait_state_process (net/ipv4/tcp_minisocks.c); the kernel "
 		"also counts established connections' PAWS rejects here (tcp_validate_incoming), which connsim does "
 		"not",
-		"6.16: TIME_WAIT rejects count TcpExtPAWSTimewait instead; connsim keeps PAWSEstab on every profile.",
+		"6.16: TIME_WAIT rejects count TcpExtPAWSTimewait instead (profiles 7.0, current, 7.1).",
 		NULL, NULL, "doc/kernel-rules.md §2.7", "TcpExtPAWSEstab",
 		"N packets rejected in established connections because of timestamp", NULL,
 		ROLE_COLUMNS("TcpExtPAWSEstab")),
+	COUNTER("TcpExtPAWSTimewait", NULL,
+		"Segments a TIME_WAIT minisocket rejected by PAWS: on a server, SYNs whose timestamp is older than "
+		"the last one of the connection that left the TIME_WAIT (a client behind a NAT with per-4-tuple "
+		"timestamp offsets, experiments/snat-tsoffset.ini).",
+		"LINUX_MIB_PAWS_TW_REJECTED in tcp_timewait_state_process (net/ipv4/tcp_minisocks.c), commit "
+		"c449d5f3a3d7",
+		"Added in 6.16; TcpExtPAWSEstab counted these before.", NULL, "experiments/snat-tsoffset.ini",
+		"doc/kernel-rules.md §2.7", "TcpExtPAWSTimewait", NULL, NULL, ROLE_COLUMNS("TcpExtPAWSTimewait")),
+	COUNTER("TcpExtTCPACKSkippedTimeWait", NULL,
+		"Out-of-window ACKs a timewait minisocket did not send because it sent one less than "
+		"tcp_invalid_ratelimit (500 ms) ago: the SYN a client retransmits right after resetting gets no "
+		"answer.",
+		"tcp_timewait_check_oow_rate_limit -> tcp_oow_rate_limited (net/ipv4/tcp_minisocks.c, tcp_input.c); "
+		"the FIN_WAIT2 substate's, LINUX_MIB_TCPACKSKIPPEDFINWAIT2 in the kernel, are counted here too",
+		NULL, NULL, "experiments/snat-tsoffset.ini", "doc/kernel-rules.md §2.7", "TcpExtTCPACKSkippedTimeWait",
+		NULL, NULL, ROLE_COLUMNS("TcpExtTCPACKSkippedTimeWait")),
 	COUNTER("TcpExtTCPSynRetrans", NULL, "SYN retransmissions (the SYN_SENT retransmission timer fired).",
 		"LINUX_MIB_TCPSYNRETRANS in __tcp_retransmit_skb (net/ipv4/tcp_output.c) for a SYN", NULL, NULL,
 		"experiments/recycle-nat.ini", "doc/kernel-rules.md §1.1", "TcpExtTCPSynRetrans", NULL, NULL,
@@ -375,15 +406,24 @@ static const lore table[] = {
 
 	/* ---- conntrack counters (models/ct.c), per box -------------------- */
 	COUNTER("found", NULL,
-		"Tuple lookups that found the tuple taken (NAT's search for a free tuple); on the 3.10 and 4.4 "
+		"Tuple lookups that found the tuple taken (NAT's search for a free tuple, the 6.5+ eviction probes "
+		"included: nf_nat_used_tuple_harder asks nf_conntrack_tuple_taken first); on the 3.10 and 4.4 "
 		"profiles also every packet that found its entry.",
 		"nf_conntrack_tuple_taken (net/netfilter/nf_conntrack_core.c); <= 4.9 also __nf_conntrack_find_get",
 		"4.10: \"remove packet hotpath stats\" left only the tuple_taken hits [U].", NULL, NULL,
 		"doc/kernel-rules.md §6.11, §7.1", NULL, NULL, "found", CT_COLUMNS("found")),
-	COUNTER("insert", NULL, "Entries confirmed (inserted into the table) when their first packet left the box.",
-		"__nf_conntrack_confirm (net/netfilter/nf_conntrack_core.c) in the kernels of connsim's older "
-		"profiles; later kernels count only ctnetlink insertions (nf_conntrack_hash_check_insert) [U]",
-		NULL, NULL, NULL, "doc/kernel-rules.md §6.11", NULL, NULL, "insert", CT_COLUMNS("insert")),
+	COUNTER("insert", NULL,
+		"Entries confirmed (inserted into the table) when their first packet left the box, on the 3.10 and "
+		"4.4 profiles; 0 on the others, as `conntrack -S` shows on a forwarding box: only entries inserted "
+		"through ctnetlink (conntrack -I) count there.",
+		"__nf_conntrack_confirm (net/netfilter/nf_conntrack_core.c) up to 4.9; from 4.14's source on (4.10 "
+		"[U]) only nf_conntrack_hash_check_insert, ctnetlink's path",
+		"Gone from confirmation by 4.14 (prof.ct_confirm_counts_insert).", NULL, NULL, "doc/kernel-rules.md §6.11", NULL, NULL, "insert", CT_COLUMNS("insert")),
+	COUNTER("confirmed", NULL,
+		"Entries confirmed (inserted into the table) when their first packet left the box, on every "
+		"profile: connsim's own count, which the kernel's `insert` was up to 4.9.",
+		"__nf_conntrack_confirm (net/netfilter/nf_conntrack_core.c); no kernel counter from 4.14's source on",
+		NULL, NULL, NULL, "doc/kernel-rules.md §6.11", NULL, NULL, NULL, CT_COLUMNS("confirmed")),
 	COUNTER("insert_failed", NULL,
 		"Confirmation refused: the entry's tuple was already in the table (a NAT choice that collides; TCP "
 		"may not merge), or, 5.15+, the chain was too long.  The packet is dropped.",
@@ -636,6 +676,14 @@ char *lore_profile_default(const lore *l, const prof *p)
 		if (!p->has_autobind_reuse)
 			return NULL;
 		break;
+	case LORE_AVAIL_SYN_LINEAR:
+		if (!p->has_syn_linear_timeouts)
+			return NULL;
+		break;
+	case LORE_AVAIL_STEP_WIDTH:
+		if (!p->has_port_step_width)
+			return NULL;
+		break;
 	}
 	const cfg_key *k = lore_schema_key(l);
 	const char *def = k && k->def ? (*k->def ? k->def : "(empty)") : "?";
@@ -648,6 +696,8 @@ char *lore_profile_default(const lore *l, const prof *p)
 		return g_strdup_printf("%u %u", p->port_lo, p->port_hi);
 	case LORE_DEF_SYN_RETRIES:
 		return g_strdup_printf("%u", p->syn_retries);
+	case LORE_DEF_SYN_LINEAR:
+		return g_strdup_printf("%u", p->syn_linear_timeouts);
 	case LORE_DEF_TIMESTAMPS:
 		return g_strdup_printf("%s (accepts 0-%d)", def, p->has_ts_no_offset ? 2 : 1);
 	case LORE_DEF_MAX_TW:

@@ -26,6 +26,7 @@ typedef enum lore_def {
 	LORE_DEF_TW_REUSE,     /* prof.tw_reuse; values 0-2 if prof.reuse_has_loopback */
 	LORE_DEF_PORT_RANGE,   /* prof.port_lo, prof.port_hi */
 	LORE_DEF_SYN_RETRIES,  /* prof.syn_retries */
+	LORE_DEF_SYN_LINEAR,   /* prof.syn_linear_timeouts */
 	LORE_DEF_TIMESTAMPS,   /* the schema's; value 2 only if prof.has_ts_no_offset */
 	LORE_DEF_MAX_TW,       /* derived: ehash entries / 2 */
 	LORE_DEF_CT_MAX,       /* derived from the buckets, by prof.ctsize */
@@ -39,6 +40,8 @@ typedef enum lore_avail {
 	LORE_AVAIL_RECYCLE,      /* prof.recycle != RECYCLE_NONE (<= 4.11) */
 	LORE_AVAIL_REUSE_DELAY,  /* prof.reuse == REUSE_DELAY_MS (6.14+) */
 	LORE_AVAIL_AUTOBIND,     /* prof.has_autobind_reuse (5.7+) */
+	LORE_AVAIL_SYN_LINEAR,   /* prof.has_syn_linear_timeouts (6.5+) */
+	LORE_AVAIL_STEP_WIDTH,   /* prof.has_port_step_width (7.1+) */
 } lore_avail;
 
 typedef struct lore {

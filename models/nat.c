@@ -253,9 +253,10 @@ static bool used_harder(search *s, const ct_tuple *t, unsigned attempts_left)
 	nat *n = s->n;
 	if (!n->p->nat_harder || !n->ops.evict_closing || attempts_left > NAT_HARDER_THRESH)
 		return used(s, t);
-	if (!used(s, t))
+	if (!used(s, t))  /* nf_nat_used_tuple: a taken tuple counts `found` (nf_conntrack_tuple_taken) */
 		return false;
 	ct_tuple r = ct_invert(t);
+	/* the eviction's own lookup (nf_conntrack_find_get) counts nothing */
 	if (n->ops.evict_closing(n->ops.ctx, &r, s->seq)) {
 		(*n->evicted)++;
 		return false;

@@ -456,6 +456,75 @@ static int scan_parity(port_table *t, const uint64_t *dest, uint32_t offset, por
 	}
 }
 
+static uint32_t gcd32(uint32_t a, uint32_t b)
+{
+	while (b) {
+		uint32_t r = a % b;
+		a = b;
+		b = r;
+	}
+	return a;
+}
+
+/*
+ * 7.1 (7da62262ec96 "inet: add ip_local_port_step_width sysctl to improve
+ * port usage distribution", __inet_hash_connect), when the sysctl is set and
+ * remaining > 1: on every connect()
+ *
+ *	range = remaining / step;  upper_bound = min(range, max_rand_step);
+ *	scan_step = get_random_u32_inclusive(1, upper_bound);
+ *	while (gcd(scan_step, range) != 1) {
+ *		scan_step++;
+ *		if (!(scan_step & 1) && !(range & 1)) scan_step++;
+ *		if (scan_step > upper_bound) { scan_step = 1; break; }
+ *	}
+ *	scan_step *= step;
+ *
+ * and the two parity passes advance port by scan_step while i still counts
+ * by step (port -= remaining past high), so each pass visits every port of
+ * its parity once, in a random coprime order (RFC 6056 algorithm 5-like).
+ * The table update on success is unchanged.  Port by port: the stride
+ * defeats the bitmap scan (dest and skip are still honoured, as candidate()
+ * would refuse those ports).
+ */
+static int scan_random_step(port_table *t, const uint64_t *dest, uint32_t offset, port_check_fn check,
+			    void *ctx, uint32_t *lport, uint32_t *i_out)
+{
+	const uint32_t step = 2, low = t->cfg.low, high = (uint32_t)t->cfg.high + 1;
+	const uint32_t remaining = even_remaining(low, high), range = remaining / step;
+	const uint32_t upper = range < t->cfg.step_width ? range : t->cfg.step_width;
+	uint32_t scan_step = 1 + (uint32_t)rng_below(t->rng, upper);
+	while (gcd32(scan_step, range) != 1) {
+		scan_step++;
+		if (!(scan_step & 1) && !(range & 1))
+			scan_step++;
+		if (scan_step > upper) {
+			scan_step = 1;
+			break;
+		}
+	}
+	scan_step *= step;
+	offset &= ~1u;
+	for (;;) {
+		uint32_t port = low + offset;
+		for (uint32_t i = 0; i < remaining; i += step, port += scan_step) {
+			if (port >= high)
+				port -= remaining;
+			if ((t->skip[port >> 6] >> (port & 63) & 1) || (dest && (dest[port >> 6] >> (port & 63) & 1)))
+				continue;
+			int r = candidate(t, port, check, ctx);
+			if (r != CAND_NEXT) {
+				*lport = port;
+				*i_out = i;
+				return r;
+			}
+		}
+		offset++;
+		if (!((offset & 1) && remaining > 1))
+			return -EADDRNOTAVAIL;
+	}
+}
+
 /* 4.6-5.11: offset = (hint + port_offset) % remaining; global hint += i + 2. */
 static int connect_parity_hint(port_table *t, const uint64_t *dest, uint32_t off32, port_check_fn check,
 			       void *ctx, uint32_t *lport)
@@ -504,7 +573,8 @@ static int connect_perturb(port_table *t, const uint64_t *dest, uint64_t off64, 
 	const uint32_t index = (uint32_t)off64 & (PERTURB_SIZE - 1);
 	const uint32_t offset = (table[index] + (uint32_t)(off64 >> 32)) % remaining;
 	uint32_t i;
-	int r = scan_parity(t, dest, offset, check, ctx, lport, &i);
+	int r = t->cfg.step_width && remaining > 1 ? scan_random_step(t, dest, offset, check, ctx, lport, &i)
+						   : scan_parity(t, dest, offset, check, ctx, lport, &i);
 	if (r >= 0) {
 		uint32_t rnd = rng_below(t->rng, 8) * 2;
 		if (rnd > i)
@@ -518,6 +588,46 @@ int port_connect(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, 
 		 port_check_fn check, void *ctx, uint16_t *lport)
 {
 	return port_connect_dest(t, saddr, daddr, dport, now_ns, NULL, check, ctx, lport);
+}
+
+/*
+ * __inet_hash_connect for a socket with IP_LOCAL_PORT_RANGE, 6.8+: low and
+ * high from inet_sk_get_local_port_range, step = 1, remaining = high + 1 -
+ * low (not rounded to even), offset = (table_perturb[index] + (port_offset
+ * >> 32)) % remaining without clearing bit 0, one pass port = low + offset,
+ * low + offset + 1, ... wrapping at high; on success i = max(i,
+ * get_random_u32_below(8)) and table_perturb[index] += i + 1.  (The
+ * kernel's offset++ / other_parity_scan then rescans the same ports, which
+ * fails the same way: not repeated here.)
+ */
+int port_connect_find_sock_range(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, uint64_t now_ns,
+				 uint16_t sk_lo, uint16_t sk_hi, const uint64_t *dest, port_check_fn check, void *ctx,
+				 uint16_t *lport)
+{
+	BUG_ON(!check || !lport || t->cfg.algo != PORT_ALGO_PERTURB);
+	uint32_t low = t->cfg.low, high = t->cfg.high;
+	if (sk_lo && low <= sk_lo && sk_lo <= high)
+		low = sk_lo;
+	if (sk_hi && low <= sk_hi && sk_hi <= high)  /* against the low just chosen, as the kernel */
+		high = sk_hi;
+	const uint64_t off64 = port_offset(t, saddr, daddr, dport, now_ns);
+	uint32_t *table = perturb_table(t);
+	const uint32_t end = high + 1, remaining = end - low;
+	const uint32_t index = (uint32_t)off64 & (PERTURB_SIZE - 1);
+	const uint32_t p0 = low + (table[index] + (uint32_t)(off64 >> 32)) % remaining;
+	uint32_t port = 0, i = 0;
+	int r = scan_segment(t, dest, p0, end, 1, 0, check, ctx, &port, &i);
+	if (r == CAND_NEXT)
+		r = scan_segment(t, dest, low, p0, 1, end - p0, check, ctx, &port, &i);
+	if (r == CAND_NEXT)
+		return -EADDRNOTAVAIL;
+	uint32_t rnd = rng_below(t->rng, 8);
+	if (rnd > i)
+		i = rnd;
+	table[index] += i + 1;
+	port_prefetch(t, (uint16_t)port);
+	*lport = (uint16_t)port;
+	return r;
 }
 
 void port_prefetch(const port_table *t, uint16_t port)

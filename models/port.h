@@ -52,6 +52,8 @@ typedef struct port_cfg {
 	bool autobind_reuse;     /* ip_autobind_reuse (5.7+) */
 	uint32_t hz;             /* jiffies per second, for the 10 s salt period; the
 	                          * table's now_ns counts from the host's boot */
+	uint32_t step_width;     /* ip_local_port_step_width (7.1+, PORT_ALGO_PERTURB only):
+	                          * 0 scans with stride 2; else a random stride, see port.c */
 } port_cfg;
 
 /* Result of the caller's 4-tuple check for one candidate port. */
@@ -117,6 +119,15 @@ int port_connect_dest(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dp
 int port_connect_find(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, uint64_t now_ns,
 		      const uint64_t *dest, port_check_fn check, void *ctx, uint16_t *lport);
 void port_connect_take(port_table *t, uint16_t lport, bool reuseaddr);
+/*
+ * port_connect_find for a socket with its own IP_LOCAL_PORT_RANGE (sk_lo,
+ * sk_hi; 6.3+): each bound replaces the table's only if it lies inside the
+ * table's range (inet_sk_get_local_port_range), and the scan (6.8+,
+ * PORT_ALGO_PERTURB only) has stride 1: no parity preference.
+ */
+int port_connect_find_sock_range(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, uint64_t now_ns,
+				 uint16_t sk_lo, uint16_t sk_hi, const uint64_t *dest, port_check_fn check, void *ctx,
+				 uint16_t *lport);
 /* An owner of port will come or go shortly: start fetching its bucket (speed
  * only; changes nothing). */
 void port_prefetch(const port_table *t, uint16_t port);

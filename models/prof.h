@@ -37,7 +37,8 @@ typedef enum prof_recycle {
 typedef enum prof_tsoff {
 	TSOFF_NONE,      /* <= 4.9: host-global clock, no offset */
 	TSOFF_HOSTPAIR,  /* 4.11+: keyed hash of (saddr, daddr) */
-	TSOFF_4TUPLE,    /* 4.10 and 2026 kernels: keyed hash of the 4-tuple */
+	TSOFF_4TUPLE,    /* 4.10 (95a22caee396) and 7.0 (165573e41f2f, stable 6.12.y, 6.18.y,
+			  * 6.19.y): keyed hash of the 4-tuple */
 } prof_tsoff;
 
 /* Conntrack table sizing (nf_conntrack_init_start, doc/kernel-rules.md §6.1). */
@@ -83,7 +84,8 @@ typedef struct prof {
 	prof_tsoff tsoff;
 	bool ts_ms_clock;          /* 4.13+: 1 ms clock; else jiffies */
 	bool reuse_has_loopback;   /* 4.19+: tcp_tw_reuse = 2 */
-	bool reuse_skips_fw2;      /* 6.11+: never reuse a FIN_WAIT2 minisocket */
+	bool reuse_skips_fw2;      /* 6.12+ (6.11.y stable), 0d9e5df4a257 (tcp_twsk_unique): never
+				    * reuse a FIN_WAIT2 minisocket */
 	bool rfc1337_restarts;     /* <= ~5.5: an ignored RST restarts the timer */
 	bool ehash_linear_lport;   /* 6.15+: ehash index linear in the local port */
 	prof_ctsize ctsize;
@@ -105,6 +107,10 @@ typedef struct prof {
 	bool ct_found_taken_only;     /* 4.10+: "remove packet hotpath stats": `found` counts
 				       * nf_conntrack_tuple_taken hits only; before, every successful
 				       * lookup in nf_conntrack_in too [U] */
+	bool ct_confirm_counts_insert; /* <= 4.9 [U: version]: __nf_conntrack_confirm counts `insert`
+				       * for every entry it confirms; in 4.14 and every later source
+				       * only ctnetlink's nf_conntrack_hash_check_insert does, so
+				       * `conntrack -S` shows insert=0 on a forwarding box */
 	bool ct_early_next_bucket;    /* 5.0+: f393808dc641 "fix calculation of next bucket number in
 				       * early_drop"; before, reciprocal_scale(hash + i) found the same
 				       * bucket again almost always */
@@ -115,7 +121,18 @@ typedef struct prof {
 				       * nf_conntrack_tcp_timeout_unacknowledged (nf_conntrack_tcp_packet) */
 	bool ct_syn_retrans_no_renew; /* 5.15.y+ [U] (2023 stable): "do not renew timeout on SYN
 				       * retransmit" (nf_conntrack_tcp_packet) */
+	/* SYN_SENT and the retransmission timer */
+	bool syn_quick_rtx;        /* 5.7+ (tcp_rcv_synsent_state_process, "tcp: Reduce SYN resend
+				    * delay if a suspicous ACK is received"): an unacceptable ACK to
+				    * the first SYN re-arms the retransmission timer at
+				    * TCP_TIMEOUT_MIN (2 jiffies) before the RST */
+	bool timer_levels;         /* 4.8+ (500462a9de65 "timers: Switch to a non-cascading wheel"):
+				    * a timer fires at its level's granularity, rounded up (calc_index);
+				    * before, the old wheel's apply_slack (<= 0.4 % late) */
 	/* TCP MIB accounting */
+	bool tw_paws_own_mib;      /* 6.16+ (c449d5f3a3d7, tcp_timewait_state_process): a segment
+				    * PAWS-rejected in TIME_WAIT counts TcpExtPAWSTimewait
+				    * (LINUX_MIB_PAWS_TW_REJECTED); before, TcpExtPAWSEstab */
 	bool tw_mib_at_schedule;      /* 5.18+: TcpExtTW / TcpExtTWKilled counted when
 				       * __inet_twsk_schedule first arms the timer ("tcp/dccp: no longer
 				       * use twsk_net(tw) from tw_timer_handler()"); before, when it fires */
@@ -123,16 +140,26 @@ typedef struct prof {
 	bool has_autobind_reuse;   /* 5.7+: net.ipv4.ip_autobind_reuse */
 	bool has_ts_no_offset;     /* 4.10+: net.ipv4.tcp_timestamps = 2 */
 	bool has_random_fully;     /* 3.14+: MASQUERADE --random-fully */
+	bool has_syn_linear_timeouts; /* 6.5+ (ccce324dabfe): net.ipv4.tcp_syn_linear_timeouts */
+	bool has_sock_port_range;  /* 6.3 (91d0b78c5177; 6.1.32 stable): the IP_LOCAL_PORT_RANGE
+				    * socket option (inet_sk_get_local_port_range) */
+	bool sock_range_stride1;   /* 6.8+ (__inet_hash_connect: step = local_ports ? 1 : 2): a
+				    * socket with its own range scans it with stride 1, no parity */
+	bool has_port_step_width;  /* 7.1 (7da62262ec96, __inet_hash_connect):
+				    * net.ipv4.ip_local_port_step_width */
 	/* defaults of sysctls that changed */
 	int tw_reuse;
 	uint16_t port_lo, port_hi;
 	unsigned somaxconn;
 	unsigned syn_retries;
+	unsigned syn_linear_timeouts; /* tcp_syn_linear_timeouts: 4 from 6.5, none (0) before */
 } prof;
 
 /* The profile names in order, as the configuration schema's choices; the
- * table in prof.c lists them in the same order (test_prof checks it). */
-#define PROF_CHOICES "3.10|4.4|4.12|5.15|6.8|6.13|current"
+ * table in prof.c lists them in the same order (test_prof checks it).
+ * "current" is the kernel people run now (7.0's rules, a copy of the row
+ * before it); 7.1 comes after it, the next one. */
+#define PROF_CHOICES "3.10|4.4|4.10|4.12|5.15|6.8|6.13|6.15|7.0|current|7.1"
 
 const prof *prof_find(const char *name);
 /* A kernel release as uname -r and kernel.osrelease give it
@@ -141,9 +168,13 @@ const prof *prof_find(const char *name);
 bool prof_parse_release(const char *release, unsigned *version);
 /* The profile nearest a release (major * 100 + minor): the one with the
  * latest first release not after it, where a profile's rules hold from
- *   3.10: any older release   4.4: 4.2   4.12: 4.12   5.15: 5.15
- *   6.8: 6.8   6.13: 6.11 (the FIN_WAIT2 reuse exclusion)   current: 6.15
- * so 4.1 -> 3.10, 4.15 -> 4.12, 5.4 -> 4.12, 6.12 -> 6.13, 6.18 -> current.
+ *   3.10: any older release   4.4: 4.2   4.10: 4.10   4.12: 4.11   5.15: 5.15
+ *   6.8: 6.8   6.13: 6.12 (the FIN_WAIT2 reuse exclusion)   6.15: 6.15
+ *   7.0: 7.0   7.1: 7.1
+ * so 4.1 -> 3.10, 4.15 -> 4.12, 5.4 -> 4.12, 6.12 -> 6.13, 6.18 -> 6.15,
+ * 7.0 -> 7.0 ("current" is never chosen: it is 7.0's copy).  A stable
+ * kernel that took a later rule (6.12.y, 6.18.y and 6.19.y took 7.0's
+ * timestamp offsets in 2026) is not told apart by its MAJOR.MINOR.
  * Never NULL. */
 const prof *prof_for_release(unsigned version);
 const prof *prof_default(void);       /* "current" */

@@ -112,6 +112,8 @@ static const cfg_key keys[] = {
 	{ "workload", "destination", CFG_ENUM, 0, 0, WL_CHOICES(WL_DESTS), "random",
 	  "how a connection picks the server address and port: random (uniform, independent) or "
 	  "round_robin (every address:port pair in turn, addresses fastest; client host i starts at pair i)" },
+	{ "workload", "local_port_range", CFG_RANGE, 1, 65535, NULL, NULL,
+	  "IP_LOCAL_PORT_RANGE on client sockets (6.3+): bounds inside ip_local_port_range replace it" },
 	{ "workload", "request_bytes", CFG_INT, 0, 4294967295.0, NULL, "1000", "bytes the client sends" },
 	{ "workload", "response_bytes", CFG_INT, 0, 4294967295.0, NULL, "1000", "bytes the server sends" },
 
@@ -120,6 +122,8 @@ static const cfg_key keys[] = {
 	  "ephemeral ports for connect(), inclusive (32768 60999; 32768 61000 before 4.2)" },
 	{ "sysctl", "net.ipv4.ip_local_reserved_ports", CFG_PORTS, 1, 65535, NULL, "",
 	  "ports skipped by automatic selection, e.g. 8080,9000-9010" },
+	{ "sysctl", "net.ipv4.ip_local_port_step_width", CFG_INT, 0, 4294967295.0, NULL, "0",
+	  "connect()'s port scan steps by a random stride up to this, coprime with the range (7.1+; 0 off)" },
 	{ "sysctl", "net.ipv4.ip_autobind_reuse", CFG_BOOL, 0, 0, NULL, "0",
 	  "bind(0) may share a port with SO_REUSEADDR owners once the range is full (5.7+)" },
 	{ "sysctl", "net.ipv4.tcp_tw_reuse", CFG_INT, 0, 2, NULL, NULL,
@@ -138,6 +142,8 @@ static const cfg_key keys[] = {
 	  "cap on timewait minisockets (default: ehash entries / 2)" },
 	{ "sysctl", "net.ipv4.tcp_syn_retries", CFG_INT, 1, 127, NULL, NULL,
 	  "SYN retransmissions before ETIMEDOUT (6)" },
+	{ "sysctl", "net.ipv4.tcp_syn_linear_timeouts", CFG_INT, 0, 127, NULL, NULL,
+	  "SYN retransmissions at the initial RTO before backing off, added to tcp_syn_retries (6.5+: 4)" },
 	{ "sysctl", "net.ipv4.tcp_synack_retries", CFG_INT, 1, 255, NULL, "5",
 	  "SYN-ACK retransmissions of a request socket" },
 	{ "sysctl", "net.ipv4.tcp_orphan_retries", CFG_INT, 0, 255, NULL, "0",
@@ -856,6 +862,7 @@ static const struct kfield {
 } kfields[] = {
 	{ "net.ipv4.ip_local_port_range", KF_RANGE, offsetof(kconf, port_lo) },
 	{ "net.ipv4.ip_local_reserved_ports", KF_TEXT, 0 },
+	{ "net.ipv4.ip_local_port_step_width", KF_U32, offsetof(kconf, port_step_width) },
 	{ "net.ipv4.ip_autobind_reuse", KF_BOOL, offsetof(kconf, autobind_reuse) },
 	{ "net.ipv4.tcp_tw_reuse", KF_INT, offsetof(kconf, tw_reuse) },
 	{ "net.ipv4.tcp_tw_reuse_delay", KF_UINT, offsetof(kconf, tw_reuse_delay_ms) },
@@ -865,6 +872,7 @@ static const struct kfield {
 	{ "net.ipv4.tcp_fin_timeout", KF_UINT, offsetof(kconf, fin_timeout_s) },
 	{ "net.ipv4.tcp_max_tw_buckets", KF_U32, offsetof(kconf, max_tw_buckets) },
 	{ "net.ipv4.tcp_syn_retries", KF_UINT, offsetof(kconf, syn_retries) },
+	{ "net.ipv4.tcp_syn_linear_timeouts", KF_UINT, offsetof(kconf, syn_linear_timeouts) },
 	{ "net.ipv4.tcp_synack_retries", KF_UINT, offsetof(kconf, synack_retries) },
 	{ "net.ipv4.tcp_orphan_retries", KF_UINT, offsetof(kconf, orphan_retries) },
 	{ "net.netfilter.nf_conntrack_max", KF_U32, offsetof(kconf, ct_max) },
@@ -976,6 +984,12 @@ static bool tcp_resolve(kconf *k, const cfg *c, const char *sec, GError **err)
 		k->port_hi = p->port_hi;
 	}
 	k->nreserved = cfg_ports(c, SYS("ip_local_reserved_ports"), k->reserved);
+	k->port_step_width = (uint32_t)cfg_int(c, SYS("ip_local_port_step_width"));
+	if (cfg_has(c, SYS("ip_local_port_step_width")) && !p->has_port_step_width) {
+		cfg_error(c, SYS("ip_local_port_step_width"), err, "exists from Linux 7.1; profile %s does not have it",
+			  p->name);
+		return false;
+	}
 	k->autobind_reuse = cfg_bool(c, SYS("ip_autobind_reuse"));
 	if (k->autobind_reuse && !p->has_autobind_reuse && cfg_has(c, SYS("ip_autobind_reuse"))) {
 		cfg_error(c, SYS("ip_autobind_reuse"), err, "exists from Linux 5.7; profile %s does not have it",
@@ -1014,6 +1028,15 @@ static bool tcp_resolve(kconf *k, const cfg *c, const char *sec, GError **err)
 								  : k->ehash_entries / 2;
 	k->syn_retries = cfg_has(c, SYS("tcp_syn_retries")) ? (unsigned)cfg_int(c, SYS("tcp_syn_retries"))
 							    : p->syn_retries;
+	k->syn_linear_timeouts = p->syn_linear_timeouts;
+	if (cfg_has(c, SYS("tcp_syn_linear_timeouts"))) {
+		if (!p->has_syn_linear_timeouts) {
+			cfg_error(c, SYS("tcp_syn_linear_timeouts"), err,
+				  "exists from Linux 6.5; profile %s does not have it", p->name);
+			return false;
+		}
+		k->syn_linear_timeouts = (unsigned)cfg_int(c, SYS("tcp_syn_linear_timeouts"));
+	}
 	k->synack_retries = (unsigned)cfg_int(c, SYS("tcp_synack_retries"));
 	k->orphan_retries = (unsigned)cfg_int(c, SYS("tcp_orphan_retries"));
 	return true;
@@ -1154,6 +1177,24 @@ static bool workload_resolve(scenario *s, const cfg *c, GError **err)
 	w->addrs_per_client = per;
 	w->reuseaddr = cfg_bool(c, "workload", "reuseaddr");
 	w->dest = (wl_dest)cfg_enum(c, "workload", "destination");
+	if (cfg_has(c, "workload", "local_port_range")) {
+		const prof *p = s->client.k.prof;
+		if (!p->has_sock_port_range || !p->sock_range_stride1) {
+			cfg_error(c, "workload", "local_port_range", err,
+				  "IP_LOCAL_PORT_RANGE is modelled from Linux 6.8 (the option exists from 6.3); "
+				  "the client's profile %s does not have it", p->name);
+			return false;
+		}
+		if (w->bind == WL_BIND_PORT0) {
+			cfg_error(c, "workload", "local_port_range", err,
+				  "applies to connect()'s port choice; bind = port0 chooses the port in bind()");
+			return false;
+		}
+		int64_t lo, hi;
+		cfg_range(c, "workload", "local_port_range", &lo, &hi);
+		w->port_lo = (uint16_t)lo;
+		w->port_hi = (uint16_t)hi;
+	}
 	/* N exchanges advance each side's sequence N times (mod 2^32, as the
 	 * sequence space wraps). */
 	s->request_bytes = (uint32_t)((uint64_t)cfg_int(c, "workload", "request_bytes") * w->requests);

@@ -22,6 +22,7 @@
 #define TCP_TIMEOUT_INIT_MS 1000    /* include/net/tcp.h: initial RTO */
 #define TCP_RTO_MIN_MS      200
 #define TCP_RTO_MAX_MS      120000
+#define TCP_TIMEOUT_MIN_J   2       /* include/net/tcp.h: TCP_TIMEOUT_MIN, jiffies */
 
 static const char *const state_names[] = {
 #define X(s) #s,
@@ -278,11 +279,19 @@ static void sock_destroy(tcp_net *n, uint32_t i, bool hashed)
 	pool_free(&n->socks, i);
 }
 
-static void arm_rtx(tcp_net *n, uint32_t i, uint32_t ms)
+/* inet_csk_reset_xmit_timer -> sk_reset_timer -> mod_timer, delay_j jiffies
+ * from now, as the timer wheel rounds it (tcp__timer_expiry). */
+static void arm_rtx_jiffies(tcp_net *n, uint32_t i, uint64_t delay_j)
 {
 	sock *s = SK(n, i);
 	ev_cancel(n->L, s->rtx);
-	s->rtx = ev_after_fixed(n->L, (ev_time)ms * EV_MS, n->k_rtx, i, 0);
+	s->rtx = ev_at(n->L, tcp__timer_expiry(n, &n->hosts[s->host], delay_j), n->k_rtx, i, 0);
+}
+
+/* The RTO is kept in ms here, in jiffies by the kernel (icsk_rto). */
+static void arm_rtx(tcp_net *n, uint32_t i, uint32_t ms)
+{
+	arm_rtx_jiffies(n, i, tcp__ms_to_jiffies(&n->hosts[SK(n, i)->host], ms));
 }
 
 static void take_ts(tcp_net *n, sock *s, const seg *in)
@@ -370,8 +379,12 @@ int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_
 		 * every taken 4-tuple is refused, and the allocator can skip
 		 * them by bitmap instead of asking check_established each. */
 		c.dest = reuse_possible(h, &c.t) ? NULL : ehash_track(h->eh, c.t.laddr, daddr, dport);
-		r = port_connect_find(h->ports, c.t.laddr, daddr, dport, now(n), c.dest, check_established, &c,
-				      &lport);
+		if (o->port_lo || o->port_hi)  /* IP_LOCAL_PORT_RANGE */
+			r = port_connect_find_sock_range(h->ports, c.t.laddr, daddr, dport, now(n), o->port_lo,
+							 o->port_hi, c.dest, check_established, &c, &lport);
+		else
+			r = port_connect_find(h->ports, c.t.laddr, daddr, dport, now(n), c.dest, check_established,
+					      &c, &lport);
 		if (r < 0)
 			return r;
 		/* The port's bucket is taken below, last, once its line (a
@@ -628,7 +641,16 @@ static void rcv_synsent(tcp_net *n, uint32_t i, const seg *in)
 	if (in->flags & F_ACK) {
 		if (in->ack != s->snd_nxt) {
 			/* unacceptable ACK, e.g. from a peer's TIME_WAIT: reset_and_undo
-			 * sends RST with seq = the ACK's ack number (§2.8). */
+			 * sends RST with seq = the ACK's ack number (§2.8).  5.7+
+			 * (tcp_rcv_synsent_state_process: "Previous FIN/ACK or RST/ACK
+			 * might be ignored"): if the SYN was never retransmitted
+			 * (icsk_retransmits == 0), the retransmission timer is re-armed
+			 * at TCP_TIMEOUT_MIN, 2 jiffies, so that the SYN goes again
+			 * right after the RST (which assassinates the peer's TIME_WAIT)
+			 * instead of one RTO later.  The timer's own path then counts it
+			 * as any retransmission (tcp_retransmit_timer: backoff, retries). */
+			if (h->k.prof->syn_quick_rtx && s->retries == 0)
+				arm_rtx_jiffies(n, i, TCP_TIMEOUT_MIN_J);
 			if (!(in->flags & F_RST)) {
 				tuple4 t = s->node.t;
 				tcp__send(n, h, &t, F_RST, in->ack, 0, 0, 0);
@@ -792,7 +814,9 @@ static void on_rtx(void *ctx, uint32_t i, uint32_t arg)
 	unsigned limit;
 	switch (s->state) {
 	case TCP_SYN_SENT:
-		if (s->retries >= h->k.syn_retries) {
+		/* tcp_write_timeout: max_retransmits = tcp_syn_retries, plus
+		 * tcp_syn_linear_timeouts in SYN_SENT (6.5+, ccce324dabfe). */
+		if (s->retries >= h->k.syn_retries + h->k.syn_linear_timeouts) {
 			uint64_t started = s->started;
 			int host = s->host;
 			setup_hits(n, s, -ETIMEDOUT);
@@ -831,7 +855,12 @@ static void on_rtx(void *ctx, uint32_t i, uint32_t arg)
 		return;
 	}
 	s->retries++;
-	s->rto_ms = s->rto_ms * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : s->rto_ms * 2;
+	/* tcp_retransmit_timer: icsk_backoff++, then the RTO doubles unless
+	 * the socket is in SYN_SENT with backoff <= tcp_syn_linear_timeouts
+	 * (6.5+): the first retransmissions 1 s apart (1, 2, 3, 4, 5 s with the
+	 * default 4), then 7, 11, 19, 35, 67 s, ETIMEDOUT at 131 s. */
+	if (s->state != TCP_SYN_SENT || s->retries > h->k.syn_linear_timeouts)
+		s->rto_ms = s->rto_ms * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : s->rto_ms * 2;
 	arm_rtx(n, i, s->rto_ms);
 }
 
@@ -872,6 +901,8 @@ static tcp_mib *mib_for(tcp_net *n, const char *role)
 	C(OutSegs, "TcpOutSegs", "segments sent, retransmissions excluded");
 	C(RetransSegs, "TcpRetransSegs", "segments retransmitted");
 	C(AbortOnClose, "TcpExtTCPAbortOnClose", "close() with unread data (RST)");
+	C(PAWSTimewait, "TcpExtPAWSTimewait", "segments rejected by PAWS in TIME_WAIT (6.16+; PAWSEstab before)");
+	C(ACKSkippedTimeWait, "TcpExtTCPACKSkippedTimeWait", "TIME_WAIT ACKs not sent: tcp_invalid_ratelimit");
 #undef C
 	char *g1 = g_strdup_printf("%s.timewait", role), *g2 = g_strdup_printf("%s.established", role);
 	m->tw = probe_gauge_get(n->ps, g1, "timewait minisockets (TIME_WAIT and FIN_WAIT2 substates)");
@@ -969,7 +1000,7 @@ int tcp_host_add(tcp_net *n, const char *role, const kconf *k, const uint32_t *a
 			  &n->tws);
 	tsc_init(&h->ts, k->prof, k->hz, k->timestamps, h->kernel_rng);
 	port_cfg pc = { k->prof->port, k->port_lo, k->port_hi, k->nreserved ? k->reserved : NULL,
-			k->autobind_reuse, k->hz };
+			k->autobind_reuse, k->hz, k->port_step_width };
 	h->ports = port_table_new(&pc, h->kernel_rng);
 	if (k->prof->recycle != RECYCLE_NONE)
 		h->peers = tcpm_new(k->prof->recycle);

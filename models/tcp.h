@@ -67,6 +67,7 @@ typedef struct tcp_connect_opts {
 	uint32_t saddr;       /* 0: the host's first address */
 	bool bind_port0;      /* bind(0) before connect: the port is global over destinations */
 	bool reuseaddr;       /* SO_REUSEADDR on the socket */
+	uint16_t port_lo, port_hi; /* IP_LOCAL_PORT_RANGE (6.3+); 0, 0: none */
 } tcp_connect_opts;
 
 /* Per-role counters and gauges register in ps at tcp_host_add time. */

@@ -98,6 +98,7 @@ typedef struct tw_sock {
 	uint8_t substate;    /* TCP_TIME_WAIT or TCP_FIN_WAIT2 */
 	uint8_t flags;       /* SK_* subset: OWNS_PORT, REUSEADDR, BOUND, CLIENT */
 	uint16_t rto_ms;     /* for 3.5 x RTO floors and recycle timeouts */
+	uint32_t last_oow_j; /* tw_last_oow_ack_time: jiffies of the last rate-limited ACK, 0 none */
 } tw_sock;
 
 /* Counters and gauges of one role ("client", "server"). */
@@ -105,7 +106,7 @@ typedef struct tcp_mib {
 	uint64_t *ActiveOpens, *PassiveOpens, *AttemptFails, *EstabResets, *OutRsts;
 	uint64_t *TW, *TWKilled, *TWRecycled, *TimeWaitOverflow, *PAWSPassive, *PAWSEstab;
 	uint64_t *SynRetrans, *AbortOnTimeout, *AbortOnData, *SynToTimewait, *TwSynAccepted;
-	uint64_t *InSegs, *OutSegs, *RetransSegs, *AbortOnClose;
+	uint64_t *InSegs, *OutSegs, *RetransSegs, *AbortOnClose, *PAWSTimewait, *ACKSkippedTimeWait;
 	probe_gauge *tw, *established;
 } tcp_mib;
 
@@ -176,6 +177,12 @@ void tcp__send_reset_for(tcp_net *n, tcp_host *h, const seg *s);
 void tcp__conn_request(tcp_net *n, tcp_host *h, const seg *s, uint32_t isn);
 bool tcp__listening(const tcp_host *h, uint16_t port);
 uint32_t tcp__rto3_5(uint32_t rto_ms);
+/* When a per-socket timer (sk_reset_timer -> mod_timer) armed now for
+ * delay_j jiffies fires: rounded on the timer wheel as the profile's kernel
+ * does (tw.c). */
+ev_time tcp__timer_expiry(const tcp_net *n, const tcp_host *h, uint64_t delay_j);
+/* msecs_to_jiffies: rounded up. */
+uint64_t tcp__ms_to_jiffies(const tcp_host *h, uint32_t ms);
 
 /* path.c */
 /* Segment i, sent by h, goes through the middleboxes. */

@@ -63,6 +63,35 @@ static uint64_t timeo_jiffies(const tcp_host *h, ev_time timeo)
 	return (timeo * h->k.hz + EV_SEC - 1) / EV_SEC;
 }
 
+/* 4.1-4.7 (and every timer_list before 4.8): apply_slack rounds the expiry
+ * up within 0.4 % of the delay (mod_timer, timer slack). */
+static uint64_t old_wheel_jiffies(uint64_t now_j, uint64_t d_j)
+{
+	uint64_t e = now_j + d_j, lim = e + d_j / 256;
+	if (lim != e) {
+		uint64_t mask = e ^ lim;
+		int bit = 63 - __builtin_clzll(mask);
+		lim &= ~((1ULL << bit) - 1);
+		e = lim;
+	}
+	return e;
+}
+
+/* 4.8+: calc_wheel_index / calc_index: LVL_CLK_SHIFT 3, LVL_BITS 6; level n
+ * holds delays below 63 << 3n, and an expiry past level 0 is rounded up to
+ * the next multiple of its granularity (never early). */
+static uint64_t new_wheel_jiffies(uint64_t now_j, uint64_t d_j)
+{
+	unsigned lvl = 0;
+	while (lvl < 8 && d_j >= (63ULL << (3 * lvl)))
+		lvl++;
+	uint64_t e = now_j + d_j;
+	if (lvl == 0)
+		return e;
+	unsigned shift = 3 * lvl;
+	return ((e >> shift) + 1) << shift;
+}
+
 /*
  * When a timewait timer of length timeo armed now fires (doc/kernel-rules.md §2.6):
  *  - <= 4.0: the central death row reaps 8 slots of TCP_TIMEWAIT_LEN / 8;
@@ -97,29 +126,26 @@ static ev_time tw_expiry(const tcp_net *n, const tcp_host *h, ev_time timeo)
 		uint64_t next = (now_j / period + 1) * period;  /* next reaping */
 		return jiffy_time(h, next + k * period);
 	}
-	case TWT_OLDWHEEL: {
-		uint64_t e = now_j + d_j, lim = e + d_j / 256;
-		if (lim != e) {
-			uint64_t mask = e ^ lim;
-			int bit = 63 - __builtin_clzll(mask);
-			lim &= ~((1ULL << bit) - 1);
-			e = lim;
-		}
-		return jiffy_time(h, e);
-	}
+	case TWT_OLDWHEEL:
+		return jiffy_time(h, old_wheel_jiffies(now_j, d_j));
 	case TWT_WHEEL:
-	default: {
-		/* LVL_CLK_SHIFT 3, LVL_BITS 6: level n holds delays below 63 << 3n */
-		unsigned lvl = 0;
-		while (lvl < 8 && d_j >= (63ULL << (3 * lvl)))
-			lvl++;
-		uint64_t e = now_j + d_j;
-		if (lvl == 0)
-			return jiffy_time(h, e);
-		unsigned shift = 3 * lvl;
-		return jiffy_time(h, ((e >> shift) + 1) << shift);
+	default:
+		return jiffy_time(h, new_wheel_jiffies(now_j, d_j));
 	}
-	}
+}
+
+/* The per-socket timers of every other state (retransmission, SYN-ACK,
+ * FIN_WAIT2 keepalive) are plain timer_list timers whatever the version:
+ * never on the death row, rounded as the profile's wheel rounds. */
+ev_time tcp__timer_expiry(const tcp_net *n, const tcp_host *h, uint64_t d_j)
+{
+	uint64_t now_j = tsc_jiffies(&h->ts, ev_now(n->L));
+	return jiffy_time(h, h->k.prof->timer_levels ? new_wheel_jiffies(now_j, d_j) : old_wheel_jiffies(now_j, d_j));
+}
+
+uint64_t tcp__ms_to_jiffies(const tcp_host *h, uint32_t ms)
+{
+	return ((uint64_t)ms * h->k.hz + 999) / 1000;
 }
 
 /* Counted as TcpExtTWKilled rather than TcpExtTW: reaped by the recycle
@@ -267,6 +293,7 @@ void tcp__time_wait(tcp_net *n, uint32_t si, tcp_state state, ev_time timeo)
 	tw->substate = (uint8_t)state;
 	tw->flags = (uint8_t)(s->flags & (SK_OWNS_PORT | SK_REUSEADDR | SK_BOUND | SK_CLIENT));
 	tw->rto_ms = (uint16_t)(s->rto_ms > 65535 ? 65535 : s->rto_ms);
+	tw->last_oow_j = 0;
 	tw_set_timer(tw, EV_NONE);
 
 	ev_time rto35 = (ev_time)tcp__rto3_5(s->rto_ms) * EV_MS;
@@ -310,6 +337,35 @@ static void tw_send_rst(tcp_net *n, tcp_host *h, tw_sock *tw)
 	tcp__send(n, h, &tw->node.t, F_RST, tw->snd_nxt, 0, 0, 0);
 }
 
+/* TCP_INVALID_RATELIMIT: net.ipv4.tcp_invalid_ratelimit's default, 500 ms
+ * (msecs_to_jiffies(500) in jiffies). */
+#define TCP_INVALID_RATELIMIT_MS 500
+
+/*
+ * tcp_timewait_check_oow_rate_limit -> tcp_oow_rate_limited: a segment that
+ * carries no data, or a SYN, gets the minisocket's out-of-window ACK only if
+ * the last one went at least tcp_invalid_ratelimit ago (or never:
+ * tw_last_oow_ack_time 0); else TcpExtTCPACKSkippedTimeWait (FinWait2 for
+ * that substate, counted here under the TIME_WAIT name).  A FIN carries a
+ * sequence number and is never limited.  The SYN a client retransmits
+ * 2 jiffies after resetting (tcp.c, syn_quick_rtx) is what this silences.
+ */
+static bool oow_rate_limited(tcp_net *n, tcp_host *h, tw_sock *tw, const seg *in)
+{
+	if ((in->flags & F_FIN) && !(in->flags & F_SYN))
+		return false;
+	uint32_t now_j = (uint32_t)tsc_jiffies(&h->ts, ev_now(n->L));
+	if (tw->last_oow_j) {
+		int32_t elapsed = (int32_t)(now_j - tw->last_oow_j);
+		if (elapsed >= 0 && (uint64_t)elapsed < tcp__ms_to_jiffies(h, TCP_INVALID_RATELIMIT_MS)) {
+			(*h->mib->ACKSkippedTimeWait)++;
+			return true;
+		}
+	}
+	tw->last_oow_j = now_j;
+	return false;
+}
+
 void tcp__tw_rcv(tcp_net *n, tcp_host *h, uint32_t i, const seg *in)
 {
 	tw_sock *tw = TW(n, i);
@@ -325,7 +381,8 @@ void tcp__tw_rcv(tcp_net *n, tcp_host *h, uint32_t i, const seg *in)
 		if (paws_reject || (int32_t)(in->seq - tw->rcv_nxt) < 0) {
 			if (syn)
 				tcp__hit(n, in, TCP_HIT_SYN_TW);
-			tw_send_ack(n, h, tw);
+			if (!oow_rate_limited(n, h, tw, in))  /* ...(tw, skb, TCPACKSKIPPEDFINWAIT2) */
+				tw_send_ack(n, h, tw);
 			return;
 		}
 		if (rst) {
@@ -400,20 +457,20 @@ void tcp__tw_rcv(tcp_net *n, tcp_host *h, uint32_t i, const seg *in)
 		tw_send_ack(n, h, tw);
 		return;
 	}
-	if (paws_reject)
-		(*h->mib->PAWSEstab)++;
+	if (paws_reject)  /* TcpExtPAWSTimewait from 6.16 (c449d5f3a3d7), TcpExtPAWSEstab before */
+		(*(h->k.prof->tw_paws_own_mib ? h->mib->PAWSTimewait : h->mib->PAWSEstab))++;
 	if (!rst) {
 		/* Out-of-window segment: restart the timer when PAWS-rejected or
-		 * carrying ACK (not for an ACK-less old SYN), then ACK.  The
-		 * tcp_invalid_ratelimit on these ACKs is not modelled: the peers
-		 * here retransmit at >= 1 s, beyond its default 500 ms. */
+		 * carrying ACK (not for an ACK-less old SYN), then ACK, at most
+		 * one per tcp_invalid_ratelimit (tcp_timewait_check_oow_rate_limit). */
 		if (paws_reject || ack)
 			tw_restart(n, h, i);
 		if (syn) {
 			(*h->mib->SynToTimewait)++;
 			tcp__hit(n, in, TCP_HIT_SYN_TW);
 		}
-		tw_send_ack(n, h, tw);
+		if (!oow_rate_limited(n, h, tw, in))
+			tw_send_ack(n, h, tw);
 	}
 }
 

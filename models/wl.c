@@ -218,7 +218,7 @@ static void on_arrival(void *ctx, uint32_t ci, uint32_t arg)
 		daddr = w->s.daddrs[w->s.ndaddrs > 1 ? rng_below(c->choices, w->s.ndaddrs) : 0];
 		dport = w->s.dports[w->s.ndports > 1 ? rng_below(c->choices, w->s.ndports) : 0];
 	}
-	tcp_connect_opts o = { 0, w->s.bind == WL_BIND_PORT0, w->s.reuseaddr };
+	tcp_connect_opts o = { 0, w->s.bind == WL_BIND_PORT0, w->s.reuseaddr, w->s.port_lo, w->s.port_hi };
 	if (w->s.bind == WL_BIND_ADDRESS) {
 		unsigned per = w->s.addrs_per_client;
 		o.saddr = (*w->s.client_addrs)[(size_t)ci * per + c->next_addr];

@@ -71,6 +71,7 @@ typedef struct wl_spec {
 	wl_bind bind;
 	bool reuseaddr;
 	wl_dest dest;            /* how each connection picks daddrs x dports */
+	uint16_t port_lo, port_hi; /* IP_LOCAL_PORT_RANGE on every socket; 0, 0: none */
 	const uint32_t *daddrs;
 	unsigned ndaddrs;
 	const uint16_t *dports;

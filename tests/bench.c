@@ -682,7 +682,7 @@ static void bench_nat(const char *sec)
 	probe_set *ps = b.ps;
 	uint64_t *estab = probe_counter(ps, "conn.established", NULL);
 	uint64_t *attempts = probe_counter(ps, "conn.attempts", NULL);
-	uint64_t *insert = probe_counter(ps, "nat.ct.insert", NULL);
+	uint64_t *insert = probe_counter(ps, "nat.ct.confirmed", NULL);
 	uint64_t *failed = probe_counter(ps, "conn.EADDRNOTAVAIL", NULL);
 	uint64_t *drop = probe_counter(ps, "nat.ct.drop", NULL);
 	uint64_t *overflow = probe_counter(ps, "client.TcpExtTCPTimeWaitOverflow", NULL);
@@ -803,7 +803,7 @@ static void bench_natsmall(const char *sec)
 	bench_world b;
 	bench_world_new(&b, with, end);
 	const ct_table *ct = box_ct(first_box(world_tcp(b.W)));
-	uint64_t *insert = probe_counter(b.ps, "nat.ct.insert", NULL);
+	uint64_t *insert = probe_counter(b.ps, "nat.ct.confirmed", NULL);
 	world_start(b.W);
 	ev_run(b.L, NAT_WARMUP);
 	uint64_t ins0 = *insert;

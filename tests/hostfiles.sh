@@ -40,7 +40,7 @@ has() {
 # The profile each release stands for (prof_for_release), by the release's line.
 for f in "$F4" "$F6"; do
 	rel=$(val "$f" kernel.osrelease)
-	case $rel in 4.4.*) want=4.4 ;; 6.18.*) want=current ;; *) want=unknown ;; esac
+	case $rel in 4.4.*) want=4.4 ;; 6.18.*) want=6.15 ;; *) want=unknown ;; esac
 	ln=$(line "$f" kernel.osrelease)
 	dry "$T/good.ini" --sysctl "$f" || bad "$rel: --dry-run failed" "$T/stderr"
 	if has client profile "$want" "--sysctl $f:$ln" && has server profile "$want" "--sysctl $f:$ln" &&
@@ -86,7 +86,7 @@ check "client:FILE: the client's profile only" \
 f=$(mk named '[server]' "sysctl_file = $PWD/$F6")
 dry "$f"
 check "[server] sysctl_file: the server's profile from its osrelease" \
-	has server profile current "sysctl file $PWD/$F6:$(line "$F6" kernel.osrelease)"
+	has server profile 6.15 "sysctl file $PWD/$F6:$(line "$F6" kernel.osrelease)"
 
 # HZ is a per-host key; --set works on it.
 dry "$T/good.ini" --sysctl "$F6" --set client.hz=1000
@@ -149,7 +149,7 @@ has firewall profile 4.4 "--sysctl $F4:$(line "$F4" kernel.osrelease)" && ok "..
 nat=$(mk nat '[nat]' 'addresses = 203.0.113.1')
 dry "$nat" --sysctl "nat:$F6"
 check "nat:FILE: the NAT box's profile and conntrack max" \
-	sh -c "grep -qF 'profile current for nat' '$T/stderr' && grep -qF '  net.netfilter.nf_conntrack_max = $(val "$F6" net.netfilter.nf_conntrack_max)   (--sysctl $F6:' '$T/stdout'"
+	sh -c "grep -qF 'profile 6.15 for nat' '$T/stderr' && grep -qF '  net.netfilter.nf_conntrack_max = $(val "$F6" net.netfilter.nf_conntrack_max)   (--sysctl $F6:' '$T/stdout'"
 
 # Errors: one line, exit 2, nothing written.
 expect_error() {

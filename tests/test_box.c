@@ -25,7 +25,7 @@ static boxrun box_run(const char *const *sets, uint32_t rep, double warm, double
 	probe_gauge *count = probe_gauge_get(ps, name, NULL);
 	snprintf(name, sizeof name, "%s.ct.drop", boxname);
 	uint64_t *drop = probe_counter(ps, name, NULL);
-	snprintf(name, sizeof name, "%s.ct.insert", boxname);
+	snprintf(name, sizeof name, "%s.ct.confirmed", boxname);
 	uint64_t *ins = probe_counter(ps, name, NULL);
 	snprintf(name, sizeof name, "%s.ct.insert_failed", boxname);
 	uint64_t *insf = probe_counter(ps, name, NULL);

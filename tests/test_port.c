@@ -391,6 +391,121 @@ static void stride_case(port_algo algo, unsigned min, unsigned max, bool parity_
 	fix_free(&f);
 }
 
+static unsigned gcd_u(unsigned a, unsigned b)
+{
+	while (b) {
+		unsigned r = a % b;
+		a = b;
+		b = r;
+	}
+	return a;
+}
+
+/*
+ * 7.1's ip_local_port_step_width (7da62262ec96, __inet_hash_connect): each
+ * connect() draws a stride coprime with the half range; each pass still
+ * visits every port of its parity once, so coverage and EADDRNOTAVAIL are
+ * those of the stride-2 scan, but consecutive candidates are scan_step
+ * apart (mod remaining) instead of 2.
+ */
+static void test_step_width(void **state)
+{
+	(void)state;
+	port_cfg c = { .algo = PORT_ALGO_PERTURB, .low = 40000, .high = 40099, .hz = 250, .step_width = 1000 };
+	gsl_rng *rng = rng_stream(SEED, 0, "test");
+	port_table *t = port_table_new(&c, rng);
+	dest *a = dest_new(0x0a000002u, 80);
+	bool seen[100] = { false };
+	uint16_t p;
+	for (int k = 0; k < 100; k++) {
+		assert_int_equal(conn(t, a, 1 * SEC, &p), 0);
+		assert_false(seen[p - 40000]);
+		seen[p - 40000] = true;
+		assert_int_equal(p & 1, k < 50 ? 0 : 1);  /* the parity passes stay */
+	}
+	assert_int_equal(conn(t, a, 1 * SEC, &p), -EADDRNOTAVAIL);
+
+	/* Every port has a bucket now.  A destination for which all but one
+	 * odd port are taken: check() sees the 50 even ports, one stride
+	 * apart, then odd ones. */
+	unsigned strides[8], nstrides = 0;
+	for (int k = 0; k < 8; k++) {
+		dest *b = dest_all_busy(0x0a000003u + (uint32_t)k, 80);
+		b->st[40051] = ST_UNIQUE;
+		assert_int_equal(conn(t, b, 1 * SEC, &p), 0);
+		assert_int_equal(p, 40051);
+		unsigned step = (b->visited[1] + 100 - b->visited[0]) % 100;
+		bool evens[50] = { false };
+		for (int i = 0; i < 50; i++) {
+			assert_int_equal(b->visited[i] & 1, 0);
+			assert_false(evens[(b->visited[i] - 40000) / 2]);
+			evens[(b->visited[i] - 40000) / 2] = true;
+			if (i)
+				assert_int_equal((b->visited[i] + 100 - b->visited[i - 1]) % 100, step);
+		}
+		assert_int_equal(step & 1, 0);
+		assert_int_equal(gcd_u(step / 2, 50), 1);
+		strides[nstrides++] = step;
+		free(b);
+	}
+	unsigned distinct = 0;
+	for (unsigned i = 0; i < nstrides; i++) {
+		bool dup = false;
+		for (unsigned j = 0; j < i; j++)
+			dup |= strides[j] == strides[i];
+		distinct += !dup;
+	}
+	assert_true(distinct >= 3);  /* drawn on every connect() (20 coprime strides) */
+	free(a);
+	port_table_free(t);
+	rng_free(rng);
+}
+
+/* connect() with IP_LOCAL_PORT_RANGE, 6.8+: the socket's bounds where they
+ * lie inside the table's (inet_sk_get_local_port_range), stride 1 and no
+ * parity preference (__inet_hash_connect: step = local_ports ? 1 : 2). */
+static int conn_range(port_table *t, dest *d, uint16_t lo, uint16_t hi, uint16_t *lport)
+{
+	*lport = 0;
+	int r = port_connect_find_sock_range(t, SADDR, d->daddr, d->dport, 1 * SEC, lo, hi, NULL, mock_check, d,
+					     lport);
+	if (r >= 0) {
+		port_connect_take(t, *lport, false);
+		d->st[*lport] = ST_BUSY;
+	}
+	return r;
+}
+
+static void test_sock_port_range(void **state)
+{
+	(void)state;
+	fix f = mk_simple(PORT_ALGO_PERTURB, 40000, 40099);
+	dest *a = dest_new(0x0a000002u, 80);
+	bool seen[100] = { false };
+	unsigned odd = 0;
+	uint16_t p;
+	for (int k = 0; k < 10; k++) {
+		assert_int_equal(conn_range(f.t, a, 40010, 40019, &p), 0);
+		assert_true(p >= 40010 && p <= 40019);
+		assert_false(seen[p - 40000]);
+		seen[p - 40000] = true;
+		odd += k < 5 && (p & 1);
+	}
+	assert_true(odd > 0 && odd < 5);  /* stride 1: the first five are of both parities */
+	assert_int_equal(conn_range(f.t, a, 40010, 40019, &p), -EADDRNOTAVAIL);
+
+	/* a bound outside the table's range is ignored: 30000-40005 is 40000-40005 */
+	dest *b = dest_new(0x0a000003u, 80);
+	for (int k = 0; k < 6; k++) {
+		assert_int_equal(conn_range(f.t, b, 30000, 40005, &p), 0);
+		assert_true(p >= 40000 && p <= 40005);
+	}
+	assert_int_equal(conn_range(f.t, b, 30000, 40005, &p), -EADDRNOTAVAIL);
+	free(a);
+	free(b);
+	fix_free(&f);
+}
+
 static void test_strides(void **state)
 {
 	stride_case(PORT_ALGO_HINT, 1, 1, false);
@@ -797,6 +912,8 @@ int main(void)
 		cmocka_unit_test(test_bound_port_skipped),
 		cmocka_unit_test(test_check_reuse),
 		cmocka_unit_test(test_strides),
+		cmocka_unit_test(test_step_width),
+		cmocka_unit_test(test_sock_port_range),
 		cmocka_unit_test(test_global_hint),
 		cmocka_unit_test(test_salt_period),
 		cmocka_unit_test(test_bind_explicit),

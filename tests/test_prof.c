@@ -87,6 +87,7 @@ static void test_ct_cfg_rules(void **state)
 		assert_int_equal(c.reply_syn_in_tw, p->ct_reply_syn_in_tw);
 		assert_int_equal(c.clash_counts_drop, p->ct_clash_counts_drop);
 		assert_int_equal(c.found_taken_only, p->ct_found_taken_only);
+		assert_int_equal(c.confirm_counts_insert, p->ct_confirm_counts_insert);
 		assert_int_equal(c.rst_exact_seq, p->ct_rst_exact_seq);
 		assert_int_equal(c.pickup_unack_cap, p->ct_pickup_unack_cap);
 		assert_int_equal(c.syn_retrans_no_renew, p->ct_syn_retrans_no_renew);
@@ -111,6 +112,8 @@ static void test_rules_only_arrive(void **state)
 		SINCE(tw_mib_at_schedule), SINCE(ct_chain_limit), SINCE(ct_reply_syn_in_tw),
 		SINCE(nat_harder), SINCE(has_random_fully), SINCE(has_ts_no_offset), SINCE(has_autobind_reuse),
 		SINCE(reuse_has_loopback), SINCE(reuse_skips_fw2), SINCE(ehash_linear_lport),
+		SINCE(syn_quick_rtx), SINCE(timer_levels), SINCE(tw_paws_own_mib), SINCE(has_syn_linear_timeouts),
+		SINCE(has_port_step_width), SINCE(has_sock_port_range), SINCE(sock_range_stride1),
 	};
 #undef SINCE
 	for (size_t r = 0; r < G_N_ELEMENTS(since); r++) {
@@ -123,9 +126,71 @@ static void test_rules_only_arrive(void **state)
 		}
 	}
 	for (size_t i = 1; i < n; i++) {
+		/* "current" repeats the row before it (7.0), version and all */
+		if (!strcmp(all[i].name, "current")) {
+			prof a = all[i], b = all[i - 1];
+			a.name = b.name;
+			a.kernels = b.kernels;
+			assert_memory_equal(&a, &b, sizeof a);
+			continue;
+		}
 		assert_true(all[i].version > all[i - 1].version);
 		assert_true(all[i].ctgc >= all[i - 1].ctgc);
 	}
+}
+
+/* The rules of the 2026 profiles and of 4.10, each as the function its
+ * field cites has it. */
+static void test_new_rows(void **state)
+{
+	(void)state;
+	/* secure_tcp_ts_off: per connection in 4.10 (95a22caee396), per host
+	 * pair from 4.11 (28ee1b746f49), per 4-tuple again in 7.0
+	 * (secure_tcp_seq_and_ts_off, 165573e41f2f) */
+	assert_int_equal(P("4.4")->tsoff, TSOFF_NONE);
+	assert_int_equal(P("4.10")->tsoff, TSOFF_4TUPLE);
+	assert_int_equal(P("4.12")->tsoff, TSOFF_HOSTPAIR);
+	assert_int_equal(P("6.15")->tsoff, TSOFF_HOSTPAIR);
+	assert_int_equal(P("7.0")->tsoff, TSOFF_4TUPLE);
+	assert_int_equal(P("7.1")->tsoff, TSOFF_4TUPLE);
+	/* 4.10 still has tw_recycle (removed in 4.12), keyed by host pair since
+	 * 3.15, and tcp_timestamps = 2 (the same commit) */
+	assert_int_equal(P("4.10")->recycle, RECYCLE_BY_PAIR);
+	assert_true(P("4.10")->has_ts_no_offset);
+	assert_false(P("4.4")->has_ts_no_offset);
+	/* "current" follows 7.0 */
+	assert_int_equal(prof_default()->tsoff, TSOFF_4TUPLE);
+	assert_int_equal(prof_default()->version, P("7.0")->version);
+	/* tcp_timewait_state_process: LINUX_MIB_PAWS_TW_REJECTED from 6.16 */
+	assert_false(P("6.15")->tw_paws_own_mib);
+	assert_true(P("7.0")->tw_paws_own_mib);
+	/* tcp_syn_linear_timeouts: 6.5, default 4 (tcp_sk_init) */
+	assert_int_equal(P("5.15")->syn_linear_timeouts, 0);
+	assert_false(P("5.15")->has_syn_linear_timeouts);
+	assert_int_equal(P("6.8")->syn_linear_timeouts, 4);
+	assert_int_equal(P("7.0")->syn_linear_timeouts, 4);
+	/* tcp_rcv_synsent_state_process's TCP_TIMEOUT_MIN re-arm: 5.7 */
+	assert_false(P("4.12")->syn_quick_rtx);
+	assert_true(P("5.15")->syn_quick_rtx);
+	/* tcp_twsk_unique's FIN_WAIT2 exclusion: 6.12 (0d9e5df4a257) */
+	assert_false(P("6.8")->reuse_skips_fw2);
+	assert_true(P("6.13")->reuse_skips_fw2);
+	assert_ptr_equal(prof_for_release(611), P("6.8"));
+	assert_ptr_equal(prof_for_release(612), P("6.13"));
+	/* IP_LOCAL_PORT_RANGE (6.3, 91d0b78c5177), stride 1 from 6.8 */
+	assert_false(P("5.15")->has_sock_port_range);
+	assert_true(P("6.8")->has_sock_port_range && P("6.8")->sock_range_stride1);
+	/* ip_local_port_step_width: 7.1 only */
+	assert_false(P("7.0")->has_port_step_width);
+	assert_true(P("7.1")->has_port_step_width);
+	/* __nf_conntrack_confirm's `insert`: 3.x sources count it, 4.14's and
+	 * later ones do not (only nf_conntrack_hash_check_insert) */
+	assert_true(P("4.4")->ct_confirm_counts_insert);
+	assert_false(P("4.10")->ct_confirm_counts_insert);
+	assert_false(P("7.0")->ct_confirm_counts_insert);
+	/* the timer wheel with levels: 4.8 */
+	assert_false(P("4.4")->timer_levels);
+	assert_true(P("4.10")->timer_levels);
 }
 
 /* PROF_CHOICES (the configuration schema's list) names the table's rows in
@@ -221,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_ct_cfg_rules),
 		cmocka_unit_test(test_rules_only_arrive),
+		cmocka_unit_test(test_new_rows),
 		cmocka_unit_test(test_choices),
 		cmocka_unit_test(test_version_pattern),
 		cmocka_unit_test(test_no_version_tests_in_models),

@@ -35,6 +35,7 @@
 #include "models/tcp_int.h"
 #include "sim/ev.h"
 #include "sim/probe.h"
+#include "sim/rng.h"
 
 #define MS EV_MS
 #define SEC EV_SEC
@@ -702,6 +703,26 @@ static void one_port(kconf *k, const char *profile)
 	k->port_hi = 40000;
 }
 
+/* The timer wheel's granularity for a delay of d_j jiffies (kernel/time/
+ * timer.c, calc_wheel_index: LVL_CLK_SHIFT 3, LVL_BITS 6, level n from
+ * LVL_START(n) = 63 << 3 (n - 1), granularity 8^n jiffies), in time. */
+static ev_time wheel_gran(unsigned hz, uint64_t d_j)
+{
+	uint64_t gran = 1;
+	for (uint64_t start = 63; d_j >= start && gran < (1ull << 21); start <<= 3)
+		gran <<= 3;
+	return gran == 1 ? 0 : (ev_time)(gran * EV_SEC / hz);
+}
+
+/* A SYN re-armed at TCP_TIMEOUT_MIN (2 jiffies) after the RST, 4 ms after
+ * it was sent on 1 ms links: it fires on the second jiffy boundary, and the
+ * connection is up one RTT later. */
+static void assert_quick_setup(const fx *f, unsigned hz)
+{
+	ev_time j = EV_SEC / hz;
+	assert_true(f->setup > 4 * MS + j + 4 * MS && f->setup <= 4 * MS + 2 * j + 4 * MS);
+}
+
 /* Same client, timestamps on: its TSval is newer (same host pair, same
  * offset): TCP_TW_SYN, reopened with no delay. */
 static void test_syn_tw_timestamps(void **state)
@@ -729,10 +750,10 @@ static void test_syn_tw_timestamps(void **state)
  * TIME_WAIT, RST from the client (seq = that ACK's ack), the TIME_WAIT dies
  * (rfc1337 = 0) and the SYN retransmission 1 s later connects.
  */
-static void isn_case(ev_time when, bool reopens)
+static void isn_case(const char *profile, ev_time when, bool reopens)
 {
 	kconf k;
-	one_port(&k, "current");
+	one_port(&k, profile);
 	k.timestamps = 0;
 	fx *f = fx_new(SEED);
 	tcp_set_data_bytes(f->n, 100000000u, 1000);
@@ -753,7 +774,11 @@ static void isn_case(ev_time when, bool reopens)
 		assert_int_equal(ctr(f, "server.syn_hit_timewait"), 0);
 		assert_int_equal(ctr(f, "client.TcpExtTCPSynRetrans"), 0);
 	} else {
-		assert_int_equal(f->setup, 1 * SEC + 4 * MS);
+		if (k.prof->syn_quick_rtx)  /* 5.7+: SYN 2 jiffies after the RST */
+			assert_quick_setup(f, k.hz);
+		else  /* one RTO, late by at most its wheel granularity */
+			assert_true(f->setup >= 1 * SEC + 4 * MS &&
+				    f->setup <= 1 * SEC + 4 * MS + wheel_gran(k.hz, k.hz));
 		assert_int_equal(ctr(f, "server.tw_syn_reopen"), 0);
 		assert_int_equal(ctr(f, "server.syn_hit_timewait"), 1);
 		assert_int_equal(ctr(f, "client.TcpOutRsts"), 1);
@@ -762,11 +787,88 @@ static void isn_case(ev_time when, bool reopens)
 	fx_free(f);
 }
 
+/*
+ * The timestamp offset as each profile derives it (tsc_offset): none before
+ * 4.10; secure_tcp_ts_off of the 4-tuple in 4.10 and of (saddr, daddr) from
+ * 4.11 (tcp_v4_init_ts_off); one SipHash of the 4-tuple for ISN and offset
+ * in 7.0 (secure_tcp_seq_and_ts_off, 165573e41f2f), so two connections
+ * between the same hosts get different offsets only there and in 4.10;
+ * tcp_timestamps = 2 turns offsets off.
+ */
+static void test_ts_offsets(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *profile;
+		bool per_port, any;
+	} cases[] = {
+		{ "4.4", false, false }, { "4.10", true, true }, { "4.12", false, true },
+		{ "6.15", false, true }, { "7.0", true, true }, { "current", true, true },
+	};
+	gsl_rng *r = rng_stream(SEED, 0, "tsc");
+	for (size_t c = 0; c < G_N_ELEMENTS(cases); c++) {
+		const prof *p = prof_find(cases[c].profile);
+		assert_non_null(p);
+		tsc t;
+		tsc_init(&t, p, 250, 1, r);
+		tuple4 a = { CADDR, SADDR, 40000, DPORT }, b = a, other = a;
+		b.lport = 40002;
+		other.faddr = SADDR + 1;
+		unsigned differ = 0, zero = 0;
+		for (uint16_t k = 0; k < 64; k++) {
+			a.lport = (uint16_t)(40000 + 2 * k);
+			b.lport = (uint16_t)(a.lport + 1);
+			differ += tsc_offset(&t, &a) != tsc_offset(&t, &b);
+			zero += tsc_offset(&t, &a) == 0;
+		}
+		assert_int_equal(differ, cases[c].per_port ? 64 : 0);
+		assert_int_equal(zero, cases[c].any ? 0 : 64);
+		if (cases[c].any)  /* another peer, another offset */
+			assert_true(tsc_offset(&t, &a) != tsc_offset(&t, &other));
+		tsc_init(&t, p, 250, 2, r);  /* tcp_timestamps = 2 */
+		assert_int_equal(tsc_offset(&t, &a), 0);
+	}
+	rng_free(r);
+}
+
+/*
+ * Retransmission timers on the timer wheel (tcp__timer_expiry, mod_timer):
+ * a delay below 63 jiffies fires on its jiffy; a longer one at the next
+ * multiple of its level's granularity (8, 64, 512 ... jiffies) after the
+ * nominal expiry (calc_index rounds up), never before it.
+ */
+static void test_timer_wheel(void **state)
+{
+	(void)state;
+	fx *f = fx_new(SEED);
+	kconf k;
+	kc_init(&k, "current");
+	k.hz = 1000;
+	f->cli = add_host(f, "client", &k, CADDR, 1 * MS, 0);
+	tcp_host *h = H(f, f->cli);
+	static const uint64_t delays[] = { 2, 62, 63, 200, 503, 504, 1000, 4031, 4032, 64000 };
+	static const uint64_t grans[] = { 1, 1, 8, 8, 8, 64, 64, 64, 512, 4096 };
+	for (size_t d = 0; d < G_N_ELEMENTS(delays); d++) {
+		run_to(f, ev_now(f->L) + 7 * MS + 13 * (ev_time)d * EV_MS / 10);
+		uint64_t now_j = tsc_jiffies(&h->ts, ev_now(f->L));
+		ev_time when = tcp__timer_expiry(f->n, h, delays[d]);
+		uint64_t fire_j = tsc_jiffies(&h->ts, when);
+		assert_true(when > ev_now(f->L));
+		assert_true(fire_j >= now_j + delays[d]);
+		assert_true(fire_j <= now_j + delays[d] + grans[d]);
+		assert_int_equal(fire_j % grans[d], 0);
+		/* the timer fires as the jiffy begins */
+		assert_true(tsc_jiffies(&h->ts, when - 1) == fire_j - 1);
+	}
+	fx_free(f);
+}
+
 static void test_syn_tw_isn(void **state)
 {
 	(void)state;
-	isn_case(6390 * MS, false);
-	isn_case(6410 * MS, true);
+	isn_case("current", 6390 * MS, false);
+	isn_case("current", 6410 * MS, true);
+	isn_case("4.12", 6390 * MS, false);
 }
 
 /*
@@ -794,54 +896,90 @@ static void test_syn_tw_older(void **state)
 		assert_int_equal(conn(f), 0);
 		run_to(f, 1 * SEC + 6 * MS);  /* SYN, ACK, RST */
 		assert_int_equal(ctr(f, "server.syn_hit_timewait"), 1);
-		assert_int_equal(ctr(f, "server.TcpExtPAWSEstab"), 1);
+		/* 6.16+: TcpExtPAWSTimewait (c449d5f3a3d7), not TcpExtPAWSEstab */
+		assert_int_equal(ctr(f, "server.TcpExtPAWSTimewait"), 1);
+		assert_int_equal(ctr(f, "server.TcpExtPAWSEstab"), 0);
 		assert_int_equal(ctr(f, "client.TcpOutRsts"), 1);
 		assert_int_equal(st(f, f->srv).tw, rfc1337 ? 1 : 0);
 		if (!rfc1337) {
+			/* the RST killed the TIME_WAIT; the SYN 2 jiffies later opens */
 			run_to(f, 3 * SEC);
 			assert_int_equal(f->connected, 2);
-			assert_int_equal(f->setup, 1 * SEC + 4 * MS);
+			assert_quick_setup(f, kc.hz);
 			assert_int_equal(ctr(f, "server.tw_syn_reopen"), 0);
+			assert_int_equal(ctr(f, "server.TcpExtTCPACKSkippedTimeWait"), 0);
 			fx_free(f);
 			continue;
 		}
-		/* SYNs at 1, 2, 4, 8, 16, 32, 64 s; the last one restarts the
-		 * TIME_WAIT at 64.002 s: it expires in (124.002, 126.05] s. */
-		run_to(f, 124 * SEC);
+		/* The quick SYN (~1.012 s) meets the TIME_WAIT again < 500 ms after
+		 * its ACK: PAWS-rejected, timer restarted, no ACK
+		 * (tcp_timewait_check_oow_rate_limit).  It was the first of the 6
+		 * retransmissions: then 3, 7, 15, 31, 63 s (+ wheel rounding), each
+		 * restarting the TIME_WAIT; ETIMEDOUT one 64 s RTO after the last. */
+		run_to(f, 1100 * MS);
+		assert_int_equal(ctr(f, "server.syn_hit_timewait"), 2);
+		assert_int_equal(ctr(f, "server.TcpExtTCPACKSkippedTimeWait"), 1);
+		assert_int_equal(ctr(f, "client.TcpOutRsts"), 1);
+		run_to(f, 67 * SEC);
 		assert_int_equal(st(f, f->srv).tw, 1);
 		assert_int_equal(f->connected, 1);
 		assert_int_equal(ctr(f, "server.syn_hit_timewait"), 7);
-		assert_int_equal(ctr(f, "server.TcpExtPAWSEstab"), 7);
-		run_to(f, 126100 * MS);
-		assert_int_equal(st(f, f->srv).tw, 0);
-		run_to(f, 129 * SEC);
+		assert_int_equal(ctr(f, "server.TcpExtPAWSTimewait"), 7);
+		assert_int_equal(ctr(f, "server.TcpExtTCPACKSkippedTimeWait"), 1);
+		run_to(f, 133 * SEC);
 		assert_int_equal(f->failed, 1);
 		assert_int_equal(f->err, -ETIMEDOUT);
-		assert_true(f->failed_at == 128 * SEC);
+		assert_true(f->failed_at >= 127 * SEC && f->failed_at <= 133 * SEC);
+		assert_int_equal(st(f, f->srv).tw, 0);
 		fx_free(f);
 	}
 }
 
 /* ---- 9. SYN retransmission, ETIMEDOUT, ECONNREFUSED (§2.2) ----------------- */
 
-static void timeout_case(unsigned syn_retries, ev_time fail_at)
+/*
+ * The SYN retransmissions of a connect() nobody answers, as
+ * tcp_retransmit_timer and tcp_write_timeout time them: the RTO starts at
+ * 1 s and doubles after each retransmission, except (6.5+) while the
+ * backoff is at most tcp_syn_linear_timeouts; the socket gives up when the
+ * timer fires after tcp_syn_retries + tcp_syn_linear_timeouts of them.
+ * Each timer fires late by at most its wheel level's granularity, so the
+ * k-th retransmission comes in [sum of the RTOs, sum + sum of their
+ * granularities]; the counter is checked just before and at the end of
+ * each window.
+ */
+static void timeout_case(unsigned hz, unsigned syn_retries, unsigned linear, ev_time fail_at)
 {
 	fx *f = fx_new(SEED);
 	kconf k;
 	kc_init(&k, "current");
+	k.hz = hz;
 	k.syn_retries = syn_retries;
+	k.syn_linear_timeouts = linear;
 	f->cli = add_host(f, "client", &k, CADDR, 1 * MS, 0);
 	/* A server whose link loses everything: no answer ever. */
 	f->srv = add_host(f, "server", &k, SADDR, 1 * MS, 1.0);
 	assert_int_equal(tcp_listen(f->n, f->srv, DPORT), 0);
 	assert_int_equal(conn(f), 0);
-	run_to(f, fail_at - 1);
-	assert_int_equal(f->failed, 0);
-	assert_int_equal(ctr(f, "client.TcpExtTCPSynRetrans"), syn_retries);
-	run_to(f, fail_at + 10 * MS);
-	assert_int_equal(f->failed, 1);
+	ev_time lo = 0, late = 0, rto = 1 * SEC, t0 = ev_now(f->L);
+	for (unsigned r = 1; r <= syn_retries + linear + 1; r++) {
+		lo += rto;
+		late += wheel_gran(hz, (uint64_t)(rto / EV_MS) * hz / 1000);
+		run_to(f, t0 + lo - 1);
+		assert_int_equal(ctr(f, "client.TcpExtTCPSynRetrans"), r - 1);
+		assert_int_equal(f->failed, 0);
+		run_to(f, t0 + lo + late);
+		if (r <= syn_retries + linear) {
+			assert_int_equal(ctr(f, "client.TcpExtTCPSynRetrans"), r);
+		} else {
+			assert_int_equal(f->failed, 1);
+			assert_true(lo == fail_at);
+		}
+		if (r > linear)  /* icsk_backoff > tcp_syn_linear_timeouts: double */
+			rto *= 2;
+	}
+	assert_int_equal(ctr(f, "client.TcpExtTCPSynRetrans"), syn_retries + linear);
 	assert_int_equal(f->err, -ETIMEDOUT);
-	assert_true(f->failed_at >= fail_at && f->failed_at <= fail_at + 10 * MS);
 	assert_int_equal(ctr(f, "client.TcpAttemptFails"), 1);
 	assert_int_equal(ctr(f, "server.TcpPassiveOpens"), 0);
 	assert_int_equal(st(f, f->cli).sockets, 0);
@@ -852,8 +990,13 @@ static void timeout_case(unsigned syn_retries, ev_time fail_at)
 static void test_syn_retries(void **state)
 {
 	(void)state;
-	timeout_case(6, 127 * SEC);  /* SYNs at 0, 1, 3, 7, 15, 31, 63 s */
-	timeout_case(2, 7 * SEC);    /* SYNs at 0, 1, 3 s */
+	timeout_case(250, 6, 0, 127 * SEC);   /* before 6.5: SYNs at 0, 1, 3, 7, 15, 31, 63 s */
+	timeout_case(250, 2, 0, 7 * SEC);     /* SYNs at 0, 1, 3 s */
+	/* 6.5+ defaults: SYNs at 0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67 s (the
+	 * intervals measured on 6.12: five of 1 s, then 2, 4, 8, 16, 32 s),
+	 * ETIMEDOUT at 131 s */
+	timeout_case(1000, 6, 4, 131 * SEC);
+	timeout_case(250, 1, 2, 5 * SEC);     /* 1, 2, 3 s, then 5 s */
 }
 
 static void test_refused_unreachable(void **state)
@@ -962,7 +1105,8 @@ static void test_fin_wait2(void **state)
  * it.  5.15 does; the new SYN then meets the server's CLOSE_WAIT socket,
  * which answers with a challenge ACK (tcp_validate_incoming, RFC 5961 4.2);
  * the client in SYN_SENT resets it (RST at its rcv_nxt), and the SYN
- * retransmission 1 s later opens a new connection.
+ * retransmission 2 jiffies later (tcp_rcv_synsent_state_process, 5.7+)
+ * opens a new connection.
  */
 static void test_fin_wait2_reuse(void **state)
 {
@@ -989,7 +1133,7 @@ static void test_fin_wait2_reuse(void **state)
 	assert_int_equal(st(f, f->srv).sockets, 0);
 	run_to(f, 4 * SEC);
 	assert_int_equal(f->connected, 2);
-	assert_int_equal(f->setup, 1 * SEC + 4 * MS);
+	assert_quick_setup(f, k.hz);  /* the SYN again 2 jiffies after the RST (5.7+) */
 	assert_int_equal(f->failed, 0);
 	fx_free(f);
 }
@@ -1004,7 +1148,8 @@ static void test_fin_wait2_reuse(void **state)
  * LAST_ACK at 6 s, client TIME_WAIT and final ACK (lost) at 8 s; the server
  * retransmits its FIN at 18 s; it reaches the TIME_WAIT at 20 s, which
  * ACKs it and restarts its 60 s (tcp_timewait_state_process: out-of-window
- * segment with ACK); the server closes at 22 s.
+ * segment with ACK); the server closes at 22 s (plus the wheel's rounding of
+ * the 12 s retransmission timer, up to 256 ms at HZ 250).
  */
 static void test_last_ack_retransmit(void **state)
 {
@@ -1025,7 +1170,7 @@ static void test_last_ack_retransmit(void **state)
 	assert_int_equal(st(f, f->srv).sockets, 1);  /* LAST_ACK */
 	run_to(f, 21 * SEC);
 	assert_int_equal(st(f, f->srv).sockets, 1);
-	run_to(f, 22 * SEC);
+	run_to(f, 22 * SEC + wheel_gran(k.hz, 12 * k.hz));  /* the 12 s RTO's rounding */
 	assert_int_equal(st(f, f->srv).sockets, 0);
 	assert_int_equal(ctr(f, "server.TcpExtTCPAbortOnTimeout"), 0);
 	/* Without the restart it would be gone by 8 + 62.05 s. */
@@ -1162,7 +1307,8 @@ static void test_tw_recycle(void **state)
 	assert_int_equal(ctr(f, "server.TcpExtPAWSPassive"), 6);
 	run_to(f, 66 * SEC);
 	assert_int_equal(f->connected, 2);
-	assert_int_equal(f->setup, 63 * SEC + 4 * MS);
+	/* 4.4's old wheel: each timer at most 1/256 of its delay late */
+	assert_true(f->setup >= 63 * SEC + 4 * MS && f->setup <= 63 * SEC + 4 * MS + 63 * SEC / 256);
 	assert_int_equal(ctr(f, "client.TcpExtTCPSynRetrans"), 6);
 	fx_free(f);
 }
@@ -1336,6 +1482,8 @@ static void test_determinism(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ts_offsets),
+		cmocka_unit_test(test_timer_wheel),
 		cmocka_unit_test(test_exhaustion_client_close),
 		cmocka_unit_test(test_reuseaddr_connect_owner),
 		cmocka_unit_test(test_tw_reuse_eras),
