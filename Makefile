@@ -308,3 +308,18 @@ clean:
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_BIN:=.d) $(BUILD)/tests/bench.d \
 	$(wildcard $(BUILD)/tests/fuzz/*.d)
+
+# connsim against the kernel it runs on (contrib/validate/validate.sh): network
+# namespaces, a paced load (csvload), the same scenarios in connsim, one table
+# (out/validate-kernel.md).  Root; quick about 2.5 min, FULL=1 about 11 min.
+# It prints "skipped: ..." and exits 0 where namespaces cannot be made.
+VALIDATE_PKGS := iproute2 nftables conntrack
+CSVLOAD := $(BUILD)/contrib/validate/csvload
+.PHONY: validate-kernel
+validate-kernel: $(BIN) $(CSVLOAD)
+	@if [ "$$(id -u)" -eq 0 ]; then $(MAKE) --no-print-directory deps DEB_PKGS="$(VALIDATE_PKGS)"; fi
+	CONNSIM=./$(BIN) LOAD=$(CSVLOAD) FULL=$(FULL) bash contrib/validate/validate.sh
+
+$(CSVLOAD): contrib/validate/csvload.c $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
