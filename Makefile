@@ -62,6 +62,8 @@ FUZZ_TARGETS := experiment sysctl values
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%)
 REPLAY_BIN := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%)
 BENCH_BIN := $(BUILD)/tests/bench
+# the paced load of make validate-kernel (contrib/validate/)
+CSVLOAD := $(BUILD)/contrib/validate/csvload
 
 BIN     := $(if $(filter 1,$(SANITIZE)),$(BUILD)/connsim,connsim)
 
@@ -84,6 +86,7 @@ help:
 	@echo "make experiments  run (or sweep) every experiment and render its figures"
 	@echo "make install    binary, man page, bash completion, experiments, plots into PREFIX (/usr/local), under DESTDIR"
 	@echo "make bench      engine and model benchmarks (events/s, memory)"
+	@echo "make validate-kernel [FULL=1]  connsim against this kernel in network namespaces (root; ~3.5 min, FULL ~21 min)"
 	@echo "make test-slurm a sharded sweep through a one-node Slurm on localhost (root; ~1 min)"
 	@echo "make fuzz FUZZ_SECONDS=N   each libFuzzer target N s (clang); finds go to tests/fuzz/regress/"
 	@echo "make DEVELOPER=1  warnings are errors"
@@ -167,7 +170,7 @@ $(TEST_BIN): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBS_A) $(FLAGS_FILE)
 # The binaries build in parallel under -j; the tests then run one after
 # another, unit and validation tests first, then the command-line tests
 # against the real binary, so that their output reads in order.
-check: check-layers $(TEST_BIN) $(REPLAY_BIN) $(BIN)
+check: check-layers $(TEST_BIN) $(REPLAY_BIN) $(BIN) $(CSVLOAD)
 	@$(run-unit)
 	@$(run-replay)
 	@$(run-cli)
@@ -176,7 +179,7 @@ check: check-layers $(TEST_BIN) $(REPLAY_BIN) $(BIN)
 check-unit: $(TEST_BIN)
 	@$(run-unit)
 
-check-cli: $(BIN)
+check-cli: $(BIN) $(CSVLOAD)
 	@$(run-cli)
 
 check-fuzz: $(REPLAY_BIN)
@@ -201,11 +204,11 @@ done; exit $$fail
 endef
 
 # The command-line tests, each a shell script against the real binary.
-CLI_TESTS := tests/cli.sh tests/explain.sh tests/robust.sh tests/verdict.sh tests/compare.sh tests/hostfiles.sh tests/shard.sh tests/limits.sh
+CLI_TESTS := tests/cli.sh tests/explain.sh tests/robust.sh tests/verdict.sh tests/compare.sh tests/hostfiles.sh tests/shard.sh tests/limits.sh tests/validate.sh
 
 define run-cli
 fail=0; for t in $(CLI_TESTS); do \
-  CONNSIM=./$(BIN) sh $$t || fail=1; \
+  CONNSIM=./$(BIN) CSVLOAD=$(CSVLOAD) sh $$t || fail=1; \
 done; exit $$fail
 endef
 
@@ -311,10 +314,9 @@ clean:
 
 # connsim against the kernel it runs on (contrib/validate/validate.sh): network
 # namespaces, a paced load (csvload), the same scenarios in connsim, one table
-# (out/validate-kernel.md).  Root; quick about 2.5 min, FULL=1 about 11 min.
+# (out/validate-kernel.md).  Root; quick about 3.5 min, FULL=1 about 21 min.
 # It prints "skipped: ..." and exits 0 where namespaces cannot be made.
 VALIDATE_PKGS := iproute2 nftables conntrack
-CSVLOAD := $(BUILD)/contrib/validate/csvload
 .PHONY: validate-kernel
 validate-kernel: $(BIN) $(CSVLOAD)
 	@if [ "$$(id -u)" -eq 0 ]; then $(MAKE) --no-print-directory deps DEB_PKGS="$(VALIDATE_PKGS)"; fi

@@ -216,4 +216,4 @@ profile=$(sed -n 's/^#   client: profile = \([^ ]*\).*/\1/p' "$W/ports.sim/summa
 
 vk_rows "$W" "$SCENARIOS" "$FULL" > "$W/rows.tsv" || exit 2
 mkdir -p "$OUT"
-vk_table "$W/rows.tsv" "$KREL" "$mode" "$profile" "$HZ" "$(( $(date +%s) - t_start ))" "$OUT/../validate-kernel.md"
+vk_table "$W/rows.tsv" "$KREL" "$mode" "$profile" "$HZ" "$(( $(date +%s) - t_start ))" "$(dirname "$OUT")/validate-kernel.md"
