@@ -17,6 +17,7 @@
 # tolerance, within) and writes it as markdown.
 #
 # Usage: validate.sh [--full] [--out DIR] [--connsim BIN] [--load BIN]
+#        (DIR: out/validate-kernel; the table goes to DIR.md)
 #        validate.sh --table ROWS.tsv      (format a rows file; no root)
 #   quick (default): every scenario at its file's duration (60-130 s), in
 #                    two parallel phases: about 3.5 minutes in all;
@@ -216,4 +217,4 @@ profile=$(sed -n 's/^#   client: profile = \([^ ]*\).*/\1/p' "$W/ports.sim/summa
 
 vk_rows "$W" "$SCENARIOS" "$FULL" > "$W/rows.tsv" || exit 2
 mkdir -p "$OUT"
-vk_table "$W/rows.tsv" "$KREL" "$mode" "$profile" "$HZ" "$(( $(date +%s) - t_start ))" "$(dirname "$OUT")/validate-kernel.md"
+vk_table "$W/rows.tsv" "$KREL" "$mode" "$profile" "$HZ" "$(( $(date +%s) - t_start ))" "$OUT.md"
