@@ -61,6 +61,7 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+__attribute__((format(printf, 2, 3)))
 static void die(int code, const char *fmt, ...)
 {
 	va_list ap;
