@@ -151,7 +151,7 @@ vk_note() {
 	little) echo "5 %: Little's law on the live entries (rate x the state timeouts), which the per-second sampling reads to a few entries" ;;
 	syn) echo "10 % + 3: which SYNs the NAT drops depends on the random port search (different random streams), and each drop costs a 1 s retransmission" ;;
 	F1) echo "a finding, not a tolerance: on this kernel \`conntrack -S\` insert stays 0 for entries that packets create: __nf_conntrack_confirm (nf_conntrack_core.c) no longer counts it, only nf_conntrack_hash_check_insert does, for entries made through ctnetlink; connsim counts every confirmation (BOX.ct.insert).  The rows stand as a finding for issue 15's exact conntrack -S counting (2 % once fixed)" ;;
-	F2) echo "a finding, not a tolerance: the NAT's last NF_NAT_HARDER_THRESH attempts (6.5+, nf_nat_used_tuple_harder in nf_nat_core.c) look the tuple up with nf_conntrack_find_get, which does not count \`found\`; only nf_conntrack_tuple_taken, used by the earlier attempts, does.  connsim's used_harder (models/nat.c) asks the table's taken(), which counts every probe, so it counts more (over 6 seeds connsim gives 9757 +- 85, so the gap is not noise).  Left to issue 15's exact conntrack -S counting" ;;
+	F2) echo "a finding, not a tolerance: the NAT's last NF_NAT_HARDER_THRESH attempts (6.5+, nf_nat_used_tuple_harder in nf_nat_core.c) look the tuple up with nf_conntrack_find_get, which does not count \`found\`; only nf_conntrack_tuple_taken, used by the earlier attempts, does.  connsim's used_harder (models/nat.c) asks the table's taken(), which counts every probe, so it counts more (in the quick run, 6 seeds of connsim give 9757 +- 85 against the kernel's 9142: not noise).  Left to issue 15's exact conntrack -S counting" ;;
 	*) echo "?" ;;
 	esac
 }
@@ -243,7 +243,7 @@ vk_table() {
 	awk -F'\t' -v krel="$krel" -v mode="$mode" -v prof="$profile" -v hz="$hz" -v secs="$secs" \
 		-v md="${md:+$md.tmp}" -v notes="$notes" '
 	function num(x) { return x ~ /^-?[0-9.]+$/ }
-	function fmt(x) { return x == int(x) ? sprintf("%d", x) : sprintf("%.2f", x) }
+	function fmt(x) { return x == int(x) ? sprintf("%d", x) : sprintf((x < 10 && x > -10) ? "%.3f" : "%.2f", x) }
 	{
 		sc[NR] = $1; q[NR] = $2; k[NR] = $3; s[NR] = $4
 		if (!num($3) || !num($4)) { d[NR] = "?"; ok[NR] = "NO (missing)"; bad++; tol[NR] = "-"; nk[NR] = $7; next }
