@@ -67,6 +67,8 @@ FUZZ_TARGETS := experiment sysctl values
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%)
 REPLAY_BIN := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%)
 BENCH_BIN := $(BUILD)/tests/bench
+# the paced load of make validate-kernel (contrib/validate/)
+CSVLOAD := $(BUILD)/contrib/validate/csvload
 
 BIN     := $(if $(filter 1,$(SANITIZE)),$(BUILD)/connsim,connsim)
 
@@ -89,6 +91,7 @@ help:
 	@echo "make experiments  run (or sweep) every experiment and render its figures"
 	@echo "make install    binary, man page, bash completion, experiments, plots into PREFIX (/usr/local), under DESTDIR"
 	@echo "make bench      engine and model benchmarks (events/s, memory)"
+	@echo "make validate-kernel [FULL=1]  connsim against this kernel in network namespaces (root; ~3.5 min, FULL ~21 min)"
 	@echo "make test-slurm a sharded sweep through a one-node Slurm on localhost (root; ~1 min)"
 	@echo "make fuzz FUZZ_SECONDS=N   each libFuzzer target N s (clang); finds go to tests/fuzz/regress/"
 	@echo "make DEVELOPER=1  warnings are errors"
@@ -172,7 +175,7 @@ $(TEST_BIN): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBS_A) $(FLAGS_FILE)
 # The binaries build in parallel under -j; the tests then run one after
 # another, unit and validation tests first, then the command-line tests
 # against the real binary, so that their output reads in order.
-check: check-layers $(TEST_BIN) $(REPLAY_BIN) $(BIN)
+check: check-layers $(TEST_BIN) $(REPLAY_BIN) $(BIN) $(CSVLOAD)
 	@$(run-unit)
 	@$(run-replay)
 	@$(run-cli)
@@ -181,7 +184,7 @@ check: check-layers $(TEST_BIN) $(REPLAY_BIN) $(BIN)
 check-unit: $(TEST_BIN)
 	@$(run-unit)
 
-check-cli: $(BIN)
+check-cli: $(BIN) $(CSVLOAD)
 	@$(run-cli)
 
 check-fuzz: $(REPLAY_BIN)
@@ -206,11 +209,11 @@ done; exit $$fail
 endef
 
 # The command-line tests, each a shell script against the real binary.
-CLI_TESTS := tests/cli.sh tests/explain.sh tests/robust.sh tests/verdict.sh tests/compare.sh tests/hostfiles.sh tests/shard.sh tests/limits.sh tests/plots.sh tests/snat_tsoffset.sh
+CLI_TESTS := tests/cli.sh tests/explain.sh tests/robust.sh tests/verdict.sh tests/compare.sh tests/hostfiles.sh tests/shard.sh tests/limits.sh tests/plots.sh tests/snat_tsoffset.sh tests/validate.sh
 
 define run-cli
 fail=0; for t in $(CLI_TESTS); do \
-  CONNSIM=./$(BIN) sh $$t || fail=1; \
+  CONNSIM=./$(BIN) CSVLOAD=$(CSVLOAD) sh $$t || fail=1; \
 done; exit $$fail
 endef
 
@@ -313,3 +316,17 @@ clean:
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_BIN:=.d) $(BUILD)/tests/bench.d \
 	$(wildcard $(BUILD)/tests/fuzz/*.d)
+
+# connsim against the kernel it runs on (contrib/validate/validate.sh): network
+# namespaces, a paced load (csvload), the same scenarios in connsim, one table
+# (out/validate-kernel.md).  Root; quick about 3.5 min, FULL=1 about 21 min.
+# It prints "skipped: ..." and exits 0 where namespaces cannot be made.
+VALIDATE_PKGS := iproute2 nftables conntrack
+.PHONY: validate-kernel
+validate-kernel: $(BIN) $(CSVLOAD)
+	@if [ "$$(id -u)" -eq 0 ]; then $(MAKE) --no-print-directory deps DEB_PKGS="$(VALIDATE_PKGS)"; fi
+	CONNSIM=./$(BIN) LOAD=$(CSVLOAD) FULL=$(FULL) bash contrib/validate/validate.sh
+
+$(CSVLOAD): contrib/validate/csvload.c $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
