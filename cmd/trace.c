@@ -608,12 +608,12 @@ int cmd_trace(int argc, char **argv)
 		}
 		goto out;
 	}
-	tscn *ts = text ? tscn_parse(argv[1], text, &err) : tscn_load(argv[1], &err);
-	if (!ts && !text && g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-		g_clear_error(&err);
+	tscn *ts = NULL;
+	if (!text && !g_file_test(argv[1], G_FILE_TEST_EXISTS))
 		g_set_error(&err, G_FILE_ERROR, G_FILE_ERROR_NOENT,
 			    "'%s' is neither a built-in scenario (connsim trace --list) nor a file", argv[1]);
-	}
+	else
+		ts = text ? tscn_parse(argv[1], text, &err) : tscn_load(argv[1], &err);
 	ladder *l = ts ? trace_run(ts, (uint64_t)seed, &err) : NULL;
 	if (!l) {
 		fprintf(stderr, "connsim trace: %s\n", err->message);
