@@ -5,7 +5,10 @@
  */
 #include "models/tap.h"
 
+#include <errno.h>
+
 #include "models/prof.h"
+#include "models/tcp.h"
 #include "sim/bug.h"
 
 tap_verdict tap_send(const tap *tp, int64_t t, int host, uint32_t seg, const tap_pkt *p, int64_t *delay)
@@ -60,6 +63,21 @@ void tap_rule_at(const tap *tp, int64_t t, int host, int box, const tap_tuple *t
 	tp->on(tp->ctx, &r);
 }
 
+/* The TCP_HIT_* causes (models/tcp.h) in words. */
+static void tap_hits_text(int64_t hits, GString *o)
+{
+	static const struct { int bit; const char *words; } w[] = {
+		{ TCP_HIT_CT_DROP, "a full conntrack table" }, { TCP_HIT_NAT_FAIL, "no free SNAT tuple" },
+		{ TCP_HIT_PAWS, "tw_recycle's PAWS check" }, { TCP_HIT_SYN_TW, "a TIME_WAIT at the server" },
+	};
+	bool first = true;
+	for (size_t i = 0; i < G_N_ELEMENTS(w); i++)
+		if (hits & w[i].bit) {
+			g_string_append_printf(o, "%s %s", first ? "" : ",", w[i].words);
+			first = false;
+		}
+}
+
 /* A duration in the units a reader expects: "60 s", "61.44 s", "700 ms". */
 static void dur(GString *o, int64_t ns)
 {
@@ -105,6 +123,8 @@ static const char *const funcs[TAP_NRULES] = {
 	[TAP_R_NAT_EVICT] = "nf_nat_used_tuple_harder",
 	[TAP_R_NAT_FAIL] = "get_unique_tuple, __nf_conntrack_confirm",
 	[TAP_R_RTX_GIVE_UP] = "tcp_write_timeout",
+	[TAP_R_SETUP_END] = "tcp_v4_connect, tcp_rcv_synsent_state_process",
+	[TAP_R_CONNECT_FAIL] = "__inet_hash_connect, inet_csk_get_port",
 };
 
 const char *tap_rule_func(tap_rule rule)
@@ -216,10 +236,36 @@ void tap_rule_text(const tap_rec *r, GString *o)
 	case TAP_R_RTX_GIVE_UP:
 		g_string_append_printf(o, "%s retransmitted %lld times: give up", flag_word(r->c), (long long)r->a);
 		break;
+	case TAP_R_SETUP_END:
+		g_string_append(o, r->a ? "connect() fails: " : "connect() succeeds");
+		if (r->a)
+			g_string_append(o, tap_errno_name(r->a));
+		if (r->b) {
+			g_string_append(o, "; its SYNs met:");
+			tap_hits_text(r->b, o);
+		}
+		break;
+	case TAP_R_CONNECT_FAIL:
+		g_string_append_printf(o, "connect() fails at once: %s%s", tap_errno_name(r->a),
+				       r->a == EADDRNOTAVAIL ? " (no local port free for this destination)" : "");
+		break;
 	case TAP_NRULES:
 	default:
 		BUG("unknown tap rule");
 	}
+}
+
+const char *tap_errno_name(int64_t err)
+{
+	switch (err) {
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case ECONNREFUSED: return "ECONNREFUSED";
+	case ECONNRESET: return "ECONNRESET";
+	case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+	case EADDRINUSE: return "EADDRINUSE";
+	case ENETUNREACH: return "ENETUNREACH";
+	}
+	return "error";
 }
 
 const char *tap_why_text(tap_why why)

@@ -70,6 +70,8 @@ typedef enum tap_rule {
 	TAP_R_NAT_EVICT,     /* a: the external port */
 	TAP_R_NAT_FAIL,
 	TAP_R_RTX_GIVE_UP,   /* a: retries, c: flags */
+	TAP_R_SETUP_END,     /* a connection's setup ended: a: errno (0: established), b: TCP_HIT_* of its SYNs */
+	TAP_R_CONNECT_FAIL,  /* connect() failed at once: a: errno; the tuple has port 0 */
 	TAP_NRULES
 } tap_rule;
 
@@ -128,5 +130,7 @@ void tap_rule_at(const tap *tp, int64_t t, int host, int box, const tap_tuple *t
 void tap_rule_text(const tap_rec *r, GString *out);
 const char *tap_rule_func(tap_rule rule);
 const char *tap_why_text(tap_why why);
+/* "ETIMEDOUT" for 110, ...: the errnos a connection can fail with. */
+const char *tap_errno_name(int64_t err);
 
 #endif

@@ -161,7 +161,10 @@ static void tap_schedule(tcp_net *n, tcp_host *h, uint32_t i, int dst, ev_time e
 	tuple4 rt = { s->daddr, s->saddr, s->dport, s->sport };
 	s->dst = (uint16_t)dst;
 	s->bucket = ehash_prefetch(d->eh, &rt);
-	ev_after(n->L, h->link_delay + d->link_delay + extra, n->k_seg, i, 0);
+	if (extra)
+		ev_after(n->L, h->link_delay + d->link_delay + extra, n->k_seg, i, 0);
+	else  /* as tcp__send: the run's event order stays the same with a tap */
+		ev_after_fixed(n->L, h->link_delay + d->link_delay, n->k_seg, i, 0);
 }
 
 /* tcp__send with a tap attached: the tap sees the segment and may stage a
@@ -289,6 +292,9 @@ void tcp__hit(tcp_net *n, const seg *g, uint8_t cause)
 /* The client's setup ended: tell the application what its SYNs met. */
 static void setup_hits(tcp_net *n, const sock *s, int err)
 {
+	if (G_UNLIKELY(n->tap) && (s->hits || err))
+		tap_rule_at(n->tap, now(n), s->host, -1, (tap_tuple[1]){ tcp__tap_tuple(&s->node.t) }, TAP_R_SETUP_END, -err,
+			    s->hits, 0);
 	if ((s->hits || err) && n->app.setup_hits)
 		n->app.setup_hits(n->app.ctx, s->host, s->hits, err);
 }
@@ -405,8 +411,23 @@ static void tap_reuse(tcp_net *n, const tcp_host *h, const tw_sock *tw, bool bou
 		    bound ? -1 : (int64_t)h->k.prof->reuse);
 }
 
+static int connect_sock(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_connect_opts *o,
+			uint32_t *out);
+
 int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_connect_opts *o,
 		uint32_t *out)
+{
+	int r = connect_sock(n, host, daddr, dport, o, out);
+	if (G_UNLIKELY(n->tap) && r < 0) {
+		tap_tuple tu = { o->saddr ? o->saddr : n->hosts[host].addrs[0], daddr, 0, dport };
+		tap_rule_at(n->tap, now(n), host, -1, &tu, TAP_R_CONNECT_FAIL, -r, 0, 0);
+	}
+	return r;
+}
+
+/* tcp_v4_connect: the port (__inet_hash_connect or bind), the socket, the SYN. */
+static int connect_sock(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_connect_opts *o,
+			uint32_t *out)
 {
 	tcp_host *h = &n->hosts[host];
 	int dst = route(n, daddr);
