@@ -61,7 +61,7 @@ static void forget_prefetch(void *ctx, uint32_t entry)
 }
 
 /* For the tap: the NAT's choice for a new entry (or its failure). */
-static void tap_box_nat(const box *b, const ct_tuple *orig, const ct_tuple *reply)
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_box_nat(const box *b, const ct_tuple *orig, const ct_tuple *reply)
 {
 	tap_tuple o = tap_of(orig), r = tap_of(reply);
 	if (b->nat_failed)
@@ -170,7 +170,7 @@ static void translate(const box *b, uint32_t entry, int dir, ct_pkt *p)
 #define HIDDEN_TORN GUINT_TO_POINTER(2)
 
 /* For the tap: the entry a packet went through, its state and expiry. */
-static void tap_box_ct(const box *b, const ct_result *r)
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_box_ct(const box *b, const ct_result *r)
 {
 	ct_tuple o, rp;
 	ct_tuples(b->ct, r->entry, &o, &rp);

@@ -50,8 +50,16 @@ void tcp__path_enter(tcp_net *n, const tcp_host *h, uint32_t i, ev_time extra)
 		ev_after_fixed(n->L, h->link_delay + n->hops[s->hop].delay, n->k_hop, i, 0);
 }
 
+/* For the tap: segment i leaves box s->hop (translated). */
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_hop(tcp_net *n, uint32_t i)
+{
+	const seg *s = pool_at(&n->segs, i);
+	tap_pkt p = tcp__tap_pkt(s);
+	tap_seg(n->tap, TAP_HOP, ev_now(n->L), -1, s->hop, i, &p, 0);
+}
+
 /* For the tap: segment i is dropped (box: where, or -1). */
-static void tap_drop(tcp_net *n, uint32_t i, int box, tap_why why)
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_drop(tcp_net *n, uint32_t i, int box, tap_why why)
 {
 	tap_pkt p = tcp__tap_pkt(pool_at(&n->segs, i));
 	tap_seg(n->tap, TAP_DROP, ev_now(n->L), -1, box, i, &p, why);
@@ -111,10 +119,8 @@ void tcp__on_hop(void *ctx, uint32_t i, uint32_t arg)
 	s->daddr = p.daddr;
 	s->sport = p.sport;
 	s->dport = p.dport;
-	if (G_UNLIKELY(n->tap)) {
-		tap_pkt tp = tcp__tap_pkt(s);
-		tap_seg(n->tap, TAP_HOP, ev_now(n->L), -1, s->hop, i, &tp, 0);
-	}
+	if (G_UNLIKELY(n->tap))
+		tap_hop(n, i);
 	bool last = s->from_server ? s->hop == 0 : s->hop + 1u == n->nhops;
 	if (last) {
 		deliver(n, i);

@@ -44,6 +44,21 @@ static inline ev_time now(const tcp_net *n)
 	return ev_now(n->L);
 }
 
+/* For the tap, out of the hot paths: a rule about the socket with tuple t
+ * of host, and a socket's new state. */
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_tu(tcp_net *n, int host, const tuple4 *t, tap_rule rule,
+							  int64_t a, int64_t b)
+{
+	tap_tuple tu = tcp__tap_tuple(t);
+	tap_rule_at(n->tap, now(n), host, -1, &tu, rule, a, b, 0);
+}
+
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_st(tcp_net *n, const sock *s, tcp_state st)
+{
+	tap_tuple tu = tcp__tap_tuple(&s->node.t);
+	tap_state(n->tap, now(n), s->host, &tu, tcp__state_name(st));
+}
+
 /* The one place a socket changes state (inet_sk_set_state). */
 static void set_state(tcp_net *n, sock *s, tcp_state st)
 {
@@ -58,7 +73,7 @@ static void set_state(tcp_net *n, sock *s, tcp_state st)
 	}
 	s->state = (uint8_t)st;
 	if (G_UNLIKELY(n->tap))
-		tap_state(n->tap, now(n), s->host, (tap_tuple[1]){ tcp__tap_tuple(&s->node.t) }, tcp__state_name(st));
+		tap_st(n, s, st);
 }
 
 /* tcp_rtt_estimator's first sample and __tcp_set_rto: rto = srtt + max(2 srtt, rto_min). */
@@ -136,7 +151,7 @@ static uint32_t tsval_of(const tcp_net *n, const tcp_host *h, uint32_t off)
 /* ---- segments ----------------------------------------------------------- */
 
 /* A segment lost on a link, for the tap (there is no segment record). */
-static uint32_t tap_lost(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t seq, uint32_t ack)
+static G_GNUC_NO_INLINE __attribute__((cold)) uint32_t tap_lost(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t seq, uint32_t ack)
 {
 	if (G_UNLIKELY(n->tap)) {
 		seg g = { .saddr = t->laddr, .daddr = t->faddr, .sport = t->lport, .dport = t->fport,
@@ -169,7 +184,7 @@ static void tap_schedule(tcp_net *n, tcp_host *h, uint32_t i, int dst, ev_time e
 
 /* tcp__send with a tap attached: the tap sees the segment and may stage a
  * fault on it (drop, delay, or a copy that arrives later). */
-static uint32_t tap_send_seg(tcp_net *n, tcp_host *h, uint32_t i, int dst)
+static G_GNUC_NO_INLINE __attribute__((cold)) uint32_t tap_send_seg(tcp_net *n, tcp_host *h, uint32_t i, int dst)
 {
 	int host = (int)(h - n->hosts);
 	tap_pkt p = tcp__tap_pkt(pool_at(&n->segs, i));
@@ -293,8 +308,7 @@ void tcp__hit(tcp_net *n, const seg *g, uint8_t cause)
 static void setup_hits(tcp_net *n, const sock *s, int err)
 {
 	if (G_UNLIKELY(n->tap) && (s->hits || err))
-		tap_rule_at(n->tap, now(n), s->host, -1, (tap_tuple[1]){ tcp__tap_tuple(&s->node.t) }, TAP_R_SETUP_END, -err,
-			    s->hits, 0);
+		tap_tu(n, s->host, &s->node.t, TAP_R_SETUP_END, -err, s->hits);
 	if ((s->hits || err) && n->app.setup_hits)
 		n->app.setup_hits(n->app.ctx, s->host, s->hits, err);
 }
@@ -306,7 +320,7 @@ void tcp__send_reset_for(tcp_net *n, tcp_host *h, const seg *in)
 		return;
 	tuple4 t = { in->daddr, in->saddr, in->dport, in->sport };
 	if (G_UNLIKELY(n->tap))
-		tap_rule_at(n->tap, now(n), (int)(h - n->hosts), -1, (tap_tuple[1]){ tcp__tap_tuple(&t) }, TAP_R_RST_NO_SOCK, 0, 0, 0);
+		tap_tu(n, (int)(h - n->hosts), &t, TAP_R_RST_NO_SOCK, 0, 0);
 	if (in->flags & F_ACK)
 		tcp__send(n, h, &t, F_RST, in->ack, 0, 0, 0);
 	else
@@ -401,7 +415,7 @@ static bool reuse_possible(const tcp_host *h, const tuple4 *t)
 }
 
 /* For the tap: connect() takes over a TIME_WAIT (tcp_twsk_unique said yes). */
-static void tap_reuse(tcp_net *n, const tcp_host *h, const tw_sock *tw, bool bound)
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_reuse(tcp_net *n, const tcp_host *h, const tw_sock *tw, bool bound)
 {
 	int64_t passed = h->k.prof->reuse == REUSE_DELAY_MS
 				 ? (int64_t)((uint32_t)tsc_ms(&h->ts, now(n)) - tw->entry_ms) * EV_MS
@@ -419,8 +433,8 @@ int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_
 {
 	int r = connect_sock(n, host, daddr, dport, o, out);
 	if (G_UNLIKELY(n->tap) && r < 0) {
-		tap_tuple tu = { o->saddr ? o->saddr : n->hosts[host].addrs[0], daddr, 0, dport };
-		tap_rule_at(n->tap, now(n), host, -1, &tu, TAP_R_CONNECT_FAIL, -r, 0, 0);
+		tuple4 t = { o->saddr ? o->saddr : n->hosts[host].addrs[0], daddr, 0, dport };
+		tap_tu(n, host, &t, TAP_R_CONNECT_FAIL, -r, 0);
 	}
 	return r;
 }
@@ -550,7 +564,7 @@ void tcp__conn_request(tcp_net *n, tcp_host *h, const seg *in, uint32_t isn)
 		/* tcp_peer_is_proven(paws_check) failed: drop silently. */
 		(*h->mib->PAWSPassive)++;
 		if (G_UNLIKELY(n->tap))
-			tap_rule_at(n->tap, now(n), (int)(h - n->hosts), -1, (tap_tuple[1]){ tcp__tap_tuple(&t) }, TAP_R_RECYCLE_PAWS, 0, 0, 0);
+			tap_tu(n, (int)(h - n->hosts), &t, TAP_R_RECYCLE_PAWS, 0, 0);
 		tcp__hit(n, in, TCP_HIT_PAWS);
 		return;
 	}
@@ -590,7 +604,7 @@ static void app_close(tcp_net *n, uint32_t i, bool abort)
 		/* SO_LINGER {1, 0}: tcp_disconnect sends RST, no TIME_WAIT. */
 		(*h->mib->AbortOnData)++;
 		if (G_UNLIKELY(n->tap))
-			tap_rule_at(n->tap, now(n), s->host, -1, (tap_tuple[1]){ tcp__tap_tuple(&s->node.t) }, TAP_R_ABORT, 0, 0, 0);
+			tap_tu(n, s->host, &s->node.t, TAP_R_ABORT, 0, 0);
 		sock_send(n, s, F_RST | F_ACK, s->snd_nxt);
 		sock_destroy(n, i, true);
 		return;
@@ -730,7 +744,7 @@ static void rcv_synsent(tcp_net *n, uint32_t i, const seg *in)
 			if (!(in->flags & F_RST)) {
 				tuple4 t = s->node.t;
 				if (G_UNLIKELY(n->tap))
-					tap_rule_at(n->tap, now(n), s->host, -1, (tap_tuple[1]){ tcp__tap_tuple(&t) }, TAP_R_SYNSENT_BAD_ACK, 0, 0, 0);
+					tap_tu(n, s->host, &t, TAP_R_SYNSENT_BAD_ACK, 0, 0);
 				tcp__send(n, h, &t, F_RST, in->ack, 0, 0, 0);
 			}
 			return;
@@ -805,7 +819,7 @@ static void sock_rcv(tcp_net *n, uint32_t i, const seg *in)
 		 * this socket.  The per-socket rate limit (tcp_invalid_ratelimit,
 		 * 500 ms) never bites: SYN retransmissions are >= 1 s apart. */
 		if (G_UNLIKELY(n->tap))
-			tap_rule_at(n->tap, now(n), s->host, -1, (tap_tuple[1]){ tcp__tap_tuple(&s->node.t) }, TAP_R_CHALLENGE_ACK, 0, 0, 0);
+			tap_tu(n, s->host, &s->node.t, TAP_R_CHALLENGE_ACK, 0, 0);
 		sock_send(n, s, F_ACK, s->snd_nxt);
 		return;
 	}
@@ -826,7 +840,7 @@ static void sock_rcv(tcp_net *n, uint32_t i, const seg *in)
 		} else if (fin) {       /* simultaneous close */
 			s->rcv_nxt++;
 			if (G_UNLIKELY(n->tap))
-				tap_rule_at(n->tap, now(n), s->host, -1, (tap_tuple[1]){ tcp__tap_tuple(&s->node.t) }, TAP_R_SIMUL_CLOSE, 0, 0, 0);
+				tap_tu(n, s->host, &s->node.t, TAP_R_SIMUL_CLOSE, 0, 0);
 			set_state(n, s, TCP_CLOSING);
 			sock_send(n, s, F_ACK, s->snd_nxt);
 		} else if (acks_fin) {
@@ -851,7 +865,7 @@ static void sock_rcv(tcp_net *n, uint32_t i, const seg *in)
 	case TCP_LAST_ACK:
 		if (acks_fin) {
 			if (G_UNLIKELY(n->tap))
-				tap_rule_at(n->tap, now(n), s->host, -1, (tap_tuple[1]){ tcp__tap_tuple(&s->node.t) }, TAP_R_LAST_ACK_DONE, 0, 0, 0);
+				tap_tu(n, s->host, &s->node.t, TAP_R_LAST_ACK_DONE, 0, 0);
 			sock_destroy(n, i, true);  /* tcp_done: no TIME_WAIT on the passive side */
 		}
 		break;
@@ -893,7 +907,7 @@ static void on_seg(void *ctx, uint32_t i, uint32_t arg)
 /* ---- retransmission timer (tcp_retransmit_timer, tcp_write_timeout) ---- */
 
 /* For the tap: the timer retransmitted (after it) or gave up. */
-static void tap_rtx(tcp_net *n, const sock *s, bool give_up)
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_rtx(tcp_net *n, const sock *s, bool give_up)
 {
 	int64_t f = s->state == TCP_SYN_SENT ? TAP_F_SYN : s->state == TCP_SYN_RECV ? TAP_F_SYN | TAP_F_ACK : TAP_F_FIN;
 	tap_tuple tu = tcp__tap_tuple(&s->node.t);

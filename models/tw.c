@@ -131,6 +131,14 @@ static bool tw_short(const tcp_host *h, ev_time timeo)
 	return timeo <= 4 * EV_SEC;
 }
 
+/* For the tap: the minisocket's timer, armed to fire at when. */
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_arm(tcp_net *n, const tcp_host *h, const tw_sock *tw,
+							   ev_time when)
+{
+	tap_tuple tu = tcp__tap_tuple(&tw->node.t);
+	tap_timer(n->tap, ev_now(n->L), (int)(h - n->hosts), &tu, tcp__state_name(tw->substate), (int64_t)when);
+}
+
 static void tw_arm(tcp_net *n, tcp_host *h, uint32_t i, ev_time timeo)
 {
 	tw_sock *tw = TW(n, i);
@@ -140,12 +148,11 @@ static void tw_arm(tcp_net *n, tcp_host *h, uint32_t i, ev_time timeo)
 	tw_set_timer(tw, timeo == TCP_TIMEWAIT_LEN ? ev_lane_at(n->L, h->tw_lane, when, n->k_tw, i, arg)
 						   : ev_at(n->L, when, n->k_tw, i, arg));
 	if (G_UNLIKELY(n->tap))
-		tap_timer(n->tap, ev_now(n->L), (int)(h - n->hosts), (tap_tuple[1]){ tcp__tap_tuple(&tw->node.t) },
-			  tcp__state_name(tw->substate), when);
+		tap_arm(n, h, tw, when);
 }
 
 /* For the tap: minisocket i of h is now in state st; rule (with a, b) says why. */
-static void tap_tw(tcp_net *n, tcp_host *h, uint32_t i, tcp_state st, int rule, int64_t a)
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_tw(tcp_net *n, tcp_host *h, uint32_t i, tcp_state st, int rule, int64_t a)
 {
 	tap_tuple tu = tcp__tap_tuple(&TW(n, i)->node.t);
 	int host = (int)(h - n->hosts);
@@ -243,7 +250,7 @@ void tcp__tw_expire(void *ctx, uint32_t i, uint32_t arg)
 /* ---- tcp_time_wait ------------------------------------------------------ */
 
 /* For the tap: minisocket i enters state for timeo; when its timer fires. */
-static void tap_enter(tcp_net *n, tcp_host *h, uint32_t i, tcp_state state, ev_time timeo)
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_enter(tcp_net *n, tcp_host *h, uint32_t i, tcp_state state, ev_time timeo)
 {
 	tap_tuple tu = tcp__tap_tuple(&TW(n, i)->node.t);
 	int host = (int)(h - n->hosts);
