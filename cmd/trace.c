@@ -557,11 +557,11 @@ int cmd_trace(int argc, char **argv)
 	gboolean list = FALSE, no_color = FALSE, print = FALSE;
 	gint64 seed = 1;
 	GOptionEntry entries[] = {
-		{ "list", 'l', 0, G_OPTION_ARG_NONE, &list, "list the built-in scenarios", NULL },
-		{ "no-color", 0, 0, G_OPTION_ARG_NONE, &no_color, "no ANSI colour, even on a terminal", NULL },
-		{ "print-scenario", 0, 0, G_OPTION_ARG_NONE, &print, "print the scenario's file instead of tracing it",
+		{ "list", 'l', 0, G_OPTION_ARG_NONE, &list, "List the built-in scenarios", NULL },
+		{ "no-color", 0, 0, G_OPTION_ARG_NONE, &no_color, "No ANSI colour, even on a terminal", NULL },
+		{ "print-scenario", 0, 0, G_OPTION_ARG_NONE, &print, "Print the built-in scenario's file instead of tracing it",
 		  NULL },
-		{ "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "master seed of the kernels' secrets and clocks (default 1)", "N" },
+		{ "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Master seed of the kernels' secrets and clocks (default 1)", "N" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	GOptionContext *ctx = g_option_context_new("SCENARIO - one or a few connections, segment by segment");

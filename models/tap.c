@@ -166,8 +166,10 @@ void tap_rule_text(const tap_rec *r, GString *o)
 				       : "SYN accepted in TIME_WAIT: sequence beyond rcv_nxt");
 		break;
 	case TAP_R_TW_SYN_ACK:
-		g_string_append(o, r->a ? "SYN answered with an ACK in TIME_WAIT: PAWS rejects its TSval"
-				       : "SYN answered with an ACK in TIME_WAIT: no newer TSval, sequence not beyond rcv_nxt");
+		g_string_append(o, r->a == 1 ? "SYN answered with an ACK in TIME_WAIT: PAWS rejects its TSval"
+			       : r->a == 2 ? "SYN answered with an ACK in TIME_WAIT: no timestamps, sequence not beyond rcv_nxt"
+			       : r->a == 3 ? "SYN answered with an ACK in TIME_WAIT: it could reopen it, but nothing listens"
+					   : "SYN answered with an ACK in TIME_WAIT: TSval not newer, sequence not beyond rcv_nxt");
 		break;
 	case TAP_R_TW_OOW_ACK:
 		g_string_append(o, r->a ? "old segment in TIME_WAIT: ACK it, restart the 60 s timer"

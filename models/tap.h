@@ -53,7 +53,7 @@ typedef enum tap_rule {
 	TAP_R_FW2_ENTER,     /* a: timeo ns */
 	TAP_R_TW_OVERFLOW,
 	TAP_R_TW_SYN_ACCEPT, /* a: 1 TSval newer, 0 sequence beyond rcv_nxt */
-	TAP_R_TW_SYN_ACK,    /* a: 1 PAWS rejected it */
+	TAP_R_TW_SYN_ACK,    /* a: 0 neither newer TSval nor sequence, 1 PAWS rejected it, 2 no timestamps, 3 no listener */
 	TAP_R_TW_OOW_ACK,    /* a: 1 timer restarted */
 	TAP_R_TW_RST_KILL,
 	TAP_R_TW_RST_IGNORED,/* a: 1 timer restarted */

@@ -453,7 +453,7 @@ void tcp__tw_rcv(tcp_net *n, tcp_host *h, uint32_t i, const seg *in)
 		}
 		tcp__hit(n, in, TCP_HIT_SYN_TW);
 		if (G_UNLIKELY(n->tap))
-			tap_tw(n, h, i, TCP_NSTATES, TAP_R_TW_SYN_ACK, 0);
+			tap_tw(n, h, i, TCP_NSTATES, TAP_R_TW_SYN_ACK, 3);
 		tw_send_ack(n, h, tw);
 		return;
 	}
@@ -464,15 +464,15 @@ void tcp__tw_rcv(tcp_net *n, tcp_host *h, uint32_t i, const seg *in)
 		 * carrying ACK (not for an ACK-less old SYN), then ACK.  The
 		 * tcp_invalid_ratelimit on these ACKs is not modelled: the peers
 		 * here retransmit at >= 1 s, beyond its default 500 ms. */
+		if (G_UNLIKELY(n->tap))
+			tap_tw(n, h, i, TCP_NSTATES, syn ? TAP_R_TW_SYN_ACK : TAP_R_TW_OOW_ACK,
+			       syn ? (paws_reject ? 1 : saw_ts ? 0 : 2) : (paws_reject || ack));
 		if (paws_reject || ack)
 			tw_restart(n, h, i);
 		if (syn) {
 			(*h->mib->SynToTimewait)++;
 			tcp__hit(n, in, TCP_HIT_SYN_TW);
 		}
-		if (G_UNLIKELY(n->tap))
-			tap_tw(n, h, i, TCP_NSTATES, syn ? TAP_R_TW_SYN_ACK : TAP_R_TW_OOW_ACK,
-			       syn ? paws_reject : (paws_reject || ack));
 		tw_send_ack(n, h, tw);
 	}
 }
