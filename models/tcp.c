@@ -153,12 +153,10 @@ static uint32_t tsval_of(const tcp_net *n, const tcp_host *h, uint32_t off)
 /* A segment lost on a link, for the tap (there is no segment record). */
 static G_GNUC_NO_INLINE __attribute__((cold)) uint32_t tap_lost(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t seq, uint32_t ack)
 {
-	if (G_UNLIKELY(n->tap)) {
-		seg g = { .saddr = t->laddr, .daddr = t->faddr, .sport = t->lport, .dport = t->fport,
-			  .seq = seq, .ack = ack, .flags = flags };
-		tap_pkt p = tcp__tap_pkt(&g);
-		tap_seg(n->tap, TAP_DROP, now(n), (int)(h - n->hosts), -1, UINT32_MAX, &p, TAP_WHY_LOSS);
-	}
+	seg g = { .saddr = t->laddr, .daddr = t->faddr, .sport = t->lport, .dport = t->fport,
+		  .seq = seq, .ack = ack, .flags = flags };
+	tap_pkt p = tcp__tap_pkt(&g);
+	tap_seg(n->tap, TAP_DROP, now(n), (int)(h - n->hosts), -1, UINT32_MAX, &p, TAP_WHY_LOSS);
 	return UINT32_MAX;
 }
 
@@ -207,8 +205,11 @@ static G_GNUC_NO_INLINE __attribute__((cold)) uint32_t tap_send_seg(tcp_net *n, 
 	return i;
 }
 
-uint32_t tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t seq, uint32_t ack,
-		   uint32_t tsval, uint32_t tsecr)
+/* tcp__send, in two copies: tapped is a constant, so the copy that runs
+ * without a tap has no trace of one. */
+static inline __attribute__((always_inline)) uint32_t send_seg(tcp_net *n, tcp_host *h, const tuple4 *t,
+							       uint8_t flags, uint32_t seq, uint32_t ack,
+							       uint32_t tsval, uint32_t tsecr, bool tapped)
 {
 	int dst = route(n, t->faddr);
 	if (flags & F_RST)
@@ -226,10 +227,10 @@ uint32_t tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint
 	if (dst < 0 && !via)
 		return UINT32_MAX;
 	if (h->loss > 0 && gsl_rng_uniform(h->loss_rng) < h->loss)
-		return tap_lost(n, h, t, flags, seq, ack);
+		return tapped ? tap_lost(n, h, t, flags, seq, ack) : UINT32_MAX;
 	tcp_host *d = via ? NULL : &n->hosts[dst];
 	if (d && d != h && d->loss > 0 && gsl_rng_uniform(d->loss_rng) < d->loss)
-		return tap_lost(n, h, t, flags, seq, ack);
+		return tapped ? tap_lost(n, h, t, flags, seq, ack) : UINT32_MAX;
 	uint32_t i = pool_alloc(&n->segs);
 	seg *s = pool_at(&n->segs, i);
 	s->saddr = t->laddr;
@@ -242,7 +243,7 @@ uint32_t tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint
 	s->tsecr = tsecr;
 	s->flags = flags;
 	s->origin = 0;
-	if (G_UNLIKELY(n->tap))
+	if (tapped)
 		return tap_send_seg(n, h, i, via ? -1 : dst);
 	if (via) {  /* a middlebox may translate it: the receiver hashes it */
 		s->bucket = EH_NIL;
@@ -257,6 +258,21 @@ uint32_t tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint
 	s->bucket = ehash_prefetch(d->eh, &rt);
 	ev_after_fixed(n->L, h->link_delay + d->link_delay, n->k_seg, i, 0);
 	return i;
+}
+
+static G_GNUC_NO_INLINE __attribute__((cold)) uint32_t send_tapped(tcp_net *n, tcp_host *h, const tuple4 *t,
+								   uint8_t flags, uint32_t seq, uint32_t ack,
+								   uint32_t tsval, uint32_t tsecr)
+{
+	return send_seg(n, h, t, flags, seq, ack, tsval, tsecr, true);
+}
+
+uint32_t tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t seq, uint32_t ack,
+		   uint32_t tsval, uint32_t tsecr)
+{
+	if (G_UNLIKELY(n->tap))
+		return send_tapped(n, h, t, flags, seq, ack, tsval, tsecr);
+	return send_seg(n, h, t, flags, seq, ack, tsval, tsecr, false);
 }
 
 static uint32_t sock_send(tcp_net *n, sock *s, uint8_t flags, uint32_t seq)
@@ -305,7 +321,7 @@ void tcp__hit(tcp_net *n, const seg *g, uint8_t cause)
 }
 
 /* The client's setup ended: tell the application what its SYNs met. */
-static void setup_hits(tcp_net *n, const sock *s, int err)
+static inline __attribute__((always_inline)) void setup_hits(tcp_net *n, const sock *s, int err)
 {
 	if (G_UNLIKELY(n->tap) && (s->hits || err))
 		tap_tu(n, s->host, &s->node.t, TAP_R_SETUP_END, -err, s->hits);

@@ -79,7 +79,7 @@ static uint64_t timeo_jiffies(const tcp_host *h, ev_time timeo)
  *  - 4.8+: the new wheel rounds up to the granularity of the level that
  *    holds the delay (calc_wheel_index / calc_index), never early.
  */
-static ev_time tw_expiry(const tcp_net *n, const tcp_host *h, ev_time timeo)
+static inline __attribute__((always_inline)) ev_time tw_expiry(const tcp_net *n, const tcp_host *h, ev_time timeo)
 {
 	ev_time t = ev_now(n->L);
 	uint64_t hz = h->k.hz, now_j = tsc_jiffies(&h->ts, t);
