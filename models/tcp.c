@@ -151,12 +151,15 @@ static uint32_t tsval_of(const tcp_net *n, const tcp_host *h, uint32_t off)
 /* ---- segments ----------------------------------------------------------- */
 
 /* A segment lost on a link, for the tap (there is no segment record). */
-static G_GNUC_NO_INLINE __attribute__((cold)) uint32_t tap_lost(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t seq, uint32_t ack)
+static G_GNUC_NO_INLINE __attribute__((cold)) uint32_t tap_lost(tcp_net *n, tcp_host *h, const tuple4 *t,
+								uint8_t flags, uint32_t seq, uint32_t ack)
 {
-	seg g = { .saddr = t->laddr, .daddr = t->faddr, .sport = t->lport, .dport = t->fport,
-		  .seq = seq, .ack = ack, .flags = flags };
-	tap_pkt p = tcp__tap_pkt(&g);
-	tap_seg(n->tap, TAP_DROP, now(n), (int)(h - n->hosts), -1, UINT32_MAX, &p, TAP_WHY_LOSS);
+	if (n->tap) {
+		seg g = { .saddr = t->laddr, .daddr = t->faddr, .sport = t->lport, .dport = t->fport,
+			  .seq = seq, .ack = ack, .flags = flags };
+		tap_pkt p = tcp__tap_pkt(&g);
+		tap_seg(n->tap, TAP_DROP, now(n), (int)(h - n->hosts), -1, UINT32_MAX, &p, TAP_WHY_LOSS);
+	}
 	return UINT32_MAX;
 }
 
@@ -205,11 +208,8 @@ static G_GNUC_NO_INLINE __attribute__((cold)) uint32_t tap_send_seg(tcp_net *n, 
 	return i;
 }
 
-/* tcp__send, in two copies: tapped is a constant, so the copy that runs
- * without a tap has no trace of one. */
-static inline __attribute__((always_inline)) uint32_t send_seg(tcp_net *n, tcp_host *h, const tuple4 *t,
-							       uint8_t flags, uint32_t seq, uint32_t ack,
-							       uint32_t tsval, uint32_t tsecr, bool tapped)
+uint32_t tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t seq, uint32_t ack,
+		   uint32_t tsval, uint32_t tsecr)
 {
 	int dst = route(n, t->faddr);
 	if (flags & F_RST)
@@ -227,10 +227,10 @@ static inline __attribute__((always_inline)) uint32_t send_seg(tcp_net *n, tcp_h
 	if (dst < 0 && !via)
 		return UINT32_MAX;
 	if (h->loss > 0 && gsl_rng_uniform(h->loss_rng) < h->loss)
-		return tapped ? tap_lost(n, h, t, flags, seq, ack) : UINT32_MAX;
+		return tap_lost(n, h, t, flags, seq, ack);
 	tcp_host *d = via ? NULL : &n->hosts[dst];
 	if (d && d != h && d->loss > 0 && gsl_rng_uniform(d->loss_rng) < d->loss)
-		return tapped ? tap_lost(n, h, t, flags, seq, ack) : UINT32_MAX;
+		return tap_lost(n, h, t, flags, seq, ack);
 	uint32_t i = pool_alloc(&n->segs);
 	seg *s = pool_at(&n->segs, i);
 	s->saddr = t->laddr;
@@ -243,7 +243,7 @@ static inline __attribute__((always_inline)) uint32_t send_seg(tcp_net *n, tcp_h
 	s->tsecr = tsecr;
 	s->flags = flags;
 	s->origin = 0;
-	if (tapped)
+	if (G_UNLIKELY(n->tap))
 		return tap_send_seg(n, h, i, via ? -1 : dst);
 	if (via) {  /* a middlebox may translate it: the receiver hashes it */
 		s->bucket = EH_NIL;
@@ -258,21 +258,6 @@ static inline __attribute__((always_inline)) uint32_t send_seg(tcp_net *n, tcp_h
 	s->bucket = ehash_prefetch(d->eh, &rt);
 	ev_after_fixed(n->L, h->link_delay + d->link_delay, n->k_seg, i, 0);
 	return i;
-}
-
-static G_GNUC_NO_INLINE __attribute__((cold)) uint32_t send_tapped(tcp_net *n, tcp_host *h, const tuple4 *t,
-								   uint8_t flags, uint32_t seq, uint32_t ack,
-								   uint32_t tsval, uint32_t tsecr)
-{
-	return send_seg(n, h, t, flags, seq, ack, tsval, tsecr, true);
-}
-
-uint32_t tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t seq, uint32_t ack,
-		   uint32_t tsval, uint32_t tsecr)
-{
-	if (G_UNLIKELY(n->tap))
-		return send_tapped(n, h, t, flags, seq, ack, tsval, tsecr);
-	return send_seg(n, h, t, flags, seq, ack, tsval, tsecr, false);
 }
 
 static uint32_t sock_send(tcp_net *n, sock *s, uint8_t flags, uint32_t seq)
@@ -907,6 +892,12 @@ static void tcp_rcv(tcp_net *n, tcp_host *h, const seg *in)
 		sock_rcv(n, ref, in);
 }
 
+/* For the tap: segment i reached host dst. */
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_recv(tcp_net *n, uint32_t i, int dst)
+{
+	tap_seg(n->tap, TAP_RECV, now(n), dst, -1, i, NULL, 0);
+}
+
 static void on_seg(void *ctx, uint32_t i, uint32_t arg)
 {
 	tcp_net *n = ctx;
@@ -916,7 +907,7 @@ static void on_seg(void *ctx, uint32_t i, uint32_t arg)
 	 * (net/ipv4/tcp_ipv4.c), before the socket lookup. */
 	(*n->hosts[s.dst].mib->InSegs)++;
 	if (G_UNLIKELY(n->tap))
-		tap_seg(n->tap, TAP_RECV, now(n), s.dst, -1, i, NULL, 0);
+		tap_recv(n, i, s.dst);
 	tcp_rcv(n, &n->hosts[s.dst], &s);
 }
 
