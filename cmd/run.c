@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/connlog.h"
 #include "cmd/exp.h"
 #include "cmd/replica.h"
 #include "cmd/verdict.h"
@@ -189,6 +190,7 @@ static void print_conntrack(GString *o, const scenario *sc, probe_set *ps)
 typedef struct run_opts {
 	exp_opts o;
 	char *duration, *sample, *warmup, *counters;
+	char *connections;  /* --connections FILE (connlog.h) */
 	gboolean dry_run, json;
 } run_opts;
 
@@ -198,6 +200,7 @@ static void run_opts_clear(run_opts *ro)
 	g_free(ro->duration);
 	g_free(ro->sample);
 	g_free(ro->warmup);
+	g_free(ro->connections);
 	g_free(ro->counters);
 }
 
@@ -207,6 +210,8 @@ static GOptionContext *run_options(run_opts *ro)
 		{ "duration", 'd', 0, G_OPTION_ARG_STRING, &ro->duration, "Simulated time, e.g. 10m", "T" },
 		{ "sample", 0, 0, G_OPTION_ARG_STRING, &ro->sample, "Time-series interval, e.g. 1s", "T" },
 		{ "warmup", 0, 0, G_OPTION_ARG_STRING, &ro->warmup, "Summary counts from this time", "T" },
+		{ "connections", 0, 0, G_OPTION_ARG_FILENAME, &ro->connections,
+		  "Also write FILE: one CSV row per connect() call (ports, times, outcome), streamed", "FILE" },
 		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &ro->dry_run,
 		  "Print every resolved setting and where it came from; run nothing, write nothing", NULL },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &ro->json,
@@ -330,6 +335,8 @@ static int run_and_write(const char *exp, const run_opts *ro, const cfg *c, cons
 	GError *err = NULL;
 	run_out out;
 	memset(&out, 0, sizeof out);
+	out_file *cf = NULL;
+	connlog *cl = NULL;
 	int rc = EXIT_USAGE;
 	char *outdir = exp_out_dir(exp, o->out);
 	replica *rp = replica_new(sc, seed, 0, &err);
@@ -340,6 +347,12 @@ static int run_and_write(const char *exp, const run_opts *ro, const cfg *c, cons
 	if (!outputs_open(&out, outdir, world_nboxes(W) > 0, &err))
 		goto done;
 	write_header(out_stream(out.files[0]), "time series", exp, seed, c, W);
+	if (ro->connections) {
+		if (!(cf = out_open(ro->connections, &err)))
+			goto done;
+		write_header(out_stream(cf), "connections: one row per connect() call", exp, seed, c, W);
+		cl = connlog_new(W, out_stream(cf));
+	}
 	vw = verdict_watch_new(sc, replica_probes(rp));
 	sampler smp = { W, vw, replica_loop(rp) };
 	series *ser = series_start(replica_loop(rp), replica_probes(rp), sc->sample, out_stream(out.files[0]),
@@ -348,6 +361,8 @@ static int run_and_write(const char *exp, const run_opts *ro, const cfg *c, cons
 	double took = simulate(rp, sc->duration, !o->quiet && isatty(2));
 	series_finish(ser);
 	series_free(ser);
+	if (cl)
+		connlog_finish(cl);
 	write_header(out_stream(out.files[1]), "summary", exp, seed, c, W);
 	GArray *metrics = replica_metrics(rp);
 	write_summary(out_stream(out.files[1]), seed, metrics);
@@ -374,6 +389,12 @@ static int run_and_write(const char *exp, const run_opts *ro, const cfg *c, cons
 	}
 	if (!outputs_commit(&out, &err))
 		goto done;
+	if (cf) {
+		bool ok = out_commit(cf, &err);
+		cf = NULL;
+		if (!ok)
+			goto done;
+	}
 	fputs(text->str, stdout);
 	ev_stats st;
 	ev_get_stats(replica_loop(rp), &st);
@@ -386,6 +407,8 @@ done:
 		fprintf(stderr, "connsim: %s\n", err->message);
 	g_clear_error(&err);
 	outputs_free(&out);
+	out_abort(cf);
+	connlog_free(cl);
 	verdict_watch_free(vw);
 	replica_free(rp);
 	g_free(outdir);

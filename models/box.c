@@ -2,6 +2,8 @@
 
 #include <stdio.h>
 
+#include "models/tap.h"
+
 struct box {
 	char *name;
 	kconf k;
@@ -16,7 +18,15 @@ struct box {
 	gsl_rng *unseen_rng;
 	GHashTable *hidden;  /* entries whose teardown this box does not see */
 	uint64_t *hidden_count;
+	ev_loop *L;
+	const tap *tap;      /* box_set_tap: NULL unless observed */
+	int tap_index;       /* this box's place on the path, for the tap */
 };
+
+static inline tap_tuple tap_of(const ct_tuple *t)
+{
+	return (tap_tuple){ t->src, t->dst, t->sport, t->dport };
+}
 
 /* nat_ops on this box's conntrack table */
 static bool ops_taken(void *ctx, const ct_tuple *reply, uint32_t ignore)
@@ -26,7 +36,12 @@ static bool ops_taken(void *ctx, const ct_tuple *reply, uint32_t ignore)
 
 static bool ops_evict(void *ctx, const ct_tuple *reply, uint32_t seq)
 {
-	return ct_evict_closing(((box *)ctx)->ct, reply, seq);
+	box *b = ctx;
+	bool evicted = ct_evict_closing(b->ct, reply, seq);
+	if (G_UNLIKELY(b->tap) && evicted)
+		tap_rule_at(b->tap, ev_now(b->L), -1, b->tap_index, (tap_tuple[1]){ tap_of(reply) }, TAP_R_NAT_EVICT,
+			    reply->dport, 0, 0);
+	return evicted;
 }
 
 static void forget(void *ctx, uint32_t entry)
@@ -45,6 +60,16 @@ static void forget_prefetch(void *ctx, uint32_t entry)
 		nat_prefetch_forget(b->nat, entry);
 }
 
+/* For the tap: the NAT's choice for a new entry (or its failure). */
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_box_nat(const box *b, const ct_tuple *orig, const ct_tuple *reply)
+{
+	tap_tuple o = tap_of(orig), r = tap_of(reply);
+	if (b->nat_failed)
+		tap_rule_at(b->tap, ev_now(b->L), -1, b->tap_index, &o, TAP_R_NAT_FAIL, 0, 0, 0);
+	else
+		tap_nat(b->tap, ev_now(b->L), b->tap_index, &o, &r);
+}
+
 /* nf_nat_setup_info for a new entry: the NAT's choice becomes the REPLY
  * tuple even when its search failed (the last tuple tried), in which case
  * confirmation clashes and counts insert_failed (doc/kernel-rules.md §7.2 step 7). */
@@ -54,6 +79,8 @@ static bool setup(void *ctx, ct_table *ct, uint32_t entry, const ct_tuple *orig,
 	(void)ct;
 	if (b->nat)
 		b->nat_failed = !nat_choose(b->nat, entry, orig, b->syn_seq, reply);
+	if (G_UNLIKELY(b->tap) && b->nat)
+		tap_box_nat(b, orig, reply);
 	return true;
 }
 
@@ -90,6 +117,7 @@ box *box_new(const char *name, const kconf *k, const nat_cfg *natc, ev_loop *L, 
 	b->hidden = g_hash_table_new(g_direct_hash, g_direct_equal);
 	b->name = g_strdup(name);
 	b->k = *k;
+	b->L = L;
 	char *pre = g_strdup_printf("%s.ct", name);
 	ct_cfg cc;
 	box_ct_cfg(k, &cc);
@@ -141,6 +169,24 @@ static void translate(const box *b, uint32_t entry, int dir, ct_pkt *p)
 #define HIDDEN_OPEN GUINT_TO_POINTER(1)
 #define HIDDEN_TORN GUINT_TO_POINTER(2)
 
+/* For the tap: the entry a packet went through, its state and expiry. */
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_box_ct(const box *b, const ct_result *r)
+{
+	ct_tuple o, rp;
+	ct_tuples(b->ct, r->entry, &o, &rp);
+	tap_tuple t = tap_of(&o);
+	ct_state st = ct_entry_state(b->ct, r->entry);
+	tap_ct(b->tap, ev_now(b->L), b->tap_index, &t, r->destroyed ? "destroyed" : ct_state_name(st),
+	       r->destroyed ? -1 : (int64_t)ct_entry_expires(b->ct, r->entry));
+}
+
+void box_set_tap(box *b, const tap *t, int index)
+{
+	b->tap = t;
+	b->tap_index = index;
+	ct_set_tap(b->ct, t, index);
+}
+
 /* One segment crossing the box; p is rewritten in place when translated.
  * Returns false when the box drops it. */
 static bool box_hop(void *ctx, ct_pkt *p)
@@ -191,6 +237,8 @@ static bool box_hop(void *ctx, ct_pkt *p)
 		g_hash_table_insert(b->hidden, GUINT_TO_POINTER(r.entry), HIDDEN_OPEN);
 		(*b->hidden_count)++;
 	}
+	if (G_UNLIKELY(b->tap) && r.tracked)
+		tap_box_ct(b, &r);
 	if (!r.tracked || !b->nat)
 		return true;
 	translate(b, r.entry, r.dir, p);

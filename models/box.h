@@ -43,6 +43,12 @@ void box_free(box *b);
 bool box_hop_tcp(void *box, tcp_hop_pkt *p);
 void box_hop_prefetch(void *box, const tcp_hop_pkt *p);
 
+/* Observe the box's decisions (models/tap.h): conntrack states and
+ * timeouts, NAT mappings, early_drop; index is the box's place on the path
+ * from the client side.  NULL detaches. */
+typedef struct tap tap;
+void box_set_tap(box *b, const tap *t, int index);
+
 /* What the kernel would use for the table (slab, extensions, buckets). */
 size_t box_ct_kernel_bytes(const box *b);
 const ct_table *box_ct(const box *b);

@@ -152,6 +152,10 @@ void ct_free(ct_table *ct);
  * and must change nothing (speed only). */
 void ct_set_destroy_hook(ct_table *ct, ct_destroy_fn fn, ct_destroy_fn prefetch, void *ctx);
 
+/* Observe early_drop (models/tap.h), as box index; NULL detaches. */
+typedef struct tap tap;
+void ct_set_tap(ct_table *ct, const tap *t, int index);
+
 typedef enum ct_verdict { CT_ACCEPT, CT_DROP } ct_verdict;
 
 typedef struct ct_result {

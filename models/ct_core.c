@@ -36,6 +36,7 @@
  * until the old expiry: 5 days for ESTABLISHED, one per packet.)
  */
 #include "models/ct_int.h"
+#include "models/tap.h"
 
 #include <glib.h>
 
@@ -336,6 +337,22 @@ static confirm_res confirm(ct_table *ct, uint32_t i)
 
 /* ---- nf_conntrack_in -------------------------------------------------------- */
 
+/* __nf_conntrack_alloc at nf_conntrack_max: early_drop, told to the tap. */
+static bool early_drop(ct_table *ct, const ct_tuple *t)
+{
+	bool ok = ct__early_drop(ct, hash_raw(ct, t));
+	if (G_UNLIKELY(ct->tap))
+		tap_rule_at(ct->tap, now(ct), -1, ct->tap_index, (tap_tuple[1]){ { t->src, t->dst, t->sport, t->dport } },
+			    TAP_R_CT_EARLY_DROP, ok, ct->cfg.early, 0);
+	return ok;
+}
+
+void ct_set_tap(ct_table *ct, const tap *t, int index)
+{
+	ct->tap = t;
+	ct->tap_index = index;
+}
+
 /* nf_conntrack_in from its first lookup's result (i, dir) on; a repeat
  * (a SYN reopening a closed entry) looks up again. */
 static ct_verdict track(ct_table *ct, const ct_pkt *p, uint32_t i, int dir, ct_setup_fn setup, void *ctx,
@@ -353,7 +370,7 @@ static ct_verdict track(ct_table *ct, const ct_pkt *p, uint32_t i, int dir, ct_s
 			 * up first; over nf_conntrack_max, early_drop from the
 			 * new tuple's bucket or drop the packet. */
 			ct->count++;  /* the gauge follows once decided */
-			if (ct->max && ct->count > ct->max && !ct__early_drop(ct, hash_raw(ct, &p->t))) {
+			if (ct->max && ct->count > ct->max && !early_drop(ct, &p->t)) {
 				ct->gc.early_drop = true;
 				ct->count--;
 				(*ct->c_drop)++;  /* "nf_conntrack: table full, dropping packet" */

@@ -133,6 +133,8 @@ struct ct_table {
 		*c_ignore;
 	probe_gauge *g_count, *g_assured, *g_state[CT_NSTATES];
 	probe_hist *h_chain;      /* chain lengths walked by confirmation */
+	const tap *tap;           /* ct_set_tap: NULL unless observed */
+	int tap_index;
 };
 
 static inline ct_entry *E(const ct_table *ct, uint32_t i)

@@ -38,13 +38,31 @@ static void hop_prefetch(const tcp_net *n, const seg *s)
 	hop->prefetch(hop->ctx, &p);
 }
 
-void tcp__path_enter(tcp_net *n, const tcp_host *h, uint32_t i)
+void tcp__path_enter(tcp_net *n, const tcp_host *h, uint32_t i, ev_time extra)
 {
 	seg *s = pool_at(&n->segs, i);
 	s->from_server = h->side;
 	s->hop = h->side ? (uint8_t)(n->nhops - 1) : 0;
 	hop_prefetch(n, s);
-	ev_after_fixed(n->L, h->link_delay + n->hops[s->hop].delay, n->k_hop, i, 0);
+	if (G_UNLIKELY(extra))  /* a fault the tap staged */
+		ev_after(n->L, h->link_delay + n->hops[s->hop].delay + extra, n->k_hop, i, 0);
+	else
+		ev_after_fixed(n->L, h->link_delay + n->hops[s->hop].delay, n->k_hop, i, 0);
+}
+
+/* For the tap: segment i leaves box s->hop (translated). */
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_hop(tcp_net *n, uint32_t i)
+{
+	const seg *s = pool_at(&n->segs, i);
+	tap_pkt p = tcp__tap_pkt(s);
+	tap_seg(n->tap, TAP_HOP, ev_now(n->L), -1, s->hop, i, &p, 0);
+}
+
+/* For the tap: segment i is dropped (box: where, or -1). */
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_drop(tcp_net *n, uint32_t i, int box, tap_why why)
+{
+	tap_pkt p = tcp__tap_pkt(pool_at(&n->segs, i));
+	tap_seg(n->tap, TAP_DROP, ev_now(n->L), -1, box, i, &p, why);
 }
 
 /* Past the last box: to the host with the destination, through its link
@@ -54,11 +72,15 @@ static void deliver(tcp_net *n, uint32_t i)
 	seg *s = pool_at(&n->segs, i);
 	int dst = tcp__route(n, s->daddr);
 	if (dst < 0) {
+		if (G_UNLIKELY(n->tap))
+			tap_drop(n, i, -1, TAP_WHY_NO_ROUTE);
 		pool_free(&n->segs, i);
 		return;
 	}
 	tcp_host *d = &n->hosts[dst];
 	if (d->loss > 0 && gsl_rng_uniform(d->loss_rng) < d->loss) {
+		if (G_UNLIKELY(n->tap))
+			tap_drop(n, i, -1, TAP_WHY_LOSS);
 		pool_free(&n->segs, i);
 		return;
 	}
@@ -78,6 +100,8 @@ void tcp__on_hop(void *ctx, uint32_t i, uint32_t arg)
 	seg *s = pool_at(&n->segs, i);
 	const tcp_hop *hop = &n->hops[s->hop];
 	if (hop->loss > 0 && gsl_rng_uniform(hop->loss_rng) < hop->loss) {
+		if (G_UNLIKELY(n->tap))
+			tap_drop(n, i, s->hop, TAP_WHY_BOX_LOSS);
 		pool_free(&n->segs, i);
 		return;
 	}
@@ -85,6 +109,9 @@ void tcp__on_hop(void *ctx, uint32_t i, uint32_t arg)
 	if (!hop->fn(hop->ctx, &p)) {
 		if (p.why)
 			tcp__hit(n, s, p.why);
+		if (G_UNLIKELY(n->tap))
+			tap_drop(n, i, s->hop, p.why == TCP_HIT_CT_DROP ? TAP_WHY_CT_FULL
+					       : p.why == TCP_HIT_NAT_FAIL ? TAP_WHY_NAT_FAIL : TAP_WHY_BOX);
 		pool_free(&n->segs, i);
 		return;
 	}
@@ -92,6 +119,8 @@ void tcp__on_hop(void *ctx, uint32_t i, uint32_t arg)
 	s->daddr = p.daddr;
 	s->sport = p.sport;
 	s->dport = p.dport;
+	if (G_UNLIKELY(n->tap))
+		tap_hop(n, i);
 	bool last = s->from_server ? s->hop == 0 : s->hop + 1u == n->nhops;
 	if (last) {
 		deliver(n, i);

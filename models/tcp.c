@@ -45,6 +45,21 @@ static inline ev_time now(const tcp_net *n)
 	return ev_now(n->L);
 }
 
+/* For the tap, out of the hot paths: a rule about the socket with tuple t
+ * of host, and a socket's new state. */
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_tu(tcp_net *n, int host, const tuple4 *t, tap_rule rule,
+							  int64_t a, int64_t b)
+{
+	tap_tuple tu = tcp__tap_tuple(t);
+	tap_rule_at(n->tap, now(n), host, -1, &tu, rule, a, b, 0);
+}
+
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_st(tcp_net *n, const sock *s, tcp_state st)
+{
+	tap_tuple tu = tcp__tap_tuple(&s->node.t);
+	tap_state(n->tap, now(n), s->host, &tu, tcp__state_name(st));
+}
+
 /* The one place a socket changes state (inet_sk_set_state). */
 static void set_state(tcp_net *n, sock *s, tcp_state st)
 {
@@ -58,6 +73,8 @@ static void set_state(tcp_net *n, sock *s, tcp_state st)
 		probe_gauge_add(h->mib->established, 1, now(n));
 	}
 	s->state = (uint8_t)st;
+	if (G_UNLIKELY(n->tap))
+		tap_st(n, s, st);
 }
 
 /* tcp_rtt_estimator's first sample and __tcp_set_rto: rto = srtt + max(2 srtt, rto_min). */
@@ -134,6 +151,64 @@ static uint32_t tsval_of(const tcp_net *n, const tcp_host *h, uint32_t off)
 
 /* ---- segments ----------------------------------------------------------- */
 
+/* A segment lost on a link, for the tap (there is no segment record). */
+static G_GNUC_NO_INLINE __attribute__((cold)) uint32_t tap_lost(tcp_net *n, tcp_host *h, const tuple4 *t,
+								uint8_t flags, uint32_t seq, uint32_t ack)
+{
+	if (n->tap) {
+		seg g = { .saddr = t->laddr, .daddr = t->faddr, .sport = t->lport, .dport = t->fport,
+			  .seq = seq, .ack = ack, .flags = flags };
+		tap_pkt p = tcp__tap_pkt(&g);
+		tap_seg(n->tap, TAP_DROP, now(n), (int)(h - n->hosts), -1, UINT32_MAX, &p, TAP_WHY_LOSS);
+	}
+	return UINT32_MAX;
+}
+
+/* Segment i on its way: through the middleboxes (dst < 0) or straight to
+ * host dst, extra later than the links make it. */
+static void tap_schedule(tcp_net *n, tcp_host *h, uint32_t i, int dst, ev_time extra)
+{
+	seg *s = pool_at(&n->segs, i);
+	if (dst < 0) {
+		s->bucket = EH_NIL;
+		tcp__path_enter(n, h, i, extra);
+		return;
+	}
+	tcp_host *d = &n->hosts[dst];
+	tuple4 rt = { s->daddr, s->saddr, s->dport, s->sport };
+	s->dst = (uint16_t)dst;
+	s->bucket = ehash_prefetch(d->eh, &rt);
+	if (extra)
+		ev_after(n->L, h->link_delay + d->link_delay + extra, n->k_seg, i, 0);
+	else  /* as tcp__send: the run's event order stays the same with a tap */
+		ev_after_fixed(n->L, h->link_delay + d->link_delay, n->k_seg, i, 0);
+}
+
+/* tcp__send with a tap attached: the tap sees the segment and may stage a
+ * fault on it (drop, delay, or a copy that arrives later). */
+static G_GNUC_NO_INLINE __attribute__((cold)) uint32_t tap_send_seg(tcp_net *n, tcp_host *h, uint32_t i, int dst)
+{
+	int host = (int)(h - n->hosts);
+	tap_pkt p = tcp__tap_pkt(pool_at(&n->segs, i));
+	int64_t extra = 0;
+	tap_verdict v = tap_send(n->tap, now(n), host, i, &p, &extra);
+	if (v == TAP_DROP_IT) {
+		tap_seg(n->tap, TAP_DROP, now(n), host, -1, i, &p, TAP_WHY_STAGED);
+		pool_free(&n->segs, i);
+		return UINT32_MAX;
+	}
+	tap_schedule(n, h, i, dst, v == TAP_DELAY ? extra : 0);
+	if (v == TAP_DUP) {
+		uint32_t c = pool_alloc(&n->segs);
+		*(seg *)pool_at(&n->segs, c) = *(seg *)pool_at(&n->segs, i);
+		((seg *)pool_at(&n->segs, c))->origin = 0;
+		tap_rec r = { .kind = TAP_SEND, .t = now(n), .host = host, .box = -1, .seg = c, .pkt = p, .a = 1 };
+		n->tap->on(n->tap->ctx, &r);  /* a = 1: the copy */
+		tap_schedule(n, h, c, dst, extra);
+	}
+	return i;
+}
+
 uint32_t tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint32_t seq, uint32_t ack,
 		   uint32_t tsval, uint32_t tsecr)
 {
@@ -153,10 +228,10 @@ uint32_t tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint
 	if (dst < 0 && !via)
 		return UINT32_MAX;
 	if (h->loss > 0 && gsl_rng_uniform(h->loss_rng) < h->loss)
-		return UINT32_MAX;
+		return tap_lost(n, h, t, flags, seq, ack);
 	tcp_host *d = via ? NULL : &n->hosts[dst];
 	if (d && d != h && d->loss > 0 && gsl_rng_uniform(d->loss_rng) < d->loss)
-		return UINT32_MAX;
+		return tap_lost(n, h, t, flags, seq, ack);
 	uint32_t i = pool_alloc(&n->segs);
 	seg *s = pool_at(&n->segs, i);
 	s->saddr = t->laddr;
@@ -169,9 +244,11 @@ uint32_t tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint
 	s->tsecr = tsecr;
 	s->flags = flags;
 	s->origin = 0;
+	if (G_UNLIKELY(n->tap))
+		return tap_send_seg(n, h, i, via ? -1 : dst);
 	if (via) {  /* a middlebox may translate it: the receiver hashes it */
 		s->bucket = EH_NIL;
-		tcp__path_enter(n, h, i);
+		tcp__path_enter(n, h, i, 0);
 		return i;
 	}
 	s->dst = (uint16_t)dst;
@@ -230,8 +307,10 @@ void tcp__hit(tcp_net *n, const seg *g, uint8_t cause)
 }
 
 /* The client's setup ended: tell the application what its SYNs met. */
-static void setup_hits(tcp_net *n, const sock *s, int err)
+static inline __attribute__((always_inline)) void setup_hits(tcp_net *n, const sock *s, int err)
 {
+	if (G_UNLIKELY(n->tap) && (s->hits || err))
+		tap_tu(n, s->host, &s->node.t, TAP_R_SETUP_END, -err, s->hits);
 	if ((s->hits || err) && n->app.setup_hits)
 		n->app.setup_hits(n->app.ctx, s->host, s->hits, err);
 }
@@ -242,6 +321,8 @@ void tcp__send_reset_for(tcp_net *n, tcp_host *h, const seg *in)
 	if (in->flags & F_RST)
 		return;
 	tuple4 t = { in->daddr, in->saddr, in->dport, in->sport };
+	if (G_UNLIKELY(n->tap))
+		tap_tu(n, (int)(h - n->hosts), &t, TAP_R_RST_NO_SOCK, 0, 0);
 	if (in->flags & F_ACK)
 		tcp__send(n, h, &t, F_RST, in->ack, 0, 0, 0);
 	else
@@ -343,8 +424,34 @@ static bool reuse_possible(const tcp_host *h, const tuple4 *t)
 	return true;
 }
 
+/* For the tap: connect() takes over a TIME_WAIT (tcp_twsk_unique said yes). */
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_reuse(tcp_net *n, const tcp_host *h, const tw_sock *tw, bool bound)
+{
+	int64_t passed = h->k.prof->reuse == REUSE_DELAY_MS
+				 ? (int64_t)((uint32_t)tsc_ms(&h->ts, now(n)) - tw->entry_ms) * EV_MS
+				 : (int64_t)(tsc_seconds(&h->ts, now(n)) - tw->ts_recent_stamp) * EV_SEC;
+	tap_tuple tu = tcp__tap_tuple(&tw->node.t);
+	tap_rule_at(n->tap, now(n), (int)(h - n->hosts), -1, &tu, TAP_R_TW_REUSE, tw->node.t.lport, passed,
+		    bound ? -1 : (int64_t)h->k.prof->reuse);
+}
+
+static int connect_sock(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_connect_opts *o,
+			uint32_t *out);
+
 int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_connect_opts *o,
 		uint32_t *out)
+{
+	int r = connect_sock(n, host, daddr, dport, o, out);
+	if (G_UNLIKELY(n->tap) && r < 0) {
+		tuple4 t = { o->saddr ? o->saddr : n->hosts[host].addrs[0], daddr, 0, dport };
+		tap_tu(n, host, &t, TAP_R_CONNECT_FAIL, -r, 0);
+	}
+	return r;
+}
+
+/* tcp_v4_connect: the port (__inet_hash_connect or bind), the socket, the SYN. */
+static int connect_sock(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_connect_opts *o,
+			uint32_t *out)
 {
 	tcp_host *h = &n->hosts[host];
 	int dst = route(n, daddr);
@@ -409,6 +516,8 @@ int tcp_connect(tcp_net *n, int host, uint32_t daddr, uint16_t dport, const tcp_
 		/* tcp_twsk_unique: write_seq = tw_snd_nxt + 65535 + 2, and the
 		 * peer's latest timestamp carries over. */
 		tw_sock *tw = pool_at(&n->tws, c.reuse_tw);
+		if (G_UNLIKELY(n->tap))
+			tap_reuse(n, h, tw, c.bound);
 		isn = tw->snd_nxt + 65535 + 2;
 		if (!isn)
 			isn = 1;
@@ -468,6 +577,8 @@ void tcp__conn_request(tcp_net *n, tcp_host *h, const seg *in, uint32_t isn)
 	    !tcpm_paws_ok(h->peers, t.laddr, t.faddr, has_ts, in->tsval, tsc_seconds(&h->ts, now(n)))) {
 		/* tcp_peer_is_proven(paws_check) failed: drop silently. */
 		(*h->mib->PAWSPassive)++;
+		if (G_UNLIKELY(n->tap))
+			tap_tu(n, (int)(h - n->hosts), &t, TAP_R_RECYCLE_PAWS, 0, 0);
 		tcp__hit(n, in, TCP_HIT_PAWS);
 		return;
 	}
@@ -506,6 +617,8 @@ static void app_close(tcp_net *n, uint32_t i, bool abort)
 	if (abort && (s->state == TCP_ESTABLISHED || s->state == TCP_CLOSE_WAIT)) {
 		/* SO_LINGER {1, 0}: tcp_disconnect sends RST, no TIME_WAIT. */
 		(*h->mib->AbortOnData)++;
+		if (G_UNLIKELY(n->tap))
+			tap_tu(n, s->host, &s->node.t, TAP_R_ABORT, 0, 0);
 		sock_send(n, s, F_RST | F_ACK, s->snd_nxt);
 		sock_destroy(n, i, true);
 		return;
@@ -653,6 +766,8 @@ static void rcv_synsent(tcp_net *n, uint32_t i, const seg *in)
 				arm_rtx_jiffies(n, i, TCP_TIMEOUT_MIN_J);
 			if (!(in->flags & F_RST)) {
 				tuple4 t = s->node.t;
+				if (G_UNLIKELY(n->tap))
+					tap_tu(n, s->host, &t, TAP_R_SYNSENT_BAD_ACK, 0, 0);
 				tcp__send(n, h, &t, F_RST, in->ack, 0, 0, 0);
 			}
 			return;
@@ -726,6 +841,8 @@ static void sock_rcv(tcp_net *n, uint32_t i, const seg *in)
 		 * the unacceptable ACK with a RST at our rcv_nxt, which resets
 		 * this socket.  The per-socket rate limit (tcp_invalid_ratelimit,
 		 * 500 ms) never bites: SYN retransmissions are >= 1 s apart. */
+		if (G_UNLIKELY(n->tap))
+			tap_tu(n, s->host, &s->node.t, TAP_R_CHALLENGE_ACK, 0, 0);
 		sock_send(n, s, F_ACK, s->snd_nxt);
 		return;
 	}
@@ -745,6 +862,8 @@ static void sock_rcv(tcp_net *n, uint32_t i, const seg *in)
 			tcp__time_wait(n, i, TCP_TIME_WAIT, 0);
 		} else if (fin) {       /* simultaneous close */
 			s->rcv_nxt++;
+			if (G_UNLIKELY(n->tap))
+				tap_tu(n, s->host, &s->node.t, TAP_R_SIMUL_CLOSE, 0, 0);
 			set_state(n, s, TCP_CLOSING);
 			sock_send(n, s, F_ACK, s->snd_nxt);
 		} else if (acks_fin) {
@@ -767,8 +886,11 @@ static void sock_rcv(tcp_net *n, uint32_t i, const seg *in)
 			sock_send(n, s, F_ACK, s->snd_nxt);
 		break;
 	case TCP_LAST_ACK:
-		if (acks_fin)
+		if (acks_fin) {
+			if (G_UNLIKELY(n->tap))
+				tap_tu(n, s->host, &s->node.t, TAP_R_LAST_ACK_DONE, 0, 0);
 			sock_destroy(n, i, true);  /* tcp_done: no TIME_WAIT on the passive side */
+		}
 		break;
 	default:
 		break;
@@ -792,6 +914,12 @@ static void tcp_rcv(tcp_net *n, tcp_host *h, const seg *in)
 		sock_rcv(n, ref, in);
 }
 
+/* For the tap: segment i reached host dst. */
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_recv(tcp_net *n, uint32_t i, int dst)
+{
+	tap_seg(n->tap, TAP_RECV, now(n), dst, -1, i, NULL, 0);
+}
+
 static void on_seg(void *ctx, uint32_t i, uint32_t arg)
 {
 	tcp_net *n = ctx;
@@ -800,10 +928,23 @@ static void on_seg(void *ctx, uint32_t i, uint32_t arg)
 	/* TCP_MIB_INSEGS: tcp_v4_rcv counts every segment that reaches TCP
 	 * (net/ipv4/tcp_ipv4.c), before the socket lookup. */
 	(*n->hosts[s.dst].mib->InSegs)++;
+	if (G_UNLIKELY(n->tap))
+		tap_recv(n, i, s.dst);
 	tcp_rcv(n, &n->hosts[s.dst], &s);
 }
 
 /* ---- retransmission timer (tcp_retransmit_timer, tcp_write_timeout) ---- */
+
+/* For the tap: the timer retransmitted (after it) or gave up. */
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_rtx(tcp_net *n, const sock *s, bool give_up)
+{
+	int64_t f = s->state == TCP_SYN_SENT ? TAP_F_SYN : s->state == TCP_SYN_RECV ? TAP_F_SYN | TAP_F_ACK : TAP_F_FIN;
+	tap_tuple tu = tcp__tap_tuple(&s->node.t);
+	if (give_up)
+		tap_rule_at(n->tap, now(n), s->host, -1, &tu, TAP_R_RTX_GIVE_UP, s->retries, 0, f);
+	else
+		tap_rule_at(n->tap, now(n), s->host, -1, &tu, TAP_R_RTX, s->rto_ms, s->retries + 1, f);
+}
 
 static void on_rtx(void *ctx, uint32_t i, uint32_t arg)
 {
@@ -818,6 +959,8 @@ static void on_rtx(void *ctx, uint32_t i, uint32_t arg)
 		 * tcp_syn_linear_timeouts in SYN_SENT (6.5+, ccce324dabfe). */
 		if (s->retries >= h->k.syn_retries + h->k.syn_linear_timeouts) {
 			uint64_t started = s->started;
+			if (G_UNLIKELY(n->tap))
+				tap_rtx(n, s, true);
 			int host = s->host;
 			setup_hits(n, s, -ETIMEDOUT);
 			(*h->mib->AttemptFails)++;
@@ -846,6 +989,8 @@ static void on_rtx(void *ctx, uint32_t i, uint32_t arg)
 		limit = h->k.orphan_retries ? h->k.orphan_retries : 8;
 		if (s->retries >= limit) {
 			(*h->mib->AbortOnTimeout)++;
+			if (G_UNLIKELY(n->tap))
+				tap_rtx(n, s, true);
 			sock_destroy(n, i, true);
 			return;
 		}
@@ -854,6 +999,8 @@ static void on_rtx(void *ctx, uint32_t i, uint32_t arg)
 	default:
 		return;
 	}
+	if (G_UNLIKELY(n->tap))
+		tap_rtx(n, s, false);
 	s->retries++;
 	/* tcp_retransmit_timer: icsk_backoff++, then the RTO doubles unless
 	 * the socket is in SYN_SENT with backoff <= tcp_syn_linear_timeouts
@@ -943,6 +1090,16 @@ void tcp_set_data_bytes(tcp_net *n, uint32_t request, uint32_t response)
 {
 	n->req_bytes = request;
 	n->resp_bytes = response;
+}
+
+void tcp_set_tap(tcp_net *n, const tap *t)
+{
+	n->tap = t;
+}
+
+void tcp_set_app(tcp_net *n, const tcp_app *app)
+{
+	n->app = *app;
 }
 
 void tcp_set_fixed_delays(tcp_net *n, bool fixed)

@@ -26,6 +26,7 @@
 #include "sim/probe.h"
 
 typedef struct tcp_net tcp_net;
+typedef struct tap tap;
 
 /*
  * Callbacks to the application layer (the workload).  A deferred close is a
@@ -73,6 +74,13 @@ typedef struct tcp_connect_opts {
 /* Per-role counters and gauges register in ps at tcp_host_add time. */
 tcp_net *tcp_net_new(ev_loop *L, probe_set *ps, uint64_t seed, uint32_t replication, const tcp_app *app);
 void tcp_net_free(tcp_net *n);
+
+/* Observe the net's decisions (models/tap.h); NULL detaches.  t must
+ * outlive the net or be detached first. */
+void tcp_set_tap(tcp_net *n, const tap *t);
+/* Replace the application callbacks given to tcp_net_new (a trace drives
+ * the sockets itself instead of a workload). */
+void tcp_set_app(tcp_net *n, const tcp_app *app);
 
 /* role: "client" or "server" (prefix of the probes); link_delay and loss are
  * the host's access link: one-way delay between two hosts is the sum of their

@@ -11,6 +11,7 @@
 #include "models/kconf.h"
 #include "models/port.h"
 #include "models/tcp.h"
+#include "models/tap.h"
 #include "models/tcpm.h"
 #include "models/tsc.h"
 #include "sim/pool.h"
@@ -163,6 +164,7 @@ struct tcp_net {
 	ev_kind k_seg, k_rtx, k_app, k_tw, k_hop;
 	tcp_hop hops[4];        /* from the client side */
 	unsigned nhops;
+	const tap *tap;         /* tcp_set_tap: NULL unless observed */
 };
 
 /* tcp.c, used by tw.c and path.c */
@@ -186,8 +188,22 @@ uint64_t tcp__ms_to_jiffies(const tcp_host *h, uint32_t ms);
 
 /* path.c */
 /* Segment i, sent by h, goes through the middleboxes. */
-void tcp__path_enter(tcp_net *n, const tcp_host *h, uint32_t i);
+void tcp__path_enter(tcp_net *n, const tcp_host *h, uint32_t i, ev_time extra);
 void tcp__on_hop(void *ctx, uint32_t i, uint32_t arg);
+
+/* For the tap (tap.h): a segment and a 4-tuple as its records have them. */
+static inline tap_pkt tcp__tap_pkt(const seg *s)
+{
+	return (tap_pkt){ { s->saddr, s->daddr, s->sport, s->dport },
+			  (uint8_t)(((s->flags & F_FIN) ? TAP_F_FIN : 0) | ((s->flags & F_SYN) ? TAP_F_SYN : 0) |
+				    ((s->flags & F_RST) ? TAP_F_RST : 0) | ((s->flags & F_ACK) ? TAP_F_ACK : 0)),
+			  (s->flags & F_TS) != 0, s->seq, s->ack, s->tsval, s->tsecr };
+}
+
+static inline tap_tuple tcp__tap_tuple(const tuple4 *t)
+{
+	return (tap_tuple){ t->laddr, t->faddr, t->lport, t->fport };
+}
 
 /* tw.c */
 #define TCP_TIMEWAIT_LEN (60 * EV_SEC)

@@ -108,7 +108,7 @@ static uint64_t new_wheel_jiffies(uint64_t now_j, uint64_t d_j)
  *  - 4.8+: the new wheel rounds up to the granularity of the level that
  *    holds the delay (calc_wheel_index / calc_index), never early.
  */
-static ev_time tw_expiry(const tcp_net *n, const tcp_host *h, ev_time timeo)
+static inline __attribute__((always_inline)) ev_time tw_expiry(const tcp_net *n, const tcp_host *h, ev_time timeo)
 {
 	ev_time t = ev_now(n->L);
 	uint64_t hz = h->k.hz, now_j = tsc_jiffies(&h->ts, t);
@@ -157,6 +157,14 @@ static bool tw_short(const tcp_host *h, ev_time timeo)
 	return timeo <= 4 * EV_SEC;
 }
 
+/* For the tap: the minisocket's timer, armed to fire at when. */
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_arm(tcp_net *n, const tcp_host *h, const tw_sock *tw,
+							   ev_time when)
+{
+	tap_tuple tu = tcp__tap_tuple(&tw->node.t);
+	tap_timer(n->tap, ev_now(n->L), (int)(h - n->hosts), &tu, tcp__state_name(tw->substate), (int64_t)when);
+}
+
 static void tw_arm(tcp_net *n, tcp_host *h, uint32_t i, ev_time timeo)
 {
 	tw_sock *tw = TW(n, i);
@@ -165,6 +173,19 @@ static void tw_arm(tcp_net *n, tcp_host *h, uint32_t i, ev_time timeo)
 	uint32_t arg = tw_timer_arg(n, h, tw_short(h, timeo));
 	tw_set_timer(tw, timeo == TCP_TIMEWAIT_LEN ? ev_lane_at(n->L, h->tw_lane, when, n->k_tw, i, arg)
 						   : ev_at(n->L, when, n->k_tw, i, arg));
+	if (G_UNLIKELY(n->tap))
+		tap_arm(n, h, tw, when);
+}
+
+/* For the tap: minisocket i of h is now in state st; rule (with a, b) says why. */
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_tw(tcp_net *n, tcp_host *h, uint32_t i, tcp_state st, int rule, int64_t a)
+{
+	tap_tuple tu = tcp__tap_tuple(&TW(n, i)->node.t);
+	int host = (int)(h - n->hosts);
+	if (rule >= 0)
+		tap_rule_at(n->tap, ev_now(n->L), host, -1, &tu, (tap_rule)rule, a, 0, 0);
+	if (st != TCP_NSTATES)
+		tap_state(n->tap, ev_now(n->L), host, &tu, tcp__state_name(st));
 }
 
 /* Restart after a segment: always TCP_TIMEWAIT_LEN, recycled or not
@@ -180,6 +201,8 @@ static void tw_restart(tcp_net *n, tcp_host *h, uint32_t i)
 void tcp__tw_kill(tcp_net *n, tcp_host *h, uint32_t i)
 {
 	tw_sock *tw = TW(n, i);
+	if (G_UNLIKELY(n->tap))
+		tap_tw(n, h, i, TCP_CLOSE, -1, 0);
 	ev_cancel(n->L, tw_timer(tw));
 	ehash_remove(h->eh, i | EH_TW);
 	if (tw->flags & SK_OWNS_PORT)
@@ -252,6 +275,22 @@ void tcp__tw_expire(void *ctx, uint32_t i, uint32_t arg)
 
 /* ---- tcp_time_wait ------------------------------------------------------ */
 
+/* For the tap: minisocket i enters state for timeo; when its timer fires. */
+static G_GNUC_NO_INLINE __attribute__((cold)) void tap_enter(tcp_net *n, tcp_host *h, uint32_t i, tcp_state state, ev_time timeo)
+{
+	tap_tuple tu = tcp__tap_tuple(&TW(n, i)->node.t);
+	int host = (int)(h - n->hosts);
+	ev_time t = ev_now(n->L);
+	tap_state(n->tap, t, host, &tu, tcp__state_name(state));
+	if (state == TCP_FIN_WAIT2)
+		tap_rule_at(n->tap, t, host, -1, &tu, TAP_R_FW2_ENTER, timeo, 0, 0);
+	else if (TW(n, i)->flags & SK_RECYCLED)
+		tap_rule_at(n->tap, t, host, -1, &tu, TAP_R_TW_RECYCLED, timeo, 0, 0);
+	else
+		tap_rule_at(n->tap, t, host, -1, &tu, TAP_R_TW_ENTER, timeo, tw_expiry(n, h, timeo) - t,
+			    h->k.prof->twtimer);
+}
+
 void tcp__time_wait(tcp_net *n, uint32_t si, tcp_state state, ev_time timeo)
 {
 	sock *s = pool_at(&n->socks, si);
@@ -270,6 +309,11 @@ void tcp__time_wait(tcp_net *n, uint32_t si, tcp_state state, ev_time timeo)
 		/* inet_twsk_alloc refused: TCPTimeWaitOverflow, tcp_done(), the
 		 * port is free at once. */
 		(*h->mib->TimeWaitOverflow)++;
+		if (G_UNLIKELY(n->tap)) {
+			tap_tuple tu = tcp__tap_tuple(&s->node.t);
+			tap_rule_at(n->tap, now, s->host, -1, &tu, TAP_R_TW_OVERFLOW, 0, 0, 0);
+			tap_state(n->tap, now, s->host, &tu, tcp__state_name(TCP_CLOSE));
+		}
 		ehash_remove(h->eh, si);
 		if (s->flags & SK_OWNS_PORT)
 			port_release(h->ports, s->node.t.lport, s->flags & SK_REUSEADDR, false);
@@ -319,6 +363,8 @@ void tcp__time_wait(tcp_net *n, uint32_t si, tcp_state state, ev_time timeo)
 	probe_gauge_add(h->mib->tw, 1, now);
 	if (tw_mib_at_schedule(h))
 		tw_mib_count(h, tw_short(h, timeo));
+	if (G_UNLIKELY(n->tap))
+		tap_enter(n, h, ti, state, timeo);
 	tw_arm(n, h, ti, timeo);
 }
 
@@ -412,6 +458,8 @@ void tcp__tw_rcv(tcp_net *n, tcp_host *h, uint32_t i, const seg *in)
 				tw->flags |= SK_RECYCLED;
 				timeo = (ev_time)tcp__rto3_5(tw->rto_ms) * EV_MS;
 			}
+			if (G_UNLIKELY(n->tap))
+				tap_enter(n, h, i, TCP_TIME_WAIT, timeo);
 			tw_arm(n, h, i, timeo);
 			tw_send_ack(n, h, tw);
 			return;
@@ -431,9 +479,13 @@ void tcp__tw_rcv(tcp_net *n, tcp_host *h, uint32_t i, const seg *in)
 		}
 		if (rst) {
 			if (!h->k.rfc1337) {  /* TIME_WAIT assassination */
+				if (G_UNLIKELY(n->tap))
+					tap_tw(n, h, i, TCP_NSTATES, TAP_R_TW_RST_KILL, 0);
 				tcp__tw_kill(n, h, i);
 				return;
 			}
+			if (G_UNLIKELY(n->tap))
+				tap_tw(n, h, i, TCP_NSTATES, TAP_R_TW_RST_IGNORED, h->k.prof->rfc1337_restarts);
 			if (h->k.prof->rfc1337_restarts)
 				tw_restart(n, h, i);
 			return;
@@ -449,11 +501,16 @@ void tcp__tw_rcv(tcp_net *n, tcp_host *h, uint32_t i, const seg *in)
 			if (!isn)
 				isn = 1;
 			(*h->mib->TwSynAccepted)++;
+			if (G_UNLIKELY(n->tap))
+				tap_tw(n, h, i, TCP_NSTATES, TAP_R_TW_SYN_ACCEPT,
+				       saw_ts && ts_after(in->tsval, tw->ts_recent));
 			tcp__tw_kill(n, h, i);
 			tcp__conn_request(n, h, in, isn);
 			return;
 		}
 		tcp__hit(n, in, TCP_HIT_SYN_TW);
+		if (G_UNLIKELY(n->tap))
+			tap_tw(n, h, i, TCP_NSTATES, TAP_R_TW_SYN_ACK, 3);
 		tw_send_ack(n, h, tw);
 		return;
 	}
@@ -463,6 +520,9 @@ void tcp__tw_rcv(tcp_net *n, tcp_host *h, uint32_t i, const seg *in)
 		/* Out-of-window segment: restart the timer when PAWS-rejected or
 		 * carrying ACK (not for an ACK-less old SYN), then ACK, at most
 		 * one per tcp_invalid_ratelimit (tcp_timewait_check_oow_rate_limit). */
+		if (G_UNLIKELY(n->tap))
+			tap_tw(n, h, i, TCP_NSTATES, syn ? TAP_R_TW_SYN_ACK : TAP_R_TW_OOW_ACK,
+			       syn ? (paws_reject ? 1 : saw_ts ? 0 : 2) : (paws_reject || ack));
 		if (paws_reject || ack)
 			tw_restart(n, h, i);
 		if (syn) {

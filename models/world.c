@@ -193,6 +193,13 @@ void world_sample(world *W)
 		probe_gauge_set(W->ct_bytes[i], (int64_t)box_ct_kernel_bytes(W->boxes[i]), ev_now(W->L));
 }
 
+void world_set_tap(world *W, const tap *t)
+{
+	tcp_set_tap(W->tcp, t);
+	for (unsigned i = 0; i < W->nboxes; i++)
+		box_set_tap(W->boxes[i], t, (int)i);
+}
+
 unsigned world_nboxes(const world *W)
 {
 	return W->nboxes;

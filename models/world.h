@@ -44,6 +44,11 @@ int world_first_client(const world *w);
 int world_server(const world *w);
 const scenario *world_scenario(const world *w);
 
+/* Observe the world's decisions (models/tap.h): its hosts' TCP and its
+ * boxes (box i of world_box is the tap's box i).  NULL detaches. */
+typedef struct tap tap;
+void world_set_tap(world *w, const tap *t);
+
 /* The middleboxes on the path, from the client side. */
 unsigned world_nboxes(const world *w);
 const box *world_box(const world *w, unsigned i);
