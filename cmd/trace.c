@@ -16,6 +16,7 @@
 #include "cmd/cmd.h"
 #include "cmd/ladder.h"
 #include "cmd/trace_scn.h"
+#include "cmd/view.h"
 #include "cmd/view_text.h"
 #include "models/scenario.h"
 #include "models/tap.h"
@@ -548,6 +549,7 @@ static const char *const examples =
 	"  connsim trace lost-final-ack --no-color > ladder.txt\n"
 	"  connsim trace --print-scenario tw-reuse > my.trace   a built-in, to edit\n"
 	"  connsim trace my.trace               your own scenario file\n"
+	"  connsim trace tw-reuse --svg tw-reuse.svg --pcap tw-reuse.pcap --packetdrill tw-reuse.pkt\n"
 	"\n"
 	"Exit status: 0 success; 1 output could not be written; 2 bad option, unknown scenario\n"
 	"or bad scenario file (the message names the file and line).\n\n";
@@ -556,12 +558,23 @@ int cmd_trace(int argc, char **argv)
 {
 	gboolean list = FALSE, no_color = FALSE, print = FALSE;
 	gint64 seed = 1;
+	char *svg = NULL, *mermaid = NULL, *mscgen = NULL, *pcap = NULL, *packetdrill = NULL;
+	gint pd_conn = -1;
 	GOptionEntry entries[] = {
 		{ "list", 'l', 0, G_OPTION_ARG_NONE, &list, "List the built-in scenarios", NULL },
 		{ "no-color", 0, 0, G_OPTION_ARG_NONE, &no_color, "No ANSI colour, even on a terminal", NULL },
 		{ "print-scenario", 0, 0, G_OPTION_ARG_NONE, &print, "Print the built-in scenario's file instead of tracing it",
 		  NULL },
 		{ "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Master seed of the kernels' secrets and clocks (default 1)", "N" },
+		{ "svg", 0, 0, G_OPTION_ARG_FILENAME, &svg, "Also draw the ladder as an SVG picture into FILE", "FILE" },
+		{ "mermaid", 0, 0, G_OPTION_ARG_FILENAME, &mermaid, "Also write it as a Mermaid sequence diagram", "FILE" },
+		{ "mscgen", 0, 0, G_OPTION_ARG_FILENAME, &mscgen, "Also write it as an mscgen chart", "FILE" },
+		{ "pcap", 0, 0, G_OPTION_ARG_FILENAME, &pcap,
+		  "Also write the segments as packets (pcap, one per wire, stamped when sent)", "FILE" },
+		{ "packetdrill", 0, 0, G_OPTION_ARG_FILENAME, &packetdrill,
+		  "Also write the client's side as a packetdrill script", "FILE" },
+		{ "packetdrill-conn", 0, 0, G_OPTION_ARG_INT, &pd_conn,
+		  "The connection --packetdrill exports (from 0; default: every one, a socket each)", "N" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	GOptionContext *ctx = g_option_context_new("SCENARIO - one or a few connections, segment by segment");
@@ -616,6 +629,15 @@ int cmd_trace(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	/* the other views first: all of them or none, before the ladder is printed */
+	view_files vf = { svg, mermaid, mscgen, pcap, packetdrill, pd_conn };
+	if (!view_write_files(l, &vf, &err)) {
+		fprintf(stderr, "connsim trace: %s\n", err->message);
+		rc = g_error_matches(err, VIEW_ERROR, VIEW_ERROR_EMPTY) ? EXIT_USAGE : EXIT_RUNTIME;
+		ladder_free(l);
+		tscn_free(ts);
+		goto out;
+	}
 	GString *o = g_string_new(NULL);
 	view_text(l, !no_color && isatty(STDOUT_FILENO), o);
 	/* the scenario's explanation goes under the title line */
@@ -636,6 +658,11 @@ int cmd_trace(int argc, char **argv)
 out:
 	g_clear_error(&err);
 	g_free(desc);
+	g_free(svg);
+	g_free(mermaid);
+	g_free(mscgen);
+	g_free(pcap);
+	g_free(packetdrill);
 	g_option_context_free(ctx);
 	return rc;
 }
