@@ -410,7 +410,7 @@ void verdict_text(const verdict *v, GString *o)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static void json_str(GString *o, const char *s)
+void verdict_json_string(GString *o, const char *s)
 {
 	g_string_append_c(o, '"');
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -436,7 +436,7 @@ static void json_num(GString *o, double x)
 static void json_key(GString *o, const char *indent, const char *k, bool comma)
 {
 	g_string_append_printf(o, "%s%s", comma ? ",\n" : "", indent);
-	json_str(o, k);
+	verdict_json_string(o, k);
 	g_string_append(o, ": ");
 }
 
@@ -444,13 +444,13 @@ void verdict_json(const verdict *v, GString *o)
 {
 	g_string_append(o, "{\n");
 	json_key(o, "  ", "experiment", false);
-	json_str(o, v->experiment);
+	verdict_json_string(o, v->experiment);
 	json_key(o, "  ", "seed", true);
 	g_string_append_printf(o, "%" PRIu64, v->seed);
 	json_key(o, "  ", "hz", true);
 	g_string_append_printf(o, "%u", v->hz);
 	json_key(o, "  ", "profile", true);
-	json_str(o, v->profile);
+	verdict_json_string(o, v->profile);
 	json_key(o, "  ", "timewait_s", true);
 	json_num(o, v->tw_s);
 	struct { const char *k; double x; } nums[] = {
@@ -480,11 +480,11 @@ void verdict_json(const verdict *v, GString *o)
 		const verdict_res *r = &v->res[i];
 		g_string_append(o, i ? ",\n    {\n" : "\n    {\n");
 		json_key(o, "      ", "id", false);
-		json_str(o, r->id);
+		verdict_json_string(o, r->id);
 		json_key(o, "      ", "what", true);
-		json_str(o, r->what);
+		verdict_json_string(o, r->what);
 		json_key(o, "      ", "sysctl", true);
-		json_str(o, r->sysctl);
+		verdict_json_string(o, r->sysctl);
 		json_key(o, "      ", "limit", true);
 		json_num(o, r->limit);
 		json_key(o, "      ", "peak", true);
@@ -499,7 +499,7 @@ void verdict_json(const verdict *v, GString *o)
 		json_key(o, "      ", "failures", true);
 		json_num(o, r->failures);
 		json_key(o, "      ", "failures_how", true);
-		json_str(o, r->failures_how);
+		verdict_json_string(o, r->failures_how);
 		json_key(o, "      ", "ceiling_per_s", true);
 		if (r->has_ceiling)
 			json_num(o, r->ceiling);
@@ -507,7 +507,7 @@ void verdict_json(const verdict *v, GString *o)
 			g_string_append(o, "null");
 		json_key(o, "      ", "ceiling_how", true);
 		if (r->has_ceiling)
-			json_str(o, r->ceiling_how);
+			verdict_json_string(o, r->ceiling_how);
 		else
 			g_string_append(o, "null");
 		g_string_append(o, "\n    }");
@@ -515,10 +515,10 @@ void verdict_json(const verdict *v, GString *o)
 	g_string_append(o, v->nres ? "\n  ]" : "]");
 	json_key(o, "  ", "binding", true);
 	if (v->binding >= 0)
-		json_str(o, v->res[v->binding].id);
+		verdict_json_string(o, v->res[v->binding].id);
 	else
 		g_string_append(o, "null");
 	json_key(o, "  ", "binding_why", true);
-	json_str(o, v->binding >= 0 ? v->binding_why : "");
+	verdict_json_string(o, v->binding >= 0 ? v->binding_why : "");
 	g_string_append(o, "\n}\n");
 }
