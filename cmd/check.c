@@ -149,8 +149,7 @@ static void check_opts_clear(check_opts *co)
 }
 
 /* "20%" or a fraction such as 0.2; in [0, 1). */
-bool check_parse_margin(const char *s, double *out);
-bool check_parse_margin(const char *s, double *out)
+static bool parse_margin(const char *s, double *out)
 {
 	char *end;
 	if (!s || !*s || g_ascii_isspace(*s))
@@ -188,7 +187,8 @@ typedef struct check {
 	uint64_t seed;
 	double hold_s;       /* the longest hold the runs are sized on */
 	bool duration_given;
-	GHashTable *notes;   /* stderr lines already printed */
+	GHashTable *notes;   /* stderr lines already kept */
+	GPtrArray *pending;  /* kept, printed once the settings are all loaded */
 	side cur, prop;
 	bool has_prop;
 } check;
@@ -225,8 +225,8 @@ static bool apply_flags(const check *K, cfg *c, GError **err)
 	return ok;
 }
 
-/* Prints the notes not printed before (a remedy's load repeats the
- * host's). */
+/* Keeps the notes not kept before (a remedy's load repeats the host's),
+ * for flush_notes: bad input then gets its one message alone. */
 static void print_notes(check *K, GPtrArray *notes)
 {
 	for (guint i = 0; i < notes->len; i++) {
@@ -234,9 +234,15 @@ static void print_notes(check *K, GPtrArray *notes)
 		if (g_hash_table_contains(K->notes, n))
 			continue;
 		g_hash_table_add(K->notes, g_strdup(n));
-		if (!K->co.o.quiet)
-			fprintf(stderr, "connsim: %s\n", n);
+		g_ptr_array_add(K->pending, g_strdup(n));
 	}
+}
+
+static void flush_notes(check *K)
+{
+	for (guint i = 0; i < K->pending->len && !K->co.o.quiet; i++)
+		fprintf(stderr, "connsim: %s\n", (char *)g_ptr_array_index(K->pending, i));
+	g_ptr_array_set_size(K->pending, 0);
 }
 
 /* The duration and warmup of every run: 3 x the longest hold (or
@@ -1207,6 +1213,7 @@ int cmd_check(int argc, char **argv)
 	int nrem = -1;
 	GString *out = NULL;
 	K.notes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	K.pending = g_ptr_array_new_with_free_func(g_free);
 	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
 		fprintf(stderr, "%s: %s (see %s --help)\n", cmd, err->message, cmd);
 		goto done;
@@ -1227,7 +1234,7 @@ int cmd_check(int argc, char **argv)
 		goto done;
 	}
 	K.margin = 0.10;
-	if (K.co.margin && !check_parse_margin(K.co.margin, &K.margin)) {
+	if (K.co.margin && !parse_margin(K.co.margin, &K.margin)) {
 		fprintf(stderr, "%s: --margin '%s': expected a percentage in [0%%, 100%%) such as 20%%, or a fraction "
 			"such as 0.2\n", cmd, K.co.margin);
 		goto done;
@@ -1236,8 +1243,6 @@ int cmd_check(int argc, char **argv)
 		fprintf(stderr, "%s: --rate R is needed without an experiment file (see %s --help)\n", cmd, cmd);
 		goto done;
 	}
-	if (!K.co.o.sysctls)
-		fprintf(stderr, "connsim: note: no --sysctl file: checking the profile's defaults\n");
 	K.R = (unsigned)K.co.reps;
 	K.jobs = (unsigned)K.co.jobs;
 	K.duration_given = K.co.duration != NULL;
@@ -1258,9 +1263,14 @@ int cmd_check(int argc, char **argv)
 	    !exp_seed(K.cur.c, K.co.o.seed, &K.seed, &err))
 		goto fail;
 	K.rate = K.cur.sc->workload.rate;
-	if (K.co.proposed && !side_load(&K, &K.prop, "proposed", K.co.proposed, NULL, NULL, &err))
+	if (K.co.proposed && !side_load(&K, &K.prop, "proposed", K.co.proposed, NULL, NULL, &err)) {
+		g_prefix_error(&err, "--proposed: ");
 		goto fail;
+	}
 	K.has_prop = K.co.proposed != NULL;
+	flush_notes(&K);
+	if (!K.co.o.sysctls && !K.co.o.quiet)
+		fprintf(stderr, "connsim: note: no --sysctl file: checking the profiles' defaults\n");
 	outcome first[2] = { { .sc = K.cur.sc, .rate = K.rate }, { .sc = K.prop.sc, .rate = K.rate } };
 	if (!run_outcomes(&K, first, K.has_prop ? 2 : 1, &err))
 		goto fail;
@@ -1318,6 +1328,7 @@ done:
 	side_clear(&K.prop);
 	g_free(K.name);
 	g_hash_table_destroy(K.notes);
+	g_ptr_array_free(K.pending, TRUE);
 	g_clear_error(&err);
 	check_opts_clear(&K.co);
 	g_option_context_free(ctx);
