@@ -366,6 +366,7 @@ typedef struct outcome {
 	res_agg res[VERDICT_MAX_RES];
 	unsigned nres;
 	double fail_mean, kmem_mean;
+	double attempts;           /* connect() calls in the window, mean */
 } outcome;
 
 static void outcome_clear(outcome *o)
@@ -423,8 +424,9 @@ static void aggregate(outcome *o, unsigned R)
 			if (x->ran_out && x->first_out_s >= 0 && (a->first_out_s < 0 || x->first_out_s < a->first_out_s))
 				a->first_out_s = x->first_out_s;
 		}
-	o->fail_mean = o->kmem_mean = 0;
+	o->fail_mean = o->kmem_mean = o->attempts = 0;
 	for (unsigned r = 0; r < R; r++) {
+		o->attempts += o->v[r].attempts / R;
 		o->fail_mean += o->fail[r] / R;
 		o->kmem_mean += o->kmem[r] / R;
 	}
@@ -469,6 +471,17 @@ static double res_use(const res_agg *a)
 	return a->limit > 0 ? a->peak / a->limit : 0;
 }
 
+/* What a probe tells the search (rs_observe): the use when it held, the
+ * share of the connects it did not fail when it ran out (0: unknown, as
+ * when its failures count packets rather than connects). */
+static double res_obs(const outcome *o, const res_agg *a)
+{
+	if (!a->ran_out)
+		return res_use(a);
+	double served = o->attempts > 0 ? 1 - a->failures / o->attempts : 0;
+	return served > 0 && served < 1 ? served : 0;
+}
+
 /* How far a resource's search goes: RS_MAX_FACTOR x the offered rate, and
  * not past the rate at which another limit of the same settings runs out
  * (beyond it, that limit caps this one's use: the ports held cap the
@@ -491,7 +504,7 @@ static bool search(const check *K, side *const *s, outcome *const *o, unsigned n
 		for (unsigned i = 0; i < o[k]->nres; i++) {
 			res_agg *a = &o[k]->res[i];
 			rs_init(&a->b, a->has_ceiling ? a->ceiling : 0);
-			rs_observe(&a->b, K->rate, a->ran_out, res_use(a));
+			rs_observe(&a->b, K->rate, a->ran_out, res_obs(o[k], a));
 		}
 	GPtrArray *scs = g_ptr_array_new_with_free_func((GDestroyNotify)scn_free);
 	bool ok = true;
@@ -540,7 +553,7 @@ static bool search(const check *K, side *const *s, outcome *const *o, unsigned n
 			for (unsigned i = 0; i < ok_->nres; i++) {
 				const res_agg *x = find_res(&p[q], ok_->res[i].id);
 				/* absent: a TIME_WAIT role that held none */
-				rs_observe(&ok_->res[i].b, p[q].rate, x && x->ran_out, x ? res_use(x) : 0);
+				rs_observe(&ok_->res[i].b, p[q].rate, x && x->ran_out, x ? res_obs(&p[q], x) : 0);
 			}
 		}
 		for (unsigned q = 0; q < np; q++)

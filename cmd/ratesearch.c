@@ -7,6 +7,7 @@ void rs_init(rs_bracket *b, double ceiling)
 	b->lo = 0;
 	b->hi = INFINITY;
 	b->lo_use = 0;
+	b->hi_est = 0;
 	b->down = 0;
 	b->ceiling = ceiling > 0 && isfinite(ceiling) ? ceiling : 0;
 }
@@ -17,6 +18,8 @@ void rs_observe(rs_bracket *b, double rate, bool ran_out, double use)
 		if (rate < b->hi) {
 			b->down++;
 			b->hi = rate;
+			/* what it served of the demand there estimates its capacity */
+			b->hi_est = use > 0 && use < 1 ? rate * use : 0;
 		}
 		/* an outcome against monotony (noise near the limit): the
 		 * bracket keeps the lower rate that ran out */
@@ -42,31 +45,37 @@ static double clamp(double x, double lo, double hi)
 	return x < lo ? lo : x > hi ? hi : x;
 }
 
-/* Below hi: 5 % at the first and second rate seen to run out, then 10 %,
- * 19 %, 34 %, ... while it keeps running out. */
+/* Below hi without an estimate: 5 % at the first and second rate seen to
+ * run out, then 25 %, 50 %, 75 % while it keeps running out. */
 static double step_down(const rs_bracket *b)
 {
-	unsigned e = b->down < 2 ? 0 : b->down - 2 < 6 ? b->down - 2 : 6;
-	return pow(0.95, (double)(1u << e));
+	static const double f[] = { 0.95, 0.95, 0.95, 0.75, 0.5 };
+	return b->down < 5 ? f[b->down] : 0.25;
+}
+
+/* x strictly inside the bracket, by 1 % of each end */
+static bool inside(const rs_bracket *b, double x)
+{
+	return x > b->lo * 1.01 && x < b->hi * 0.99;
 }
 
 double rs_next(const rs_bracket *b, double rmax)
 {
 	if (b->lo > 0 && isfinite(b->hi)) {
-		/* a wide bracket around the ceiling: just below it first (its
-		 * other side is usually known by then) */
-		double below = b->ceiling * 0.98;
-		if (below > b->lo * 1.01 && b->ceiling < b->hi && b->hi / b->lo > 1.1)
-			return below;
-		/* a wide bracket: step down from hi (limits run out close below
-		 * where they were seen to), but no further than its middle */
-		if (b->hi / b->lo > 1.1)
-			return fmax(sqrt(b->lo * b->hi), b->hi * step_down(b));
-		return (b->lo + b->hi) / 2;
+		if (b->hi / b->lo > 1.05) {
+			/* a wide bracket: either side of the best estimate first */
+			double est = b->ceiling > 0 && inside(b, b->ceiling * 0.98) ? b->ceiling : b->hi_est;
+			if (est > 0 && inside(b, est * 0.98))
+				return est * 0.98;
+			if (est > 0 && inside(b, est * 1.01))
+				return est * 1.01;
+		}
+		return b->hi / b->lo > 1.5 ? sqrt(b->lo * b->hi) : (b->lo + b->hi) / 2;
 	}
-	if (isfinite(b->hi)) {  /* nothing held yet */
-		if (b->ceiling > 0 && b->ceiling < b->hi)
-			return clamp(b->ceiling * 0.98, b->hi / 4, b->hi * 0.95);
+	if (isfinite(b->hi)) {  /* nothing held yet: just below the estimate */
+		double est = b->ceiling > 0 && b->ceiling < b->hi ? b->ceiling : b->hi_est;
+		if (est > 0)
+			return clamp(est * 0.98, b->hi / 8, b->hi * 0.95);
 		return b->hi * step_down(b);
 	}
 	/* nothing ran out yet: aim just past the extrapolated limit */

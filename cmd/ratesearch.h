@@ -17,26 +17,30 @@ typedef struct rs_bracket {
 	double lo;        /* the highest rate seen to hold; 0: none */
 	double hi;        /* the lowest rate seen to run out; INFINITY: none */
 	double lo_use;    /* peak / limit at lo */
+	double hi_est;    /* at hi: hi x the share of the demand served; 0: none */
 	double ceiling;   /* the analytic ceiling, per second; 0: none */
 	unsigned down;    /* rates seen to run out, each lower than the one before */
 } rs_bracket;
 
 /* An empty bracket; ceiling 0 when the resource has none. */
 void rs_init(rs_bracket *b, double ceiling);
-/* A probe at rate: the resource ran out (in some replication), or held
- * with peak use `use` (peak / limit, the highest over the replications). */
+/* A probe at rate.  Held: use is the peak use (peak / limit, the highest
+ * over the replications).  Ran out (in some replication): use is the
+ * share of the demand it still served (1 - the share that failed because
+ * of it), which times the rate estimates where it runs out (a loss
+ * system's carried load); 0 or 1 when unknown. */
 void rs_observe(rs_bracket *b, double rate, bool ran_out, double use);
 /* Narrow enough (hi / lo - 1 <= tol), or held up to rmax without running
  * out (a limit not reached in the searched range). */
 bool rs_done(const rs_bracket *b, double tol, double rmax);
-/* The next rate to probe, in (lo, hi) and at most rmax.  Limits run out
- * close below their analytic ceiling, so: in a wide bracket, just below
- * the ceiling when it lies inside, else a step down from hi (5 %, twice as
- * far each time it runs out again) but not past the geometric middle; in a
- * narrow one, the middle; with nothing held yet, just below the ceiling or
- * a step down from hi; above lo,
- * just past where use at lo extrapolates to the limit (use grows linearly
- * with the rate, Little's law), at most 4 x lo. */
+/* The next rate to probe, in (lo, hi) and at most rmax.  The estimate of
+ * where it runs out is the analytic ceiling, else the carried load at hi.
+ * In a wide bracket: 2 % below the estimate, then 1 % above it, then the
+ * middle; in a narrow one, the middle.  With nothing held yet: 2 % below
+ * the estimate, else a step down from hi (5 %, then 25 %, 50 %, 75 % as it
+ * keeps running out).  With nothing run out yet: just past where use at lo
+ * extrapolates to the limit (use grows linearly with the rate, Little's
+ * law) or past the ceiling, at most 4 x lo. */
 double rs_next(const rs_bracket *b, double rmax);
 
 #endif
