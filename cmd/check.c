@@ -39,7 +39,11 @@
  * rates up to RS_MAX_FACTOR x the offered one. */
 #define RS_TOL 0.02
 #define RS_ROUNDS 8
-#define RS_MAX_FACTOR 4.0
+#define RS_MAX_FACTOR 2.5
+/* ... and, above 1.25 x the offered rate, not past this many connections
+ * per run: a probe far past exhaustion costs a whole scan of the port
+ * range for every connect(), and the check is meant to take seconds */
+#define RS_MAX_CONNS 2e6
 /* The longest hold a run is sized on (a connection whose teardown a box
  * never sees holds its entry for days: no steady state to wait for). */
 #define HOLD_MAX_S 300.0
@@ -482,13 +486,15 @@ static double res_obs(const outcome *o, const res_agg *a)
 	return served > 0 && served < 1 ? served : 0;
 }
 
-/* How far a resource's search goes: RS_MAX_FACTOR x the offered rate, and
+/* How far a resource's search goes: RS_MAX_FACTOR x the offered rate (and
+ * RS_MAX_CONNS), and
  * not past the rate at which another limit of the same settings runs out
  * (beyond it, that limit caps this one's use: the ports held cap the
  * TIME_WAITs), nor below the offered rate. */
 static double search_max(const check *K, const outcome *o, unsigned i)
 {
-	double rmax = RS_MAX_FACTOR * K->rate;
+	double dur = (double)K->cur.sc->duration / 1e9;
+	double rmax = fmin(RS_MAX_FACTOR * K->rate, fmax(1.25 * K->rate, RS_MAX_CONNS / dur));
 	for (unsigned k = 0; k < o->nres; k++)
 		if (k != i && isfinite(o->res[k].b.hi))
 			rmax = fmin(rmax, fmax(o->res[k].b.hi, K->rate));
