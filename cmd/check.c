@@ -571,7 +571,7 @@ static bool search(const check *K, side *const *s, outcome *const *o, unsigned n
 
 /* The resource that fails first: of those that do not hold, the first to
  * run out (then the fuller); when all hold, the one that runs out at the
- * lowest rate.  -1: none. */
+ * lowest rate, else the fullest.  -1: none. */
 static int fails_first(const outcome *o, double margin)
 {
 	int best = -1;
@@ -591,7 +591,7 @@ static int fails_first(const outcome *o, double margin)
 	}
 	if (best >= 0)
 		return best;
-	double lowest = INFINITY;
+	double lowest = INFINITY, fullest = -1;
 	for (unsigned i = 0; i < o->nres; i++) {
 		const rs_bracket *b = &o->res[i].b;
 		double at = isfinite(b->hi) ? b->hi : INFINITY;
@@ -600,6 +600,12 @@ static int fails_first(const outcome *o, double margin)
 			best = (int)i;
 		}
 	}
+	/* none ran out in the search: the fullest */
+	for (unsigned i = 0; i < o->nres && isinf(lowest); i++)
+		if (res_use(&o->res[i]) > fullest) {
+			fullest = res_use(&o->res[i]);
+			best = (int)i;
+		}
 	return best;
 }
 
@@ -877,8 +883,11 @@ static void first_text(const check *K, const outcome *o, int first, GString *s)
 		else if (!a->ran_out)
 			g_snprintf(when, sizeof when, "%.0f %% used, ", 100 * res_use(a));
 		g_string_append_printf(s, "fails first (*): %s, %s: %sruns out at %s\n", a->what, a->sysctl, when, ro);
-	} else {
+	} else if (isfinite(a->b.hi)) {
 		g_string_append_printf(s, "would fail first (*): %s, %s: runs out at %s\n", a->what, a->sysctl, ro);
+	} else {
+		g_string_append_printf(s, "closest to its limit (*): %s, %s: %.0f %% used; none ran out up to %.0f/s\n",
+				       a->what, a->sysctl, 100 * res_use(a), a->b.lo);
 	}
 }
 
