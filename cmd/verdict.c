@@ -158,16 +158,23 @@ static void fill_ports(verdict_res *r, const scenario *sc, const world *W, GArra
 {
 	const wl_spec *w = &sc->workload;
 	unsigned dests = sc->path.ndaddrs * sc->path.ndports, clients = sc->path.nclients;
-	snprintf(r->what, sizeof r->what, "%s", w->bind == WL_BIND_NONE ? "ephemeral ports per destination"
-									: "ephemeral ports (bind before connect)");
+	/* bind(addr, 0) with IP_BIND_ADDRESS_NO_PORT leaves the port to
+	 * connect(), which picks it per 4-tuple as without bind: each address
+	 * has the range towards each destination (__inet_hash_connect); bind(0)
+	 * takes a port for every destination at once */
+	unsigned addrs = w->bind == WL_BIND_ADDRESS ? sc->path.addrs_per_client : 1;
+	snprintf(r->what, sizeof r->what, "%s",
+		 w->bind == WL_BIND_NONE    ? "ephemeral ports per destination"
+		 : w->bind == WL_BIND_ADDRESS ? "ephemeral ports per destination, all addresses"
+					      : "ephemeral ports (bind before connect)");
 	snprintf(r->sysctl, sizeof r->sysctl, "net.ipv4.ip_local_port_range");
-	r->limit = meter_port_pool(W);
-	r->peak = w->bind == WL_BIND_NONE ? M(m, "client.dest_ports.peak") : M(m, "client.ports_in_use.peak");
+	r->limit = (double)meter_port_pool(W) * addrs;
+	r->peak = w->bind == WL_BIND_PORT0 ? M(m, "client.ports_in_use.peak") : M(m, "client.dest_ports.peak");
 	r->failures = M(m, "conn.EADDRNOTAVAIL") + M(m, "conn.EADDRINUSE");
 	snprintf(r->failures_how, sizeof r->failures_how, "connects failed (EADDRNOTAVAIL)");
 	/* Little's law for the client's ports (doc/kernel-rules.md §9.1, §9.2):
 	 * each connection holds its port for its data phase plus TIME_WAIT. */
-	if (w->closer == WL_CLIENT && w->bind == WL_BIND_NONE && !reuse_applies(sc)) {
+	if (w->closer == WL_CLIENT && w->bind != WL_BIND_PORT0 && !reuse_applies(sc)) {
 		double H = data_phase_s(w) + verdict_tw_lifetime(&sc->client.k);
 		r->has_ceiling = true;
 		r->ceiling = (double)clients * dests * r->limit / H;
