@@ -846,7 +846,7 @@ static void fmt_runs_out(char *buf, size_t n, const rs_bracket *b)
 
 static void table_text(const check *K, const outcome *o, int first, GString *s)
 {
-	g_string_append_printf(s, "  %-44s %9s %9s %9s  %-7s %-14s %9s\n", "limit (sysctl)", "limit", "peak",
+	g_string_append_printf(s, "  %-48s %9s %9s %9s  %-7s %-14s %9s\n", "limit (sysctl)", "limit", "peak",
 			       "headroom", "verdict", "runs out at", "ceiling");
 	for (unsigned i = 0; i < o->nres; i++) {
 		const res_agg *a = &o->res[i];
@@ -857,7 +857,7 @@ static void table_text(const check *K, const outcome *o, int first, GString *s)
 			g_snprintf(ceil_, sizeof ceil_, "%.0f/s", a->ceiling);
 		else
 			g_strlcpy(ceil_, "-", sizeof ceil_);
-		g_string_append_printf(s, "  %-44s %9.0f %9.0f %7.0f %%  %-7s %-14s %9s\n", name, a->limit, a->peak,
+		g_string_append_printf(s, "  %-48s %9.0f %9.0f %7.0f %%  %-7s %-14s %9s\n", name, a->limit, a->peak,
 				       100 * (1 - res_use(a)), res_holds(a, K->margin) ? "holds" : "FAILS", ro, ceil_);
 		g_string_append_printf(s, "    %s", a->sysctl);
 		if (a->has_ceiling)
