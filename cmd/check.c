@@ -626,8 +626,8 @@ static const struct {
 	{ "net.ipv4.ip_local_port_range",
 	  "listening ports inside the range must be reserved (ip_local_reserved_ports), or connect() takes them" },
 	{ "net.ipv4.tcp_tw_reuse",
-	  "needs timestamps on both ends; a reused 4-tuple meets the old connection's late segments only if "
-	  "the peer's timestamps do not reject them" },
+	  "needs timestamps on both ends: they are what rejects the old connection's late segments (PAWS); "
+	  "no help to a server's TIME_WAIT" },
 	{ "net.ipv4.tcp_tw_recycle", "drops the SYNs of clients behind a NAT (per-peer PAWS); gone from 4.12" },
 	{ "net.ipv4.tcp_max_tw_buckets",
 	  "each TIME_WAIT costs kernel memory; a small value skips TIME_WAIT and its protection instead" },
@@ -1300,10 +1300,11 @@ int cmd_check(int argc, char **argv)
 	if (!K.co.o.sysctls && !K.co.o.quiet)
 		fprintf(stderr, "connsim: note: no --sysctl file: checking the profiles' defaults\n");
 	outcome first[2] = { { .sc = K.cur.sc, .rate = K.rate }, { .sc = K.prop.sc, .rate = K.rate } };
-	if (!run_outcomes(&K, first, K.has_prop ? 2 : 1, &err))
-		goto fail;
+	bool ran = run_outcomes(&K, first, K.has_prop ? 2 : 1, &err);
 	cur = first[0];
 	prop = first[1];
+	if (!ran)
+		goto fail;
 	side *sides[2] = { &K.cur, &K.prop };
 	outcome *outs[2] = { &cur, &prop };
 	if (!search(&K, sides, outs, K.has_prop ? 2 : 1, &err))
