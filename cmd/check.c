@@ -796,7 +796,7 @@ static unsigned remedies_for(const check *K, const outcome *o, remedy *ms)
 			}
 			if (g_str_has_prefix(a->id, "nat.") && x->has_nat && x->nat.naddrs * f <= 64) {
 				remedy *m = remedy_add(ms, &n, "", NULL,
-						       "the addresses must be routed back to the NAT bname; peers see more "
+						       "the addresses must be routed back to the NAT box; peers see more "
 						       "source addresses");
 				unsigned k = x->nat.naddrs * f;
 				g_snprintf(m->name, sizeof m->name, "%u NAT addresses", k);
@@ -882,7 +882,12 @@ static void first_text(const check *K, const outcome *o, int first, GString *s)
 			g_snprintf(when, sizeof when, "ran out by %.0f s, ", a->first_out_s);
 		else if (!a->ran_out)
 			g_snprintf(when, sizeof when, "%.0f %% used, ", 100 * res_use(a));
-		g_string_append_printf(s, "fails first (*): %s, %s: %sruns out at %s\n", a->what, a->sysctl, when, ro);
+		if (isinf(a->b.hi))
+			g_string_append_printf(s, "fails first (*): %s, %s: %sover the margin; none ran out up to %.0f/s\n",
+					       a->what, a->sysctl, when, a->b.lo);
+		else
+			g_string_append_printf(s, "fails first (*): %s, %s: %sruns out at %s\n", a->what, a->sysctl, when,
+					       ro);
 	} else if (isfinite(a->b.hi)) {
 		g_string_append_printf(s, "would fail first (*): %s, %s: runs out at %s\n", a->what, a->sysctl, ro);
 	} else {
