@@ -105,7 +105,9 @@ fi
 check "--suggest on a failing case exits 1 (the host's settings fail)" $(($? - 1)) "$T/s.txt"
 grep -q '^  1  .* fixes ' "$T/s.txt"
 check "the remedy ranked first fixes it" $? "$T/s.txt"
-for r in 'tcp_tw_reuse = 1 on the client' 'a wider ephemeral port range'; do
+# (two addresses with IP_BIND_ADDRESS_NO_PORT: twice the range per destination)
+for r in 'tcp_tw_reuse = 1 on the client' 'a wider ephemeral port range' 'the server listens on 2 ports' \
+	'2 client addresses, IP_BIND_ADDRESS_NO_PORT'; do
 	grep -q "^  [0-9]  $r .* fixes " "$T/s.txt"
 	check "--suggest tries '$r', which fixes it" $? "$T/s.txt"
 done
