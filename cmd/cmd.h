@@ -27,5 +27,6 @@ int cmd_explain(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

@@ -14,8 +14,6 @@
  */
 #include <glib.h>
 #include <glib/gstdio.h>
-#include <gsl/gsl_cdf.h>
-#include <gsl/gsl_statistics_double.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -24,6 +22,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/exp.h"
+#include "cmd/paired.h"
 #include "cmd/replica.h"
 #include "models/scenario.h"
 #include "models/world.h"
@@ -276,11 +275,6 @@ static double value(const compare *C, int k, unsigned r, int idx)
 	return g_array_index(C->tasks[(size_t)k * C->R + r].metrics, metric, idx).value;
 }
 
-static bool same(double a, double b)
-{
-	return a == b || (isnan(a) && isnan(b));
-}
-
 /* Index of a metric by name in a side's metrics, -1 when it has none. */
 static int find_metric(GArray *m, const char *name)
 {
@@ -295,8 +289,7 @@ static int find_metric(GArray *m, const char *name)
 static GArray *compare_rows(const compare *C)
 {
 	GArray *rows = g_array_new(FALSE, TRUE, sizeof(row));
-	double tq = gsl_cdf_tdist_Pinv(0.975, (double)(C->R - 1));
-	double *x = g_new(double, C->R), *d = g_new(double, C->R);
+	double *x[NSIDES] = { g_new(double, C->R), g_new(double, C->R) };
 	for (int k = 0; k < NSIDES; k++) {
 		GArray *m = C->tasks[(size_t)k * C->R].metrics;  /* a side's replications share their columns */
 		for (guint i = 0; i < m->len; i++) {
@@ -310,29 +303,25 @@ static GArray *compare_rows(const compare *C)
 				if (w.idx[s] < 0)
 					continue;
 				for (unsigned r = 0; r < C->R; r++)
-					x[r] = value(C, s, r, w.idx[s]);
-				w.mean[s] = gsl_stats_mean(x, 1, C->R);
-				w.ci[s] = tq * gsl_stats_sd_m(x, 1, C->R, w.mean[s]) / sqrt((double)C->R);
+					x[s][r] = value(C, s, r, w.idx[s]);
+				paired_mean_ci(x[s], C->R, &w.mean[s], &w.ci[s]);
 			}
 			if (w.idx[BEFORE] >= 0 && w.idx[AFTER] >= 0) {
-				for (unsigned r = 0; r < C->R; r++) {
-					double a = value(C, BEFORE, r, w.idx[BEFORE]), b = value(C, AFTER, r, w.idx[AFTER]);
-					w.changed = w.changed || !same(a, b);
-					d[r] = same(a, b) ? 0 : b - a;
-				}
-				w.dmean = gsl_stats_mean(d, 1, C->R);
-				double half = tq * gsl_stats_sd_m(d, 1, C->R, w.dmean) / sqrt((double)C->R);
-				w.lo = w.dmean - half;
-				w.hi = w.dmean + half;
-				w.significant = w.lo > 0 || w.hi < 0;
+				paired_diff d;
+				paired_diff_of(x[BEFORE], x[AFTER], C->R, &d);
+				w.changed = d.changed;
+				w.dmean = d.mean;
+				w.lo = d.lo;
+				w.hi = d.hi;
+				w.significant = d.significant;
 			} else {
 				w.changed = true;  /* present on one side only */
 			}
 			g_array_append_val(rows, w);
 		}
 	}
-	g_free(x);
-	g_free(d);
+	g_free(x[BEFORE]);
+	g_free(x[AFTER]);
 	return rows;
 }
 

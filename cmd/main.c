@@ -19,6 +19,7 @@ static const struct {
 	{ "compare", cmd_compare, "the same workload under two settings: paired differences and 95 % CIs" },
 	{ "merge", cmd_merge, "the curve of a sweep run in shards (sweep --shard / --task), from its task files" },
 	{ "trace", cmd_trace, "one or a few connections, segment by segment, with the kernel's rules" },
+	{ "check", cmd_check, "does the host hold a workload? headroom per limit, the rate it runs out at, remedies" },
 	{ "profiles", cmd_profiles, "list kernel profiles, their rule variants and defaults" },
 	{ "keys", cmd_keys, "list every experiment-file key and sysctl, with type, default and meaning" },
 	{ "explain", cmd_explain, "what a sysctl or a counter means, in connsim and in the kernel" },

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd/verdict.h"
 #include "models/meter.h"
 #include "sim/series.h"
 
@@ -15,6 +16,7 @@ struct replica {
 	uint64_t *counters;  /* values when the window opened */
 	double *areas;       /* gauge integrals when the window opened */
 	size_t nc, ng;
+	verdict_watch *vw;   /* a task's verdict: which limits have run out, and when */
 };
 
 /* The window opens: remember where every counter and gauge stood; the
@@ -37,6 +39,8 @@ static void on_sample(void *ctx, uint32_t obj, uint32_t arg)
 {
 	replica *r = ctx;
 	world_sample(r->W);
+	if (r->vw)
+		verdict_watch_sample(r->vw, ev_now(r->L));
 	ev_after(r->L, r->sample, r->k_sample, 0, 0);
 }
 
@@ -244,6 +248,8 @@ static void run_task(gpointer data, gpointer user)
 	} else {
 		series *ser = t->series ? series_start(r->L, r->ps, t->sc->sample, t->series, sample_world, r->W)
 					: NULL;
+		if (t->verdict)
+			r->vw = verdict_watch_new(t->sc, r->ps);
 		replica_start(r);
 		ev_run(replica_loop(r), replica_duration(r));
 		if (ser) {
@@ -251,6 +257,9 @@ static void run_task(gpointer data, gpointer user)
 			series_free(ser);
 		}
 		t->metrics = replica_metrics(r);
+		if (t->verdict)
+			verdict_build(t->verdict, t->experiment, t->seed, t->sc, r->W, r->vw, t->metrics);
+		verdict_watch_free(r->vw);
 		replica_free(r);
 		if (t->done)
 			t->done_error = t->done(t, t->done_ctx);

@@ -17,6 +17,7 @@
 #include "sim/probe.h"
 
 typedef struct replica replica;
+struct verdict;
 
 /* How a metric is printed in summary.csv. */
 typedef enum metric_fmt { METRIC_INT, METRIC_F3, METRIC_G6 } metric_fmt;
@@ -61,6 +62,11 @@ typedef struct replica_task {
 	 * not be kept */
 	char *(*done)(const struct replica_task *t, void *ctx);
 	void *done_ctx;
+	/* if not NULL: out: the run's verdict (cmd/verdict.h, verdict_build),
+	 * built on the worker thread with a verdict_watch sampled at every
+	 * [experiment] sample; experiment is its name */
+	struct verdict *verdict;
+	const char *experiment;
 	GArray *metrics;  /* out: replica_metrics */
 	char *error;      /* out: why the world could not be built */
 	char *done_error; /* out: what done returned */

@@ -158,16 +158,23 @@ static void fill_ports(verdict_res *r, const scenario *sc, const world *W, GArra
 {
 	const wl_spec *w = &sc->workload;
 	unsigned dests = sc->path.ndaddrs * sc->path.ndports, clients = sc->path.nclients;
-	snprintf(r->what, sizeof r->what, "%s", w->bind == WL_BIND_NONE ? "ephemeral ports per destination"
-									: "ephemeral ports (bind before connect)");
+	/* bind(addr, 0) with IP_BIND_ADDRESS_NO_PORT leaves the port to
+	 * connect(), which picks it per 4-tuple as without bind: each address
+	 * has the range towards each destination (__inet_hash_connect); bind(0)
+	 * takes a port for every destination at once */
+	unsigned addrs = w->bind == WL_BIND_ADDRESS ? sc->path.addrs_per_client : 1;
+	snprintf(r->what, sizeof r->what, "%s",
+		 w->bind == WL_BIND_NONE    ? "ephemeral ports per destination"
+		 : w->bind == WL_BIND_ADDRESS ? "ephemeral ports per destination, all addresses"
+					      : "ephemeral ports (bind before connect)");
 	snprintf(r->sysctl, sizeof r->sysctl, "net.ipv4.ip_local_port_range");
-	r->limit = meter_port_pool(W);
-	r->peak = w->bind == WL_BIND_NONE ? M(m, "client.dest_ports.peak") : M(m, "client.ports_in_use.peak");
+	r->limit = (double)meter_port_pool(W) * addrs;
+	r->peak = w->bind == WL_BIND_PORT0 ? M(m, "client.ports_in_use.peak") : M(m, "client.dest_ports.peak");
 	r->failures = M(m, "conn.EADDRNOTAVAIL") + M(m, "conn.EADDRINUSE");
 	snprintf(r->failures_how, sizeof r->failures_how, "connects failed (EADDRNOTAVAIL)");
 	/* Little's law for the client's ports (doc/kernel-rules.md §9.1, §9.2):
 	 * each connection holds its port for its data phase plus TIME_WAIT. */
-	if (w->closer == WL_CLIENT && w->bind == WL_BIND_NONE && !reuse_applies(sc)) {
+	if (w->closer == WL_CLIENT && w->bind != WL_BIND_PORT0 && !reuse_applies(sc)) {
 		double H = data_phase_s(w) + verdict_tw_lifetime(&sc->client.k);
 		r->has_ceiling = true;
 		r->ceiling = (double)clients * dests * r->limit / H;
@@ -410,7 +417,7 @@ void verdict_text(const verdict *v, GString *o)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static void json_str(GString *o, const char *s)
+void verdict_json_string(GString *o, const char *s)
 {
 	g_string_append_c(o, '"');
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -436,7 +443,7 @@ static void json_num(GString *o, double x)
 static void json_key(GString *o, const char *indent, const char *k, bool comma)
 {
 	g_string_append_printf(o, "%s%s", comma ? ",\n" : "", indent);
-	json_str(o, k);
+	verdict_json_string(o, k);
 	g_string_append(o, ": ");
 }
 
@@ -444,13 +451,13 @@ void verdict_json(const verdict *v, GString *o)
 {
 	g_string_append(o, "{\n");
 	json_key(o, "  ", "experiment", false);
-	json_str(o, v->experiment);
+	verdict_json_string(o, v->experiment);
 	json_key(o, "  ", "seed", true);
 	g_string_append_printf(o, "%" PRIu64, v->seed);
 	json_key(o, "  ", "hz", true);
 	g_string_append_printf(o, "%u", v->hz);
 	json_key(o, "  ", "profile", true);
-	json_str(o, v->profile);
+	verdict_json_string(o, v->profile);
 	json_key(o, "  ", "timewait_s", true);
 	json_num(o, v->tw_s);
 	struct { const char *k; double x; } nums[] = {
@@ -480,11 +487,11 @@ void verdict_json(const verdict *v, GString *o)
 		const verdict_res *r = &v->res[i];
 		g_string_append(o, i ? ",\n    {\n" : "\n    {\n");
 		json_key(o, "      ", "id", false);
-		json_str(o, r->id);
+		verdict_json_string(o, r->id);
 		json_key(o, "      ", "what", true);
-		json_str(o, r->what);
+		verdict_json_string(o, r->what);
 		json_key(o, "      ", "sysctl", true);
-		json_str(o, r->sysctl);
+		verdict_json_string(o, r->sysctl);
 		json_key(o, "      ", "limit", true);
 		json_num(o, r->limit);
 		json_key(o, "      ", "peak", true);
@@ -499,7 +506,7 @@ void verdict_json(const verdict *v, GString *o)
 		json_key(o, "      ", "failures", true);
 		json_num(o, r->failures);
 		json_key(o, "      ", "failures_how", true);
-		json_str(o, r->failures_how);
+		verdict_json_string(o, r->failures_how);
 		json_key(o, "      ", "ceiling_per_s", true);
 		if (r->has_ceiling)
 			json_num(o, r->ceiling);
@@ -507,7 +514,7 @@ void verdict_json(const verdict *v, GString *o)
 			g_string_append(o, "null");
 		json_key(o, "      ", "ceiling_how", true);
 		if (r->has_ceiling)
-			json_str(o, r->ceiling_how);
+			verdict_json_string(o, r->ceiling_how);
 		else
 			g_string_append(o, "null");
 		g_string_append(o, "\n    }");
@@ -515,10 +522,10 @@ void verdict_json(const verdict *v, GString *o)
 	g_string_append(o, v->nres ? "\n  ]" : "]");
 	json_key(o, "  ", "binding", true);
 	if (v->binding >= 0)
-		json_str(o, v->res[v->binding].id);
+		verdict_json_string(o, v->res[v->binding].id);
 	else
 		g_string_append(o, "null");
 	json_key(o, "  ", "binding_why", true);
-	json_str(o, v->binding >= 0 ? v->binding_why : "");
+	verdict_json_string(o, v->binding >= 0 ? v->binding_why : "");
 	g_string_append(o, "\n}\n");
 }

@@ -78,5 +78,7 @@ double verdict_tw_lifetime(const kconf *k);
 
 void verdict_text(const verdict *v, GString *out);
 void verdict_json(const verdict *v, GString *out);
+/* A JSON string literal of s, escaped, as verdict_json writes them. */
+void verdict_json_string(GString *out, const char *s);
 
 #endif

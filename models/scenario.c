@@ -759,7 +759,9 @@ cfg *scn_load(const char *path, char *const *sysctls, char *const *sets, GPtrArr
 	cfg *c = scn_cfg_new();
 	GPtrArray *ign = g_ptr_array_new_with_free_func(g_free);
 	GPtrArray *facts = g_ptr_array_new_with_free_func(host_facts_free);
-	if (!cfg_load_file(c, path, CFG_LAYER_FILE, err) || !load_named_sysctl_files(c, ign, facts, err))
+	/* path NULL: no experiment file, the schema's defaults (connsim check's
+	 * built-in workload) */
+	if ((path && !cfg_load_file(c, path, CFG_LAYER_FILE, err)) || !load_named_sysctl_files(c, ign, facts, err))
 		goto fail;
 	note_ignored(notes, "sysctl files named by the experiment", ign);
 	for (char *const *f = sysctls; f && *f; f++) {

@@ -90,9 +90,10 @@ cfg *scn_cfg_new(void);
 /* Legacy sysctl names and the names they stand for, terminated by NULL. */
 const cfg_alias *scn_aliases(void);
 
-/* Loads an experiment: the file, the sysctl files its hosts name, --sysctl
- * files ("FILE" for every host and box, "client:FILE" / "server:FILE", and
- * "nat:FILE" / "firewall:FILE" for a box the experiment has) and --set
+/* Loads an experiment: the file (NULL: none, every key at its default),
+ * the sysctl files its hosts name, --sysctl files ("FILE" for every host
+ * and box, "client:FILE" / "server:FILE", and "nat:FILE" / "firewall:FILE"
+ * for a box the experiment has) and --set
  * overrides.  A host's file is read as the host: kernel.osrelease selects
  * the profile (prof_for_release), kernel.threads-max the memory and
  * net.ipv4.tcp_max_tw_buckets the ehash size, for the file's machines and

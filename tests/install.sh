@@ -194,6 +194,11 @@ t "$DIR/sysctl.conf" "$BIN" run --sysctl "$DIR/sysctl"
 t "$DIR/sysctl.conf" "$BIN" run --sysctl client : "$DIR/sysctl"
 t "$DIR/exps" "$BIN" run --out "$DIR/ex"
 t "" "$BIN" run --seed ""
+t "check" "$BIN" che
+t "--proposed" "$BIN" check --prop
+t "both client server" "$BIN" check --close ""
+t "$DIR/sysctl.conf" "$BIN" check --proposed client : "$DIR/sysctl"
+t "$DIR/exps/one.ini" "$BIN" check "$DIR/exps/o"
 if [[ -n $EXPLAIN ]]; then
 	t "explain" "$BIN" expl
 	t "net.ipv4.tcp_tw_reuse net.ipv4.tcp_tw_reuse_delay" "$BIN" explain net.ipv4.tcp_tw_reuse
