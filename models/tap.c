@@ -125,6 +125,7 @@ static const char *const funcs[TAP_NRULES] = {
 	[TAP_R_RTX_GIVE_UP] = "tcp_write_timeout",
 	[TAP_R_SETUP_END] = "tcp_v4_connect, tcp_rcv_synsent_state_process",
 	[TAP_R_CONNECT_FAIL] = "__inet_hash_connect, inet_csk_get_port",
+	[TAP_R_RTX_QUICK] = "tcp_rcv_synsent_state_process, tcp_retransmit_timer",
 };
 
 const char *tap_rule_func(tap_rule rule)
@@ -202,6 +203,10 @@ void tap_rule_text(const tap_rec *r, GString *o)
 		dur(o, r->a * 1000000);
 		g_string_append(o, " expired");
 		break;
+	case TAP_R_RTX_QUICK:
+		g_string_append_printf(o, "SYN retransmitted (retry 1): %lld jiffies after the unacceptable ACK "
+				       "(TCP_TIMEOUT_MIN), not one RTO later", (long long)r->a);
+		break;
 	case TAP_R_ABORT:
 		g_string_append(o, "close() with SO_LINGER {1, 0}: RST, no TIME_WAIT");
 		break;
@@ -219,6 +224,8 @@ void tap_rule_text(const tap_rec *r, GString *o)
 		break;
 	case TAP_R_SYNSENT_BAD_ACK:
 		g_string_append(o, "SYN_SENT: the ACK does not acknowledge our SYN, answered with RST");
+		if (r->a)
+			g_string_append(o, "; the SYN goes again in 2 jiffies, as it was never retransmitted");
 		break;
 	case TAP_R_CT_EARLY_DROP:
 		if (r->a)

@@ -65,13 +65,14 @@ typedef enum tap_rule {
 	TAP_R_LAST_ACK_DONE,
 	TAP_R_RST_NO_SOCK,
 	TAP_R_CHALLENGE_ACK,
-	TAP_R_SYNSENT_BAD_ACK,
+	TAP_R_SYNSENT_BAD_ACK, /* a: 1 the SYN goes again at TCP_TIMEOUT_MIN (5.7+) */
 	TAP_R_CT_EARLY_DROP, /* a: 1 an entry was evicted, 0 none; b: prof early variant */
 	TAP_R_NAT_EVICT,     /* a: the external port */
 	TAP_R_NAT_FAIL,
 	TAP_R_RTX_GIVE_UP,   /* a: retries, c: flags */
 	TAP_R_SETUP_END,     /* a connection's setup ended: a: errno (0: established), b: TCP_HIT_* of its SYNs */
 	TAP_R_CONNECT_FAIL,  /* connect() failed at once: a: errno; the tuple has port 0 */
+	TAP_R_RTX_QUICK,     /* the SYN again, TCP_TIMEOUT_MIN after an unacceptable ACK: a: jiffies */
 	TAP_NRULES
 } tap_rule;
 

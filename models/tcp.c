@@ -762,12 +762,13 @@ static void rcv_synsent(tcp_net *n, uint32_t i, const seg *in)
 			 * right after the RST (which assassinates the peer's TIME_WAIT)
 			 * instead of one RTO later.  The timer's own path then counts it
 			 * as any retransmission (tcp_retransmit_timer: backoff, retries). */
-			if (h->k.prof->syn_quick_rtx && s->retries == 0)
+			bool quick = h->k.prof->syn_quick_rtx && s->retries == 0;
+			if (quick)
 				arm_rtx_jiffies(n, i, TCP_TIMEOUT_MIN_J);
 			if (!(in->flags & F_RST)) {
 				tuple4 t = s->node.t;
 				if (G_UNLIKELY(n->tap))
-					tap_tu(n, s->host, &t, TAP_R_SYNSENT_BAD_ACK, 0, 0);
+					tap_tu(n, s->host, &t, TAP_R_SYNSENT_BAD_ACK, quick, 0);
 				tcp__send(n, h, &t, F_RST, in->ack, 0, 0, 0);
 			}
 			return;
@@ -942,6 +943,9 @@ static G_GNUC_NO_INLINE __attribute__((cold)) void tap_rtx(tcp_net *n, const soc
 	tap_tuple tu = tcp__tap_tuple(&s->node.t);
 	if (give_up)
 		tap_rule_at(n->tap, now(n), s->host, -1, &tu, TAP_R_RTX_GIVE_UP, s->retries, 0, f);
+	else if (s->state == TCP_SYN_SENT && s->retries == 0 && now(n) < s->started + (ev_time)s->rto_ms * EV_MS)
+		/* before the first RTO could have fired: rcv_synsent's quick re-arm */
+		tap_rule_at(n->tap, now(n), s->host, -1, &tu, TAP_R_RTX_QUICK, TCP_TIMEOUT_MIN_J, 1, f);
 	else
 		tap_rule_at(n->tap, now(n), s->host, -1, &tu, TAP_R_RTX, s->rto_ms, s->retries + 1, f);
 }
