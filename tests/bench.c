@@ -13,7 +13,8 @@
  *
  * Besides its prose, each section prints one CSV row ("csv," then section,
  * events/s, lifecycles/s, simulated s per wall s, peak RSS in MiB, bytes per
- * object and what the object is, ratio to the floor), and the table of all
+ * object and what the object is, ratio to the floor, then lifecycles per
+ * second of the thread's CPU time and that ratio again), and the table of all
  * rows comes last.  The floor section runs before the socket sections, so
  * their rows carry their ratio to it from the same run.
  *
@@ -75,16 +76,19 @@ static const char *opt_csv;             /* --csv FILE: the rows below, also writ
 typedef struct sec_row {
 	char section[16];
 	double events_s, lifecycles_s, sim_per_wall, peak_rss_mib, bytes_per_object;
+	double lifecycles_cpu_s;  /* per second of the thread's CPU time: steadier on a busy machine */
 	const char *object;  /* what bytes_per_object counts */
 	double floor_ratio;  /* lifecycles_s over the floor's, when floor ran first */
+	double floor_ratio_cpu;  /* the same per CPU second */
 } sec_row;
 
 #define MAX_ROWS 16
 static sec_row row, rows[MAX_ROWS];
 static unsigned nrows;
 static double floor_life_s;  /* the floor section's lifecycles per wall second, 0 until it ran */
+static double floor_life_cpu;  /* ... per CPU second */
 
-#define CSV_HEADER "section,events_per_s,lifecycles_per_s,sim_s_per_wall_s,peak_rss_mib,bytes_per_object,object,floor_ratio"
+#define CSV_HEADER "section,events_per_s,lifecycles_per_s,sim_s_per_wall_s,peak_rss_mib,bytes_per_object,object,floor_ratio,lifecycles_per_cpu_s,floor_ratio_cpu"
 
 /* ---------------------------------------------------------------------- */
 /* Helpers                                                                 */
@@ -433,6 +437,7 @@ static void bench_tcp_world(const char *sec, const tcp_bench_spec *sp)
 	/* On a busy machine the thread's CPU time is steadier than wall time. */
 	printf("[%s] run   thread CPU time %.3f s: %.3f M lifecycles per CPU second\n", sec, cpu,
 	       cpu > 0 ? (double)life / cpu / 1e6 : 0.0);
+	row.lifecycles_cpu_s = cpu > 0 ? (double)life / cpu : NAN;
 
 	/*
 	 * Memory per TIME_WAIT, at steady state:
@@ -779,6 +784,7 @@ static void bench_nat(const char *sec)
 	/* On a busy machine the thread's CPU time is steadier than wall time. */
 	printf("[%s] run   thread CPU time %.3f s: %.3f M lifecycles per CPU second\n", sec, cpu,
 	       cpu > 0 ? (double)life / cpu / 1e6 : 0.0);
+	row.lifecycles_cpu_s = cpu > 0 ? (double)life / cpu : NAN;
 
 	/*
 	 * Memory per conntrack entry, at the population's peak (cnt0 entries,
@@ -1012,6 +1018,8 @@ static void bench_floor(const char *sec)
 	report_rate(sec, "run", life, "lifecycles", wall, 0);
 	printf("[%s] run   thread CPU time %.3f s: %.3f M lifecycles per CPU second\n", sec, cpu,
 	       cpu > 0 ? (double)life / cpu / 1e6 : 0.0);
+	floor_life_cpu = cpu > 0 ? (double)life / cpu : 0;
+	row.lifecycles_cpu_s = cpu > 0 ? (double)life / cpu : NAN;
 	double per = pop ? (double)(rss1 - rss0) * 1024 / pop : 0;
 	printf("[%s] mem   records %zu B + heads %.1f B (%u x 4 B) per lifecycle in flight;"
 	       " resident %.1f bytes each\n", sec, sizeof(floor_rec),
@@ -1086,6 +1094,8 @@ static void csv_row(FILE *f, const sec_row *r)
 	csv_cell(f, r->bytes_per_object);
 	fprintf(f, ",%s", r->object ? r->object : "");
 	csv_cell(f, r->floor_ratio);
+	csv_cell(f, r->lifecycles_cpu_s);
+	csv_cell(f, r->floor_ratio_cpu);
 	fputc('\n', f);
 }
 
@@ -1095,7 +1105,8 @@ static void run_section(const section *s)
 	if (hwm_resettable)
 		hwm_resettable = reset_hwm();
 	row = (sec_row){ .events_s = NAN, .lifecycles_s = NAN, .sim_per_wall = NAN,
-			 .bytes_per_object = NAN, .floor_ratio = NAN };
+			 .bytes_per_object = NAN, .floor_ratio = NAN, .lifecycles_cpu_s = NAN,
+			 .floor_ratio_cpu = NAN };
 	snprintf(row.section, sizeof row.section, "%s", s->name);
 	double t0 = now_s();
 	s->run(s->name);
@@ -1106,6 +1117,12 @@ static void run_section(const section *s)
 		row.floor_ratio = row.lifecycles_s / floor_life_s;
 		printf("[%s] floor %.2f M lifecycles/s against the floor's %.2f M/s: %.1f x from the floor\n",
 		       s->name, row.lifecycles_s / 1e6, floor_life_s / 1e6, floor_life_s / row.lifecycles_s);
+		if (floor_life_cpu > 0 && row.lifecycles_cpu_s > 0) {
+			row.floor_ratio_cpu = row.lifecycles_cpu_s / floor_life_cpu;
+			printf("[%s] floor per CPU second: %.2f M against the floor's %.2f M: %.1f x from the floor\n",
+			       s->name, row.lifecycles_cpu_s / 1e6, floor_life_cpu / 1e6,
+			       floor_life_cpu / row.lifecycles_cpu_s);
+		}
 	}
 	printf("[%s] done in %.2f s\n", s->name, now_s() - t0);
 	printf("csv,");
