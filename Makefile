@@ -281,7 +281,7 @@ fuzz:
 	done; exit $$fail
 
 bench: $(BENCH_BIN)
-	./$(BENCH_BIN)
+	./$(BENCH_BIN) --csv $(BUILD)/bench.csv
 
 $(BENCH_BIN): $(BUILD)/tests/bench.o $(LIBS_A) $(FLAGS_FILE)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBS_A) $(PKG_LIBS)

@@ -241,7 +241,8 @@ static void run_task(gpointer data, gpointer user)
 	replica_task *t = data;
 	progress *pg = user;
 	GError *err = NULL;
-	replica *r = replica_new(t->sc, t->seed, t->rep, &err);
+	replica *r = t->built ? t->built : replica_new(t->sc, t->seed, t->rep, &err);
+	t->built = NULL;
 	if (!r) {
 		t->error = g_strdup(err->message);
 		g_error_free(err);
@@ -310,6 +311,8 @@ void replica_tasks_clear(replica_task *t, size_t n)
 			replica_metrics_free(t[i].metrics);
 		g_free(t[i].error);
 		g_free(t[i].done_error);
+		replica_free(t[i].built);
+		t[i].built = NULL;
 		t[i].metrics = NULL;
 		t[i].error = NULL;
 		t[i].done_error = NULL;

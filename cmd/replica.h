@@ -56,6 +56,10 @@ typedef struct replica_task {
 	uint64_t seed;
 	uint32_t rep;
 	FILE *series;     /* if not NULL: the time series, as run writes it, goes here (after its header) */
+	/* if not NULL: replica_new(sc, seed, rep) already made (sweep builds one
+	 * to learn the metric names): the task runs it instead of building
+	 * another, and frees it */
+	replica *built;
 	/* if not NULL: called on the worker thread once metrics are in (a
 	 * sharded sweep writes its task file there, so that a killed shard
 	 * keeps what it finished); a message it returns says the result could
@@ -77,7 +81,7 @@ typedef struct replica_task {
  * the first failed task's message, when one failed (a world that could not
  * be built: CFG_ERROR; then a done that failed: G_FILE_ERROR). */
 bool replica_run_tasks(replica_task *t, size_t n, unsigned jobs, bool progress, GError **err);
-/* Frees every task's metrics and error (not the array). */
+/* Frees every task's metrics, error and unused built replica (not the array). */
 void replica_tasks_clear(replica_task *t, size_t n);
 
 #endif

@@ -42,6 +42,7 @@ typedef struct sweep {
 	uint64_t seed;
 	cfg **pcfg;        /* per point */
 	scenario **psc;    /* per point */
+	replica *built0;   /* point 0's replication 0, built by the metric check */
 	replica_task *tasks;  /* npoints x R, point-major */
 	char **paths;         /* per task: its task file when this process runs it (sharded) */
 	/* task selection: --shard K/N, --task I (both counted from --index-base) */
@@ -247,13 +248,15 @@ static char *point_values(const grid *g, unsigned p)
 
 /* One configuration and scenario per point, loaded and checked before
  * anything runs, so that a point the scenario rejects is an error before
- * any output; so is a plotted metric no point has (a world names its
- * metrics when built, so each point's world is built once more here: about
- * 1 % of a sweep's time, where keeping those worlds for replication 0's run
- * instead more than doubled lb.ini's peak memory).  A shard or task skips
- * the metric check, which would build every point's world for the one or
- * few it runs (0.4 s of a 0.7 s lb.ini task): --list-tasks, run first,
- * makes it. */
+ * any output; so is a plotted metric no point has.  A world names its
+ * metrics when built: point 0's replication 0 is built here, and kept for
+ * its run (S->built0), so no world is built twice; further points' worlds
+ * are built (and freed) only while some plotted metric is still unknown,
+ * which leaves one extra world for a misspelt name (keeping every point's
+ * world for its run instead more than doubled lb.ini's peak memory).  A
+ * shard or task skips the metric check, which would build every point's
+ * world for the one or few it runs (0.4 s of a 0.7 s lb.ini task):
+ * --list-tasks, run first, makes it. */
 static bool sweep_points(sweep *S, GError **err)
 {
 	S->pcfg = g_new0(cfg *, S->npoints);
@@ -269,17 +272,22 @@ static bool sweep_points(sweep *S, GError **err)
 	for (unsigned p = 0; p < S->npoints; p++)
 		S->point_values[p] = point_values(S->gr, p);
 	GHashTable *known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	bool ok = true, check = !S->sharded || S->list_tasks;
+	bool ok = true, check = !S->sharded || S->list_tasks, all_known = false;
 	for (unsigned p = 0; p < S->npoints && ok; p++) {
 		replica *r = NULL;
-		ok = (S->psc[p] = scn_new(S->pcfg[p], err)) && (!check || (r = replica_new(S->psc[p], S->seed, 0, err)));
+		ok = (S->psc[p] = scn_new(S->pcfg[p], err)) &&
+		     (!check || all_known || (r = replica_new(S->psc[p], S->seed, 0, err)));
 		if (!ok || !r)
 			continue;
 		GArray *m = replica_metrics(r);
 		for (guint k = 0; k < m->len; k++)
 			g_hash_table_add(known, g_strdup(g_array_index(m, metric, k).name));
 		replica_metrics_free(m);
-		replica_free(r);
+		all_known = plot_metrics_known(S->pcfg[0], known, NULL);
+		if (p == 0 && !S->list_tasks)
+			S->built0 = r;  /* task 0 is (point 0, replication 0, S->seed) */
+		else
+			replica_free(r);
 	}
 	ok = ok && (!check || plot_metrics_known(S->pcfg[0], known, err));
 	g_hash_table_destroy(known);
@@ -352,6 +360,8 @@ static bool sweep_run(sweep *S, bool *write_failed, GError **err)
 				.sc = S->psc[p], .seed = S->seed, .rep = r,
 				.done = S->sharded ? write_task_file : NULL, .done_ctx = S,
 			};
+	S->tasks[0].built = S->built0;
+	S->built0 = NULL;
 	unsigned nrun, nskip;
 	*write_failed = false;
 	if (!sweep_select(S, &nrun, &nskip, err))
@@ -438,6 +448,7 @@ static void sweep_write_curve(const sweep *S, FILE *fp)
 static void sweep_clear(sweep *S)
 {
 	replica_tasks_clear(S->tasks, (size_t)S->npoints * S->R);
+	replica_free(S->built0);
 	for (size_t t = 0; S->paths && t < (size_t)S->npoints * S->R; t++)
 		g_free(S->paths[t]);
 	g_free(S->paths);

@@ -14,9 +14,22 @@ typedef struct dest_key {
 	uint16_t fport;
 } dest_key;
 
+/* A refusal mark's expiry, in a binary min-heap by until. */
+typedef struct refusal_due {
+	uint64_t until;
+	uint32_t lport;
+} refusal_due;
+
+typedef struct refusals {
+	uint64_t bits[65536 / 64];
+	refusal_due *heap;
+	uint32_t n, cap;
+} refusals;
+
 typedef struct tracker {
 	dest_key k;
 	uint64_t bits[65536 / 64];
+	refusals *ref;  /* NULL until the first ehash_refused */
 } tracker;
 
 struct ehash {
@@ -31,6 +44,7 @@ struct ehash {
 	 * than a GHashTable). */
 	tracker **tracked;
 	uint32_t track_mask, ntracked;
+	uint32_t nrefusing;  /* trackers with refusal marks */
 };
 
 static inline bool dest_equal(const dest_key *x, uint32_t laddr, uint32_t faddr, uint16_t fport)
@@ -68,10 +82,13 @@ static inline void track(ehash *h, const tuple4 *t, bool set)
 	if (!tr)
 		return;
 	uint64_t bit = 1ull << (t->lport & 63);
-	if (set)
+	if (set) {
 		tr->bits[t->lport >> 6] |= bit;
-	else
+	} else {
 		tr->bits[t->lport >> 6] &= ~bit;
+		if (tr->ref)
+			tr->ref->bits[t->lport >> 6] &= ~bit;
+	}
 }
 
 ehash *ehash_new(uint32_t entries, bool linear_lport, uint64_t secret, const pool *socks,
@@ -96,8 +113,13 @@ void ehash_free(ehash *h)
 		return;
 	bigmem_free(h->heads, ((size_t)h->mask + 1) * sizeof(uint32_t));
 	if (h->tracked)
-		for (uint32_t i = 0; i <= h->track_mask; i++)
+		for (uint32_t i = 0; i <= h->track_mask; i++) {
+			if (h->tracked[i] && h->tracked[i]->ref) {
+				g_free(h->tracked[i]->ref->heap);
+				g_free(h->tracked[i]->ref);
+			}
 			g_free(h->tracked[i]);
+		}
 	g_free(h->tracked);
 	g_free(h);
 }
@@ -154,6 +176,12 @@ void ehash_replace(ehash *h, uint32_t old_ref, uint32_t new_ref)
 	uint32_t *p = link_to(h, old_ref);
 	node(h, new_ref)->next = node(h, old_ref)->next;
 	*p = new_ref;
+	if (h->nrefusing) {  /* a mark was about the old entry */
+		const tuple4 *t = &node(h, new_ref)->t;
+		tracker *tr = h->tracked[track_slot(h, t->laddr, t->faddr, t->fport)];
+		if (tr && tr->ref)
+			tr->ref->bits[t->lport >> 6] &= ~(1ull << (t->lport & 63));
+	}
 }
 
 uint32_t ehash_lookup_at(const ehash *h, uint32_t b, const tuple4 *t)
@@ -211,6 +239,62 @@ const uint64_t *ehash_track(ehash *h, uint32_t laddr, uint32_t faddr, uint16_t f
 	return tr->bits;
 }
 
+const uint64_t *ehash_refused(ehash *h, uint32_t laddr, uint32_t faddr, uint16_t fport, uint64_t now)
+{
+	if (!ehash_track(h, laddr, faddr, fport))
+		return NULL;
+	tracker *tr = h->tracked[track_slot(h, laddr, faddr, fport)];
+	refusals *r = tr->ref;
+	if (!r) {
+		r = tr->ref = g_new0(refusals, 1);
+		h->nrefusing++;
+	}
+	/* Pop the marks that are due.  A due entry may be older than the
+	 * port's current mark (the entry left, another was marked): clearing
+	 * that one early only costs the caller one more check. */
+	while (r->n && r->heap[0].until <= now) {
+		uint32_t p = r->heap[0].lport;
+		r->bits[p >> 6] &= ~(1ull << (p & 63));
+		refusal_due last = r->heap[--r->n];
+		uint32_t i = 0;
+		for (;;) {
+			uint32_t c = 2 * i + 1;
+			if (c >= r->n)
+				break;
+			if (c + 1 < r->n && r->heap[c + 1].until < r->heap[c].until)
+				c++;
+			if (last.until <= r->heap[c].until)
+				break;
+			r->heap[i] = r->heap[c];
+			i = c;
+		}
+		if (r->n)
+			r->heap[i] = last;
+	}
+	return r->bits;
+}
+
+void ehash_refuse(ehash *h, const tuple4 *t, uint64_t until)
+{
+	BUG_ON(!h->tracked);
+	tracker *tr = h->tracked[track_slot(h, t->laddr, t->faddr, t->fport)];
+	BUG_ON(!tr || !tr->ref);
+	refusals *r = tr->ref;
+	r->bits[t->lport >> 6] |= 1ull << (t->lport & 63);
+	if (until == EHASH_FOREVER)
+		return;
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 256;
+		r->heap = g_renew(refusal_due, r->heap, r->cap);
+	}
+	uint32_t i = r->n++;
+	while (i && r->heap[(i - 1) / 2].until > until) {
+		r->heap[i] = r->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	r->heap[i] = (refusal_due){ until, t->lport };
+}
+
 uint32_t ehash_entries(const ehash *h)
 {
 	return h->mask + 1;
@@ -245,7 +329,11 @@ size_t ehash_bytes_for(uint32_t entries)
 size_t ehash_bytes(const ehash *h)
 {
 	size_t b = sizeof(*h) + (size_t)(h->mask + 1) * sizeof(uint32_t);
-	if (h->tracked)
+	if (h->tracked) {
 		b += (h->track_mask + 1) * sizeof(tracker *) + h->ntracked * sizeof(tracker);
+		for (uint32_t i = 0; h->nrefusing && i <= h->track_mask; i++)
+			if (h->tracked[i] && h->tracked[i]->ref)
+				b += sizeof(refusals) + h->tracked[i]->ref->cap * sizeof(refusal_due);
+	}
 	return b;
 }

@@ -74,6 +74,25 @@ void ehash_prefetch_chain(const ehash *h, uint32_t ref);
  */
 const uint64_t *ehash_track(ehash *h, uint32_t laddr, uint32_t faddr, uint16_t fport);
 
+/*
+ * Refusal marks, for a caller whose check of a taken 4-tuple can say yes
+ * (tcp_tw_reuse): a second bitmap per tracked destination, of local ports the
+ * caller found refused and knows will stay refused until a time it gives
+ * (EHASH_FOREVER: while the same entry holds the 4-tuple).  A mark is cleared
+ * when its time comes (by ehash_refused) and, earlier, when the entry holding
+ * the 4-tuple leaves the table or is replaced (ehash_remove, ehash_replace):
+ * a set bit always means "this entry, still refused".  Times are the caller's
+ * clock (monotonic, any unit).
+ *
+ * ehash_refused tracks the destination (as ehash_track), drops the marks whose
+ * time is <= now and returns the bitmap; NULL when the destination cannot be
+ * tracked.  ehash_refuse marks t->lport for t's destination, which must be
+ * tracked with marks (a call to ehash_refused came first).
+ */
+#define EHASH_FOREVER UINT64_MAX
+const uint64_t *ehash_refused(ehash *h, uint32_t laddr, uint32_t faddr, uint16_t fport, uint64_t now);
+void ehash_refuse(ehash *h, const tuple4 *t, uint64_t until);
+
 uint32_t ehash_entries(const ehash *h);
 uint32_t ehash_count(const ehash *h);
 /* Chain-length histogram: hist[i] = buckets with i entries, i < n (the last

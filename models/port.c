@@ -16,14 +16,17 @@
  * call when another destination already uses the port, which is exactly the
  * kernel's work (bucket lookup, then __inet_check_established).
  *
- * The cost cliff, kept on purpose: with the parity algorithms, once more than
- * half of the range is held for one destination, every connect() to it walks
- * the whole first-parity half, calling check() on each port, before the
- * second pass finds a port of the other parity (pass 2 restarts i at 0, so
- * the start hardly moves).  The kernel does the same.  At the default range
- * that is about 14000 check() calls per connect (~7-10 us here with a
- * trivial check, against ~15-60 ns below half occupancy), so the TCP layer's
- * check() must stay cheap.
+ * The kernel's cost cliff: with the parity algorithms, once more than half of
+ * the range is held for one destination, every connect() to it walks the
+ * whole first-parity half, calling check() on each port, before the second
+ * pass finds a port of the other parity (pass 2 restarts i at 0, so the start
+ * hardly moves).  At the default range that is about 14000 check() calls per
+ * connect.  Here the walk passes over ports the caller knows refused 64 at a
+ * time (the dest bitmap of port_connect_dest: 4-tuples taken, or, under
+ * tcp_tw_reuse, refusals recorded until they can change, ehash_refused), so
+ * its cost is a few hundred word reads at most, and check() runs only on
+ * ports not known refused: bounded however full the range is, with the
+ * kernel's choice of port unchanged.
  *
  * The secret hash.  secure_ipv4_port_ephemeral (net/core/secure_seq.c) is
  * SipHash keyed by the boot secret net_secret (MD5 before 4.11).  The secret
@@ -732,6 +735,45 @@ static bool bind_conflict(const port_bucket *b, bool reuse, bool relax)
  * stride 1, falling back to the SO_REUSEADDR bucket with the fewest owners,
  * up to 5 retries; doc/kernel-rules.md §3.5 [U]) is not modelled.
  */
+/*
+ * The first port of {p, p + 2, ...} below lim that bind(0) may take.  Without
+ * relax, or without reuse, any owner conflicts, so the ports known taken
+ * (t->skip: reserved and bind() buckets; t->owned: every bucket) are passed
+ * over 64 at a time (next_open) and the scan costs a few word reads however
+ * full the range is; with both, an owned port may be shared and each is
+ * asked.  Same port as the kernel's port-by-port loop.
+ */
+static bool bind_segment(const port_table *t, uint32_t p, uint32_t lim, bool reuse, bool relax,
+			 uint32_t *port_out)
+{
+	const bool each = relax && reuse;
+	for (;; p += 2) {
+		if (!each)
+			p = next_open(t, t->owned, p, lim, 2);
+		if (p >= lim)
+			return false;
+		if (!port_reserved(t, p) && !bind_conflict(&t->b[p], reuse, relax)) {
+			*port_out = p;
+			return true;
+		}
+	}
+}
+
+/* One pass of the loop below, as two segments (the geometry of scan_parity):
+ * port = low + offset, +2 each step, minus remaining once it reaches high. */
+static bool bind_pass(const port_table *t, uint32_t low, uint32_t high, uint32_t remaining, uint32_t offset,
+		      bool reuse, bool relax, uint32_t *port_out)
+{
+	const uint32_t p0 = low + offset, lim1 = p0 + remaining < high ? p0 + remaining : high;
+	if (bind_segment(t, p0, lim1, reuse, relax, port_out))
+		return true;
+	if (p0 + remaining > high) {
+		uint32_t n1 = (high - p0 + 1) / 2, q0 = p0 + 2 * n1 - remaining;
+		return bind_segment(t, q0, p0, reuse, relax, port_out);
+	}
+	return false;
+}
+
 static int find_open_port(port_table *t, bool reuse, uint32_t *port_out)
 {
 	const int rounds = t->cfg.autobind_reuse ? 2 : 1;
@@ -752,17 +794,8 @@ static int find_open_port(port_table *t, bool reuse, uint32_t *port_out)
 			const uint32_t remaining = even_remaining(low, high);
 			uint32_t offset = rng_below(t->rng, remaining) | 1u;
 			do {
-				uint32_t port = low + offset;
-				for (uint32_t i = 0; i < remaining; i += 2, port += 2) {
-					if (port >= high)
-						port -= remaining;
-					if (port_reserved(t, port))
-						continue;
-					if (!bind_conflict(&t->b[port], reuse, relax)) {
-						*port_out = port;
-						return 0;
-					}
-				}
+				if (bind_pass(t, low, high, remaining, offset, reuse, relax, port_out))
+					return 0;
 				offset--;
 			} while (!(offset & 1));
 			if (attempt_half != 1)

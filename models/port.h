@@ -101,8 +101,9 @@ int port_connect(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, 
  * The same, faster: dest (may be NULL) is a bitmap of 65536 bits of the local
  * ports whose 4-tuple to (saddr, daddr, dport) is taken by a socket or by a
  * TIME_WAIT that cannot be reused now; the scan passes over them without
- * calling check().  The result is identical to port_connect's.  Callers for
- * whom a TIME_WAIT might be reusable (tcp_tw_reuse in force) pass NULL.
+ * calling check().  The result is identical to port_connect's as long as
+ * check() would refuse every port set in dest (tcp_connect, under
+ * tcp_tw_reuse, passes only the refusals it recorded: ehash_refused).
  */
 int port_connect_dest(port_table *t, uint32_t saddr, uint32_t daddr, uint16_t dport, uint64_t now_ns,
 		      const uint64_t *dest, port_check_fn check, void *ctx, uint16_t *lport);

@@ -392,7 +392,22 @@ typedef struct check_ctx {
 	bool bound;
 	uint32_t reuse_tw;
 	const uint64_t *dest;  /* ehash_track's bitmap for t's destination, or NULL */
+	bool mark;             /* record refusals (ehash_refuse) for the next scans */
 } check_ctx;
+
+/* A refused 4-tuple stays refused while its full socket lives, or until its
+ * TIME_WAIT is old enough to reuse: the scans until then skip its port (the
+ * port is the same for them, only the simulator's work changes). */
+static void mark_refused(check_ctx *c, uint32_t ref)
+{
+	if (!(ref & EH_TW)) {
+		ehash_refuse(c->h->eh, &c->t, EHASH_FOREVER);
+		return;
+	}
+	ev_time at = tcp__twsk_reusable_at(c->n, c->h, ref & ~EH_TW);
+	if (at > now(c->n))
+		ehash_refuse(c->h->eh, &c->t, (uint64_t)at);
+}
 
 /* __inet_check_established: is the 4-tuple with this local port free? */
 static port_check check_established(void *ctx, uint16_t lport)
@@ -410,6 +425,8 @@ static port_check check_established(void *ctx, uint16_t lport)
 		c->reuse_tw = ref & ~EH_TW;
 		return PORT_CHECK_REUSE;
 	}
+	if (c->mark)
+		mark_refused(c, ref);
 	return PORT_CHECK_BUSY;
 }
 
@@ -457,7 +474,7 @@ static int connect_sock(tcp_net *n, int host, uint32_t daddr, uint16_t dport, co
 	int dst = route(n, daddr);
 	if (dst < 0)
 		return -ENETUNREACH;
-	check_ctx c = { n, h, { o->saddr ? o->saddr : h->addrs[0], daddr, 0, dport }, false, EH_NIL, NULL };
+	check_ctx c = { n, h, { o->saddr ? o->saddr : h->addrs[0], daddr, 0, dport }, false, EH_NIL, NULL, false };
 	if (o->saddr) {  /* bind() to an address this host does not have */
 		unsigned a = 0;
 		while (a < h->naddrs && h->addrs[a] != o->saddr)
@@ -485,12 +502,18 @@ static int connect_sock(tcp_net *n, int host, uint32_t daddr, uint16_t dport, co
 		/* Unless some TIME_WAIT to this destination could be reused,
 		 * every taken 4-tuple is refused, and the allocator can skip
 		 * them by bitmap instead of asking check_established each. */
-		c.dest = reuse_possible(h, &c.t) ? NULL : ehash_track(h->eh, c.t.laddr, daddr, dport);
+		const uint64_t *skip;
+		c.dest = skip = ehash_track(h->eh, c.t.laddr, daddr, dport);
+		if (c.dest && reuse_possible(h, &c.t)) {
+			/* Some may be reused: skip only those known refused. */
+			skip = ehash_refused(h->eh, c.t.laddr, daddr, dport, now(n));
+			c.mark = true;
+		}
 		if (o->port_lo || o->port_hi)  /* IP_LOCAL_PORT_RANGE */
 			r = port_connect_find_sock_range(h->ports, c.t.laddr, daddr, dport, now(n), o->port_lo,
-							 o->port_hi, c.dest, check_established, &c, &lport);
+							 o->port_hi, skip, check_established, &c, &lport);
 		else
-			r = port_connect_find(h->ports, c.t.laddr, daddr, dport, now(n), c.dest, check_established,
+			r = port_connect_find(h->ports, c.t.laddr, daddr, dport, now(n), skip, check_established,
 					      &c, &lport);
 		if (r < 0)
 			return r;

@@ -217,6 +217,10 @@ void tcp__tw_rcv(tcp_net *n, tcp_host *h, uint32_t tw, const seg *s);
 /* tcp_twsk_unique: may connect() take over this minisocket?  bound: the
  * socket's port came from bind() (called without twp). */
 bool tcp__twsk_unique(tcp_net *n, tcp_host *h, uint32_t tw, bool bound);
+/* When tcp__twsk_unique(n, h, tw, false), false now, turns true if the
+ * minisocket is left as it is (a later segment only delays it); 0 when that
+ * is not a known time (connect() then asks again each time). */
+ev_time tcp__twsk_reusable_at(tcp_net *n, tcp_host *h, uint32_t tw);
 /* Kill a minisocket now (reuse, RST, TW_SYN, timer). */
 void tcp__tw_kill(tcp_net *n, tcp_host *h, uint32_t tw);
 void tcp__tw_expire(void *ctx, uint32_t tw, uint32_t arg);

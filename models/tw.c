@@ -541,6 +541,7 @@ static bool loopback(uint32_t a)
 	return (a >> 24) == 127;
 }
 
+/* tcp__twsk_reusable_at inverts the time tests below: keep them in step. */
 bool tcp__twsk_unique(tcp_net *n, tcp_host *h, uint32_t i, bool bound)
 {
 	const tw_sock *tw = TW(n, i);
@@ -566,4 +567,48 @@ bool tcp__twsk_unique(tcp_net *n, tcp_host *h, uint32_t i, bool bound)
 	default:
 		return (int32_t)((uint32_t)tsc_ms(&h->ts, now) - (tw->entry_ms + h->k.tw_reuse_delay_ms)) > 0;
 	}
+}
+
+/*
+ * The first instant at which tcp__twsk_unique's time test passes, for a
+ * minisocket it refuses now (connect() skips it until then: port.c's scan
+ * then costs no check per young TIME_WAIT).  Each test compares a clock that
+ * only advances (tsc.h: seconds and milliseconds since boot) with a value of
+ * the minisocket, which only moves later (a segment refreshes ts_recent_stamp
+ * and entry_ms), so the answer is a lower bound that stays true.  0: not a
+ * time test (no timestamps, no reuse, a FIN_WAIT2 on 6.11+: never while it
+ * lasts), or a clock past 32 bits of seconds.
+ */
+ev_time tcp__twsk_reusable_at(tcp_net *n, tcp_host *h, uint32_t i)
+{
+	const tw_sock *tw = TW(n, i);
+	const prof *p = h->k.prof;
+	const uint64_t boot = h->ts.boot_ns, t = boot + (uint64_t)ev_now(n->L);
+	if (!tw->ts_recent_stamp || !h->k.tw_reuse || t / EV_SEC >= UINT32_MAX - 2)
+		return 0;
+	if (p->reuse_skips_fw2 && tw->substate == TCP_FIN_WAIT2)
+		return 0;
+	if (h->k.tw_reuse == 2 && !(loopback(tw->node.t.laddr) || loopback(tw->node.t.faddr)))
+		return 0;
+	uint64_t at;
+	switch (p->reuse) {
+	case REUSE_GT_1S:  /* seconds - stamp > 1 from second stamp + 2 */
+		at = ((uint64_t)tw->ts_recent_stamp + 2) * EV_SEC;
+		break;
+	case REUSE_NEXT_SEC:
+		at = ((uint64_t)tw->ts_recent_stamp + 1) * EV_SEC;
+		break;
+	case REUSE_DELAY_MS: {
+		/* (int32)(ms - due) > 0 first holds 1 - d ms after now's ms */
+		uint64_t ms = t / EV_MS;
+		int32_t d = (int32_t)((uint32_t)ms - (tw->entry_ms + h->k.tw_reuse_delay_ms));
+		if (d > 0)
+			return 0;
+		at = (ms + 1 + (uint64_t)(-(int64_t)d)) * EV_MS;
+		break;
+	}
+	default:
+		return 0;
+	}
+	return at > t ? (ev_time)(at - boot) : 0;
 }

@@ -9,6 +9,14 @@
  *	build/tests/bench -n 2000000    events per section (default 10M)
  *	build/tests/bench -w 20 tcp     simulated seconds measured by the socket
  *	                                sections (default 61: one TIME_WAIT life)
+ *	build/tests/bench --csv F       also write the CSV rows to F
+ *
+ * Besides its prose, each section prints one CSV row ("csv," then section,
+ * events/s, lifecycles/s, simulated s per wall s, peak RSS in MiB, bytes per
+ * object and what the object is, ratio to the floor, then lifecycles per
+ * second of the thread's CPU time and that ratio again), and the table of all
+ * rows comes last.  The floor section runs before the socket sections, so
+ * their rows carry their ratio to it from the same run.
  *
  * A section is a function in `sections` below (the socket layer's are tcp and
  * tcp64, conntrack and NAT's is nat).  Times are CLOCK_MONOTONIC wall time of one thread.
@@ -20,6 +28,7 @@
 #include <gsl/gsl_randist.h>
 #include <inttypes.h>
 #include <malloc.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,8 +50,9 @@
 #include "sim/probe.h"
 #include "sim/rng.h"
 
-/* Under `valgrind --tool=callgrind --collect-atstart=no`, the nat and
- * natsmall sections collect their timed windows only (no-ops otherwise). */
+/* Under `valgrind --tool=callgrind --collect-atstart=no`, the floor, tcp,
+ * tcp64, nat and natsmall sections collect their timed windows only (no-ops
+ * otherwise). */
 #if defined(__has_include)
 #if __has_include(<valgrind/callgrind.h>)
 #include <valgrind/callgrind.h>
@@ -56,6 +66,29 @@ static uint64_t opt_events = 10000000;  /* events run per section */
 static uint32_t opt_pending = 1000000;  /* events pending throughout */
 static double opt_window = 61;          /* socket sections: simulated seconds measured */
 static bool hwm_resettable;
+static const char *opt_csv;             /* --csv FILE: the rows below, also written there */
+
+/*
+ * One CSV row per section (printed as "csv,..." lines after the prose and,
+ * with --csv, written to a file): what the section measured, NAN where a
+ * figure does not apply.  Sections fill `row`; run_section adds the peak RSS.
+ */
+typedef struct sec_row {
+	char section[16];
+	double events_s, lifecycles_s, sim_per_wall, peak_rss_mib, bytes_per_object;
+	double lifecycles_cpu_s;  /* per second of the thread's CPU time: steadier on a busy machine */
+	const char *object;  /* what bytes_per_object counts */
+	double floor_ratio;  /* lifecycles_s over the floor's, when floor ran first */
+	double floor_ratio_cpu;  /* the same per CPU second */
+} sec_row;
+
+#define MAX_ROWS 16
+static sec_row row, rows[MAX_ROWS];
+static unsigned nrows;
+static double floor_life_s;  /* the floor section's lifecycles per wall second, 0 until it ran */
+static double floor_life_cpu;  /* ... per CPU second */
+
+#define CSV_HEADER "section,events_per_s,lifecycles_per_s,sim_s_per_wall_s,peak_rss_mib,bytes_per_object,object,floor_ratio,lifecycles_per_cpu_s,floor_ratio_cpu"
 
 /* ---------------------------------------------------------------------- */
 /* Helpers                                                                 */
@@ -128,6 +161,8 @@ static void report_memory(const char *sec, const ev_loop *L)
 	       st.pending ? (double)st.bytes / (double)st.pending : 0.0, (double)hwm / 1024,
 	       hwm_resettable ? " (this section)" : " (process)", (double)rss / 1024);
 	fflush(stdout);
+	row.bytes_per_object = st.pending ? (double)st.bytes / (double)st.pending : NAN;
+	row.object = "pending event";
 }
 
 /* ---------------------------------------------------------------------- */
@@ -184,6 +219,7 @@ static void bench_lanes(const char *sec, unsigned nlanes, bool same_length)
 	uint64_t ran = ev_run(b.L, EV_FOREVER);
 	t1 = now_s();
 	report_rate(sec, "run", ran, "events", t1 - t0, 20);
+	row.events_s = (double)ran / (t1 - t0);
 	ev_stats st;
 	ev_get_stats(b.L, &st);
 	if (ran != opt_events || st.lane_fallbacks)
@@ -260,6 +296,7 @@ static void bench_evq(const char *sec, const evq_ops *sched)
 	 * the others are printed for comparison. */
 	bool is_default = sched == &evq_calendar;
 	report_rate(sec, "run", ran, "events", t1 - t0, is_default ? 5 : 0);
+	row.events_s = (double)ran / (t1 - t0);
 	if (!is_default)
 		printf("[%s]       (an alternative scheduler; the engine's default is the %s)\n", sec, evq_calendar.name);
 	if (ran != opt_events)
@@ -379,16 +416,28 @@ static void bench_tcp_world(const char *sec, const tcp_bench_spec *sp)
 	long rss1 = proc_status_kb("VmRSS"), hwm1 = proc_status_kb("VmHWM");
 
 	t0 = now_s();
+	double c0 = cpu_s();
+	CALLGRIND_TOGGLE_COLLECT;
 	uint64_t ran = ev_run(L, end);
+	CALLGRIND_TOGGLE_COLLECT;
+	double cpu = cpu_s() - c0;
 	t1 = now_s();
 	double wall = t1 - t0, sim = opt_window;
 	uint64_t life = kind_count(L, "tw_timer") - tw0, est = *estab - est0, att = *attempts - att0;
-	report_rate(sec, "run", life, "lifecycles", wall, 1);
+	report_rate(sec, "run", life, "lifecycles", wall, 2.4);
 	report_rate(sec, "run", est, "handshakes", wall, 0);
 	report_rate(sec, "run", ran, "events", wall, 0);
+	row.events_s = (double)ran / wall;
+	row.lifecycles_s = (double)life / wall;
+	row.sim_per_wall = sim / wall;
+	row.object = "TIME_WAIT";
 	printf("[%s] run   %.1f s simulated in %.3f s = %.1f simulated s per wall s;"
 	       " %" PRIu64 " connect() calls, %.1f events per lifecycle\n",
 	       sec, sim, wall, sim / wall, att, life ? (double)ran / (double)life : 0.0);
+	/* On a busy machine the thread's CPU time is steadier than wall time. */
+	printf("[%s] run   thread CPU time %.3f s: %.3f M lifecycles per CPU second\n", sec, cpu,
+	       cpu > 0 ? (double)life / cpu / 1e6 : 0.0);
+	row.lifecycles_cpu_s = cpu > 0 ? (double)life / cpu : NAN;
 
 	/*
 	 * Memory per TIME_WAIT, at steady state:
@@ -417,6 +466,7 @@ static void bench_tcp_world(const char *sec, const tcp_bench_spec *sp)
 		       " %.1f MiB, then %.1f bytes per TIME_WAIT)   target <= 128: %s\n",
 		       sec, (double)(rss1 - rss0) / 1024, r, (double)(rss_w - rss0) / 1024, rt,
 		       r <= 128 ? "met" : "MISSED");
+		row.bytes_per_object = r;
 	}
 	printf("[%s] mem   allocated: tcp %.1f MiB + engine %.1f MiB = %.1f bytes per TIME_WAIT"
 	       " (with growth slack); VmHWM %.1f MiB%s\n",
@@ -718,10 +768,14 @@ static void bench_nat(const char *sec)
 	uint32_t cnt1 = ct_count(ct);
 	uint64_t ins = *insert - ins0, life = cnt0 + ins - cnt1;
 	uint64_t tw = kind_count(b.L, "tw_timer") - tw0, est = *estab - est0, att = *attempts - att0;
-	report_rate(sec, "run", life, "lifecycles", wall, 0.5);
+	report_rate(sec, "run", life, "lifecycles", wall, 0.4);
 	report_rate(sec, "run", tw, "TIME_WAITs", wall, 0);
 	report_rate(sec, "run", est, "handshakes", wall, 0);
 	report_rate(sec, "run", ran, "events", wall, 0);
+	row.events_s = (double)ran / wall;
+	row.lifecycles_s = (double)life / wall;
+	row.sim_per_wall = sim / wall;
+	row.object = "conntrack entry";
 	printf("[%s] run   %.1f s simulated in %.3f s = %.1f simulated s per wall s;"
 	       " %" PRIu64 " connect() calls, %.1f events and %.2f NAT probes per lifecycle;"
 	       " %u conntrack entries at the end\n",
@@ -730,6 +784,7 @@ static void bench_nat(const char *sec)
 	/* On a busy machine the thread's CPU time is steadier than wall time. */
 	printf("[%s] run   thread CPU time %.3f s: %.3f M lifecycles per CPU second\n", sec, cpu,
 	       cpu > 0 ? (double)life / cpu / 1e6 : 0.0);
+	row.lifecycles_cpu_s = cpu > 0 ? (double)life / cpu : NAN;
 
 	/*
 	 * Memory per conntrack entry, at the population's peak (cnt0 entries,
@@ -760,6 +815,7 @@ static void bench_nat(const char *sec)
 		       "   target <= 160: %s\n",
 		       sec, (double)(rss1 - rss0) / 1024, all, (double)(rss1 - rss_base) / 1024, own,
 		       own <= 160 ? "met" : "MISSED");
+		row.bytes_per_object = own;
 	}
 	printf("[%s] mem   allocated: conntrack %.1f MiB + NAT %.1f MiB = %.1f bytes per entry (with"
 	       " growth slack); VmHWM %.1f MiB%s\n",
@@ -815,10 +871,168 @@ static void bench_natsmall(const char *sec)
 	double wall = now_s() - t0;
 	uint64_t life = cnt0 + (*insert - ins0) - ct_count(ct);
 	report_rate(sec, "run", life, "lifecycles", wall, 0);
+	row.events_s = (double)ran / wall;
+	row.lifecycles_s = (double)life / wall;
+	row.sim_per_wall = (double)NATSMALL_RUN / 1e9 / wall;
 	printf("[%s] run   %.2f us per lifecycle, %.1f events per lifecycle; %u conntrack entries at %.0f s\n",
 	       sec, life ? wall * 1e6 / (double)life : 0.0, life ? (double)ran / (double)life : 0.0,
 	       cnt0, (double)NAT_WARMUP / 1e9);
 	bench_world_free(&b);
+}
+
+/* ---------------------------------------------------------------------- */
+
+/* ---------------------------------------------------------------------- */
+/* floor: the unavoidable work of a connection lifecycle                   */
+
+/*
+ * What any simulator of this workload must do per connection, and nothing
+ * more: pick a free local port (a random start in the destination's port
+ * bitmap, then the next free bit), insert the 4-tuple in a hash of chains
+ * (4-byte heads, records linked by index, as models/ehash.c), append it to a
+ * FIFO timer (every TIME_WAIT lasts the same 61 s, so expiry order is
+ * arrival order: a ring), and when its time comes unlink it from its chain
+ * and free its port.  The tcp section's workload: 16 400 connections/s to 64
+ * destinations, a million concurrent TIME_WAITs, ports 32768-60999 about
+ * half used per destination.  The ring is the records' store (a record
+ * lives and dies in FIFO order), so there is no allocator either.  The
+ * socket sections print their rate over this one (the ratio to the floor).
+ */
+#define FLOOR_RING (1u << 21)    /* records, >= the concurrent population */
+#define FLOOR_HEADS (1u << 21)   /* chains, as the tcp section's ehash */
+#define FLOOR_DESTS 64
+#define FLOOR_LOW 32768u
+#define FLOOR_NPORTS 28232u
+#define FLOOR_RATE 16400
+
+typedef struct floor_rec {
+	uint32_t faddr;
+	uint16_t lport, fport;
+	uint32_t next;   /* chain link, UINT32_MAX ends it */
+	uint32_t expiry; /* in arrival ticks (1 / FLOOR_RATE s) */
+} floor_rec;
+
+typedef struct floor_bench {
+	floor_rec *ring;
+	uint32_t *heads;
+	uint64_t (*ports)[65536 / 64];  /* [FLOOR_DESTS] bitmaps of taken lports */
+	uint32_t head, tail, population;
+} floor_bench;
+
+static inline uint32_t floor_bucket(uint32_t faddr, uint16_t lport, uint16_t fport)
+{
+	uint64_t x = ((uint64_t)faddr << 32 | (uint32_t)lport << 16 | fport) * 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(x >> 40) & (FLOOR_HEADS - 1);
+}
+
+/* The next free port of dest's bitmap from a random start, wrapping. */
+static inline uint16_t floor_pick(floor_bench *f, uint32_t dest, uint64_t rnd)
+{
+	uint64_t *bits = f->ports[dest];
+	uint32_t p = FLOOR_LOW + (uint32_t)((rnd >> 32) * FLOOR_NPORTS >> 32), end = FLOOR_LOW + FLOOR_NPORTS;
+	for (uint32_t pass = 0; pass < 2; pass++, p = FLOOR_LOW) {
+		uint32_t k = p >> 6;
+		uint64_t free = ~bits[k] & (~0ull << (p & 63));
+		while (!free && ++k <= (end - 1) >> 6)
+			free = ~bits[k];
+		if (free) {
+			uint32_t q = (k << 6) + (uint32_t)__builtin_ctzll(free);
+			if (q < end) {
+				bits[q >> 6] |= 1ull << (q & 63);
+				return (uint16_t)q;
+			}
+		}
+	}
+	abort();  /* the population is ~half of each range: never full */
+}
+
+static inline void floor_expire(floor_bench *f)
+{
+	floor_rec *r = &f->ring[f->head & (FLOOR_RING - 1)];
+	uint32_t idx = f->head & (FLOOR_RING - 1);
+	uint32_t *link = &f->heads[floor_bucket(r->faddr, r->lport, r->fport)];
+	while (*link != idx)
+		link = &f->ring[*link].next;
+	*link = r->next;
+	f->ports[r->faddr & (FLOOR_DESTS - 1)][r->lport >> 6] &= ~(1ull << (r->lport & 63));
+	f->head++;
+	f->population--;
+}
+
+/* Runs arrivals [from, to) (ticks of 1 / FLOOR_RATE s), each expiring the
+ * records whose 61 s are over first; returns the expiries. */
+static uint64_t floor_run(floor_bench *f, uint64_t from, uint64_t to)
+{
+	const uint32_t life = 61 * FLOOR_RATE;
+	uint64_t died = 0, rnd = 0x853c49e6748fea9bull ^ from;
+	for (uint64_t now = from; now < to; now++) {
+		while (f->population && f->ring[f->head & (FLOOR_RING - 1)].expiry <= (uint32_t)now) {
+			floor_expire(f);
+			died++;
+		}
+		rnd = rng_splitmix64(rnd);
+		uint32_t dest = (uint32_t)rnd & (FLOOR_DESTS - 1);
+		uint16_t lport = floor_pick(f, dest, rnd);
+		uint32_t idx = f->tail++ & (FLOOR_RING - 1);
+		floor_rec *r = &f->ring[idx];
+		*r = (floor_rec){ .faddr = 0x0a000100u | dest, .lport = lport, .fport = 80,
+				  .expiry = (uint32_t)now + life };
+		uint32_t *head = &f->heads[floor_bucket(r->faddr, lport, 80)];
+		r->next = *head;
+		*head = idx;
+		f->population++;
+	}
+	return died;
+}
+
+static void bench_floor(const char *sec)
+{
+	printf("[%s] the unavoidable work of the tcp section's lifecycle: port pick (bitmap), hash"
+	       " insert (chains), FIFO timer (a ring), delete; %d connections/s to %d destinations,"
+	       " 61 s each: ~1M concurrent\n", sec, FLOOR_RATE, FLOOR_DESTS);
+	long rss0 = proc_status_kb("VmRSS");
+	floor_bench f = { 0 };
+	f.ring = malloc(FLOOR_RING * sizeof(*f.ring));
+	f.heads = malloc(FLOOR_HEADS * sizeof(*f.heads));
+	f.ports = calloc(FLOOR_DESTS, sizeof(*f.ports));
+	if (!f.ring || !f.heads || !f.ports)
+		abort();
+	memset(f.heads, 0xff, FLOOR_HEADS * sizeof(*f.heads));
+	uint64_t warm = (uint64_t)TCP_WARMUP / EV_SEC * FLOOR_RATE;
+	uint64_t end = warm + (uint64_t)(opt_window * FLOOR_RATE);
+	double t0 = now_s();
+	floor_run(&f, 0, warm);
+	double t1 = now_s();
+	uint32_t pop = f.population;
+	long rss1 = proc_status_kb("VmRSS");
+	printf("[%s] warm  %.1f s simulated in %.3f s: %u concurrent\n", sec, (double)TCP_WARMUP / 1e9,
+	       t1 - t0, pop);
+	t0 = now_s();
+	double c0 = cpu_s();
+	CALLGRIND_TOGGLE_COLLECT;
+	uint64_t life = floor_run(&f, warm, end);
+	CALLGRIND_TOGGLE_COLLECT;
+	double cpu = cpu_s() - c0;
+	t1 = now_s();
+	double wall = t1 - t0;
+	report_rate(sec, "run", life, "lifecycles", wall, 0);
+	printf("[%s] run   thread CPU time %.3f s: %.3f M lifecycles per CPU second\n", sec, cpu,
+	       cpu > 0 ? (double)life / cpu / 1e6 : 0.0);
+	floor_life_cpu = cpu > 0 ? (double)life / cpu : 0;
+	row.lifecycles_cpu_s = cpu > 0 ? (double)life / cpu : NAN;
+	double per = pop ? (double)(rss1 - rss0) * 1024 / pop : 0;
+	printf("[%s] mem   records %zu B + heads %.1f B (%u x 4 B) per lifecycle in flight;"
+	       " resident %.1f bytes each\n", sec, sizeof(floor_rec),
+	       4.0 * FLOOR_HEADS / (pop ? pop : 1), FLOOR_HEADS, per);
+	floor_life_s = (double)life / wall;
+	row.lifecycles_s = floor_life_s;
+	row.events_s = floor_life_s;  /* one arrival and one expiry per lifecycle: no engine */
+	row.sim_per_wall = opt_window / wall;
+	row.bytes_per_object = per;
+	row.object = "record";
+	free(f.ring);
+	free(f.heads);
+	free(f.ports);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -835,6 +1049,7 @@ static const section sections[] = {
 	{ "lanes1k", "engine: 1M timers over 1024 lanes of 60 s (one per host)", bench_lanes1k },
 	{ "heap", "engine: 1M irregular events pending in the heap", bench_heap },
 	{ "calendar", "engine: the same through the calendar queue", bench_calendar },
+	{ "floor", "the floor: a lifecycle's unavoidable work, 1M concurrent (the tcp section's load)", bench_floor },
 	{ "tcp", "socket layer: 1M TIME_WAIT, 1 client host, 64 destinations", bench_tcp },
 	{ "tcp64", "socket layer: 1M TIME_WAIT over 64 client hosts", bench_tcp64 },
 	{ "nat", "conntrack + NAT: 1M conntrack entries, 16 clients behind MASQUERADE", bench_nat },
@@ -844,7 +1059,7 @@ static const section sections[] = {
 
 static void usage(FILE *to)
 {
-	fprintf(to, "usage: bench [-n EVENTS] [-p PENDING] [-w SECONDS] [--list] [all | SECTION...]\n");
+	fprintf(to, "usage: bench [-n EVENTS] [-p PENDING] [-w SECONDS] [--csv FILE] [--list] [all | SECTION...]\n");
 	for (size_t i = 0; i < NSECTIONS; i++)
 		fprintf(to, "  %-8s %s\n", sections[i].name, sections[i].what);
 }
@@ -861,15 +1076,82 @@ static uint64_t parse_count(const char *opt, const char *s)
 	return v;
 }
 
+static void csv_cell(FILE *f, double v)
+{
+	if (isnan(v))
+		fputc(',', f);
+	else
+		fprintf(f, ",%.6g", v);
+}
+
+static void csv_row(FILE *f, const sec_row *r)
+{
+	fputs(r->section, f);
+	csv_cell(f, r->events_s);
+	csv_cell(f, r->lifecycles_s);
+	csv_cell(f, r->sim_per_wall);
+	csv_cell(f, r->peak_rss_mib);
+	csv_cell(f, r->bytes_per_object);
+	fprintf(f, ",%s", r->object ? r->object : "");
+	csv_cell(f, r->floor_ratio);
+	csv_cell(f, r->lifecycles_cpu_s);
+	csv_cell(f, r->floor_ratio_cpu);
+	fputc('\n', f);
+}
+
 static void run_section(const section *s)
 {
 	malloc_trim(0);
 	if (hwm_resettable)
 		hwm_resettable = reset_hwm();
+	row = (sec_row){ .events_s = NAN, .lifecycles_s = NAN, .sim_per_wall = NAN,
+			 .bytes_per_object = NAN, .floor_ratio = NAN, .lifecycles_cpu_s = NAN,
+			 .floor_ratio_cpu = NAN };
+	snprintf(row.section, sizeof row.section, "%s", s->name);
 	double t0 = now_s();
 	s->run(s->name);
-	printf("[%s] done in %.2f s\n\n", s->name, now_s() - t0);
+	long hwm = proc_status_kb("VmHWM");
+	row.peak_rss_mib = hwm >= 0 ? (double)hwm / 1024 : NAN;
+	/* the floor's workload is the socket sections' */
+	if (floor_life_s > 0 && !isnan(row.lifecycles_s) && !strncmp(s->name, "tcp", 3)) {
+		row.floor_ratio = row.lifecycles_s / floor_life_s;
+		printf("[%s] floor %.2f M lifecycles/s against the floor's %.2f M/s: %.1f x from the floor\n",
+		       s->name, row.lifecycles_s / 1e6, floor_life_s / 1e6, floor_life_s / row.lifecycles_s);
+		if (floor_life_cpu > 0 && row.lifecycles_cpu_s > 0) {
+			row.floor_ratio_cpu = row.lifecycles_cpu_s / floor_life_cpu;
+			printf("[%s] floor per CPU second: %.2f M against the floor's %.2f M: %.1f x from the floor\n",
+			       s->name, row.lifecycles_cpu_s / 1e6, floor_life_cpu / 1e6,
+			       floor_life_cpu / row.lifecycles_cpu_s);
+		}
+	}
+	printf("[%s] done in %.2f s\n", s->name, now_s() - t0);
+	printf("csv,");
+	csv_row(stdout, &row);
+	putchar('\n');
 	fflush(stdout);
+	if (nrows < MAX_ROWS)
+		rows[nrows++] = row;
+}
+
+/* --csv FILE: the header and every section's row, written to a temporary
+ * and renamed. */
+static void write_csv(const char *path)
+{
+	char *tmp = g_strdup_printf("%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		fprintf(stderr, "bench: %s: %s\n", tmp, strerror(errno));
+		exit(1);
+	}
+	fprintf(f, "%s\n", CSV_HEADER);
+	for (unsigned i = 0; i < nrows; i++)
+		csv_row(f, &rows[i]);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		fprintf(stderr, "bench: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	g_free(tmp);
+	printf("csv rows written to %s\n", path);
 }
 
 int main(int argc, char **argv)
@@ -889,6 +1171,8 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			opt_pending = (uint32_t)p;
+		} else if (!strcmp(a, "--csv") && i + 1 < argc) {
+			opt_csv = argv[++i];
 		} else if (!strcmp(a, "-w") && i + 1 < argc) {
 			opt_window = (double)parse_count("-w", argv[++i]);
 		} else if (!strcmp(a, "all")) {
@@ -925,5 +1209,10 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < NSECTIONS; k++)
 		if (!any || want[k])
 			run_section(&sections[k]);
+	printf("%s\n", CSV_HEADER);
+	for (unsigned i = 0; i < nrows; i++)
+		csv_row(stdout, &rows[i]);
+	if (opt_csv)
+		write_csv(opt_csv);
 	return 0;
 }

@@ -681,6 +681,126 @@ static void test_bind0_reuse_half(void **state)
 	fix_free(&f);
 }
 
+/*
+ * bind(0)'s scan passes over taken ports a word at a time: the same port as
+ * the kernel's loop (inet_csk_find_open_port), written out here port by port
+ * over a shadow of the owners, for random tables (owners with and without
+ * SO_REUSEADDR, listeners, reserved ports, odd and even ranges, halves),
+ * nearly full ones too.  The reference draws its offsets from a clone of the
+ * table's generator, so both see the same random numbers.
+ */
+typedef struct shadow {
+	unsigned owners[64], reuse[64], listeners[64];
+} shadow;
+
+static bool ref_conflict(const shadow *sh, unsigned i, bool reuse, bool relax)
+{
+	if (!sh->owners[i])
+		return false;
+	if (!relax)
+		return true;
+	return !reuse || sh->reuse[i] != sh->owners[i] || sh->listeners[i] > 0;
+}
+
+static int ref_find(gsl_rng *r, const shadow *sh, const uint8_t *resv, uint32_t lo, uint32_t hi,
+		    bool autobind, bool reuse, uint32_t *out)
+{
+	for (int round = 0; round < (autobind ? 2 : 1); round++) {
+		const bool relax = round == 1;
+		int attempt_half = reuse ? 1 : 0;
+		for (;;) {
+			uint32_t low = lo, high = hi + 1;
+			if (high - low < 4)
+				attempt_half = 0;
+			if (attempt_half) {
+				uint32_t half = low + (((high - low) >> 2) << 1);
+				if (attempt_half == 1)
+					high = half;
+				else
+					low = half;
+			}
+			uint32_t remaining = high - low;
+			if (remaining > 1)
+				remaining &= ~1u;
+			uint32_t offset = rng_below(r, remaining) | 1u;
+			do {
+				uint32_t port = low + offset;
+				for (uint32_t i = 0; i < remaining; i += 2, port += 2) {
+					if (port >= high)
+						port -= remaining;
+					if (resv && (resv[port >> 3] >> (port & 7) & 1))
+						continue;
+					if (!ref_conflict(sh, port - lo, reuse, relax)) {
+						*out = port;
+						return 0;
+					}
+				}
+				offset--;
+			} while (!(offset & 1));
+			if (attempt_half != 1)
+				break;
+			attempt_half = 2;
+		}
+	}
+	return -EADDRINUSE;
+}
+
+static void test_bind0_same_as_loop(void **state)
+{
+	gsl_rng *g = rng_stream(SEED, 1, "test/bind0");
+	static uint8_t resv[65536 / 8];
+	for (int trial = 0; trial < 400; trial++) {
+		uint32_t lo = 40000 + rng_below(g, 64), n = 1 + rng_below(g, 63), hi = lo + n - 1;
+		if (hi >= lo + 64)
+			hi = lo + 63;
+		bool autobind = rng_below(g, 2), with_resv = rng_below(g, 3) == 0;
+		memset(resv, 0, sizeof(resv));
+		if (with_resv)
+			for (uint32_t p = lo; p <= hi; p++)
+				if (rng_below(g, 5) == 0)
+					resv[p >> 3] |= (uint8_t)(1u << (p & 7));
+		fix f = mk(PORT_ALGO_PERTURB, (uint16_t)lo, (uint16_t)hi, with_resv ? resv : NULL, autobind, 250,
+			   SEED + (uint64_t)trial);
+		shadow sh = { 0 };
+		/* fill: explicit binds of random ports, some listening */
+		unsigned fill = rng_below(g, 100);
+		for (uint32_t p = lo; p <= hi; p++) {
+			if (rng_below(g, 100) >= fill)
+				continue;
+			bool ru = rng_below(g, 2);
+			uint16_t got;
+			if (port_bind(f.t, (uint16_t)p, ru, &got) == 0) {
+				unsigned i = p - lo;
+				sh.owners[i]++;
+				sh.reuse[i] += ru;
+				if (!ru && rng_below(g, 4) == 0) {
+					port_listen(f.t, (uint16_t)p);
+					sh.listeners[i]++;
+				}
+			}
+		}
+		/* then bind(0) until it fails, comparing each answer */
+		for (int k = 0; k < 80; k++) {
+			bool ru = rng_below(g, 2);
+			gsl_rng *c = gsl_rng_clone(f.rng);
+			uint32_t want = 0;
+			int wr = ref_find(c, &sh, with_resv ? resv : NULL, lo, hi, autobind, ru, &want);
+			gsl_rng_free(c);
+			uint16_t got = 0;
+			int r = port_bind(f.t, 0, ru, &got);
+			assert_int_equal(r, wr);
+			if (r < 0)
+				break;
+			assert_int_equal(got, want);
+			sh.owners[got - lo]++;
+			sh.reuse[got - lo] += ru;
+		}
+		fix_free(&f);
+	}
+	rng_free(g);
+	(void)state;
+}
+
 /* bind(0) never takes a port that has any owner (a TIME_WAIT left after its
  * socket's close included) unless ip_autobind_reuse lets a second round share
  * a port whose owners all have SO_REUSEADDR and none listens. */
@@ -925,6 +1045,7 @@ int main(void)
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_connect_reuseaddr_owner),
 		cmocka_unit_test(test_bytes_and_counts),
+		cmocka_unit_test(test_bind0_same_as_loop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
