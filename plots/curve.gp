@@ -63,6 +63,9 @@ label(m) = m eq "conn.fail_fraction" ? "connects that failed" : \
     m eq "conn.setup.p99_ms" ? "99th percentile connect latency (ms)" : \
     m eq "conn.rate" ? "connect() calls per second" : \
     m eq "client.timewait.mean" ? "client connections in TIME_WAIT (mean)" : \
+    m eq "client.TcpExtTCPSynRetrans" ? "SYNs retransmitted by the client" : \
+    m eq "client.TcpExtPAWSTimewait" ? "SYNs rejected by PAWS in TIME_WAIT (client)" : \
+    m eq "server.TcpExtPAWSTimewait" ? "SYNs rejected by PAWS in a server TIME_WAIT" : \
     m eq "server.timewait.mean" ? "server connections in TIME_WAIT (mean)" : \
     rest_(m) eq "ct.count.mean" ? "conntrack entries, ".box_(m)." (mean)" : \
     rest_(m) eq "ct.count.peak" ? "conntrack entries, ".box_(m)." (peak)" : \
