@@ -282,6 +282,11 @@ size_t box_ct_kernel_bytes(const box *b)
 	return ct_kernel_bytes(b->ct);
 }
 
+void box_share_host(box *owner, box *peer)
+{
+	ct_share_gc(owner->ct, peer->ct);
+}
+
 const ct_table *box_ct(const box *b)
 {
 	return b->ct;

@@ -49,6 +49,10 @@ void box_hop_prefetch(void *box, const tcp_hop_pkt *p);
 typedef struct tap tap;
 void box_set_tap(box *b, const tap *t, int index);
 
+/* peer is another network namespace on owner's host: owner's conntrack gc
+ * worker reaps both tables (ct_share_gc).  Before any packet. */
+void box_share_host(box *owner, box *peer);
+
 /* What the kernel would use for the table (slab, extensions, buckets). */
 size_t box_ct_kernel_bytes(const box *b);
 const ct_table *box_ct(const box *b);

@@ -52,6 +52,8 @@ typedef struct scn_box {
 	scn_nat nat;
 	ev_time delay;
 	double loss;
+	char host[32];     /* [BOX] host: boxes naming the same host share its
+			    * conntrack gc worker (ct_share_gc); "" alone */
 } scn_box;
 
 /* Who talks to whom. */
