@@ -78,6 +78,8 @@ static const cfg_key keys[] = {
 	{ "nat", "ports", CFG_RANGE, 1, 65535, NULL, NULL, "--to-ports low high (default: the kernel's port classes)" },
 	{ "nat", "random", CFG_ENUM, 0, 0, "none|random|fully", "none", "--random or --random-fully" },
 	{ "nat", "persistent", CFG_BOOL, 0, 0, NULL, "false", "--persistent" },
+	{ "nat", "clients", CFG_INT, 0, 1000000, NULL, "0",
+	  "client hosts behind the NAT, from the first; the others reach the server directly (0: all)" },
 	{ "workload", "arrival", CFG_ENUM, 0, 0, WL_CHOICES(WL_ARRIVALS), "poisson",
 	  "arrival process (onoff: Poisson during on periods only; diurnal: Poisson at rate x (1 + amplitude "
 	  "x sin(2 pi t / period)))" },
@@ -1303,6 +1305,12 @@ static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **er
 		return false;
 	}
 	n->persistent = cfg_bool(c, "nat", "persistent");
+	b->clients = (unsigned)cfg_int(c, "nat", "clients");
+	if (b->clients > s->path.nclients) {
+		cfg_error(c, "nat", "clients", err, "%u client hosts behind the NAT, but client.count is %u", b->clients,
+			  s->path.nclients);
+		return false;
+	}
 	return true;
 }
 
