@@ -21,7 +21,14 @@ struct box {
 	ev_loop *L;
 	const tap *tap;      /* box_set_tap: NULL unless observed */
 	int tap_index;       /* this box's place on the path, for the tap */
+	uint32_t direct_lo, direct_n;  /* box_set_direct: [lo, lo + n) bypass */
 };
+
+/* From or to a client that does not sit behind this box (box_set_direct). */
+static inline bool direct(const box *b, uint32_t saddr, uint32_t daddr)
+{
+	return b->direct_n && (saddr - b->direct_lo < b->direct_n || daddr - b->direct_lo < b->direct_n);
+}
 
 static inline tap_tuple tap_of(const ct_tuple *t)
 {
@@ -250,6 +257,8 @@ static bool box_hop(void *ctx, ct_pkt *p)
 void box_hop_prefetch(void *ctx, const tcp_hop_pkt *hp)
 {
 	const box *b = ctx;
+	if (direct(b, hp->saddr, hp->daddr))
+		return;
 	ct_tuple t = { hp->saddr, hp->daddr, hp->sport, hp->dport };
 	ct_prefetch(b->ct, &t);
 	if (b->nat && (hp->flags & (TCP_HOP_SYN | TCP_HOP_ACK)) == TCP_HOP_SYN)
@@ -258,6 +267,8 @@ void box_hop_prefetch(void *ctx, const tcp_hop_pkt *hp)
 
 bool box_hop_tcp(void *ctx, tcp_hop_pkt *hp)
 {
+	if (direct(ctx, hp->saddr, hp->daddr))
+		return true;  /* not routed through this box: untouched */
 	ct_pkt p = {
 		.t = { hp->saddr, hp->daddr, hp->sport, hp->dport },
 		.flags = (uint8_t)(((hp->flags & TCP_HOP_SYN) ? CT_F_SYN : 0) | ((hp->flags & TCP_HOP_ACK) ? CT_F_ACK : 0) |
@@ -280,6 +291,17 @@ bool box_hop_tcp(void *ctx, tcp_hop_pkt *hp)
 size_t box_ct_kernel_bytes(const box *b)
 {
 	return ct_kernel_bytes(b->ct);
+}
+
+void box_set_direct(box *b, uint32_t lo, uint32_t n)
+{
+	b->direct_lo = lo;
+	b->direct_n = n;
+}
+
+void box_share_host(box *owner, box *peer)
+{
+	ct_share_gc(owner->ct, peer->ct);
 }
 
 const ct_table *box_ct(const box *b)

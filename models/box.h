@@ -49,6 +49,16 @@ void box_hop_prefetch(void *box, const tcp_hop_pkt *p);
 typedef struct tap tap;
 void box_set_tap(box *b, const tap *t, int index);
 
+/* Mixed populations: segments from or to the n addresses from lo (clients
+ * that reach the server directly) cross the box untouched, neither tracked
+ * nor translated; they still take its delay and loss (the path has one
+ * shape).  n = 0: every segment goes through the box. */
+void box_set_direct(box *b, uint32_t lo, uint32_t n);
+
+/* peer is another network namespace on owner's host: owner's conntrack gc
+ * worker reaps both tables (ct_share_gc).  Before any packet. */
+void box_share_host(box *owner, box *peer);
+
 /* What the kernel would use for the table (slab, extensions, buckets). */
 size_t box_ct_kernel_bytes(const box *b);
 const ct_table *box_ct(const box *b);

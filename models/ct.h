@@ -152,6 +152,18 @@ void ct_free(ct_table *ct);
  * and must change nothing (speed only). */
 void ct_set_destroy_hook(ct_table *ct, ct_destroy_fn fn, ct_destroy_fn prefetch, void *ctx);
 
+/*
+ * Network namespaces on one host: the kernel keeps one conntrack hash and
+ * one gc worker per host (nf_conntrack_hash, conntrack_gc_work in
+ * nf_conntrack_core.c), whose interval (5.19+: the average remaining timeout
+ * of every entry it scans) is then set by every namespace's entries.  From
+ * now on owner's worker also reaps peer's entries, in the same passes; peer
+ * keeps its own count (net->ct.count, checked by __nf_conntrack_alloc
+ * against nf_conntrack_max) and counters.  Both must be empty, on the same
+ * profile and HZ; a table joins one owner at most.
+ */
+void ct_share_gc(ct_table *owner, ct_table *peer);
+
 /* Observe early_drop (models/tap.h), as box index; NULL detaches. */
 typedef struct tap tap;
 void ct_set_tap(ct_table *ct, const tap *t, int index);

@@ -371,7 +371,7 @@ static ct_verdict track(ct_table *ct, const ct_pkt *p, uint32_t i, int dir, ct_s
 			 * new tuple's bucket or drop the packet. */
 			ct->count++;  /* the gauge follows once decided */
 			if (ct->max && ct->count > ct->max && !early_drop(ct, &p->t)) {
-				ct->gc.early_drop = true;
+				ct->gc_owner->gc.early_drop = true;  /* conntrack_gc_work: one per host */
 				ct->count--;
 				(*ct->c_drop)++;  /* "nf_conntrack: table full, dropping packet" */
 				out->drop = CT_WHY_FULL;

@@ -5,6 +5,7 @@
  * picks each one's variant (ct_cfg.early, .early_next_bucket, .gc).
  */
 #include "models/ct_int.h"
+#include "sim/bug.h"
 
 #include <glib.h>
 
@@ -178,6 +179,56 @@ static inline bool gc_can_early_drop(const ct_entry *e)
 	}
 }
 
+/*
+ * One host's network namespaces share nf_conntrack_hash and the one
+ * conntrack_gc_work (gc_worker walks every bucket whatever the entry's
+ * netns), so its interval averages every namespace's remaining timeouts.
+ * Here each namespace keeps its own table and the owner's worker walks
+ * them one after the other, as one table of their buckets together: a
+ * global bucket index gi runs over the owner's buckets, then each peer's.
+ */
+static uint32_t gc_total(const ct_table *ct)
+{
+	uint32_t n = ct->nbuckets;
+	for (unsigned s = 0; s < ct->gc_npeers; s++)
+		n += ct->gc_peer[s]->nbuckets;
+	return n;
+}
+
+static uint32_t gc_count_all(const ct_table *ct)
+{
+	uint32_t n = ct->count;
+	for (unsigned s = 0; s < ct->gc_npeers; s++)
+		n += ct->gc_peer[s]->count;
+	return n;
+}
+
+static inline ct_table *gc_locate(ct_table *ct, uint32_t gi, uint32_t *b)
+{
+	for (unsigned s = 0; gi >= ct->nbuckets && s < ct->gc_npeers; s++) {
+		gi -= ct->nbuckets;
+		ct = ct->gc_peer[s];
+	}
+	*b = gi;
+	return ct;
+}
+
+static void gc_forget_batches(ct_table *ct)
+{
+	ct->gci.n = 0;
+	for (unsigned s = 0; s < ct->gc_npeers; s++)
+		ct->gc_peer[s]->gci.n = 0;
+}
+
+void ct_share_gc(ct_table *owner, ct_table *peer)
+{
+	BUG_ON(owner == peer || owner->gc_owner != owner || peer->gc_owner != peer || peer->gc_npeers);
+	BUG_ON(owner->gc_npeers == CT_GC_PEERS || owner->cfg.gc != peer->cfg.gc || owner->cfg.hz != peer->cfg.hz);
+	BUG_ON(peer->count || (!peer->gc.idle && peer->cfg.gc != CTGC_TIMERS));
+	peer->gc_owner = owner;
+	owner->gc_peer[owner->gc_npeers++] = peer;
+}
+
 static void gc_schedule(ct_table *ct, ev_time when)
 {
 	ct->gc.ev = ev_at(ct->L, when, ct->k_gc, 0, 0);
@@ -195,6 +246,7 @@ static void gc_go_idle(ct_table *ct, ev_time next, ev_time period)
 
 void ct__gc_wake(ct_table *ct)
 {
+	ct = ct->gc_owner;
 	gc_state *g = &ct->gc;
 	if (!g->idle)
 		return;
@@ -204,9 +256,9 @@ void ct__gc_wake(ct_table *ct)
 		uint64_t k = (t - at + g->idle_period - 1) / g->idle_period;
 		at += k * g->idle_period;
 		if (g->v == CTGC_FRACTION) {
-			uint64_t adv = ct->nbuckets / GC_MAX_BUCKETS_DIV;
+			uint64_t adv = gc_total(ct) / GC_MAX_BUCKETS_DIV;
 			adv = adv ? adv : 1;
-			g->next_bucket = (uint32_t)((g->next_bucket + k * adv) % ct->nbuckets);
+			g->next_bucket = (uint32_t)((g->next_bucket + k * adv) % gc_total(ct));
 		}
 	}
 	gc_schedule(ct, at);
@@ -317,25 +369,28 @@ static void gc_fraction(ct_table *ct)
 	ev_time t = now(ct);
 	int64_t min_interval = ct->cfg.hz / GC_MAX_BUCKETS_DIV ? ct->cfg.hz / GC_MAX_BUCKETS_DIV : 1;
 	int64_t max_interval = GC_MAX_SCAN_S * ct->cfg.hz / GC_MAX_BUCKETS_DIV;
-	uint32_t goal = ct->nbuckets / GC_MAX_BUCKETS_DIV, buckets = 0, i = g->next_bucket;
+	const uint32_t total = gc_total(ct);
+	uint32_t goal = total / GC_MAX_BUCKETS_DIV, buckets = 0, i = g->next_bucket;
 	uint32_t max95 = g->early_drop ? ct->max / 100u * 95u : 0;
 	unsigned scanned = 0, expired_count = 0;
-	ct->gci.n = 0;
+	gc_forget_batches(ct);
 	do {
-		if (++i >= ct->nbuckets)
+		if (++i >= total)
 			i = 0;
+		uint32_t b;
+		ct_table *tb = gc_locate(ct, i, &b);
 		const uint32_t *refs;
-		uint32_t n = gc_bucket(ct, &ct->gci, i, &refs);
+		uint32_t n = gc_bucket(tb, &tb->gci, b, &refs);
 		for (uint32_t k = 0; k < n; k++) {
-			ct_entry *e = E(ct, refs[k] >> 1);
+			ct_entry *e = E(tb, refs[k] >> 1);
 			if (!(e->status & S_CONFIRMED))
 				continue;  /* destroyed since gathered */
 			scanned++;
-			if (expired(ct, e)) {
-				ct__kill(ct, refs[k] >> 1);
+			if (expired(tb, e)) {
+				ct__kill(tb, refs[k] >> 1);
 				expired_count++;
-			} else if (gc_95(ct, max95, e)) {
-				ct__kill(ct, refs[k] >> 1);
+			} else if (gc_95(tb, max95, e)) {
+				ct__kill(tb, refs[k] >> 1);
 			}
 		}
 	} while (++buckets < goal);
@@ -350,7 +405,7 @@ static void gc_fraction(ct_table *ct)
 	g->next_bucket = i;
 	g->early_drop = false;
 	ev_time next = t + from_j(ct, g->next_gc_run);
-	if (ct->count == 0 && g->next_gc_run == max_interval)
+	if (gc_count_all(ct) == 0 && g->next_gc_run == max_interval)
 		gc_go_idle(ct, next, from_j(ct, max_interval));
 	else
 		gc_schedule(ct, next);
@@ -396,6 +451,7 @@ static void gc_pass(ct_table *ct)
 	const ev_time t = now(ct);
 	const int64_t hz = ct->cfg.hz;
 	uint32_t i = g->next_bucket;
+	const uint32_t total = gc_total(ct);
 	uint32_t max95 = g->early_drop ? ct->max / 100u * 95u : 0;
 	if (i == 0) {
 		g->avg_timeout = GC_SCAN_INTERVAL_MAX_S * hz;
@@ -407,14 +463,16 @@ static void gc_pass(ct_table *ct)
 	unsigned expired_count = 0;
 	ev_time cost = 0;
 	bool pass_done = false;
-	ct->gci.n = 0;
+	gc_forget_batches(ct);
 	do {
+		uint32_t b;
+		ct_table *tb = gc_locate(ct, i, &b);
 		const uint32_t *refs;
-		uint32_t n = gc_bucket(ct, &ct->gci, i, &refs);
-		gc_prefetch_kills(ct, &ct->gci, i + GC_KILL_AHEAD);
+		uint32_t n = gc_bucket(tb, &tb->gci, b, &refs);
+		gc_prefetch_kills(tb, &tb->gci, b + GC_KILL_AHEAD);
 		for (uint32_t k = 0; k < n; k++) {
 			uint32_t r = refs[k];
-			ct_entry *e = E(ct, r >> 1);
+			ct_entry *e = E(tb, r >> 1);
 			cost += GC_NS_PER_NODE;
 			if (!(e->status & S_CONFIRMED))
 				continue;  /* destroyed since gathered */
@@ -427,8 +485,8 @@ static void gc_pass(ct_table *ct)
 				next_run = delta < GC_SCAN_INTERVAL_MAX_S * hz;
 				goto early_exit;
 			}
-			if (expired(ct, e)) {
-				ct__kill(ct, r >> 1);
+			if (expired(tb, e)) {
+				ct__kill(tb, r >> 1);
 				expired_count++;
 				continue;
 			}
@@ -438,21 +496,21 @@ static void gc_pass(ct_table *ct)
 				     : ex > GC_SCAN_INTERVAL_CLAMP_S * hz ? GC_SCAN_INTERVAL_CLAMP_S * hz : ex;
 				next_run += (ex - next_run) / ++count;
 			}
-			if (gc_95(ct, max95, e)) {
-				ct__kill(ct, r >> 1);
+			if (gc_95(tb, max95, e)) {
+				ct__kill(tb, r >> 1);
 				expired_count++;
 			}
 		}
 		cost += GC_NS_PER_BUCKET;
 		i++;
-		if (cost > GC_SCAN_MAX_DURATION && i < ct->nbuckets) {
+		if (cost > GC_SCAN_MAX_DURATION && i < total) {
 			g->avg_timeout = next_run;
 			g->count = count;
 			g->next_bucket = i;
 			next_run = 0;
 			goto early_exit;
 		}
-	} while (i < ct->nbuckets);
+	} while (i < total);
 	pass_done = true;
 	g->next_bucket = 0;
 	if (avg) {
@@ -467,7 +525,7 @@ early_exit:
 	if (next_run)
 		g->early_drop = false;
 	ev_time next = gc_wheel(ct, t + cost + from_j(ct, next_run), next_run);
-	if (pass_done && ct->count == 0)
+	if (pass_done && gc_count_all(ct) == 0)
 		gc_go_idle(ct, next, avg ? GC_SCAN_INTERVAL_MAX_S * EV_SEC : GC_SCAN_INTERVAL_S * EV_SEC);
 	else
 		gc_schedule(ct, next);
@@ -488,6 +546,7 @@ static void on_gc(void *ctx, uint32_t obj, uint32_t arg)
 void ct__gc_init(ct_table *ct)
 {
 	ct->k_gc = ev_kind_register(ct->L, "ct_gc", on_gc, ct);
+	ct->gc_owner = ct;
 	ct->gc.v = ct->cfg.gc;
 	if (ct->gc.v == CTGC_TIMERS)
 		return;

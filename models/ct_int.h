@@ -78,6 +78,8 @@ enum { TC_SS, TC_SR, TC_ES, TC_FW, TC_CW, TC_LA, TC_TW, TC_CL, TC_S2, TC_RETRANS
 
 /* ---- the table ------------------------------------------------------------ */
 
+#define CT_GC_PEERS 3   /* tables sharing another's gc worker (ct_share_gc) */
+
 typedef struct tlist {
 	uint32_t head, tail;
 	ev_time len;
@@ -125,8 +127,14 @@ struct ct_table {
 	tlist lists[TC_N];
 	unsigned nlists;
 	ev_kind k_tmo, k_gc;
-	gc_state gc;
+	gc_state gc;              /* the worker's, when gc_owner is this table */
 	gc_iter gci;
+	/* One host's namespaces share one gc worker (ct_share_gc): gc_owner
+	 * runs it (itself unless shared) and scans its own buckets, then those
+	 * of gc_peer[0 .. gc_npeers), as one pass over one table. */
+	ct_table *gc_owner;
+	ct_table *gc_peer[CT_GC_PEERS];
+	unsigned gc_npeers;
 	ct_destroy_fn destroy, destroy_prefetch;
 	void *destroy_ctx;
 	uint64_t *c_found, *c_insert, *c_confirmed, *c_insert_failed, *c_drop, *c_early_drop, *c_chaintoolong, *c_invalid,

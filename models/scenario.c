@@ -72,10 +72,14 @@ static const cfg_key keys[] = {
 	{ "nat|firewall", "delay", CFG_TIME, 0, 10, NULL, "20us", "time a segment takes through the box" },
 	{ "nat|firewall", "loss", CFG_DOUBLE, 0, 0.99, NULL, "0", "probability a segment is lost on the way into the box" },
 	{ "nat|firewall", "sysctl_file", CFG_STRING, 0, 0, NULL, "", "sysctl file for the box (conntrack settings)" },
+	{ "nat|firewall", "host", CFG_STRING, 0, 0, NULL, "",
+	  "host whose network namespace the box is: boxes naming the same host share its conntrack gc worker" },
 	{ "nat", "addresses", CFG_LIST, 0, 0, NULL, "203.0.113.1", "external addresses (MASQUERADE: one)" },
 	{ "nat", "ports", CFG_RANGE, 1, 65535, NULL, NULL, "--to-ports low high (default: the kernel's port classes)" },
 	{ "nat", "random", CFG_ENUM, 0, 0, "none|random|fully", "none", "--random or --random-fully" },
 	{ "nat", "persistent", CFG_BOOL, 0, 0, NULL, "false", "--persistent" },
+	{ "nat", "clients", CFG_INT, 0, 1000000, NULL, "0",
+	  "client hosts behind the NAT, from the first; the others reach the server directly (0: all)" },
 	{ "workload", "arrival", CFG_ENUM, 0, 0, WL_CHOICES(WL_ARRIVALS), "poisson",
 	  "arrival process (onoff: Poisson during on periods only; diurnal: Poisson at rate x (1 + amplitude "
 	  "x sin(2 pi t / period)))" },
@@ -1254,6 +1258,27 @@ static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **er
 		return false;
 	b->delay = cfg_time(c, name, "delay");
 	b->loss = cfg_double(c, name, "loss");
+	g_strlcpy(b->host, cfg_str(c, name, "host"), sizeof b->host);
+	if (strlen(cfg_str(c, name, "host")) >= sizeof b->host) {
+		cfg_error(c, name, "host", err, "a host name has at most %zu characters", sizeof b->host - 1);
+		return false;
+	}
+	/* Namespaces of one host share one kernel: one profile and HZ, and
+	 * the table's global sizes (nf_conntrack_buckets is the one
+	 * nf_conntrack_hash; nf_conntrack_max is global, read-only in other
+	 * namespaces, nf_conntrack_standalone.c, and __nf_conntrack_alloc
+	 * compares each namespace's own count, net->ct.count, with it). */
+	if (s->nboxes && b->host[0] && !strcmp(b->host, s->boxes[0].host)) {
+		const kconf *o = &s->boxes[0].k;
+		const char *what = o->prof != b->k.prof ? "kernel profile"
+				   : o->hz != b->k.hz ? "HZ"
+				   : o->ct_buckets != b->k.ct_buckets ? "nf_conntrack_buckets"
+				   : o->ct_max != b->k.ct_max ? "nf_conntrack_max" : NULL;
+		if (what) {
+			cfg_error(c, name, "host", err, "boxes on host %s share one kernel: their %s differs", b->host, what);
+			return false;
+		}
+	}
 	s->nboxes++;  /* owns its addresses from here on */
 	if (strcmp(name, "nat"))
 		return true;
@@ -1280,6 +1305,12 @@ static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **er
 		return false;
 	}
 	n->persistent = cfg_bool(c, "nat", "persistent");
+	b->clients = (unsigned)cfg_int(c, "nat", "clients");
+	if (b->clients > s->path.nclients) {
+		cfg_error(c, "nat", "clients", err, "%u client hosts behind the NAT, but client.count is %u", b->clients,
+			  s->path.nclients);
+		return false;
+	}
 	return true;
 }
 

@@ -52,6 +52,10 @@ typedef struct scn_box {
 	scn_nat nat;
 	ev_time delay;
 	double loss;
+	unsigned clients;  /* [nat] clients: the first this many client hosts are
+			    * behind the NAT, the others direct; 0: all */
+	char host[32];     /* [BOX] host: boxes naming the same host share its
+			    * conntrack gc worker (ct_share_gc); "" alone */
 } scn_box;
 
 /* Who talks to whom. */

@@ -104,6 +104,17 @@ world *world_new(const scenario *sc, ev_loop *L, probe_set *ps, uint64_t seed, u
 	add_hosts(W);
 	for (unsigned i = 0; i < sc->nboxes; i++)
 		add_box(W, &sc->boxes[i], ps, seed, rep);
+	/* mixed populations: the client hosts after the NAT's bypass it */
+	for (unsigned i = 0; i < W->nboxes; i++)
+		if (sc->boxes[i].clients && sc->boxes[i].clients < sc->path.nclients) {
+			unsigned per = sc->path.addrs_per_client;
+			box_set_direct(W->boxes[i], sc->path.first_client + sc->boxes[i].clients * per,
+				       (sc->path.nclients - sc->boxes[i].clients) * per);
+		}
+	/* namespaces of one host: one gc worker (scenario.c checked they
+	 * share a kernel) */
+	if (W->nboxes == 2 && sc->boxes[0].host[0] && !strcmp(sc->boxes[0].host, sc->boxes[1].host))
+		box_share_host(W->boxes[0], W->boxes[1]);
 	W->ports_in_use = probe_gauge_get(ps, "client.ports_in_use", "local ports with a bind bucket, all clients");
 	W->dest_ports = probe_gauge_get(ps, "client.dest_ports",
 					"4-tuples in the clients' ehash per (client host, destination address and port)");
@@ -221,6 +232,14 @@ void world_describe(const world *W, GString *o, const char *pre)
 		kconf_describe(tcp_host_kconf(W->tcp, W->server), o, p2);
 	for (unsigned i = 0; i < W->nboxes; i++)
 		box_describe(W->boxes[i], o, pre);
+	const scn_box *sb = W->sc->boxes;
+	for (unsigned i = 0; i < W->nboxes; i++)
+		if (sb[i].clients && sb[i].clients < p->nclients)
+			g_string_append_printf(o, "%s%s: client hosts 1-%u behind it, %u-%u direct to the server\n", pre,
+					       sb[i].name, sb[i].clients, sb[i].clients + 1, p->nclients);
+	if (W->nboxes == 2 && sb[0].host[0] && !strcmp(sb[0].host, sb[1].host))
+		g_string_append_printf(o, "%s%s and %s: namespaces of host %s, one conntrack gc worker\n", pre,
+				       sb[0].name, sb[1].name, sb[0].host);
 	g_free(p1);
 	g_free(p2);
 }

@@ -1265,6 +1265,89 @@ static void test_gc_reaps_long_chains(void **state)
 		}
 }
 
+/*
+ * Two network namespaces on one host share the gc worker (ct_share_gc;
+ * gc_worker in nf_conntrack_core.c, current profile, HZ 250).  Namespace A
+ * (the owner) holds 1,200 unanswered SYNs, SYN_SENT for 120 s; namespace B
+ * 1,200 connections that reach TIME_WAIT at 6 ms, its timeout set to 10 s,
+ * so they expire at 10.006 s.  Both tables are created at 0, the worker's
+ * first pass is HZ later, at 1 s (conntrack_gc_work_init), when A's entries
+ * have 119 s left and B's 9.006 s.  A pass's interval is the running mean
+ * of the remaining timeouts (clamped to [1 s, 300 s]) started from 100
+ * entries at GC_SCAN_INTERVAL_MAX (60 s), in jiffies and with C's division
+ * ("next_run += (expires - next_run) / ++count", truncated toward zero, so
+ * a mean pulled down lags the exact one):
+ *   B alone:  1200 x 2251 jiffies (9.006 s) after 100 x 15000: exactly
+ *             12.93 s, truncated 3523 jiffies (14.09 s); minus the pass
+ *             itself (a jiffy), a delay of 3522 jiffies: level 2 of the
+ *             timer wheel (504 <= d < 4032: 64 jiffies, 0.256 s), so the
+ *             next pass is at jiffy 250 + 3522 rounded up to 3776, 15.104 s,
+ *             which reaps B's expired entries (in slices of 256, a jiffy
+ *             apart);
+ *   shared:   A's 1200 x 29750 jiffies (119 s) first, then B's: 16272
+ *             jiffies (65.1 s; exactly (100 x 60 + 1200 x 119 + 1200 x
+ *             9.006) / 2500 = 63.8 s), clamped to 60 s
+ *             (GC_SCAN_INTERVAL_MAX): level 3 (512 jiffies, 2.048 s), next
+ *             pass at 61 s rounded up to 61.44 s.
+ * (The running mean's order changes only its integer rounding.)  So B's
+ * TIME_WAIT entries, dead at 10 s, stay in its nf_conntrack_count until
+ * about 15 s alone but until about 61 s when A shares the worker.
+ */
+static ev_time ns_reaped_at(bool shared)
+{
+	enum { N = 1200 };
+	fx *f = fx_new("current", 1024, 0, true);
+	ct_cfg kb = f->k;
+	kb.timeout[CT_TMO_TIME_WAIT] = 10;
+	gsl_rng *rb = rng_stream(SEED, 1, "box/kernel");
+	ct_table *a = f->ct, *b = ct_new(&kb, f->L, f->ps, "ns2", rb);
+	if (shared)
+		ct_share_gc(a, b);
+	static flow fa[N], fb[N];
+	for (unsigned i = 0; i < N; i++) {
+		fa[i] = mkflow(CADDR + i, 40000);
+		fb[i] = mkflow(CADDR + N + i, 40000);
+		C(f, &fa[i], SYN);
+	}
+	/* B's closes, step by step for all flows (drive_to's script) */
+	f->ct = b;
+	static const uint8_t step_flags[] = { SYN, SYN | ACK, ACK, FIN | ACK, ACK, FIN | ACK, ACK };
+	static const bool step_client[] = { true, false, true, true, false, false, true };
+	for (unsigned k = 0; k < 7; k++) {
+		at(f, (ev_time)k * MS);
+		for (unsigned i = 0; i < N; i++)
+			send(f, &fb[i], step_client[k], step_flags[k], 0);
+	}
+	assert_int_equal(state_of(f, &fb[0]), CT_TIME_WAIT);
+	assert_int_equal(expires_of(f, &fb[N - 1]), 10 * SEC + 6 * MS);
+	f->ct = a;
+	assert_int_equal(ct_count(a), N);
+	assert_int_equal(ct_count(b), N);
+	ev_time t = 10 * SEC;
+	at(f, t);
+	assert_int_equal(ct_count(b), N);  /* not before they expire */
+	while (ct_count(b) == N && t < 200 * SEC)
+		at(f, t += 10 * MS);
+	/* one pass reaps them all, and none of A's: slices of
+	 * GC_SCAN_EXPIRED_MAX (64000 / HZ = 256) removals, a jiffy apart */
+	at(f, t + 30 * MS);
+	assert_int_equal(ct_count(b), 0);
+	assert_int_equal(ct_count(a), N);
+	ct_free(b);
+	rng_free(rb);
+	fx_free(f);
+	return t;
+}
+
+static void test_netns_share_gc(void **state)
+{
+	(void)state;
+	ev_time alone = ns_reaped_at(false), shared = ns_reaped_at(true);
+	/* 15.104 s and 61.44 s, to the 10 ms step */
+	assert_in_range(alone, 15104 * MS, 15114 * MS);
+	assert_in_range(shared, 61440 * MS, 61450 * MS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1297,6 +1380,7 @@ int main(void)
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_gc_goes_idle),
 		cmocka_unit_test(test_gc_reaps_long_chains),
+		cmocka_unit_test(test_netns_share_gc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
