@@ -24,6 +24,25 @@
 
 #include <string.h>
 
+/* 7.0's rules, shared by its row and by `current`, which follows it. */
+#define PROF_RULES_7_0 \
+		.port = PORT_ALGO_PERTURB, .twtimer = TWT_WHEEL, .reuse = REUSE_DELAY_MS, \
+		.recycle = RECYCLE_NONE, .tsoff = TSOFF_4TUPLE, .ts_ms_clock = true, \
+		.reuse_has_loopback = true, .reuse_skips_fw2 = true, .ehash_linear_lport = true, \
+		.ctsize = CTSIZE_515, .ctgc = CTGC_AVG, .ctearly = CTEARLY_RANGE8, .ct_chain_limit = true, \
+		.ct_reply_syn_in_tw = true, .ct_entry_bytes = 320, .natsearch = NATSEARCH_ATTEMPTS, \
+		.nat_harder = true, \
+		.ct_clash_counts_drop = true, .ct_found_taken_only = true, .ct_confirm_counts_insert = false, .ct_early_next_bucket = true, \
+		.ct_rst_exact_seq = true, .ct_pickup_unack_cap = true, .ct_syn_retrans_no_renew = true, \
+		.syn_quick_rtx = true, .timer_levels = true, .tw_paws_own_mib = true, \
+		.tw_mib_at_schedule = true, \
+		.tw_sock_bytes = 232, .tcp_sock_bytes = 2664, \
+		.has_random_fully = true, .has_ts_no_offset = true, .has_autobind_reuse = true, \
+		.has_sock_port_range = true, .sock_range_stride1 = true, \
+		.has_syn_linear_timeouts = true, \
+		.tw_reuse = 2, .port_lo = 32768, .port_hi = 60999, .somaxconn = 4096, .syn_retries = 6, \
+		.syn_linear_timeouts = 4
+
 static const prof profiles[] = {
 	{
 		.name = "3.10", .kernels = "3.10 (RHEL 7 era; rules of 3.6-4.0)", .version = 310,
@@ -165,41 +184,11 @@ static const prof profiles[] = {
 	},
 	{
 		.name = "7.0", .kernels = "7.0 (per-4-tuple TS offsets; stable 6.12.y, 6.18.y, 6.19.y took them)", .version = 700,
-		.port = PORT_ALGO_PERTURB, .twtimer = TWT_WHEEL, .reuse = REUSE_DELAY_MS,
-		.recycle = RECYCLE_NONE, .tsoff = TSOFF_4TUPLE, .ts_ms_clock = true,
-		.reuse_has_loopback = true, .reuse_skips_fw2 = true, .ehash_linear_lport = true,
-		.ctsize = CTSIZE_515, .ctgc = CTGC_AVG, .ctearly = CTEARLY_RANGE8, .ct_chain_limit = true,
-		.ct_reply_syn_in_tw = true, .ct_entry_bytes = 320, .natsearch = NATSEARCH_ATTEMPTS,
-		.nat_harder = true,
-		.ct_clash_counts_drop = true, .ct_found_taken_only = true, .ct_confirm_counts_insert = false, .ct_early_next_bucket = true,
-		.ct_rst_exact_seq = true, .ct_pickup_unack_cap = true, .ct_syn_retrans_no_renew = true,
-		.syn_quick_rtx = true, .timer_levels = true, .tw_paws_own_mib = true,
-		.tw_mib_at_schedule = true,
-		.tw_sock_bytes = 232, .tcp_sock_bytes = 2664,
-		.has_random_fully = true, .has_ts_no_offset = true, .has_autobind_reuse = true,
-		.has_sock_port_range = true, .sock_range_stride1 = true,
-		.has_syn_linear_timeouts = true,
-		.tw_reuse = 2, .port_lo = 32768, .port_hi = 60999, .somaxconn = 4096, .syn_retries = 6,
-		.syn_linear_timeouts = 4,
+		PROF_RULES_7_0
 	},
 	{
 		.name = "current", .kernels = "7.0 (the kernel people run now: a copy of 7.0)", .version = 700,
-		.port = PORT_ALGO_PERTURB, .twtimer = TWT_WHEEL, .reuse = REUSE_DELAY_MS,
-		.recycle = RECYCLE_NONE, .tsoff = TSOFF_4TUPLE, .ts_ms_clock = true,
-		.reuse_has_loopback = true, .reuse_skips_fw2 = true, .ehash_linear_lport = true,
-		.ctsize = CTSIZE_515, .ctgc = CTGC_AVG, .ctearly = CTEARLY_RANGE8, .ct_chain_limit = true,
-		.ct_reply_syn_in_tw = true, .ct_entry_bytes = 320, .natsearch = NATSEARCH_ATTEMPTS,
-		.nat_harder = true,
-		.ct_clash_counts_drop = true, .ct_found_taken_only = true, .ct_confirm_counts_insert = false, .ct_early_next_bucket = true,
-		.ct_rst_exact_seq = true, .ct_pickup_unack_cap = true, .ct_syn_retrans_no_renew = true,
-		.syn_quick_rtx = true, .timer_levels = true, .tw_paws_own_mib = true,
-		.tw_mib_at_schedule = true,
-		.tw_sock_bytes = 232, .tcp_sock_bytes = 2664,
-		.has_random_fully = true, .has_ts_no_offset = true, .has_autobind_reuse = true,
-		.has_sock_port_range = true, .sock_range_stride1 = true,
-		.has_syn_linear_timeouts = true,
-		.tw_reuse = 2, .port_lo = 32768, .port_hi = 60999, .somaxconn = 4096, .syn_retries = 6,
-		.syn_linear_timeouts = 4,
+		PROF_RULES_7_0
 	},
 	{
 		.name = "7.1", .kernels = "7.1 (ip_local_port_step_width)", .version = 701,
