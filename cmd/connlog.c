@@ -24,7 +24,6 @@ typedef struct crow {
 } crow;
 
 struct connlog {
-	world *W;
 	FILE *fp;
 	tap tp;
 	GHashTable *open;         /* crow* by (host, tuple) */
@@ -192,7 +191,6 @@ static tap_verdict on_tap(void *ctx, tap_rec *rec)
 connlog *connlog_new(world *W, FILE *fp)
 {
 	connlog *c = g_new0(connlog, 1);
-	c->W = W;
 	c->fp = fp;
 	c->open = g_hash_table_new_full(crow_hash, crow_eq, g_free, NULL);
 	c->server = world_server(W);
@@ -200,8 +198,12 @@ connlog *connlog_new(world *W, FILE *fp)
 	c->tp = (tap){ c, on_tap };
 	fputs("conn,client,lport,dst,dport,t_connect,t_established,t_close,t_timewait,t_timewait_end,outcome,cause\n",
 	      fp);
-	world_set_tap(W, &c->tp);
 	return c;
+}
+
+const tap *connlog_tap(connlog *c)
+{
+	return &c->tp;
 }
 
 static gint by_id(gconstpointer a, gconstpointer b)
@@ -212,7 +214,6 @@ static gint by_id(gconstpointer a, gconstpointer b)
 
 void connlog_finish(connlog *c)
 {
-	world_set_tap(c->W, NULL);
 	GPtrArray *rest = g_ptr_array_new();
 	GHashTableIter it;
 	gpointer k;

@@ -11,14 +11,18 @@
 
 #include <stdio.h>
 
+#include "models/tap.h"
 #include "models/world.h"
 
 typedef struct connlog connlog;
 
-/* Writes the column line to fp, then attaches to W's tap.  fp stays the
- * caller's; W must outlive the log or connlog_finish be called first. */
+/* Writes the column line to fp.  fp stays the caller's.  The log sees the
+ * run through its tap (connlog_tap), which the caller attaches to W
+ * (world_set_tap, alone or through a tee of its own) and detaches before
+ * connlog_finish. */
 connlog *connlog_new(world *W, FILE *fp);
-/* The still-open connections' rows, in connect() order; detaches the tap. */
+const tap *connlog_tap(connlog *c);
+/* The still-open connections' rows, in connect() order. */
 void connlog_finish(connlog *c);
 void connlog_free(connlog *c);
 

@@ -56,6 +56,21 @@ void ladder_note_add(ladder *l, ladder_note_kind kind, unsigned lane, int64_t t,
 		     const char *text, const char *func)
 {
 	BUG_ON(lane >= l->lanes->len);
-	ladder_note n = { kind, lane, t, t_end, conn, g_strdup(text), g_strdup(func) };
+	ladder_note n = { .kind = kind, .lane = lane, .t = t, .t_end = t_end, .conn = conn, .text = g_strdup(text),
+			  .func = g_strdup(func), .t_stop = -1 };
 	g_array_append_val(l->notes, n);
+}
+
+void ladder_timer_stop(ladder *l, unsigned lane, unsigned conn, int64_t t, bool restarted)
+{
+	for (guint i = l->notes->len; i-- > 0;) {
+		ladder_note *n = &g_array_index(l->notes, ladder_note, i);
+		if (n->kind != LADDER_TIMER || n->lane != lane || n->conn != conn)
+			continue;
+		if (n->t_stop < 0 && n->t_end > t && n->t <= t) {
+			n->t_stop = t;
+			n->restarted = restarted;
+		}
+		return;  /* only the latest can still be running */
+	}
 }

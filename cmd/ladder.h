@@ -57,6 +57,12 @@ typedef struct ladder_note {
 	unsigned conn;
 	char *text;
 	char *func;                  /* LADDER_RULE: "tcp_twsk_unique"; else NULL */
+	/* LADDER_TIMER: when it stopped before t_end (t_end stays what was
+	 * planned), or -1: it ran to t_end.  restarted: re-armed, a later
+	 * LADDER_TIMER note of the lane and connection goes on from t_stop;
+	 * else cancelled (the socket went away: taken over, killed). */
+	int64_t t_stop;
+	bool restarted;
 } ladder_note;
 
 typedef struct ladder {
@@ -75,5 +81,8 @@ unsigned ladder_seg_add(ladder *l, const ladder_seg *s);
 /* Copies text and func (either may be NULL for func). */
 void ladder_note_add(ladder *l, ladder_note_kind kind, unsigned lane, int64_t t, int64_t t_end, unsigned conn,
 		     const char *text, const char *func);
+/* The timer running on lane for conn (its latest LADDER_TIMER note), if it
+ * was to fire after t, stops at t: re-armed (restarted) or cancelled. */
+void ladder_timer_stop(ladder *l, unsigned lane, unsigned conn, int64_t t, bool restarted);
 
 #endif

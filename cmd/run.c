@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/capture.h"
 #include "cmd/connlog.h"
 #include "cmd/exp.h"
 #include "cmd/replica.h"
@@ -191,6 +192,8 @@ typedef struct run_opts {
 	exp_opts o;
 	char *duration, *sample, *warmup, *counters;
 	char *connections;  /* --connections FILE (connlog.h) */
+	char *pcap;         /* --pcap FILE (capture.h) */
+	gint64 pcap_limit;  /* --pcap-limit N: the first N connections; 0 all */
 	gboolean dry_run, json;
 } run_opts;
 
@@ -201,6 +204,7 @@ static void run_opts_clear(run_opts *ro)
 	g_free(ro->sample);
 	g_free(ro->warmup);
 	g_free(ro->connections);
+	g_free(ro->pcap);
 	g_free(ro->counters);
 }
 
@@ -212,6 +216,10 @@ static GOptionContext *run_options(run_opts *ro)
 		{ "warmup", 0, 0, G_OPTION_ARG_STRING, &ro->warmup, "Summary counts from this time", "T" },
 		{ "connections", 0, 0, G_OPTION_ARG_FILENAME, &ro->connections,
 		  "Also write FILE: one CSV row per connect() call (ports, times, outcome), streamed", "FILE" },
+		{ "pcap", 0, 0, G_OPTION_ARG_FILENAME, &ro->pcap,
+		  "Also write FILE: every segment as an IPv4/TCP packet (pcap, for tshark/Wireshark), streamed", "FILE" },
+		{ "pcap-limit", 0, 0, G_OPTION_ARG_INT64, &ro->pcap_limit,
+		  "With --pcap: only the packets of the first N connections (default: all)", "N" },
 		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &ro->dry_run,
 		  "Print every resolved setting and where it came from; run nothing, write nothing", NULL },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &ro->json,
@@ -237,6 +245,10 @@ static GOptionContext *run_options(run_opts *ro)
 		"  connsim run lb.ini --profile 4.4 --dry-run\n"
 		"  connsim run experiments/memcache.ini --json | python3 -m json.tool\n"
 		"  connsim run experiments/memcache.ini --counters conntrack\n"
+		"  connsim run experiments/default.ini --pcap run.pcap --pcap-limit 100\n"
+		"\n--pcap writes a packet per segment per wire (a NATed packet twice: before and\n"
+		"after the rewrite), stamped with simulated time; a long run has millions:\n"
+		"--pcap-limit N keeps the first N connections' packets only.\n"
 		"\nExit status: 0 success, 1 output could not be written, 2 usage or input error.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	exp_opts_add(ctx, &ro->o, "Override a setting: section.key=value, or a sysctl name=value (repeatable)");
@@ -326,6 +338,40 @@ static double simulate(replica *rp, ev_time dur, bool progress)
 	return wall() - t0;
 }
 
+/* Two taps on one world (the world takes one): --connections and --pcap. */
+typedef struct tee {
+	tap tp;
+	const tap *a, *b;
+} tee;
+
+static tap_verdict tee_on(void *ctx, tap_rec *r)
+{
+	const tee *t = ctx;
+	/* Observers only: neither stages a fault (both answer TAP_PASS). */
+	t->a->on(t->a->ctx, r);
+	t->b->on(t->b->ctx, r);
+	return TAP_PASS;
+}
+
+/* The pcap goes to the temporary of out_open through a second stream on
+ * the same file, which libpcap's dumper owns and closes. */
+static capture *pcap_open(out_file *f, uint64_t limit, const char *path, GError **err)
+{
+	int fd = dup(fileno(out_stream(f)));
+	FILE *fp = fd < 0 ? NULL : fdopen(fd, "wb");
+	capture *c = fp ? capture_new(fp, limit) : NULL;
+	if (!c) {
+		int e = errno;
+		if (fp)
+			fclose(fp);
+		else if (fd >= 0)
+			close(fd);
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(e), "%s: cannot write: %s", path,
+			    g_strerror(e));
+	}
+	return c;
+}
+
 /* The run itself: world, time series while it runs, then summary and chains. */
 static int run_and_write(const char *exp, const run_opts *ro, const cfg *c, const scenario *sc, uint64_t seed)
 {
@@ -335,8 +381,10 @@ static int run_and_write(const char *exp, const run_opts *ro, const cfg *c, cons
 	GError *err = NULL;
 	run_out out;
 	memset(&out, 0, sizeof out);
-	out_file *cf = NULL;
+	out_file *cf = NULL, *pf = NULL;
 	connlog *cl = NULL;
+	capture *cap = NULL;
+	tee both;
 	int rc = EXIT_USAGE;
 	char *outdir = exp_out_dir(exp, o->out);
 	replica *rp = replica_new(sc, seed, 0, &err);
@@ -353,6 +401,16 @@ static int run_and_write(const char *exp, const run_opts *ro, const cfg *c, cons
 		write_header(out_stream(cf), "connections: one row per connect() call", exp, seed, c, W);
 		cl = connlog_new(W, out_stream(cf));
 	}
+	if (ro->pcap) {
+		if (!(pf = out_open(ro->pcap, &err)) || !(cap = pcap_open(pf, (uint64_t)ro->pcap_limit, ro->pcap, &err)))
+			goto done;
+	}
+	if (cl && cap) {
+		both = (tee){ { &both, tee_on }, connlog_tap(cl), capture_tap(cap) };
+		world_set_tap(W, &both.tp);
+	} else if (cl || cap) {
+		world_set_tap(W, cl ? connlog_tap(cl) : capture_tap(cap));
+	}
 	vw = verdict_watch_new(sc, replica_probes(rp));
 	sampler smp = { W, vw, replica_loop(rp) };
 	series *ser = series_start(replica_loop(rp), replica_probes(rp), sc->sample, out_stream(out.files[0]),
@@ -361,8 +419,19 @@ static int run_and_write(const char *exp, const run_opts *ro, const cfg *c, cons
 	double took = simulate(rp, sc->duration, !o->quiet && isatty(2));
 	series_finish(ser);
 	series_free(ser);
+	world_set_tap(W, NULL);
 	if (cl)
 		connlog_finish(cl);
+	if (cap) {
+		bool ok = capture_finish(cap);
+		int e = errno;
+		cap = NULL;
+		if (!ok) {
+			g_set_error(&err, G_FILE_ERROR, g_file_error_from_errno(e), "%s: cannot write: %s", ro->pcap,
+				    g_strerror(e));
+			goto done;
+		}
+	}
 	write_header(out_stream(out.files[1]), "summary", exp, seed, c, W);
 	GArray *metrics = replica_metrics(rp);
 	write_summary(out_stream(out.files[1]), seed, metrics);
@@ -395,6 +464,12 @@ static int run_and_write(const char *exp, const run_opts *ro, const cfg *c, cons
 		if (!ok)
 			goto done;
 	}
+	if (pf) {
+		bool ok = out_commit(pf, &err);
+		pf = NULL;
+		if (!ok)
+			goto done;
+	}
 	fputs(text->str, stdout);
 	ev_stats st;
 	ev_get_stats(replica_loop(rp), &st);
@@ -408,6 +483,9 @@ done:
 	g_clear_error(&err);
 	outputs_free(&out);
 	out_abort(cf);
+	if (cap)
+		capture_finish(cap);
+	out_abort(pf);
 	connlog_free(cl);
 	verdict_watch_free(vw);
 	replica_free(rp);
@@ -432,6 +510,11 @@ int cmd_run(int argc, char **argv)
 	if (ro.counters && strcmp(ro.counters, "nstat") && strcmp(ro.counters, "conntrack")) {
 		fprintf(stderr, "connsim run: --counters: '%s' is not nstat or conntrack (see connsim run --help)\n",
 			ro.counters);
+		goto done;
+	}
+	if (ro.pcap_limit < 0 || (ro.pcap_limit && !ro.pcap)) {
+		fprintf(stderr, "connsim run: --pcap-limit: %s (see connsim run --help)\n",
+			ro.pcap_limit < 0 ? "expected a number of connections, 0 or more" : "only with --pcap FILE");
 		goto done;
 	}
 	if (!(c = run_config(exp, &ro, &err)) || !exp_seed(c, ro.o.seed, &seed, &err) || !(sc = scn_new(c, &err))) {

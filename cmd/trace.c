@@ -228,6 +228,13 @@ static void on_state(trace *T, const tap_rec *r)
 	} else {
 		c->cstate = r->state;
 	}
+	/* A socket closed before its timer fired took the timer with it: a
+	 * TIME_WAIT taken over by connect() (tcp_twsk_unique, then
+	 * __inet_hash_connect), killed by an RST (tcp_timewait_state_process)
+	 * or by a SYN it accepted (tcp_v4_rcv, TCP_TW_SYN) is descheduled
+	 * (inet_twsk_deschedule_put). */
+	if (!strcmp(r->state, "CLOSE"))
+		ladder_timer_stop(T->lad, lane_of_host(T, r->host), conn, r->t, false);
 	note(T, LADDER_STATE, lane_of_host(T, r->host), r->t, r->t, conn, r->state, NULL);
 }
 
@@ -322,6 +329,9 @@ static tap_verdict on_tap(void *ctx, tap_rec *r)
 	case TAP_TIMER: {
 		unsigned conn = conn_of(T, r->host, &r->tuple);
 		char *m = g_strdup_printf("%s timer", r->state);
+		/* One timer per TIME_WAIT socket: arming it again re-arms it
+		 * (inet_twsk_reschedule, mod_timer), so the earlier one ends. */
+		ladder_timer_stop(T->lad, lane_of_host(T, r->host), conn, r->t, true);
 		note(T, LADDER_TIMER, lane_of_host(T, r->host), r->t, r->expires, conn, m, NULL);
 		g_free(m);
 		break;

@@ -189,8 +189,10 @@ static axis axis_build(const ladder *l)
 	for (guint i = 0; i < l->notes->len; i++) {
 		const ladder_note *n = &g_array_index(l->notes, ladder_note, i);
 		g_array_append_val(ax.t, n->t);
-		if (n->kind == LADDER_TIMER)
-			g_array_append_val(ax.t, n->t_end);
+		if (n->kind == LADDER_TIMER) {
+			int64_t e = n->t_stop >= 0 ? n->t_stop : n->t_end;
+			g_array_append_val(ax.t, e);
+		}
 	}
 	g_array_sort(ax.t, cmp_i64);
 	guint w = 0;
@@ -306,7 +308,7 @@ static void draw_axis(GString *o, const axis *ax)
 	}
 }
 
-/* Timers: a bracket from t to t_end beside the lane (outside the ladder for
+/* Timers: a bracket from t to t_end (or t_stop) beside the lane (outside the ladder for
  * the last lane, on the left for the others), nested ones further out, the
  * text along it. */
 static void draw_timers(GString *o, const ladder *l, const axis *ax)
@@ -319,7 +321,10 @@ static void draw_timers(GString *o, const ladder *l, const axis *ax)
 		const ladder_note *n = &g_array_index(l->notes, ladder_note, i);
 		if (n->kind != LADDER_TIMER)
 			continue;
-		double y1 = y_top(ax, n->t), y2 = y_top(ax, n->t_end);
+		/* A stopped timer's bracket ends where it stopped, its text says
+		 * how long it ran and what became of it. */
+		int64_t end = n->t_stop >= 0 ? n->t_stop : n->t_end;
+		double y1 = y_top(ax, n->t), y2 = y_top(ax, end);
 		unsigned depth = 0;
 		for (;; depth++) {
 			guint slot = depth * nl + n->lane;
@@ -340,7 +345,8 @@ static void draw_timers(GString *o, const ladder *l, const axis *ax)
 		g_string_append_printf(o, "<text x=\"%.1f\" y=\"%.1f\" class=\"ttext\" transform=\"rotate(-90 %.1f %.1f)\">",
 				       tx, ty, tx, ty);
 		esc(o, n->text);
-		g_string_append_printf(o, " %s</text></g>\n", view_span_str(n->t_end - n->t, tb));
+		g_string_append_printf(o, " %s%s</text></g>\n", view_span_str(end - n->t, tb),
+				       n->t_stop < 0 ? "" : n->restarted ? ", restarted" : ", cancelled");
 	}
 	g_array_free(ends, TRUE);
 }

@@ -132,6 +132,9 @@ static void put_note(const ladder *l, const ladder_note *n, bool color, bool man
 	case LADDER_TIMER:
 		g_string_append_printf(o, "%s: fires at %.6f (in %.6f s)", n->text, (double)n->t_end / 1e9,
 				       (double)(n->t_end - n->t) / 1e9);
+		if (n->t_stop >= 0)
+			g_string_append_printf(o, "; %s at %.6f", n->restarted ? "restarted" : "cancelled",
+					       (double)n->t_stop / 1e9);
 		break;
 	case LADDER_APP:
 		g_string_append(o, n->text);

@@ -387,6 +387,73 @@ static void test_svg(void **st)
 	ladder_free(l);
 }
 
+/* The y where the timer bracket number k (from 0) starts and ends, from its
+ * path "M x y1 H x V y2 H x". */
+static void bracket_y(const char *svg, unsigned k, double *y1, double *y2)
+{
+	const char *p = svg;
+	for (unsigned i = 0; i <= k; i++) {
+		p = strstr(p, "<g class=\"timer\"><path d=\"M");
+		assert_non_null(p);
+		p += strlen("<g class=\"timer\"><path d=\"M");
+	}
+	double x1, x2, x3;
+	assert_int_equal(sscanf(p, "%lf %lf H%lf V%lf H%lf", &x1, y1, &x2, y2, &x3), 5);
+}
+
+/* A timer stopped before it fired: its bracket ends where it stopped (a
+ * segment sent then starts at that height), its text says how long it ran
+ * and why; the text ladder still gives the planned expiry and adds the stop.
+ * A re-armed one is followed by the next bracket from where it stopped. */
+static void test_timer_stop(void **st)
+{
+	(void)st;
+	ladder *l = ladder_new("stopped timers");
+	ladder_lane_add(l, "client", C_ADDR, false);
+	ladder_lane_add(l, "server", S_ADDR, false);
+	ladder_seg s = { .from = 0, .to = 1, .t_sent = 0, .t_recv = 100 * US, .saddr = C_ADDR, .daddr = S_ADDR,
+			 .sport = C_PORT, .dport = S_PORT, .flags = LADDER_SYN, .seq = C_ISN };
+	ladder_seg_add(l, &s);
+	ladder_note_add(l, LADDER_TIMER, 0, 1 * MS, 61 * S, 0, "FIN_WAIT2 timer", NULL);
+	ladder_timer_stop(l, 0, 0, 50 * MS, true);   /* re-armed as TIME_WAIT */
+	ladder_note_add(l, LADDER_TIMER, 0, 50 * MS, 61 * S, 0, "TIME_WAIT timer", NULL);
+	ladder_timer_stop(l, 1, 0, 2 * S, false);    /* no timer on that lane: nothing */
+	ladder_timer_stop(l, 0, 1, 2 * S, false);    /* nor of that connection */
+	ladder_timer_stop(l, 0, 0, 3 * S, false);    /* taken over by tw_reuse */
+	ladder_timer_stop(l, 0, 0, 4 * S, false);    /* stopped already: stays at 3 s */
+	s.t_sent = 3 * S;
+	s.t_recv = 3 * S + 100 * US;
+	ladder_seg_add(l, &s);
+	const ladder_note *n = &g_array_index(l->notes, ladder_note, 0);
+	assert_int_equal(n->t_stop, 50 * MS);
+	assert_true(n->restarted);
+	n = &g_array_index(l->notes, ladder_note, 1);
+	assert_int_equal(n->t_stop, 3 * S);
+	assert_false(n->restarted);
+	assert_int_equal(n->t_end, 61 * S);  /* what was planned stays */
+
+	GBytes *b = view_svg(l);
+	const char *x = g_bytes_get_data(b, NULL);
+	double a1, a2, b1, b2;
+	bracket_y(x, 0, &a1, &a2);
+	bracket_y(x, 1, &b1, &b2);
+	const char *p = strstr(x, "<g class=\"seg\"");
+	assert_non_null(p);
+	p = strstr(p + 1, "<g class=\"seg\"");
+	assert_non_null(p);
+	p = strstr(p, "y1=\"");
+	assert_non_null(p);
+	double seg2_y = atof(p + 4);
+	assert_true(a2 > a1 && b2 > b1);
+	assert_true(b2 == seg2_y);           /* cancelled where the second SYN leaves */
+	assert_true(a2 == b1);               /* the re-armed timer goes on from there */
+	assert_non_null(strstr(x, "TIME_WAIT timer 2.950 s, cancelled"));
+	assert_non_null(strstr(x, "FIN_WAIT2 timer 49.000 ms, restarted"));
+	assert_null(strstr(x, "61.000 s"));  /* the axis stops at 3 s, not the planned 61 s */
+	g_bytes_unref(b);
+	ladder_free(l);
+}
+
 /* Odd text survives: control characters and broken UTF-8 become '?', the
  * document still parses. */
 static void test_svg_escapes(void **st)
@@ -807,6 +874,7 @@ int main(void)
 		cmocka_unit_test(test_rel_seq),
 		cmocka_unit_test(test_svg),
 		cmocka_unit_test(test_svg_escapes),
+		cmocka_unit_test(test_timer_stop),
 		cmocka_unit_test(test_mermaid),
 		cmocka_unit_test(test_mscgen),
 		cmocka_unit_test(test_pcap),
