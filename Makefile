@@ -202,19 +202,29 @@ endef
 check-layers:
 	@sh tests/layers.sh
 
-define run-unit
-fail=0; for t in $(TEST_BIN); do \
-  echo "== $$t"; $$t || fail=1; \
+# Tests run TEST_JOBS at a time (default: one per processor), each into its
+# own log under $(BUILD)/testlog/, printed in the list's order once all are
+# done, so the output reads as if they had run one after another.
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+# $(call run-par,LIST,HOW): runs "HOW TEST" for every TEST of LIST.
+define run-par
+mkdir -p $(BUILD)/testlog; \
+printf '%s\n' $(1) | xargs -P $(TEST_JOBS) -I{} sh -c 'l=$(BUILD)/testlog/$$(echo {} | tr / _); \
+  { echo "== {}"; $(2) {}; } > $$l.log 2>&1; echo $$? > $$l.rc'; \
+fail=0; for t in $(1); do l=$(BUILD)/testlog/$$(echo $$t | tr / _); \
+  cat $$l.log; [ "$$(cat $$l.rc)" = 0 ] || fail=1; \
 done; exit $$fail
+endef
+
+define run-unit
+$(call run-par,$(TEST_BIN),)
 endef
 
 # The command-line tests, each a shell script against the real binary.
 CLI_TESTS := tests/cli.sh tests/explain.sh tests/robust.sh tests/verdict.sh tests/compare.sh tests/hostfiles.sh tests/shard.sh tests/limits.sh tests/plots.sh tests/snat_tsoffset.sh tests/validate.sh tests/trace.sh tests/connlog.sh tests/check.sh tests/netns.sh tests/mixed.sh tests/runpcap.sh
 
 define run-cli
-fail=0; for t in $(CLI_TESTS); do \
-  CONNSIM=./$(BIN) CSVLOAD=$(CSVLOAD) sh $$t || fail=1; \
-done; exit $$fail
+$(call run-par,$(CLI_TESTS),CONNSIM=./$(BIN) CSVLOAD=$(CSVLOAD) sh)
 endef
 
 run: deps
