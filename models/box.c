@@ -36,9 +36,9 @@ static inline tap_tuple tap_of(const ct_tuple *t)
 }
 
 /* nat_ops on this box's conntrack table */
-static bool ops_taken(void *ctx, const ct_tuple *reply, uint32_t ignore)
+static bool ops_taken(void *ctx, const ct_tuple *reply, uint32_t ignore, bool count)
 {
-	return ct_tuple_taken(((box *)ctx)->ct, reply, ignore);
+	return ct_tuple_taken(((box *)ctx)->ct, reply, ignore, count);
 }
 
 static bool ops_evict(void *ctx, const ct_tuple *reply, uint32_t seq)

@@ -222,7 +222,7 @@ void ct_prefetch(const ct_table *ct, const ct_tuple *t);
 
 /* nf_conntrack_tuple_taken: is t the ORIGINAL or REPLY tuple of a live
  * entry other than ignore?  Expired entries met on the way are reaped. */
-bool ct_tuple_taken(ct_table *ct, const ct_tuple *t, uint32_t ignore);
+bool ct_tuple_taken(ct_table *ct, const ct_tuple *t, uint32_t ignore, bool count_found);
 /* nf_nat_used_tuple_harder (6.5+): if t is the REPLY tuple of a source-NATed
  * entry in TIME_WAIT or CLOSE whose ORIGINAL sequence is before seq, destroy
  * it and return true. */

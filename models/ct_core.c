@@ -228,7 +228,7 @@ uint32_t ct_find(ct_table *ct, const ct_tuple *t, int *dir)
 }
 
 /* nf_conntrack_tuple_taken */
-bool ct_tuple_taken(ct_table *ct, const ct_tuple *t, uint32_t ignore)
+bool ct_tuple_taken(ct_table *ct, const ct_tuple *t, uint32_t ignore, bool count_found)
 {
 	const ct_entry *ig = ignore != CT_NIL ? E(ct, ignore) : NULL;
 	chain_walk w;
@@ -245,7 +245,8 @@ bool ct_tuple_taken(ct_table *ct, const ct_tuple *t, uint32_t ignore)
 		 * conntracks refer to the same flow": left to clash
 		 * resolution. */
 		if (ct_tuple_eq(&e->t[r & 1], t) && !(ig && ct_tuple_eq(&ig->t[CT_ORIGINAL], &e->t[CT_ORIGINAL]))) {
-			(*ct->c_found)++;
+			if (count_found)
+				(*ct->c_found)++;
 			return true;
 		}
 	}

@@ -23,8 +23,10 @@
 
 typedef struct nat_ops {
 	void *ctx;
-	/* nf_nat_used_tuple: the REPLY tuple would clash with a live entry */
-	bool (*taken)(void *ctx, const ct_tuple *reply, uint32_t ignore_entry);
+	/* nf_nat_used_tuple: the REPLY tuple would clash with a live entry;
+	 * count: a hit counts conntrack's `found` (nf_conntrack_tuple_taken
+	 * does; nf_nat_used_tuple_harder's nf_conntrack_find_get does not) */
+	bool (*taken)(void *ctx, const ct_tuple *reply, uint32_t ignore_entry, bool count);
 	/* nf_nat_used_tuple_harder: evict a closing SNAT entry owning reply */
 	bool (*evict_closing)(void *ctx, const ct_tuple *reply, uint32_t seq);
 } nat_ops;

@@ -1131,13 +1131,13 @@ static void test_tuple_taken_reaps(void **state)
 	flow fl = mkflow(CADDR, 40000);
 	drive_to(f, &fl, CT_CLOSE, 0);
 	uint32_t e = fl.r.entry;
-	assert_true(ct_tuple_taken(f->ct, &fl.back, CT_NIL));
-	assert_true(ct_tuple_taken(f->ct, &fl.t, CT_NIL));
-	assert_false(ct_tuple_taken(f->ct, &fl.back, e));  /* ignored entry */
+	assert_true(ct_tuple_taken(f->ct, &fl.back, CT_NIL, true));
+	assert_true(ct_tuple_taken(f->ct, &fl.t, CT_NIL, true));
+	assert_false(ct_tuple_taken(f->ct, &fl.back, e, true));  /* ignored entry */
 	assert_int_equal(ctr(f, "found"), 2);
 	at(f, expires_of(f, &fl));
 	assert_int_equal(ct_count(f->ct), 1);  /* dead, not reaped */
-	assert_false(ct_tuple_taken(f->ct, &fl.back, CT_NIL));
+	assert_false(ct_tuple_taken(f->ct, &fl.back, CT_NIL, true));
 	assert_int_equal(ct_count(f->ct), 0);
 	assert_int_equal(ctr(f, "found"), 2);
 	fx_free(f);

@@ -39,6 +39,7 @@ typedef struct fake {
 	GHashTable *map;          /* ct_tuple (REPLY) -> state */
 	int dflt;                 /* state of tuples not in the map */
 	unsigned nlog;            /* lookups (taken calls) since fake_clear_log */
+	unsigned counted;         /* of them, those that count conntrack's `found` */
 	uint16_t log[MAXLOG];     /* the NAT port of each lookup (REPLY dport) */
 	uint32_t log_ignore;
 	ct_tuple first;           /* the first lookup since fake_clear_log */
@@ -86,10 +87,10 @@ static int fake_state(const fake *f, const ct_tuple *reply)
 
 static void fake_clear_log(fake *f)
 {
-	f->nlog = f->nev = 0;
+	f->nlog = f->nev = f->counted = 0;
 }
 
-static bool fake_taken(void *ctx, const ct_tuple *reply, uint32_t ignore)
+static bool fake_taken(void *ctx, const ct_tuple *reply, uint32_t ignore, bool count)
 {
 	fake *f = ctx;
 	if (f->nlog < MAXLOG)
@@ -97,6 +98,7 @@ static bool fake_taken(void *ctx, const ct_tuple *reply, uint32_t ignore)
 	if (f->nlog == 0)
 		f->first = *reply;
 	f->nlog++;
+	f->counted += count;
 	f->log_ignore = ignore;
 	return fake_state(f, reply) != F_FREE;
 }
@@ -657,6 +659,9 @@ static void test_harder_threshold(void **st)
 	fake_clear_log(x.f);
 	assert_true(nat_choose(x.n, 1, &o, 0xabcdef01u, &r));
 	assert_int_equal(x.f->nlog, 97);
+	/* only the first 96 went through nf_conntrack_tuple_taken, which counts
+	 * `found`; the harder path's nf_conntrack_find_get does not */
+	assert_int_equal(x.f->counted, 96);
 	assert_int_equal(x.f->nev, 1);
 	assert_int_equal(x.f->evlog[0], want[96]);
 	assert_int_equal(x.f->last_seq, 0xabcdef01u);
@@ -1028,7 +1033,7 @@ typedef struct bern {
 	unsigned lookups;
 } bern;
 
-static bool bern_taken(void *ctx, const ct_tuple *reply, uint32_t ignore)
+static bool bern_taken(void *ctx, const ct_tuple *reply, uint32_t ignore, bool count)
 {
 	(void)ignore;
 	bern *b = ctx;
