@@ -1322,8 +1322,8 @@ static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **er
 		cfg_error(c, "nat", "addresses", err, "an AWS NAT Gateway has at most 8 addresses, not %u", n->naddrs);
 		return false;
 	}
-	if (n->kind == SCN_NAT_AWS && (n->random || n->persistent || cfg_has(c, "nat", "ports"))) {
-		cfg_error(c, "nat", cfg_has(c, "nat", "ports") ? "ports" : n->random ? "random" : "persistent", err,
+	if (n->kind == SCN_NAT_AWS && (n->random || n->random_fully || n->persistent || cfg_has(c, "nat", "ports"))) {
+		cfg_error(c, "nat", cfg_has(c, "nat", "ports") ? "ports" : n->persistent ? "persistent" : "random", err,
 			  "is an iptables SNAT setting; an AWS NAT Gateway has none");
 		return false;
 	}
