@@ -121,6 +121,21 @@ static void explain_sysctl(const lore *l)
 	section("See", l->rules);
 }
 
+static void explain_setting(const lore *l)
+{
+	printf("%s  (setting)\n\n", l->name);
+	section("What it does (connsim)", l->what);
+	section("Source", l->kernel);
+	const cfg_key *k = lore_schema_key(l);
+	if (k) {
+		char *line = g_strdup_printf("default %s; %s", k->def ? k->def : "none", k->help);
+		section("Values (connsim keys)", line);
+		g_free(line);
+	}
+	myths(l->myths);
+	section("Shown by", l->shown_by ? l->shown_by : "no experiment in experiments/ varies it");
+}
+
 static void explain_counter(const lore *l)
 {
 	printf("%s  (counter)\n\n", l->name);
@@ -165,6 +180,10 @@ static void list_all(void)
 	printf("\nCounters:\n");
 	for (size_t i = 0; i < n; i++)
 		if (all[i].kind == LORE_COUNTER)
+			printf("%s%s\n", INDENT, all[i].name);
+	printf("\nGateway settings:\n");
+	for (size_t i = 0; i < n; i++)
+		if (all[i].kind == LORE_SETTING)
 			printf("%s%s\n", INDENT, all[i].name);
 	printf("\nSysctls are also found without their net.ipv4. or net.netfilter. prefix, counters\n"
 	       "under their column names (client.TcpExtTW, nat.ct.insert_failed) and /proc names (TW).\n");
@@ -283,6 +302,8 @@ int cmd_explain(int argc, char **argv)
 	}
 	if (l->kind == LORE_SYSCTL)
 		explain_sysctl(l);
+	else if (l->kind == LORE_SETTING)
+		explain_setting(l);
 	else
 		explain_counter(l);
 	rc = EXIT_OK;

@@ -31,6 +31,14 @@ static unsigned layout_get(const scenario *sc, layout *out)
 	out[n++] = (layout){ VERDICT_TIMEWAIT, "timewait.server", { "server.TcpExtTCPTimeWaitOverflow", "" }, -1 };
 	for (unsigned b = 0; b < sc->nboxes && n + 2 <= VERDICT_MAX_RES; b++) {
 		const scn_box *x = &sc->boxes[b];
+		if (x->has_nat && x->nat.kind == SCN_NAT_AWS) {
+			/* an AWS NAT Gateway: no conntrack table, its ports per destination */
+			layout m = { VERDICT_NAT, "", { "", "" }, (int)b };
+			snprintf(m.id, sizeof m.id, "nat.%s", x->name);
+			snprintf(m.counters[0], sizeof m.counters[0], "%s.ErrorPortAllocation", x->name);
+			out[n++] = m;
+			continue;
+		}
 		layout l = { VERDICT_CONNTRACK, "", { "", "" }, (int)b };
 		snprintf(l.id, sizeof l.id, "conntrack.%s", x->name);
 		snprintf(l.counters[0], sizeof l.counters[0], "%s.ct.drop", x->name);
@@ -234,10 +242,28 @@ static void fill_nat(verdict_res *r, const scenario *sc, int b, GArray *m)
 	const scn_box *x = &sc->boxes[b];
 	const scn_nat *rule = &x->nat;
 	BUG_ON(!x->has_nat);
+	unsigned dests = sc->path.ndaddrs * sc->path.ndports;
+	if (rule->kind == SCN_NAT_AWS) {
+		/* models/natgw_aws.h: per_dest per address per destination; a
+		 * port is held for the data phase and close_hold after it */
+		snprintf(r->what, sizeof r->what, "AWS NAT Gateway ports per destination (%s)", x->name);
+		snprintf(r->sysctl, sizeof r->sysctl, "[nat] connections_per_destination, addresses");
+		r->limit = (double)rule->naddrs * rule->per_dest;
+		r->peak = M(m, "%s.ports_held.peak", x->name) / dests;
+		r->failures = M(m, "%s.ErrorPortAllocation", x->name);
+		snprintf(r->failures_how, sizeof r->failures_how, "SYNs without a port (ErrorPortAllocation)");
+		if (sc->unseen_teardown == 0) {
+			double hold = data_phase_s(&sc->workload) + (double)rule->close_hold / 1e9;
+			r->has_ceiling = true;
+			r->ceiling = dests * r->limit / hold;
+			snprintf(r->ceiling_how, sizeof r->ceiling_how,
+				 "%u x ports / (life + close_hold) = %u x %.0f / %.3g s", dests, dests, r->limit, hold);
+		}
+		return;
+	}
 	/* --to-ports, else the class of the client's ports: 1024-65535
 	 * (nf_nat_l4proto_unique_tuple, doc/kernel-rules.md §7.2) */
 	double ports = rule->port_hi ? (double)(rule->port_hi - rule->port_lo + 1) : 64512;
-	unsigned dests = sc->path.ndaddrs * sc->path.ndports;
 	snprintf(r->what, sizeof r->what, "NAT tuples per destination (%s)", x->name);
 	snprintf(r->sysctl, sizeof r->sysctl, "MASQUERADE/SNAT --to-ports, addresses");
 	r->limit = rule->naddrs * ports;

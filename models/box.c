@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 
+#include "models/natgw_aws.h"
 #include "models/tap.h"
 
 struct box {
@@ -9,6 +10,7 @@ struct box {
 	kconf k;
 	ct_table *ct;
 	nat *nat;
+	awsgw *aws;        /* [nat] kind = aws-nat-gateway: the gateway instead of conntrack + SNAT */
 	nat_cfg natc;
 	uint32_t *nat_addrs;
 	uint32_t syn_seq;  /* the packet being set up (the harder rule compares sequences) */
@@ -115,6 +117,18 @@ static void box_ct_cfg(const kconf *k, ct_cfg *c)
 	ct_cfg_rules(c, k->prof ? k->prof : prof_default());
 }
 
+box *box_new_awsgw(const char *name, const kconf *k, const awsgw_cfg *c, ev_loop *L, probe_set *ps, gsl_rng *ct_rng)
+{
+	/* The conntrack table stays (empty) so that the box's accessors hold;
+	 * the gateway's own flow table decides everything. */
+	box *b = box_new(name, k, NULL, L, ps, ct_rng, NULL, 0, NULL);
+	char *pre = g_strdup_printf("%s.", name);
+	b->aws = awsgw_new(c, ps, pre);
+	g_free(pre);
+	b->natc.naddrs = c->naddrs;
+	return b;
+}
+
 box *box_new(const char *name, const kconf *k, const nat_cfg *natc, ev_loop *L, probe_set *ps, gsl_rng *ct_rng,
 	     gsl_rng *nat_rng, double unseen, gsl_rng *unseen_rng)
 {
@@ -151,6 +165,7 @@ void box_free(box *b)
 	if (!b)
 		return;
 	nat_free(b->nat);
+	awsgw_free(b->aws);
 	ct_free(b->ct);
 	g_hash_table_destroy(b->hidden);
 	g_free(b->nat_addrs);
@@ -257,7 +272,7 @@ static bool box_hop(void *ctx, ct_pkt *p)
 void box_hop_prefetch(void *ctx, const tcp_hop_pkt *hp)
 {
 	const box *b = ctx;
-	if (direct(b, hp->saddr, hp->daddr))
+	if (b->aws || direct(b, hp->saddr, hp->daddr))
 		return;
 	ct_tuple t = { hp->saddr, hp->daddr, hp->sport, hp->dport };
 	ct_prefetch(b->ct, &t);
@@ -269,6 +284,11 @@ bool box_hop_tcp(void *ctx, tcp_hop_pkt *hp)
 {
 	if (direct(ctx, hp->saddr, hp->daddr))
 		return true;  /* not routed through this box: untouched */
+	box *b = ctx;
+	if (b->aws) {
+		hp->why = 0;
+		return awsgw_hop(b->aws, hp, ev_now(b->L));
+	}
 	ct_pkt p = {
 		.t = { hp->saddr, hp->daddr, hp->sport, hp->dport },
 		.flags = (uint8_t)(((hp->flags & TCP_HOP_SYN) ? CT_F_SYN : 0) | ((hp->flags & TCP_HOP_ACK) ? CT_F_ACK : 0) |
@@ -327,7 +347,10 @@ const char *box_name(const box *b)
 void box_describe(const box *b, GString *o, const char *pre)
 {
 	char *p = g_strdup_printf("%s%s: ", pre, b->name);
-	kconf_describe_ct(&b->k, o, p);
+	if (b->aws)
+		g_string_append_printf(o, "%sAWS NAT Gateway, %u address(es)\n", p, b->natc.naddrs);
+	else
+		kconf_describe_ct(&b->k, o, p);
 	if (b->nat) {
 		g_string_append_printf(o, "%sSNAT to %u address(es)", p, b->natc.naddrs);
 		if (b->natc.port_lo)

@@ -35,6 +35,11 @@ typedef struct box box;
  * stays ESTABLISHED until nf_conntrack_tcp_timeout_established. */
 box *box_new(const char *name, const kconf *k, const nat_cfg *natc, ev_loop *L, probe_set *ps, gsl_rng *ct_rng,
 	     gsl_rng *nat_rng, double unseen, gsl_rng *unseen_rng);
+/* An AWS NAT Gateway ([nat] kind = aws-nat-gateway, models/natgw_aws.h):
+ * segments go through the gateway's flow table instead of conntrack and
+ * SNAT (box_nat is NULL); probes "NAME.ErrorPortAllocation" ... */
+typedef struct awsgw_cfg awsgw_cfg;
+box *box_new_awsgw(const char *name, const kconf *k, const awsgw_cfg *c, ev_loop *L, probe_set *ps, gsl_rng *ct_rng);
 void box_free(box *b);
 
 /* One segment crossing the box (a tcp_hop_fn, for tcp_add_hop): rewritten in

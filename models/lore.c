@@ -22,6 +22,17 @@
 	{ LORE_COUNTER, nm, pat, what_, kernel_, history_, myths_, shown_, rules_, LORE_DEF_SCHEMA, LORE_AVAIL_ALL, \
 	  nstat_, netstat_, cts_, cols_ }
 
+#define SETTING(nm, what_, source_, myths_, shown_) \
+	{ LORE_SETTING, nm, NULL, what_, source_, NULL, myths_, shown_, NULL, LORE_DEF_SCHEMA, LORE_AVAIL_ALL, NULL, \
+	  NULL, NULL, NULL }
+#define AWS_BASICS "AWS, Amazon VPC User Guide, \"NAT gateway basics\" " \
+	"(https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-basics.html)"
+#define AWS_TROUBLE "AWS, Amazon VPC User Guide, \"Troubleshoot NAT gateways\", and the Knowledge Center page " \
+	"\"How do I troubleshoot connectivity issues when I use a NAT gateway on my private Amazon VPC?\" " \
+	"(https://repost.aws/knowledge-center/vpc-troubleshoot-nat-gateway-connection)"
+#define AWS_METRICS "AWS, Amazon VPC User Guide, \"Monitor NAT gateways with Amazon CloudWatch\" " \
+	"(namespace AWS/NATGateway); models/natgw_aws.c"
+
 #define CT_TIMEOUT_KERNEL \
 	"tcp_packet (net/netfilter/nf_conntrack_proto_tcp.c) arms the entry's timeout from tcp_timeouts[] of the " \
 	"state the packet moved it to, after each packet"
@@ -561,6 +572,51 @@ static const lore table[] = {
 		"a scenario input (asymmetric routing, a vanished peer); no kernel counter", NULL, NULL,
 		"experiments/beacon-unseen.ini", "doc/kernel-rules.md §6.5", NULL, NULL, NULL,
 		"BOX.unseen_teardowns (BOX is nat or firewall)"),
+	SETTING("nat.kind",
+		"What the [nat] box is: netfilter (a Linux box: conntrack and MASQUERADE/SNAT, the default) or "
+		"aws-nat-gateway (an AWS NAT Gateway: its own flow table, no conntrack, the nat.connections_per_destination, "
+		"nat.idle_timeout and nat.close_hold settings, counters under AWS's CloudWatch metric names).",
+		"models/natgw_aws.h lists the documents the gateway is built from and what is assumed.", NULL,
+		"experiments/aws-natgw.ini"),
+	SETTING("nat.connections_per_destination",
+		"aws-nat-gateway: simultaneous connections each gateway address carries to one unique destination "
+		"(destination address, port, protocol); one more SYN to it fails and counts ErrorPortAllocation.  "
+		"Each of up to 8 addresses ([nat] addresses) adds as many.  Lower it only to test or to scale an "
+		"experiment down.",
+		AWS_BASICS ": \"Each IPv4 address can support up to 55,000 simultaneous connections to each unique "
+		"destination\"; one primary and up to seven secondary addresses.",
+		"55,000 per gateway: it is per address and per destination; a second address doubles it, a second "
+		"destination port or address has its own 55,000.",
+		"experiments/aws-natgw.ini"),
+	SETTING("nat.idle_timeout",
+		"aws-nat-gateway: an open connection with no segment for this long times out: its port is free and "
+		"IdleTimeoutCount counts it; its later segments are dropped (AWS answers them with RST; a hop in "
+		"connsim cannot, so they are dropped).",
+		AWS_TROUBLE ": a connection idle for 350 seconds or more times out.", NULL, NULL),
+	SETTING("nat.close_hold",
+		"aws-nat-gateway: how long a closed connection (RST either way, or the ACK after FINs both ways) keeps "
+		"its port before the same destination may have it again.  An assumption: AWS documents no TIME_WAIT "
+		"of the gateway's own; the default 0 frees the port at once.",
+		"none (assumed)", NULL, NULL),
+	COUNTER("ErrorPortAllocation", NULL,
+		"SYNs of new connections for which the gateway found no free port: every address already carries "
+		"nat.connections_per_destination connections to the destination.  The SYN is dropped (assumed) and "
+		"the client retransmits it; each attempt counts.",
+		"none: an AWS NAT Gateway metric", NULL,
+		"Failing to one destination while others work is this per-destination limit, not a gateway-wide one.",
+		"experiments/aws-natgw.ini", AWS_METRICS, NULL, NULL, NULL, "nat.ErrorPortAllocation"),
+	COUNTER("IdleTimeoutCount", NULL,
+		"Open connections that timed out after nat.idle_timeout without a segment.",
+		"none: an AWS NAT Gateway metric", NULL, NULL, NULL, AWS_METRICS, NULL, NULL, NULL,
+		"nat.IdleTimeoutCount"),
+	COUNTER("ConnectionAttemptCount", NULL, "SYNs of connections the gateway had no entry for (new connections, "
+		"and retransmissions of those that failed).",
+		"none: an AWS NAT Gateway metric", NULL, NULL, NULL, AWS_METRICS, NULL, NULL, NULL,
+		"nat.ConnectionAttemptCount"),
+	COUNTER("PacketsDropCount", NULL,
+		"Segments the gateway dropped: SYNs with no free port, and segments of no connection it knows.",
+		"none: an AWS NAT Gateway metric", NULL, NULL, NULL, AWS_METRICS, NULL, NULL, NULL,
+		"nat.PacketsDropCount"),
 };
 
 #define NLORE (sizeof(table) / sizeof(table[0]))
@@ -639,6 +695,15 @@ const lore *lore_find(const char *name)
 
 const cfg_key *lore_schema_key(const lore *l)
 {
+	if (l->kind == LORE_SETTING) {
+		const char *dot = strchr(l->name, '.');
+		for (const cfg_key *k = scn_schema(); dot && k->name; k++)
+			if (!strcmp(k->name, dot + 1) && strlen(k->section) >= (size_t)(dot - l->name) &&
+			    !strncmp(k->section, l->name, (size_t)(dot - l->name)) &&
+			    (k->section[dot - l->name] == '\0' || k->section[dot - l->name] == '|'))
+				return k;
+		return NULL;
+	}
 	if (l->kind != LORE_SYSCTL)
 		return NULL;
 	for (const cfg_key *k = scn_schema(); k->name; k++)

@@ -18,7 +18,10 @@
 #include "models/prof.h"
 #include "sim/cfg.h"
 
-typedef enum lore_kind { LORE_SYSCTL, LORE_COUNTER } lore_kind;
+/* LORE_SETTING: an experiment setting that is no sysctl (a cloud gateway's,
+ * named "section.key" as in the schema); its "kernel" is the document it
+ * comes from. */
+typedef enum lore_kind { LORE_SYSCTL, LORE_COUNTER, LORE_SETTING } lore_kind;
 
 /* Where a sysctl's default in a profile comes from. */
 typedef enum lore_def {
@@ -81,7 +84,8 @@ const lore *lore_all(size_t *n);
  */
 const lore *lore_find(const char *name);
 
-/* The schema row of a sysctl (scn_schema()'s [sysctl] keys), or NULL. */
+/* The schema row of a sysctl (scn_schema()'s [sysctl] keys) or of a
+ * setting ("nat.kind": [nat] kind), or NULL. */
 const cfg_key *lore_schema_key(const lore *l);
 
 /* A sysctl's default in profile p, newly allocated (g_free), or NULL when

@@ -80,6 +80,14 @@ static const cfg_key keys[] = {
 	{ "nat", "persistent", CFG_BOOL, 0, 0, NULL, "false", "--persistent" },
 	{ "nat", "clients", CFG_INT, 0, 1000000, NULL, "0",
 	  "client hosts behind the NAT, from the first; the others reach the server directly (0: all)" },
+	{ "nat", "kind", CFG_ENUM, 0, 0, "netfilter|aws-nat-gateway", "netfilter",
+	  "what the box is: a Linux conntrack + SNAT box, or an AWS NAT Gateway (models/natgw_aws.h)" },
+	{ "nat", "connections_per_destination", CFG_INT, 1, 55000, NULL, "55000",
+	  "aws-nat-gateway: simultaneous connections per address to one destination ip:port (AWS: 55,000)" },
+	{ "nat", "idle_timeout", CFG_TIME, 1e-6, 0, NULL, "350s",
+	  "aws-nat-gateway: an open connection idle this long times out (AWS: 350 s)" },
+	{ "nat", "close_hold", CFG_TIME, 0, 0, NULL, "0s",
+	  "aws-nat-gateway: a closed connection keeps its port this long (assumed; AWS documents none)" },
 	{ "workload", "arrival", CFG_ENUM, 0, 0, WL_CHOICES(WL_ARRIVALS), "poisson",
 	  "arrival process (onoff: Poisson during on periods only; diurnal: Poisson at rate x (1 + amplitude "
 	  "x sin(2 pi t / period)))" },
@@ -1305,6 +1313,20 @@ static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **er
 		return false;
 	}
 	n->persistent = cfg_bool(c, "nat", "persistent");
+	n->kind = cfg_enum(c, "nat", "kind");
+	n->per_dest = (uint32_t)cfg_int(c, "nat", "connections_per_destination");
+	n->idle_timeout = cfg_time(c, "nat", "idle_timeout");
+	n->close_hold = cfg_time(c, "nat", "close_hold");
+	if (n->kind == SCN_NAT_AWS && n->naddrs > 8) {
+		/* "NAT gateway basics": one primary and up to seven secondary IPv4 addresses */
+		cfg_error(c, "nat", "addresses", err, "an AWS NAT Gateway has at most 8 addresses, not %u", n->naddrs);
+		return false;
+	}
+	if (n->kind == SCN_NAT_AWS && (n->random || n->random_fully || n->persistent || cfg_has(c, "nat", "ports"))) {
+		cfg_error(c, "nat", cfg_has(c, "nat", "ports") ? "ports" : n->persistent ? "persistent" : "random", err,
+			  "is an iptables SNAT setting; an AWS NAT Gateway has none");
+		return false;
+	}
 	b->clients = (unsigned)cfg_int(c, "nat", "clients");
 	if (b->clients > s->path.nclients) {
 		cfg_error(c, "nat", "clients", err, "%u client hosts behind the NAT, but client.count is %u", b->clients,

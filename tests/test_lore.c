@@ -53,6 +53,31 @@ static void test_every_sysctl_entry_is_in_the_schema(void **state)
 
 /* Worlds with every model that registers counters: TCP hosts, the
  * workload, a NAT box and a firewall, bind(0) and SNAT in use. */
+/* Every setting entry names a schema key, and every aws-nat-gateway key
+ * has an entry. */
+static void test_every_setting_entry_is_in_the_schema(void **state)
+{
+	(void)state;
+	size_t n;
+	const lore *all = lore_all(&n);
+	unsigned settings = 0;
+	for (size_t i = 0; i < n; i++)
+		if (all[i].kind == LORE_SETTING) {
+			settings++;
+			if (!lore_schema_key(&all[i]))
+				fail_msg("%s is explained but not in the schema", all[i].name);
+			assert_non_null(all[i].kernel);  /* its source */
+		}
+	static const char *const keys[] = { "nat.kind", "nat.connections_per_destination", "nat.idle_timeout",
+					    "nat.close_hold" };
+	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+		const lore *l = lore_find(keys[i]);
+		if (!l || l->kind != LORE_SETTING)
+			fail_msg("setting %s has no entry in models/lore.c", keys[i]);
+	}
+	assert_int_equal(settings, G_N_ELEMENTS(keys));
+}
+
 static void check_counters_of(const char *const *sets, GHashTable *seen)
 {
 	cfg *c = scn_cfg_new();
@@ -88,14 +113,17 @@ static void test_every_registered_counter_has_an_entry(void **state)
 	const char *const with_fw[] = { "firewall.profile=3.10", "client.profile=3.10", "server.profile=3.10",
 					"workload.bind=port0", NULL };
 	const char *const plain[] = { "workload.rate=10", NULL };
+	const char *const with_aws[] = { "nat.addresses=203.0.113.1", "nat.kind=aws-nat-gateway", NULL };
 	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	check_counters_of(with_nat, seen);
 	check_counters_of(with_fw, seen);
 	check_counters_of(plain, seen);
+	check_counters_of(with_aws, seen);
 	/* The worlds did include every model that registers counters. */
 	static const char *const must[] = { "client.TcpExtTW", "server.TcpExtPAWSPassive", "nat.ct.insert_failed",
 					    "firewall.ct.ignore", "nat.snat.searches", "conn.EADDRINUSE",
-					    "conn.hit.ct_drop", "conn.timedout.unexplained", "firewall.unseen_teardowns" };
+					    "conn.hit.ct_drop", "conn.timedout.unexplained", "firewall.unseen_teardowns",
+					    "nat.ErrorPortAllocation", "nat.IdleTimeoutCount" };
 	for (size_t i = 0; i < G_N_ELEMENTS(must); i++)
 		if (!g_hash_table_contains(seen, must[i]))
 			fail_msg("no world registered %s", must[i]);
@@ -199,6 +227,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_schema_sysctl_has_an_entry),
 		cmocka_unit_test(test_every_sysctl_entry_is_in_the_schema),
+		cmocka_unit_test(test_every_setting_entry_is_in_the_schema),
 		cmocka_unit_test(test_every_registered_counter_has_an_entry),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_defaults_come_from_the_profile_table),
