@@ -366,7 +366,10 @@ static void arm_rtx_jiffies(tcp_net *n, uint32_t i, uint64_t delay_j)
 {
 	sock *s = SK(n, i);
 	ev_cancel(n->L, s->rtx);
-	s->rtx = ev_at(n->L, tcp__timer_expiry(n, &n->hosts[s->host], delay_j), n->k_rtx, i, 0);
+	const tcp_host *h = &n->hosts[s->host];
+	/* a lane per nominal delay: the wheel's rounding keeps one host's
+	 * expiries of one delay in arming order, as the lanes want */
+	s->rtx = ev_at_fixed(n->L, (ev_time)delay_j * (EV_SEC / h->k.hz), tcp__timer_expiry(n, h, delay_j), n->k_rtx, i, 0);
 }
 
 /* The RTO is kept in ms here, in jiffies by the kernel (icsk_rto). */

@@ -381,6 +381,21 @@ G_GNUC_NO_INLINE static ev_id after_new_delay(ev_loop *L, ev_time delay, ev_kind
 	return ev_after_fixed(L, delay, k, obj, arg);
 }
 
+ev_id ev_at_fixed(ev_loop *L, ev_time key, ev_time when, ev_kind k, uint32_t obj, uint32_t arg)
+{
+	if (L->lanes_off)
+		return ev_at(L, when, k, obj, arg);
+	unsigned i = fixed_slot(L, key);
+	if (!L->fixed_lane[i]) {
+		if (L->nfixed == EV_FIXED_LANES)
+			return ev_at(L, when, k, obj, arg);
+		L->fixed_delay[i] = key;
+		L->fixed_lane[i] = (ev_lane)(ev_lane_new(L, "fixed delay", key) + 1);
+		L->nfixed++;
+	}
+	return ev_lane_at(L, (ev_lane)(L->fixed_lane[i] - 1), when, k, obj, arg);
+}
+
 /* Every call below is a tail call, so that the common path saves no registers. */
 ev_id ev_after_fixed(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_t arg)
 {

@@ -87,6 +87,12 @@ ev_id ev_after(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_t arg)
  */
 #define EV_FIXED_LANES 64
 ev_id ev_after_fixed(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_t arg);
+/* An event at an explicit time, in the lane of the family key names (the
+ * lanes of ev_after_fixed, keyed the same way): for timers armed with one
+ * nominal delay whose expiries are rounded (a timer wheel), so that they
+ * nearly always come in order.  One that would break the lane's order goes to
+ * the priority queue; either way it runs exactly as ev_at would. */
+ev_id ev_at_fixed(ev_loop *L, ev_time key, ev_time when, ev_kind k, uint32_t obj, uint32_t arg);
 /* A timer of the lane's length from now. */
 ev_id ev_lane_arm(ev_loop *L, ev_lane lane, ev_kind k, uint32_t obj, uint32_t arg);
 /* A lane timer with an explicit expiry; falls back to the priority queue if it
