@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd/replica.h"
+#include "models/gw.h"
 #include "models/meter.h"
 #include "sim/bug.h"
 
@@ -31,11 +32,13 @@ static unsigned layout_get(const scenario *sc, layout *out)
 	out[n++] = (layout){ VERDICT_TIMEWAIT, "timewait.server", { "server.TcpExtTCPTimeWaitOverflow", "" }, -1 };
 	for (unsigned b = 0; b < sc->nboxes && n + 2 <= VERDICT_MAX_RES; b++) {
 		const scn_box *x = &sc->boxes[b];
-		if (x->has_nat && x->nat.kind == SCN_NAT_AWS) {
-			/* an AWS NAT Gateway: no conntrack table, its ports per destination */
+		if (x->has_nat && x->nat.kind != SCN_NAT_NETFILTER) {
+			/* a gateway (models/gw.h): no conntrack table, its own limit */
+			gw_limit g;
+			gw_limit_of(&x->nat, 1, 1, 1, &g);
 			layout m = { VERDICT_NAT, "", { "", "" }, (int)b };
 			snprintf(m.id, sizeof m.id, "nat.%s", x->name);
-			snprintf(m.counters[0], sizeof m.counters[0], "%s.ErrorPortAllocation", x->name);
+			snprintf(m.counters[0], sizeof m.counters[0], "%s.%s", x->name, g.fail_probe);
 			out[n++] = m;
 			continue;
 		}
@@ -243,21 +246,19 @@ static void fill_nat(verdict_res *r, const scenario *sc, int b, GArray *m)
 	const scn_nat *rule = &x->nat;
 	BUG_ON(!x->has_nat);
 	unsigned dests = sc->path.ndaddrs * sc->path.ndports;
-	if (rule->kind == SCN_NAT_AWS) {
-		/* models/natgw_aws.h: per_dest per address per destination; a
-		 * port is held for the data phase and close_hold after it */
-		snprintf(r->what, sizeof r->what, "AWS NAT Gateway ports per destination (%s)", x->name);
-		snprintf(r->sysctl, sizeof r->sysctl, "[nat] connections_per_destination, addresses");
-		r->limit = (double)rule->naddrs * rule->per_dest;
-		r->peak = M(m, "%s.ports_held.peak", x->name) / dests;
-		r->failures = M(m, "%s.ErrorPortAllocation", x->name);
-		snprintf(r->failures_how, sizeof r->failures_how, "SYNs without a port (ErrorPortAllocation)");
-		if (sc->unseen_teardown == 0) {
-			double hold = data_phase_s(&sc->workload) + (double)rule->close_hold / 1e9;
+	if (rule->kind != SCN_NAT_NETFILTER) {
+		gw_limit g;
+		gw_limit_of(rule, x->clients ? x->clients : sc->path.nclients, dests, data_phase_s(&sc->workload), &g);
+		snprintf(r->what, sizeof r->what, "%s (%s)", g.what, x->name);
+		snprintf(r->sysctl, sizeof r->sysctl, "%s", g.settings);
+		r->limit = g.limit;
+		r->peak = M(m, "%s.%s.peak", x->name, g.peak_probe) / g.per;
+		r->failures = M(m, "%s.%s", x->name, g.fail_probe);
+		snprintf(r->failures_how, sizeof r->failures_how, "%s", g.fail_how);
+		if (sc->unseen_teardown == 0 && g.has_ceiling) {
 			r->has_ceiling = true;
-			r->ceiling = dests * r->limit / hold;
-			snprintf(r->ceiling_how, sizeof r->ceiling_how,
-				 "%u x ports / (life + close_hold) = %u x %.0f / %.3g s", dests, dests, r->limit, hold);
+			r->ceiling = g.ceiling;
+			snprintf(r->ceiling_how, sizeof r->ceiling_how, "%s", g.ceiling_how);
 		}
 		return;
 	}

@@ -29,7 +29,7 @@ typedef enum verdict_kind { VERDICT_PORTS, VERDICT_TIMEWAIT, VERDICT_CONNTRACK, 
 typedef struct verdict_res {
 	verdict_kind kind;
 	char id[32];          /* "ports", "timewait.client", "conntrack.firewall", "nat.nat" (JSON key) */
-	char what[64];        /* "ephemeral ports per destination (client)" */
+	char what[96];        /* "ephemeral ports per destination (client)" */
 	char sysctl[64];      /* the limit, as the operator sets it */
 	double limit, peak;   /* peak over the whole run */
 	bool ran_out;

@@ -2,15 +2,15 @@
 
 #include <stdio.h>
 
-#include "models/natgw_aws.h"
 #include "models/tap.h"
+#include "sim/bug.h"
 
 struct box {
 	char *name;
 	kconf k;
 	ct_table *ct;
 	nat *nat;
-	awsgw *aws;        /* [nat] kind = aws-nat-gateway: the gateway instead of conntrack + SNAT */
+	gw gw;             /* a gateway ([nat] kind, models/gw.h) instead of conntrack + SNAT; ops NULL: none */
 	nat_cfg natc;
 	uint32_t *nat_addrs;
 	uint32_t syn_seq;  /* the packet being set up (the harder rule compares sequences) */
@@ -117,16 +117,13 @@ static void box_ct_cfg(const kconf *k, ct_cfg *c)
 	ct_cfg_rules(c, k->prof ? k->prof : prof_default());
 }
 
-box *box_new_awsgw(const char *name, const kconf *k, const awsgw_cfg *c, ev_loop *L, probe_set *ps, gsl_rng *ct_rng)
+void box_set_gw(box *b, const gw *g, unsigned naddrs)
 {
 	/* The conntrack table stays (empty) so that the box's accessors hold;
 	 * the gateway's own flow table decides everything. */
-	box *b = box_new(name, k, NULL, L, ps, ct_rng, NULL, 0, NULL);
-	char *pre = g_strdup_printf("%s.", name);
-	b->aws = awsgw_new(c, ps, pre);
-	g_free(pre);
-	b->natc.naddrs = c->naddrs;
-	return b;
+	BUG_ON(b->nat || b->gw.ops);
+	b->gw = *g;
+	b->natc.naddrs = naddrs;
 }
 
 box *box_new(const char *name, const kconf *k, const nat_cfg *natc, ev_loop *L, probe_set *ps, gsl_rng *ct_rng,
@@ -165,7 +162,8 @@ void box_free(box *b)
 	if (!b)
 		return;
 	nat_free(b->nat);
-	awsgw_free(b->aws);
+	if (b->gw.ops)
+		b->gw.ops->free(b->gw.g);
 	ct_free(b->ct);
 	g_hash_table_destroy(b->hidden);
 	g_free(b->nat_addrs);
@@ -272,7 +270,7 @@ static bool box_hop(void *ctx, ct_pkt *p)
 void box_hop_prefetch(void *ctx, const tcp_hop_pkt *hp)
 {
 	const box *b = ctx;
-	if (b->aws || direct(b, hp->saddr, hp->daddr))
+	if (b->gw.ops || direct(b, hp->saddr, hp->daddr))
 		return;
 	ct_tuple t = { hp->saddr, hp->daddr, hp->sport, hp->dport };
 	ct_prefetch(b->ct, &t);
@@ -285,9 +283,9 @@ bool box_hop_tcp(void *ctx, tcp_hop_pkt *hp)
 	if (direct(ctx, hp->saddr, hp->daddr))
 		return true;  /* not routed through this box: untouched */
 	box *b = ctx;
-	if (b->aws) {
+	if (b->gw.ops) {
 		hp->why = 0;
-		return awsgw_hop(b->aws, hp, ev_now(b->L));
+		return b->gw.ops->hop(b->gw.g, hp, ev_now(b->L));
 	}
 	ct_pkt p = {
 		.t = { hp->saddr, hp->daddr, hp->sport, hp->dport },
@@ -347,8 +345,8 @@ const char *box_name(const box *b)
 void box_describe(const box *b, GString *o, const char *pre)
 {
 	char *p = g_strdup_printf("%s%s: ", pre, b->name);
-	if (b->aws)
-		g_string_append_printf(o, "%sAWS NAT Gateway, %u address(es)\n", p, b->natc.naddrs);
+	if (b->gw.ops)
+		g_string_append_printf(o, "%s%s, %u address(es)\n", p, b->gw.ops->title, b->natc.naddrs);
 	else
 		kconf_describe_ct(&b->k, o, p);
 	if (b->nat) {

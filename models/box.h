@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 #include "models/ct.h"
+#include "models/gw.h"
 #include "models/kconf.h"
 #include "models/nat.h"
 #include "models/tcp.h"
@@ -35,11 +36,11 @@ typedef struct box box;
  * stays ESTABLISHED until nf_conntrack_tcp_timeout_established. */
 box *box_new(const char *name, const kconf *k, const nat_cfg *natc, ev_loop *L, probe_set *ps, gsl_rng *ct_rng,
 	     gsl_rng *nat_rng, double unseen, gsl_rng *unseen_rng);
-/* An AWS NAT Gateway ([nat] kind = aws-nat-gateway, models/natgw_aws.h):
- * segments go through the gateway's flow table instead of conntrack and
- * SNAT (box_nat is NULL); probes "NAME.ErrorPortAllocation" ... */
-typedef struct awsgw_cfg awsgw_cfg;
-box *box_new_awsgw(const char *name, const kconf *k, const awsgw_cfg *c, ev_loop *L, probe_set *ps, gsl_rng *ct_rng);
+/* A gateway ([nat] kind other than netfilter, models/gw.h) in a box made
+ * without NAT: segments go through g, which the box owns from here on,
+ * instead of conntrack and SNAT (box_nat stays NULL); naddrs: its
+ * addresses.  Before any packet. */
+void box_set_gw(box *b, const gw *g, unsigned naddrs);
 void box_free(box *b);
 
 /* One segment crossing the box (a tcp_hop_fn, for tcp_add_hop): rewritten in

@@ -1117,6 +1117,39 @@ static bool is_client_addr(const scn_path *p, uint32_t a)
 	return (uint64_t)(uint32_t)(a - p->first_client) < (uint64_t)p->nclients * p->addrs_per_client;
 }
 
+/* The [nat] kinds, in the order of the schema's choices (SCN_NAT_*). */
+static const char *const nat_kind_names[] = { "netfilter", "aws-nat-gateway" };
+
+/* [nat] keys that only some kinds read (a bit per SCN_NAT_* kind): set for
+ * another kind, they are refused rather than ignored. */
+#define K(kind) (1u << SCN_NAT_##kind)
+static const struct {
+	const char *key;
+	unsigned kinds;
+} nat_kind_keys[] = {
+	{ "ports", K(NETFILTER) },
+	{ "random", K(NETFILTER) },
+	{ "persistent", K(NETFILTER) },
+	{ "connections_per_destination", K(AWS) },
+	{ "idle_timeout", K(AWS) },
+	{ "close_hold", K(AWS) },
+};
+#undef K
+
+/* "netfilter, aws-nat-gateway": the kinds in a mask, for messages. */
+static const char *kinds_str(unsigned kinds)
+{
+	static char buf[256];
+	buf[0] = 0;
+	for (unsigned k = 0; k < G_N_ELEMENTS(nat_kind_names); k++)
+		if (kinds & 1u << k) {
+			if (buf[0])
+				g_strlcat(buf, ", ", sizeof buf);
+			g_strlcat(buf, nat_kind_names[k], sizeof buf);
+		}
+	return buf;
+}
+
 /* Addresses, ports and who is who (a loopback path: one host). */
 static bool path_resolve(scn_path *p, const cfg *c, GError **err)
 {
@@ -1322,11 +1355,12 @@ static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **er
 		cfg_error(c, "nat", "addresses", err, "an AWS NAT Gateway has at most 8 addresses, not %u", n->naddrs);
 		return false;
 	}
-	if (n->kind == SCN_NAT_AWS && (n->random || n->random_fully || n->persistent || cfg_has(c, "nat", "ports"))) {
-		cfg_error(c, "nat", cfg_has(c, "nat", "ports") ? "ports" : n->persistent ? "persistent" : "random", err,
-			  "is an iptables SNAT setting; an AWS NAT Gateway has none");
-		return false;
-	}
+	for (unsigned i = 0; i < G_N_ELEMENTS(nat_kind_keys); i++)
+		if (!(nat_kind_keys[i].kinds & 1u << n->kind) && cfg_has(c, "nat", nat_kind_keys[i].key)) {
+			cfg_error(c, "nat", nat_kind_keys[i].key, err, "belongs to [nat] kind = %s; this box is kind = %s",
+				  kinds_str(nat_kind_keys[i].kinds), nat_kind_names[n->kind]);
+			return false;
+		}
 	b->clients = (unsigned)cfg_int(c, "nat", "clients");
 	if (b->clients > s->path.nclients) {
 		cfg_error(c, "nat", "clients", err, "%u client hosts behind the NAT, but client.count is %u", b->clients,

@@ -13,7 +13,7 @@
 
 #include "models/box.h"
 #include "models/kconf.h"
-#include "models/natgw_aws.h"
+#include "models/gw.h"
 #include "models/wl.h"
 
 struct world {
@@ -47,10 +47,16 @@ static void add_box(world *W, const scn_box *sb, probe_set *ps, uint64_t seed, u
 	r[3] = rng_stream(seed, rep, stream);
 	const scn_nat *sn = &sb->nat;
 	nat_cfg nc = { sn->addrs, sn->naddrs, sn->port_lo, sn->port_hi, sn->random, sn->random_fully, sn->persistent };
-	awsgw_cfg ac = { sn->addrs, sn->naddrs, sn->per_dest, sn->idle_timeout, sn->close_hold };
-	box *b = sb->has_nat && sn->kind == SCN_NAT_AWS
-			 ? box_new_awsgw(name, &sb->k, &ac, W->L, ps, r[0])
-			 : box_new(name, &sb->k, sb->has_nat ? &nc : NULL, W->L, ps, r[0], r[1], W->sc->unseen_teardown, r[2]);
+	bool is_gw = sb->has_nat && sn->kind != SCN_NAT_NETFILTER;
+	box *b = is_gw ? box_new(name, &sb->k, NULL, W->L, ps, r[0], NULL, 0, NULL)
+		       : box_new(name, &sb->k, sb->has_nat ? &nc : NULL, W->L, ps, r[0], r[1], W->sc->unseen_teardown, r[2]);
+	if (is_gw) {
+		char *pre = g_strdup_printf("%s.", name);
+		gw g;
+		BUG_ON(!gw_make(sn, sb->clients ? sb->clients : W->nclients, ps, pre, r[1], &g));
+		box_set_gw(b, &g, sn->naddrs);
+		g_free(pre);
+	}
 	snprintf(stream, sizeof stream, "%s.ct.kernel_bytes", name);
 	W->ct_bytes[W->nboxes] = probe_gauge_get(ps, stream, "memory the kernel would use for the table");
 	W->boxes[W->nboxes++] = b;
