@@ -230,7 +230,9 @@ const uint64_t *ehash_track(ehash *h, uint32_t laddr, uint32_t faddr, uint16_t f
 	tr->k = (dest_key){ laddr, faddr, fport };
 	h->tracked[track_slot(h, laddr, faddr, fport)] = tr;
 	h->ntracked++;
-	for (uint32_t b = 0; b <= h->mask; b++)
+	/* the entries already there for this destination (none in an empty
+	 * table: skip the walk over every bucket) */
+	for (uint32_t b = 0; h->count && b <= h->mask; b++)
 		for (uint32_t r = h->heads[b]; r != EH_NIL; r = node(h, r)->next) {
 			const tuple4 *t = &node(h, r)->t;
 			if (t->laddr == laddr && t->faddr == faddr && t->fport == fport)

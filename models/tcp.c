@@ -367,9 +367,12 @@ static void arm_rtx_jiffies(tcp_net *n, uint32_t i, uint64_t delay_j)
 	sock *s = SK(n, i);
 	ev_cancel(n->L, s->rtx);
 	const tcp_host *h = &n->hosts[s->host];
-	/* a lane per nominal delay: the wheel's rounding keeps one host's
-	 * expiries of one delay in arming order, as the lanes want */
-	s->rtx = ev_at_fixed(n->L, (ev_time)delay_j * (EV_SEC / h->k.hz), tcp__timer_expiry(n, h, delay_j), n->k_rtx, i, 0);
+	/* a lane per host and nominal delay: the wheel's rounding keeps one
+	 * host's expiries of one delay in arming order, as the lanes want, but
+	 * hosts' jiffies differ in phase, so their expiries interleave (one lane
+	 * for all put most of them in the priority queue) */
+	ev_time key = (ev_time)delay_j * (EV_SEC / h->k.hz) + s->host;
+	s->rtx = ev_at_fixed(n->L, key, tcp__timer_expiry(n, h, delay_j), n->k_rtx, i, 0);
 }
 
 /* The RTO is kept in ms here, in jiffies by the kernel (icsk_rto). */

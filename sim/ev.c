@@ -46,6 +46,8 @@ typedef struct lane_key {
 } lane_key;
 
 #define FIXED_SLOTS (2 * EV_FIXED_LANES)
+#define FIXED_BITS 9  /* log2(FIXED_SLOTS) */
+_Static_assert(FIXED_SLOTS == 1 << FIXED_BITS, "FIXED_BITS");
 
 /* How far ahead in a lane ev_run and ev_lane_at prefetch the ring. */
 #define LANE_PREFETCH 16
@@ -362,7 +364,7 @@ ev_id ev_lane_at(ev_loop *L, ev_lane ln, ev_time when, ev_kind k, uint32_t obj, 
 
 static inline unsigned fixed_slot(const ev_loop *L, ev_time delay)
 {
-	unsigned i = (unsigned)((delay * 0x9e3779b97f4a7c15ULL) >> 57) & (FIXED_SLOTS - 1);
+	unsigned i = (unsigned)((delay * 0x9e3779b97f4a7c15ULL) >> (64 - FIXED_BITS)) & (FIXED_SLOTS - 1);
 	while (L->fixed_lane[i] && L->fixed_delay[i] != delay)
 		i = (i + 1) & (FIXED_SLOTS - 1);
 	return i;
@@ -404,8 +406,14 @@ ev_id ev_after_fixed(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_
 	unsigned i = fixed_slot(L, delay);
 	if (!L->fixed_lane[i])
 		return after_new_delay(L, delay, k, obj, arg);
-	/* now never decreases, so now + delay never falls before the lane's last */
-	return lane_push(L, (ev_lane)(L->fixed_lane[i] - 1), L->now + delay, k, obj, arg);
+	/* now never decreases, so now + delay falls before the lane's last only
+	 * when ev_at_fixed put a later (rounded) time in the same family */
+	ev_lane ln = (ev_lane)(L->fixed_lane[i] - 1);
+	if (G_UNLIKELY(L->now + delay < L->lanes[ln].last && L->lanes[ln].n)) {
+		L->lane_fallbacks++;
+		return ev_at(L, L->now + delay, k, obj, arg);
+	}
+	return lane_push(L, ln, L->now + delay, k, obj, arg);
 }
 
 ev_id ev_lane_arm(ev_loop *L, ev_lane ln, ev_kind k, uint32_t obj, uint32_t arg)

@@ -85,7 +85,7 @@ ev_id ev_after(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_t arg)
  * delays, or with lanes off, this is ev_after.  Runs exactly as ev_after
  * would; use ev_after for delays drawn at random (they would each take a lane).
  */
-#define EV_FIXED_LANES 64
+#define EV_FIXED_LANES 256
 ev_id ev_after_fixed(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj, uint32_t arg);
 /* An event at an explicit time, in the lane of the family key names (the
  * lanes of ev_after_fixed, keyed the same way): for timers armed with one

@@ -3,7 +3,8 @@
 # concurrent runs into one --out never mix their files; SIGINT and SIGTERM
 # leave no temporary and give 130 / 143; SO_REUSEADDR with a port chosen by
 # connect() runs to the end; very high rates end and keep their rate; a
-# connection of 10^6 long requests does not close early.  Run from the
+# connection of 10^6 long requests does not close early; a path delay equal
+# to an RTO does not run time backwards.  Run from the
 # repository root:
 #   CONNSIM=./connsim sh tests/robust.sh
 set -u
@@ -142,6 +143,19 @@ if "$BIN" run "$T/good.ini" --set workload.requests=1000000 --set workload.life_
 		bad "10^6 requests of 5.12 h: $tw of $est connections closed"
 else
 	bad "10^6 requests of 5.12 h" "$T/long-err"
+fi
+
+# ---- 6. a path delay equal to a retransmission timer's ----------------------
+# Two 500 ms links make a segment's delay 1 s, the SYN's RTO: both families
+# of events share one lane, and the RTO's expiries are rounded later on the
+# timer wheel.  Segments pushed behind them ran time backwards (an abort).
+if "$BIN" run "$T/good.ini" --set client.link_delay=500ms --set server.link_delay=500ms --duration 20s -q \
+	--out "$T/rto" 2>"$T/rto-err"; then
+	est=$(metric "$T/rto" conn.established)
+	[ "$est" -gt 0 ] && ok "1 s path delay beside a 1 s RTO: runs, $est connections" ||
+		bad "1 s path delay beside a 1 s RTO: no connection"
+else
+	bad "1 s path delay beside a 1 s RTO" "$T/rto-err"
 fi
 
 summary robust

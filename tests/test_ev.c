@@ -1253,11 +1253,73 @@ static void test_differential_many_lanes(void **state)
 	differential(DIFF_MAXLANES, diff_len_many, 1500);
 }
 
+/* ev_after_fixed and ev_at_fixed past EV_FIXED_LANES distinct delays (the
+ * rest go to the priority queue): every configuration runs the events in
+ * the reference's order, and the lanes were really used. */
+typedef struct fixed_run {
+	GArray *trace;  /* (time, tag) */
+	ev_loop *L;
+	ev_kind k;
+	gsl_rng *g;
+	uint32_t next_tag, left;
+} fixed_run;
+
+static void fixed_fire(void *ctx, uint32_t obj, uint32_t arg)
+{
+	fixed_run *f = ctx;
+	uint64_t r[2] = { ev_now(f->L), obj };
+	g_array_append_vals(f->trace, r, 2);
+	(void)arg;
+	if (!f->left)
+		return;
+	f->left--;
+	/* delays from 3 x EV_FIXED_LANES distinct values, some rounded up to a
+	 * grid (as a timer wheel does) through ev_at_fixed */
+	ev_time d = 1000 + 7 * gsl_rng_uniform_int(f->g, 3 * EV_FIXED_LANES);
+	if (gsl_rng_uniform(f->g) < 0.3)
+		ev_at_fixed(f->L, d, (ev_now(f->L) + d + 63) / 64 * 64, f->k, f->next_tag++, 0);
+	else
+		ev_after_fixed(f->L, d, f->k, f->next_tag++, 0);
+}
+
+static GArray *fixed_trace(const config *c, ev_stats *st)
+{
+	fixed_run f = { g_array_new(FALSE, FALSE, sizeof(uint64_t)), c->make(), 0, gsl_rng_alloc(gsl_rng_mt19937), 0,
+			200000 };
+	gsl_rng_set(f.g, DIFF_SEED);
+	f.k = ev_kind_register(f.L, "fixed", fixed_fire, &f);
+	for (unsigned i = 0; i < 500; i++)
+		ev_after_fixed(f.L, 1 + i % 50, f.k, f.next_tag++, 0);
+	ev_run(f.L, EV_FOREVER);
+	ev_get_stats(f.L, st);
+	ev_loop_free(f.L);
+	gsl_rng_free(f.g);
+	return f.trace;
+}
+
+static void test_fixed_lanes_overflow(void **state)
+{
+	(void)state;
+	ev_stats st;
+	GArray *ref = fixed_trace(&configs[1], &st);
+	assert_int_equal(st.run, 200500);
+	for (size_t c = 0; c < NCONFIGS; c++) {
+		GArray *t = fixed_trace(&configs[c], &st);
+		assert_int_equal(t->len, ref->len);
+		assert_memory_equal(t->data, ref->data, (size_t)ref->len * sizeof(uint64_t));
+		if (configs[c].lanes)
+			assert_true(st.lane_fallbacks > 0);  /* the rounded ones, now and then */
+		g_array_free(t, TRUE);
+	}
+	g_array_free(ref, TRUE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest more[] = {
 		cmocka_unit_test(test_ids_and_stats),
 		cmocka_unit_test(test_lane_ids),
+		cmocka_unit_test(test_fixed_lanes_overflow),
 		cmocka_unit_test(test_self_rescheduling),
 		cmocka_unit_test(test_timing),
 		cmocka_unit_test(test_schedule_in_past_aborts),
