@@ -75,7 +75,8 @@ struct port_table {
 	gsl_rng *rng;
 	port_bucket *b;        /* [PORT_NR] */
 	uint8_t *reserved;     /* [PORT_NR / 8] copy, or NULL */
-	uint32_t *perturb;     /* table_perturb, NULL until the first connect() */
+	uint32_t *perturb;     /* table_perturb, NULL until the first connect() or while lazy */
+	struct perturb_lazy *lazy;  /* table_perturb drawn word by word (perturb_slot) */
 	uint64_t k0, k1;       /* net_secret */
 	bool secret_drawn;
 	uint32_t hint;         /* `static u32 hint` of __inet_hash_connect (<= 5.11) */
@@ -141,6 +142,8 @@ static uint32_t count_usable(const port_table *t)
 	return n;
 }
 
+static void perturb_lazy_free(struct perturb_lazy *z);
+
 port_table *port_table_new(const port_cfg *cfg, gsl_rng *rng)
 {
 	BUG_ON(!cfg || !rng);
@@ -161,8 +164,12 @@ port_table *port_table_new(const port_cfg *cfg, gsl_rng *rng)
 	}
 	t->cfg.reserved = t->reserved;
 	t->usable = count_usable(t);
+	/* sync_skip of every port while no bucket exists: only the reserved
+	 * ones are skipped.  (Reading the buckets would make the whole
+	 * calloc'ed table resident: 768 KiB per host.) */
 	for (uint32_t p = 0; p < PORT_NR; p++)
-		sync_skip(t, p);
+		if (port_reserved(t, p))
+			t->skip[p >> 6] |= 1ull << (p & 63);
 	return t;
 }
 
@@ -173,6 +180,7 @@ void port_table_free(port_table *t)
 	free(t->b);
 	free(t->reserved);
 	free(t->perturb);
+	perturb_lazy_free(t->lazy);
 	free(t);
 }
 
@@ -228,17 +236,80 @@ static uint64_t port_offset(port_table *t, uint32_t saddr, uint32_t daddr, uint1
 }
 
 /* table_perturb: get_random_sleepable_once / net_get_random_once, filled with
- * random words on the first connect(). */
-static uint32_t *perturb_table(port_table *t)
+ * random words on the first connect().  A host touches one word per
+ * destination, so the large table (5.18+) is drawn lazily: the first
+ * connect() keeps the generator's state and advances the stream past the
+ * fill as the kernel's draw did; a word is drawn from that state when first
+ * touched (the same value the fill gave it), and up to PERTURB_SPARSE words
+ * are kept so; the next touch draws the whole table.  (256 KiB per host
+ * otherwise, resident for 64 hosts with one destination each.) */
+#define PERTURB_SPARSE 16
+typedef struct perturb_lazy {
+	gsl_rng *snap, *scratch;
+	uint32_t n;
+	uint32_t idx[PERTURB_SPARSE], val[PERTURB_SPARSE];
+} perturb_lazy;
+
+static uint32_t perturb_size(const port_table *t)
 {
-	if (!t->perturb) {
-		uint32_t n = t->cfg.algo == PORT_ALGO_PERTURB ? PERTURB_SIZE : PERTURB256_SIZE;
-		t->perturb = malloc(n * sizeof(*t->perturb));
-		BUG_ON(!t->perturb);
-		for (uint32_t i = 0; i < n; i++)
-			t->perturb[i] = rng_u32(t->rng);
+	return t->cfg.algo == PORT_ALGO_PERTURB ? PERTURB_SIZE : PERTURB256_SIZE;
+}
+
+static void perturb_fill(port_table *t, gsl_rng *r)
+{
+	uint32_t n = perturb_size(t);
+	t->perturb = malloc(n * sizeof(*t->perturb));
+	BUG_ON(!t->perturb);
+	for (uint32_t i = 0; i < n; i++)
+		t->perturb[i] = rng_u32(r);
+}
+
+static void perturb_lazy_free(struct perturb_lazy *z)
+{
+	if (!z)
+		return;
+	gsl_rng_free(z->snap);
+	gsl_rng_free(z->scratch);
+	free(z);
+}
+
+/* &table_perturb[index] */
+static uint32_t *perturb_slot(port_table *t, uint32_t index)
+{
+	if (t->perturb)
+		return &t->perturb[index];
+	perturb_lazy *z = t->lazy;
+	if (!z) {
+		if (perturb_size(t) <= PERTURB256_SIZE) {
+			perturb_fill(t, t->rng);
+			return &t->perturb[index];
+		}
+		z = t->lazy = calloc(1, sizeof(*z));
+		BUG_ON(!z);
+		z->snap = gsl_rng_clone(t->rng);
+		z->scratch = gsl_rng_clone(t->rng);
+		BUG_ON(!z->snap || !z->scratch);
+		for (uint32_t i = 0; i < PERTURB_SIZE; i++)
+			(void)rng_u32(t->rng);
 	}
-	return t->perturb;
+	for (uint32_t k = 0; k < z->n; k++)
+		if (z->idx[k] == index)
+			return &z->val[k];
+	gsl_rng_memcpy(z->scratch, z->snap);
+	if (z->n < PERTURB_SPARSE) {
+		uint32_t v = 0;
+		for (uint32_t i = 0; i <= index; i++)
+			v = rng_u32(z->scratch);
+		z->idx[z->n] = index;
+		z->val[z->n] = v;
+		return &z->val[z->n++];
+	}
+	perturb_fill(t, z->scratch);
+	for (uint32_t k = 0; k < z->n; k++)
+		t->perturb[z->idx[k]] = z->val[k];
+	perturb_lazy_free(z);
+	t->lazy = NULL;
+	return &t->perturb[index];
 }
 
 /* ---- bucket bookkeeping --------------------------------------------------- */
@@ -551,13 +622,13 @@ static int connect_parity_hint(port_table *t, const uint64_t *dest, uint32_t off
 static int connect_perturb256(port_table *t, const uint64_t *dest, uint32_t off32, port_check_fn check,
 			      void *ctx, uint32_t *lport)
 {
-	uint32_t *table = perturb_table(t);
 	const uint32_t remaining = even_remaining(t->cfg.low, (uint32_t)t->cfg.high + 1);
 	const uint32_t index = (off32 * GOLDEN_RATIO_32) >> (32 - PERTURB256_SHIFT); /* hash_32 */
+	uint32_t *slot = perturb_slot(t, index);
 	uint32_t i;
-	int r = scan_parity(t, dest, (table[index] + off32) % remaining, check, ctx, lport, &i);
+	int r = scan_parity(t, dest, (*slot + off32) % remaining, check, ctx, lport, &i);
 	if (r >= 0)
-		table[index] += i + 2;
+		*slot += i + 2;
 	return r;
 }
 
@@ -571,10 +642,10 @@ static int connect_perturb256(port_table *t, const uint64_t *dest, uint32_t off3
 static int connect_perturb(port_table *t, const uint64_t *dest, uint64_t off64, port_check_fn check,
 			   void *ctx, uint32_t *lport)
 {
-	uint32_t *table = perturb_table(t);
 	const uint32_t remaining = even_remaining(t->cfg.low, (uint32_t)t->cfg.high + 1);
 	const uint32_t index = (uint32_t)off64 & (PERTURB_SIZE - 1);
-	const uint32_t offset = (table[index] + (uint32_t)(off64 >> 32)) % remaining;
+	uint32_t *slot = perturb_slot(t, index);
+	const uint32_t offset = (*slot + (uint32_t)(off64 >> 32)) % remaining;
 	uint32_t i;
 	int r = t->cfg.step_width && remaining > 1 ? scan_random_step(t, dest, offset, check, ctx, lport, &i)
 						   : scan_parity(t, dest, offset, check, ctx, lport, &i);
@@ -582,7 +653,7 @@ static int connect_perturb(port_table *t, const uint64_t *dest, uint64_t off64, 
 		uint32_t rnd = rng_below(t->rng, 8) * 2;
 		if (rnd > i)
 			i = rnd;
-		table[index] += i + 2;
+		*slot += i + 2;
 	}
 	return r;
 }
@@ -614,10 +685,10 @@ int port_connect_find_sock_range(port_table *t, uint32_t saddr, uint32_t daddr, 
 	if (sk_hi && low <= sk_hi && sk_hi <= high)  /* against the low just chosen, as the kernel */
 		high = sk_hi;
 	const uint64_t off64 = port_offset(t, saddr, daddr, dport, now_ns);
-	uint32_t *table = perturb_table(t);
 	const uint32_t end = high + 1, remaining = end - low;
 	const uint32_t index = (uint32_t)off64 & (PERTURB_SIZE - 1);
-	const uint32_t p0 = low + (table[index] + (uint32_t)(off64 >> 32)) % remaining;
+	uint32_t *slot = perturb_slot(t, index);
+	const uint32_t p0 = low + (*slot + (uint32_t)(off64 >> 32)) % remaining;
 	uint32_t port = 0, i = 0;
 	int r = scan_segment(t, dest, p0, end, 1, 0, check, ctx, &port, &i);
 	if (r == CAND_NEXT)
@@ -627,7 +698,7 @@ int port_connect_find_sock_range(port_table *t, uint32_t saddr, uint32_t daddr, 
 	uint32_t rnd = rng_below(t->rng, 8);
 	if (rnd > i)
 		i = rnd;
-	table[index] += i + 1;
+	*slot += i + 1;
 	port_prefetch(t, (uint16_t)port);
 	*lport = (uint16_t)port;
 	return r;
@@ -902,7 +973,8 @@ size_t port_table_bytes(const port_table *t)
 	if (t->reserved)
 		n += PORT_NR / 8;
 	if (t->perturb)
-		n += (t->cfg.algo == PORT_ALGO_PERTURB ? PERTURB_SIZE : PERTURB256_SIZE) *
-		     sizeof(*t->perturb);
+		n += perturb_size(t) * sizeof(*t->perturb);
+	if (t->lazy)
+		n += sizeof(*t->lazy) + 2 * (sizeof(gsl_rng) + gsl_rng_size(t->rng));
 	return n;
 }
