@@ -32,6 +32,14 @@ typedef struct tracker {
 	refusals *ref;  /* NULL until the first ehash_refused */
 } tracker;
 
+/* A slot of the trackers' table: the key beside the pointer, so that
+ * probing compares keys without touching the trackers (each its own 8 KiB
+ * block: a cache miss per probe, on every connect, insert and removal). */
+typedef struct tslot {
+	dest_key k;
+	tracker *tr;
+} tslot;
+
 struct ehash {
 	uint32_t *heads;
 	uint32_t mask, count;
@@ -42,7 +50,7 @@ struct ehash {
 	 * addressing with linear probing, at most half full (every insert and
 	 * removal looks its destination up, so this is a plain array rather
 	 * than a GHashTable). */
-	tracker **tracked;
+	tslot *tracked;
 	uint32_t track_mask, ntracked;
 	uint32_t nrefusing;  /* trackers with refusal marks */
 };
@@ -57,20 +65,20 @@ static inline uint32_t track_slot(const ehash *h, uint32_t laddr, uint32_t faddr
 {
 	uint32_t i = (uint32_t)rng_splitmix64(((uint64_t)laddr << 32 | faddr) ^ ((uint64_t)fport << 7)) &
 		     h->track_mask;
-	while (h->tracked[i] && !dest_equal(&h->tracked[i]->k, laddr, faddr, fport))
+	while (h->tracked[i].tr && !dest_equal(&h->tracked[i].k, laddr, faddr, fport))
 		i = (i + 1) & h->track_mask;
 	return i;
 }
 
 static void track_grow(ehash *h)
 {
-	tracker **old = h->tracked;
+	tslot *old = h->tracked;
 	uint32_t n = old ? h->track_mask + 1 : 0;
 	h->track_mask = n ? 2 * n - 1 : 15;
-	h->tracked = g_new0(tracker *, h->track_mask + 1);
+	h->tracked = g_new0(tslot, h->track_mask + 1);
 	for (uint32_t i = 0; i < n; i++)
-		if (old[i])
-			h->tracked[track_slot(h, old[i]->k.laddr, old[i]->k.faddr, old[i]->k.fport)] = old[i];
+		if (old[i].tr)
+			h->tracked[track_slot(h, old[i].k.laddr, old[i].k.faddr, old[i].k.fport)] = old[i];
 	g_free(old);
 }
 
@@ -78,7 +86,7 @@ static inline void track(ehash *h, const tuple4 *t, bool set)
 {
 	if (!h->tracked)
 		return;
-	tracker *tr = h->tracked[track_slot(h, t->laddr, t->faddr, t->fport)];
+	tracker *tr = h->tracked[track_slot(h, t->laddr, t->faddr, t->fport)].tr;
 	if (!tr)
 		return;
 	uint64_t bit = 1ull << (t->lport & 63);
@@ -114,11 +122,12 @@ void ehash_free(ehash *h)
 	bigmem_free(h->heads, ((size_t)h->mask + 1) * sizeof(uint32_t));
 	if (h->tracked)
 		for (uint32_t i = 0; i <= h->track_mask; i++) {
-			if (h->tracked[i] && h->tracked[i]->ref) {
-				g_free(h->tracked[i]->ref->heap);
-				g_free(h->tracked[i]->ref);
+			tracker *tr = h->tracked[i].tr;
+			if (tr && tr->ref) {
+				g_free(tr->ref->heap);
+				g_free(tr->ref);
 			}
-			g_free(h->tracked[i]);
+			g_free(tr);
 		}
 	g_free(h->tracked);
 	g_free(h);
@@ -178,7 +187,7 @@ void ehash_replace(ehash *h, uint32_t old_ref, uint32_t new_ref)
 	*p = new_ref;
 	if (h->nrefusing) {  /* a mark was about the old entry */
 		const tuple4 *t = &node(h, new_ref)->t;
-		tracker *tr = h->tracked[track_slot(h, t->laddr, t->faddr, t->fport)];
+		tracker *tr = h->tracked[track_slot(h, t->laddr, t->faddr, t->fport)].tr;
 		if (tr && tr->ref)
 			tr->ref->bits[t->lport >> 6] &= ~(1ull << (t->lport & 63));
 	}
@@ -219,7 +228,7 @@ const uint64_t *ehash_track(ehash *h, uint32_t laddr, uint32_t faddr, uint16_t f
 {
 	if (!h->tracked)
 		track_grow(h);
-	tracker *tr = h->tracked[track_slot(h, laddr, faddr, fport)];
+	tracker *tr = h->tracked[track_slot(h, laddr, faddr, fport)].tr;
 	if (tr)
 		return tr->bits;
 	if (h->ntracked >= MAX_TRACKED)
@@ -228,7 +237,7 @@ const uint64_t *ehash_track(ehash *h, uint32_t laddr, uint32_t faddr, uint16_t f
 		track_grow(h);
 	tr = g_new0(tracker, 1);
 	tr->k = (dest_key){ laddr, faddr, fport };
-	h->tracked[track_slot(h, laddr, faddr, fport)] = tr;
+	h->tracked[track_slot(h, laddr, faddr, fport)] = (tslot){ tr->k, tr };
 	h->ntracked++;
 	/* the entries already there for this destination (none in an empty
 	 * table: skip the walk over every bucket) */
@@ -245,7 +254,7 @@ const uint64_t *ehash_refused(ehash *h, uint32_t laddr, uint32_t faddr, uint16_t
 {
 	if (!ehash_track(h, laddr, faddr, fport))
 		return NULL;
-	tracker *tr = h->tracked[track_slot(h, laddr, faddr, fport)];
+	tracker *tr = h->tracked[track_slot(h, laddr, faddr, fport)].tr;
 	refusals *r = tr->ref;
 	if (!r) {
 		r = tr->ref = g_new0(refusals, 1);
@@ -279,7 +288,7 @@ const uint64_t *ehash_refused(ehash *h, uint32_t laddr, uint32_t faddr, uint16_t
 void ehash_refuse(ehash *h, const tuple4 *t, uint64_t until)
 {
 	BUG_ON(!h->tracked);
-	tracker *tr = h->tracked[track_slot(h, t->laddr, t->faddr, t->fport)];
+	tracker *tr = h->tracked[track_slot(h, t->laddr, t->faddr, t->fport)].tr;
 	BUG_ON(!tr || !tr->ref);
 	refusals *r = tr->ref;
 	r->bits[t->lport >> 6] |= 1ull << (t->lport & 63);
@@ -332,10 +341,10 @@ size_t ehash_bytes(const ehash *h)
 {
 	size_t b = sizeof(*h) + (size_t)(h->mask + 1) * sizeof(uint32_t);
 	if (h->tracked) {
-		b += (h->track_mask + 1) * sizeof(tracker *) + h->ntracked * sizeof(tracker);
+		b += (h->track_mask + 1) * sizeof(tslot) + h->ntracked * sizeof(tracker);
 		for (uint32_t i = 0; h->nrefusing && i <= h->track_mask; i++)
-			if (h->tracked[i] && h->tracked[i]->ref)
-				b += sizeof(refusals) + h->tracked[i]->ref->cap * sizeof(refusal_due);
+			if (h->tracked[i].tr && h->tracked[i].tr->ref)
+				b += sizeof(refusals) + h->tracked[i].tr->ref->cap * sizeof(refusal_due);
 	}
 	return b;
 }
