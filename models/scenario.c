@@ -1274,6 +1274,7 @@ static bool own_resolve(scenario *s, const cfg *c, scn_box *b, GError **err)
 {
 	bool lo = s->path.loopback;
 	const char *role = lo ? "client" : !strcmp(b->host, "server") || !strcmp(b->host, "client") ? b->host : NULL;
+	b->on_host = -1;
 	if (!role)
 		return true;
 	const char *key = cfg_has(c, b->name, "host") ? "host" : "profile";
@@ -1290,6 +1291,14 @@ static bool own_resolve(scenario *s, const cfg *c, scn_box *b, GError **err)
 			  b->name, what, hk->prof != b->k.prof ? "kernel profile" : "HZ", role, hk->prof->name, hk->hz,
 			  b->name, b->k.prof->name, b->k.hz);
 		return false;
+	}
+	b->on_host = !strcmp(role, "server");
+	/* the machine's memory sizes the one table (nf_conntrack_init_start) */
+	if (!cfg_has(c, b->name, "memory") && b->k.mem_bytes != hk->mem_bytes) {
+		b->k.mem_bytes = hk->mem_bytes;
+		char *sec = sysctl_section(b->name);
+		ct_resolve(&b->k, c, sec);
+		g_free(sec);
 	}
 	if (strcmp(b->name, "firewall"))
 		return true;
@@ -1312,6 +1321,8 @@ static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **er
 		cfg_error(c, name, "host", err, "a host name has at most %zu characters", sizeof b->host - 1);
 		return false;
 	}
+	if (!own_resolve(s, c, b, err))
+		return false;
 	/* Namespaces of one host share one kernel: one profile and HZ, and
 	 * the table's global sizes (nf_conntrack_buckets is the one
 	 * nf_conntrack_hash; nf_conntrack_max is global, read-only in other
@@ -1328,8 +1339,6 @@ static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **er
 			return false;
 		}
 	}
-	if (!own_resolve(s, c, b, err))
-		return false;
 	s->nboxes++;  /* owns its addresses from here on */
 	if (strcmp(name, "nat"))
 		return true;
@@ -1387,6 +1396,17 @@ static void add_items(scenario *s, const cfg *c)
 		add_kconf_items(s, c, "server", &s->server.k, false);
 	for (unsigned i = 0; i < s->nboxes; i++) {
 		add_kconf_items(s, c, s->boxes[i].name, &s->boxes[i].k, true);
+		if (s->boxes[i].on_host >= 0 && !cfg_has(c, s->boxes[i].name, "memory"))
+			for (guint j = 0; j < s->items->len; j++) {
+				scn_item *it = g_ptr_array_index(s->items, j);
+				if (!strcmp(it->section, s->boxes[i].name) && !strcmp(it->name, "memory")) {
+					const char *h = s->boxes[i].on_host ? "server" : "client";
+					g_free(it->value);
+					g_free(it->source);
+					it->value = value_text(c, h, cfg_schema_find(c, h, "memory"));
+					it->source = g_strdup_printf("the %s's machine", h);
+				}
+			}
 		if (s->boxes[i].own && !cfg_has(c, s->boxes[i].name, "delay"))
 			for (guint j = 0; j < s->items->len; j++) {
 				scn_item *it = g_ptr_array_index(s->items, j);

@@ -60,6 +60,8 @@ typedef struct scn_box {
 			    * behind the NAT, the others direct; 0: all */
 	char host[32];     /* [BOX] host: boxes naming the same host share its
 			    * conntrack gc worker (ct_share_gc); "" alone */
+	int on_host;       /* -1, or the box runs on the client (0) or server (1)
+			    * machine: host = client/server, or a loopback path */
 	bool own;          /* a [firewall] that is a host's own conntrack (its
 			    * input and output hooks, no delay unless given):
 			    * host = server or client, or any on a loopback path */

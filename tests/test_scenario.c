@@ -305,6 +305,21 @@ static void test_own_firewall(void **state)
 	scn_free(s);
 	cfg_free(c);
 
+	/* the host's memory sizes its table, as a box given that memory */
+	const char *const lo_mem[] = { "server.addresses=127.0.0.1", "client.address=127.0.0.1", "client.memory=1",
+				       "firewall.loss=0", NULL };
+	const char *const box_mem[] = { "firewall.memory=1", NULL };
+	c = cfg_of(lo_mem);
+	s = scn_of(c);
+	cfg *c2 = cfg_of(box_mem);
+	scenario *s2 = scn_of(c2);
+	assert_int_equal(s->boxes[0].k.ct_max, s2->boxes[0].k.ct_max);
+	assert_int_equal(s->boxes[0].k.ct_buckets, s2->boxes[0].k.ct_buckets);
+	scn_free(s2);
+	cfg_free(c2);
+	scn_free(s);
+	cfg_free(c);
+
 	const char *const lo_delay[] = { "server.addresses=127.0.0.1", "client.address=127.0.0.1", "firewall.delay=5us",
 					 NULL };
 	c = cfg_of(lo_delay);
