@@ -1278,7 +1278,7 @@ static bool own_resolve(scenario *s, const cfg *c, scn_box *b, GError **err)
 	if (!role)
 		return true;
 	const char *key = cfg_has(c, b->name, "host") ? "host" : "profile";
-	const char *what = lo ? "the host" : role;
+	const char *what = lo ? "the host" : !strcmp(role, "server") ? "the server" : "the client";
 	if (!lo && !strcmp(role, "client") && s->path.nclients != 1) {
 		cfg_error(c, b->name, key, err,
 			  "host = client is one client host's machine, but [client] count is %u: give count = 1",

@@ -68,6 +68,14 @@ a=$(col "$T/lo" conn.setup.mean_ms) b=$(col "$T/nofw" conn.setup.mean_ms)
 ! grep -q 'firewall\.ct\.' "$T/nofw/summary.csv" && ok "without [firewall], no conntrack columns" ||
 	bad "conntrack columns without a firewall"
 
+# The host's own hooks are not another wire: --pcap writes each segment
+# once, byte for byte as without the firewall.
+"$BIN" run -q "$T/lo.ini" -o "$T/p1" -d 30s -s experiment.warmup=5s --pcap "$T/fw.pcap" --pcap-limit 5 >/dev/null 2>"$T/err" &&
+	"$BIN" run -q "$T/nofw.ini" -o "$T/p2" -d 30s -s experiment.warmup=5s --pcap "$T/nofw.pcap" --pcap-limit 5 \
+		>/dev/null 2>>"$T/err" || bad "pcap runs" "$T/err"
+[ -s "$T/fw.pcap" ] && cmp -s "$T/fw.pcap" "$T/nofw.pcap" && ok "--pcap: each loopback segment once, as without the firewall" ||
+	bad "--pcap differs with the host's firewall"
+
 # Table full: nf_conntrack_max below rate x (life + 120) drops new
 # connections' SYNs (every entry is ASSURED, early_drop finds none).
 "$BIN" run -q "$T/lo.ini" -o "$T/full" -s firewall.sysctl.net.netfilter.nf_conntrack_max=1000 >/dev/null 2>"$T/err" ||
