@@ -22,6 +22,7 @@ struct capture {
 	uint64_t limit, conns, packets;
 	GHashTable *kept;     /* tap_tuple* (either direction, see key) -> ISN of its SYN */
 	GHashTable *flight;   /* segment ids in flight of kept connections */
+	uint32_t same_wire;   /* boxes that are hosts' own conntrack (capture_same_wire) */
 };
 
 /* The tuple with its lower endpoint first: both directions, one key. */
@@ -94,6 +95,8 @@ static tap_verdict on_tap(void *ctx, tap_rec *r)
 		}
 		break;
 	case TAP_HOP:
+		if (r->box >= 0 && r->box < 32 && (c->same_wire >> r->box & 1))
+			break;  /* the host's own hooks: no other wire */
 		if (all) {
 			put(c, r->t, &r->pkt);
 		} else if (g_hash_table_contains(c->flight, GUINT_TO_POINTER(r->seg))) {
@@ -124,6 +127,12 @@ static tap_verdict on_tap(void *ctx, tap_rec *r)
 		break;
 	}
 	return TAP_PASS;
+}
+
+void capture_same_wire(capture *c, int box)
+{
+	if (box >= 0 && box < 32)
+		c->same_wire |= 1u << box;
 }
 
 capture *capture_new(FILE *fp, uint64_t limit)

@@ -27,6 +27,10 @@ typedef struct capture capture;
 
 /* Writes the pcap file header to fp, which the capture then owns. */
 capture *capture_new(FILE *fp, uint64_t limit);
+/* Box index (the tap's) is a host's own conntrack (scn_box.own): a segment
+ * it passes stays on the host's wire and is not written again.  Before the
+ * run; index < 32. */
+void capture_same_wire(capture *c, int box);
 /* The tap to attach (alone, or with others through a caller's tee). */
 const tap *capture_tap(capture *c);
 /* Packets written so far. */

@@ -404,6 +404,9 @@ static int run_and_write(const char *exp, const run_opts *ro, const cfg *c, cons
 	if (ro->pcap) {
 		if (!(pf = out_open(ro->pcap, &err)) || !(cap = pcap_open(pf, (uint64_t)ro->pcap_limit, ro->pcap, &err)))
 			goto done;
+		for (unsigned i = 0; i < sc->nboxes; i++)
+			if (sc->boxes[i].own)
+				capture_same_wire(cap, (int)i);
 	}
 	if (cl && cap) {
 		both = (tee){ { &both, tee_on }, connlog_tap(cl), capture_tap(cap) };

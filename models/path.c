@@ -21,6 +21,11 @@ void tcp_add_hop(tcp_net *n, tcp_hop_fn fn, tcp_hop_prefetch_fn prefetch, void *
 	n->hops[n->nhops++] = (tcp_hop){ fn, prefetch, ctx, delay, loss, loss_rng };
 }
 
+void tcp_hops_self(tcp_net *n)
+{
+	n->hops_self = true;
+}
+
 static inline uint8_t hop_flags(const seg *s)
 {
 	return (uint8_t)(((s->flags & F_SYN) ? TCP_HOP_SYN : 0) | ((s->flags & F_ACK) ? TCP_HOP_ACK : 0) |
@@ -78,7 +83,9 @@ static void deliver(tcp_net *n, uint32_t i)
 		return;
 	}
 	tcp_host *d = &n->hosts[dst];
-	if (d->loss > 0 && gsl_rng_uniform(d->loss_rng) < d->loss) {
+	/* (on a loopback path the receiver is the sender, whose link loss
+	 * tcp__send drew once, as for a direct segment) */
+	if (d->loss > 0 && !n->hops_self && gsl_rng_uniform(d->loss_rng) < d->loss) {
 		if (G_UNLIKELY(n->tap))
 			tap_drop(n, i, -1, TAP_WHY_LOSS);
 		pool_free(&n->segs, i);

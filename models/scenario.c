@@ -73,7 +73,8 @@ static const cfg_key keys[] = {
 	{ "nat|firewall", "loss", CFG_DOUBLE, 0, 0.99, NULL, "0", "probability a segment is lost on the way into the box" },
 	{ "nat|firewall", "sysctl_file", CFG_STRING, 0, 0, NULL, "", "sysctl file for the box (conntrack settings)" },
 	{ "nat|firewall", "host", CFG_STRING, 0, 0, NULL, "",
-	  "host whose network namespace the box is: boxes naming the same host share its conntrack gc worker" },
+	  "host whose network namespace the box is: boxes naming the same host share its conntrack gc worker; "
+	  "server or client: that host's machine (a [firewall] there is its own conntrack, with no delay)" },
 	{ "nat", "addresses", CFG_LIST, 0, 0, NULL, "203.0.113.1", "external addresses (MASQUERADE: one)" },
 	{ "nat", "ports", CFG_RANGE, 1, 65535, NULL, NULL, "--to-ports low high (default: the kernel's port classes)" },
 	{ "nat", "random", CFG_ENUM, 0, 0, "none|random|fully", "none", "--random or --random-fully" },
@@ -1291,6 +1292,55 @@ static bool hosts_check(const scn_path *p, const cfg *c, GError **err)
 	return true;
 }
 
+/*
+ * A box on one of the experiment's own hosts: host = server or client (on a
+ * loopback path every box is on the one host).  A [firewall] there is the
+ * host's own conntrack: every segment the host sends or receives is tracked
+ * once (nf_conntrack_in at LOCAL_OUT or PRE_ROUTING; on lo a segment comes
+ * back in with its entry attached and PRE_ROUTING's nf_conntrack_in
+ * returns at once, `if (tmpl || ctinfo == IP_CT_UNTRACKED)`,
+ * nf_conntrack_core.c), next to the host and with no delay unless given.
+ * A [nat] with host = server or client is a network namespace on that
+ * machine.  Either way the box runs the host's kernel.
+ */
+static bool own_resolve(scenario *s, const cfg *c, scn_box *b, GError **err)
+{
+	bool lo = s->path.loopback;
+	const char *role = lo ? "client" : !strcmp(b->host, "server") || !strcmp(b->host, "client") ? b->host : NULL;
+	b->on_host = -1;
+	if (!role)
+		return true;
+	const char *key = cfg_has(c, b->name, "host") ? "host" : "profile";
+	const char *what = lo ? "the host" : !strcmp(role, "server") ? "the server" : "the client";
+	if (!lo && !strcmp(role, "client") && s->path.nclients != 1) {
+		cfg_error(c, b->name, key, err,
+			  "host = client is one client host's machine, but [client] count is %u: give count = 1",
+			  s->path.nclients);
+		return false;
+	}
+	const kconf *hk = !strcmp(role, "server") ? &s->server.k : &s->client.k;
+	if (hk->prof != b->k.prof || hk->hz != b->k.hz) {
+		cfg_error(c, b->name, key, err, "the %s runs on %s's kernel, but its %s differs (%s: %s, HZ %u; %s: %s, HZ %u)",
+			  b->name, what, hk->prof != b->k.prof ? "kernel profile" : "HZ", role, hk->prof->name, hk->hz,
+			  b->name, b->k.prof->name, b->k.hz);
+		return false;
+	}
+	b->on_host = !strcmp(role, "server");
+	/* the machine's memory sizes the one table (nf_conntrack_init_start) */
+	if (!cfg_has(c, b->name, "memory") && b->k.mem_bytes != hk->mem_bytes) {
+		b->k.mem_bytes = hk->mem_bytes;
+		char *sec = sysctl_section(b->name);
+		ct_resolve(&b->k, c, sec);
+		g_free(sec);
+	}
+	if (strcmp(b->name, "firewall"))
+		return true;
+	b->own = true;
+	if (!cfg_has(c, b->name, "delay"))
+		b->delay = 0;  /* the host's own hooks, not another hop */
+	return true;
+}
+
 static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **err)
 {
 	scn_box *b = &s->boxes[s->nboxes];
@@ -1304,6 +1354,8 @@ static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **er
 		cfg_error(c, name, "host", err, "a host name has at most %zu characters", sizeof b->host - 1);
 		return false;
 	}
+	if (!own_resolve(s, c, b, err))
+		return false;
 	/* Namespaces of one host share one kernel: one profile and HZ, and
 	 * the table's global sizes (nf_conntrack_buckets is the one
 	 * nf_conntrack_hash; nf_conntrack_max is global, read-only in other
@@ -1376,8 +1428,30 @@ static void add_items(scenario *s, const cfg *c)
 	add_kconf_items(s, c, "client", &s->client.k, false);
 	if (!s->path.loopback)
 		add_kconf_items(s, c, "server", &s->server.k, false);
-	for (unsigned i = 0; i < s->nboxes; i++)
+	for (unsigned i = 0; i < s->nboxes; i++) {
 		add_kconf_items(s, c, s->boxes[i].name, &s->boxes[i].k, true);
+		if (s->boxes[i].on_host >= 0 && !cfg_has(c, s->boxes[i].name, "memory"))
+			for (guint j = 0; j < s->items->len; j++) {
+				scn_item *it = g_ptr_array_index(s->items, j);
+				if (!strcmp(it->section, s->boxes[i].name) && !strcmp(it->name, "memory")) {
+					const char *h = s->boxes[i].on_host ? "server" : "client";
+					g_free(it->value);
+					g_free(it->source);
+					it->value = value_text(c, h, cfg_schema_find(c, h, "memory"));
+					it->source = g_strdup_printf("the %s's machine", h);
+				}
+			}
+		if (s->boxes[i].own && !cfg_has(c, s->boxes[i].name, "delay"))
+			for (guint j = 0; j < s->items->len; j++) {
+				scn_item *it = g_ptr_array_index(s->items, j);
+				if (!strcmp(it->section, s->boxes[i].name) && !strcmp(it->name, "delay")) {
+					g_free(it->value);
+					g_free(it->source);
+					it->value = g_strdup("0s");
+					it->source = g_strdup("default: a host's own conntrack");
+				}
+			}
+	}
 	add_section_items(s, c, "workload");
 }
 
@@ -1429,9 +1503,31 @@ scenario *scn_new(const cfg *c, GError **err)
 	s->server.loss = cfg_double(c, "server", "loss");
 	if (!path_resolve(&s->path, c, err) || !workload_resolve(s, c, err) || !hosts_check(&s->path, c, err))
 		goto fail;
-	for (unsigned i = 2; !s->path.loopback && i < G_N_ELEMENTS(machines); i++)
-		if (has_machine(c, machines[i]) && !box_resolve(s, c, machines[i], err))
+	if (s->path.loopback && has_machine(c, "nat")) {
+		/* the host's own SNAT of its loopback traffic (nat POSTROUTING
+		 * -o lo) is not modelled: connsim's NAT is a box between client
+		 * hosts and a server */
+		const char *key = "addresses";
+		for (const cfg_key *k = keys; k->name; k++)
+			if (g_str_has_prefix(k->section, "nat") && cfg_has(c, "nat", k->name)) {
+				key = k->name;
+				break;
+			}
+		bool given = cfg_has(c, "nat", key);
+		cfg_error(c, given ? "nat" : "server", given ? key : "addresses", err,
+			  "a loopback path (client and server addresses in 127.0.0.0/8: one host) takes no [nat]: "
+			  "SNAT of a host's own loopback traffic is not modelled; a [firewall] there is the host's "
+			  "own conntrack");
+		goto fail;
+	}
+	/* boxes from the client side: a firewall that is the client's own
+	 * conntrack comes before the NAT */
+	bool fw_first = !s->path.loopback && !strcmp(cfg_str(c, "firewall", "host"), "client");
+	for (unsigned i = 2; i < G_N_ELEMENTS(machines); i++) {
+		const char *m = machines[fw_first ? 5 - i : i];
+		if (has_machine(c, m) && !box_resolve(s, c, m, err))
 			goto fail;
+	}
 	if (!budget_fits(s, c, err))
 		goto fail;
 	add_items(s, c);

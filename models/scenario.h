@@ -60,6 +60,11 @@ typedef struct scn_box {
 			    * behind the NAT, the others direct; 0: all */
 	char host[32];     /* [BOX] host: boxes naming the same host share its
 			    * conntrack gc worker (ct_share_gc); "" alone */
+	int on_host;       /* -1, or the box runs on the client (0) or server (1)
+			    * machine: host = client/server, or a loopback path */
+	bool own;          /* a [firewall] that is a host's own conntrack (its
+			    * input and output hooks, no delay unless given):
+			    * host = server or client, or any on a loopback path */
 } scn_box;
 
 /* Who talks to whom. */
@@ -80,8 +85,9 @@ typedef struct scenario {
 	ev_time duration, warmup, sample;
 	scn_host client, server;
 	scn_path path;
-	scn_box boxes[2];         /* from the client side: NAT, then firewall */
-	unsigned nboxes;          /* none on a loopback path */
+	scn_box boxes[2];         /* from the client side: NAT, then firewall (a
+				   * firewall with host = client first) */
+	unsigned nboxes;          /* a loopback path: at most the host's own firewall */
 	/* addresses, ports and client hosts are the path's; stop is the end of
 	 * arrivals ([workload] stop, else the duration) */
 	wl_spec workload;

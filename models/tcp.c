@@ -223,8 +223,9 @@ uint32_t tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint
 	if (!n->retransmitting || (flags & (F_SYN | F_ACK)) == (F_SYN | F_ACK))
 		(*h->mib->OutSegs)++;
 	/* Between the two sides, or to an address no host has (a NAT's),
-	 * the segment crosses the middleboxes (path.c). */
-	bool via = n->nhops && (dst < 0 || n->hosts[dst].side != h->side);
+	 * the segment crosses the middleboxes (path.c); on a loopback path,
+	 * the host's own conntrack (tcp_hops_self). */
+	bool via = n->nhops && (dst < 0 || n->hosts[dst].side != h->side || n->hops_self);
 	if (dst < 0 && !via)
 		return UINT32_MAX;
 	if (h->loss > 0 && gsl_rng_uniform(h->loss_rng) < h->loss)

@@ -133,6 +133,12 @@ typedef void (*tcp_hop_prefetch_fn)(void *ctx, const tcp_hop_pkt *p);
  * loss is 0). */
 void tcp_add_hop(tcp_net *n, tcp_hop_fn fn, tcp_hop_prefetch_fn prefetch, void *ctx, ev_time delay, double loss,
 		 gsl_rng *loss_rng);
+/* A loopback path (one host plays both ends): the segments a host sends to
+ * itself cross the hops too, from the client side, once each: the host's
+ * own conntrack at its output hook (nf_conntrack_in from LOCAL_OUT; the
+ * segment comes back in through lo with its entry attached, so
+ * PRE_ROUTING's nf_conntrack_in returns at once, nf_conntrack_core.c). */
+void tcp_hops_self(tcp_net *n);
 
 /* Occupancy, for probes and tests. */
 typedef struct tcp_host_stats {

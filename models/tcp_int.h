@@ -164,6 +164,7 @@ struct tcp_net {
 	ev_kind k_seg, k_rtx, k_app, k_tw, k_hop;
 	tcp_hop hops[4];        /* from the client side */
 	unsigned nhops;
+	bool hops_self;         /* tcp_hops_self: a host's segments to itself cross the hops */
 	const tap *tap;         /* tcp_set_tap: NULL unless observed */
 };
 

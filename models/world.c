@@ -114,6 +114,8 @@ world *world_new(const scenario *sc, ev_loop *L, probe_set *ps, uint64_t seed, u
 	add_hosts(W);
 	for (unsigned i = 0; i < sc->nboxes; i++)
 		add_box(W, &sc->boxes[i], ps, seed, rep);
+	if (sc->path.loopback && sc->nboxes)
+		tcp_hops_self(W->tcp);  /* the host's own firewall sees its loopback segments */
 	/* mixed populations: the client hosts after the NAT's bypass it */
 	for (unsigned i = 0; i < W->nboxes; i++)
 		if (sc->boxes[i].clients && sc->boxes[i].clients < sc->path.nclients) {
@@ -247,6 +249,11 @@ void world_describe(const world *W, GString *o, const char *pre)
 		if (sb[i].clients && sb[i].clients < p->nclients)
 			g_string_append_printf(o, "%s%s: client hosts 1-%u behind it, %u-%u direct to the server\n", pre,
 					       sb[i].name, sb[i].clients, sb[i].clients + 1, p->nclients);
+	for (unsigned i = 0; i < W->nboxes; i++)
+		if (sb[i].own)
+			g_string_append_printf(o, "%s%s: the %s's own conntrack (its output and input hooks, once per "
+					       "segment)\n", pre, sb[i].name,
+					       p->loopback ? "host" : !strcmp(sb[i].host, "server") ? "server" : "client");
 	if (W->nboxes == 2 && sb[0].host[0] && !strcmp(sb[0].host, sb[1].host))
 		g_string_append_printf(o, "%s%s and %s: namespaces of host %s, one conntrack gc worker\n", pre,
 				       sb[0].name, sb[1].name, sb[0].host);

@@ -28,6 +28,8 @@ static cfg *cfg_of(const char *const *sets)
 	return c;
 }
 
+static G_GNUC_NULL_TERMINATED void scn_fails(cfg *c, ...);
+
 static scenario *scn_of(cfg *c)
 {
 	GError *e = NULL;
@@ -266,13 +268,11 @@ static void test_path(void **state)
 	scn_free(s);
 	cfg_free(c);
 
+	/* a loopback path takes no NAT: the error names the [nat] key given */
 	const char *const lo[] = { "server.addresses=127.0.0.1", "client.address=127.0.0.1", "nat.addresses=1.2.3.4",
 				   NULL };
 	c = cfg_of(lo);
-	s = scn_of(c);
-	assert_true(s->path.loopback);
-	assert_int_equal(s->nboxes, 0);  /* a loopback path has no boxes */
-	scn_free(s);
+	scn_fails(c, "[nat] addresses = '1.2.3.4'", "takes no [nat]", "not modelled", NULL);
 	cfg_free(c);
 
 	const char *const bad[] = { "client.count=3", "server.addresses=10.0.0.3", NULL };
@@ -282,6 +282,96 @@ static void test_path(void **state)
 	assert_string_equal(e->message, "--set: [server] addresses = '10.0.0.3': a server address is also a client "
 					"address or repeated");
 	g_clear_error(&e);
+	cfg_free(c);
+}
+
+/* The host's own conntrack: a [firewall] on a loopback path, or with host =
+ * server or client, sits on that host's hooks with no delay unless given,
+ * runs its kernel, and (host = client) comes before the NAT. */
+static void test_own_firewall(void **state)
+{
+	(void)state;
+	const char *const lo[] = { "server.addresses=127.0.0.1", "client.address=127.0.0.1", "firewall.loss=0", NULL };
+	cfg *c = cfg_of(lo);
+	scenario *s = scn_of(c);
+	assert_true(s->path.loopback);
+	assert_int_equal(s->nboxes, 1);
+	assert_true(s->boxes[0].own);
+	assert_int_equal(s->boxes[0].delay, 0);
+	GString *o = g_string_new(NULL);
+	scn_print(s, o);
+	assert_non_null(strstr(o->str, "  delay = 0s   (default: a host's own conntrack)"));
+	g_string_free(o, TRUE);
+	scn_free(s);
+	cfg_free(c);
+
+	/* the host's memory sizes its table, as a box given that memory */
+	const char *const lo_mem[] = { "server.addresses=127.0.0.1", "client.address=127.0.0.1", "client.memory=1",
+				       "firewall.loss=0", NULL };
+	const char *const box_mem[] = { "firewall.memory=1", NULL };
+	c = cfg_of(lo_mem);
+	s = scn_of(c);
+	cfg *c2 = cfg_of(box_mem);
+	scenario *s2 = scn_of(c2);
+	assert_int_equal(s->boxes[0].k.ct_max, s2->boxes[0].k.ct_max);
+	assert_int_equal(s->boxes[0].k.ct_buckets, s2->boxes[0].k.ct_buckets);
+	scn_free(s2);
+	cfg_free(c2);
+	scn_free(s);
+	cfg_free(c);
+
+	const char *const lo_delay[] = { "server.addresses=127.0.0.1", "client.address=127.0.0.1", "firewall.delay=5us",
+					 NULL };
+	c = cfg_of(lo_delay);
+	s = scn_of(c);
+	assert_int_equal(s->boxes[0].delay, 5000);  /* given: kept */
+	scn_free(s);
+	cfg_free(c);
+
+	const char *const srv[] = { "firewall.host=server", "nat.host=server", NULL };
+	c = cfg_of(srv);
+	s = scn_of(c);
+	assert_int_equal(s->nboxes, 2);
+	assert_string_equal(s->boxes[0].name, "nat");
+	assert_false(s->boxes[0].own);          /* a namespace on the server's machine */
+	assert_int_equal(s->boxes[0].delay, 20000);
+	assert_true(s->boxes[1].own);
+	assert_int_equal(s->boxes[1].delay, 0);
+	scn_free(s);
+	cfg_free(c);
+
+	/* a firewall elsewhere keeps the box's delay */
+	const char *const other[] = { "firewall.host=node1", NULL };
+	c = cfg_of(other);
+	s = scn_of(c);
+	assert_false(s->boxes[0].own);
+	assert_int_equal(s->boxes[0].delay, 20000);
+	scn_free(s);
+	cfg_free(c);
+
+	const char *const cli[] = { "firewall.host=client", "nat.host=node1", NULL };
+	c = cfg_of(cli);
+	s = scn_of(c);
+	assert_string_equal(s->boxes[0].name, "firewall");  /* the client's hooks come first */
+	assert_true(s->boxes[0].own);
+	assert_string_equal(s->boxes[1].name, "nat");
+	scn_free(s);
+	cfg_free(c);
+
+	const char *const many[] = { "firewall.host=client", "client.count=3", NULL };
+	c = cfg_of(many);
+	scn_fails(c, "[firewall] host = 'client'", "[client] count is 3", NULL);
+	cfg_free(c);
+
+	const char *const kern[] = { "firewall.host=server", "server.profile=5.15", NULL };
+	c = cfg_of(kern);
+	scn_fails(c, "[firewall] host = 'server'", "kernel profile differs", "server: 5.15", NULL);
+	cfg_free(c);
+
+	const char *const lokern[] = { "server.addresses=127.0.0.1", "client.address=127.0.0.1", "firewall.loss=0",
+				       "client.profile=6.8", NULL };
+	c = cfg_of(lokern);
+	scn_fails(c, "[firewall] profile", "the firewall runs on the host's kernel", NULL);
 	cfg_free(c);
 }
 
@@ -552,6 +642,7 @@ int main(void)
 		cmocka_unit_test(test_sources_and_print),
 		cmocka_unit_test(test_workload_enums_follow_choices),
 		cmocka_unit_test(test_path),
+		cmocka_unit_test(test_own_firewall),
 		cmocka_unit_test(test_print_covers_schema),
 		cmocka_unit_test(test_release_parse),
 		cmocka_unit_test(test_release_to_profile),
