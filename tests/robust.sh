@@ -157,5 +157,12 @@ if "$BIN" run "$T/good.ini" --set client.link_delay=500ms --set server.link_dela
 else
 	bad "1 s path delay beside a 1 s RTO" "$T/rto-err"
 fi
+# The same family through the application's close timer: a fixed 1 s life.
+if "$BIN" run "$T/good.ini" --set workload.life=fixed --set workload.life_mean=1s --duration 20s -q \
+	--out "$T/life1" 2>"$T/life1-err"; then
+	ok "a fixed 1 s life beside a 1 s RTO: runs"
+else
+	bad "a fixed 1 s life beside a 1 s RTO" "$T/life1-err"
+fi
 
 summary robust
