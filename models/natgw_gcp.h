@@ -41,6 +41,8 @@
  *    (ENDPOINT_INDEPENDENT_CONFLICT is not modelled).
  *
  * Assumed where the documentation is silent:
+ *  - endpoint-independent mapping is off unless set (the API field is an
+ *    optional boolean; the pages read give no default for new gateways);
  *  - a VM is one internal source address (a client host with several
  *    addresses counts once per address); a VM is given its ports at its
  *    first SYN (Google allocates at configuration time: the order differs,
