@@ -33,6 +33,13 @@
 #define AWS_METRICS "AWS, Amazon VPC User Guide, \"Monitor NAT gateways with Amazon CloudWatch\" " \
 	"(namespace AWS/NATGateway); models/natgw_aws.c"
 
+#define GCP_PORTS "Google Cloud, Cloud NAT documentation, \"IP addresses and ports\" " \
+	"(https://cloud.google.com/nat/docs/ports-and-addresses)"
+#define GCP_API "Google Cloud, Compute Engine API reference, RouterNat " \
+	"(https://cloud.google.com/compute/docs/reference/rest/v1/routers)"
+#define GCP_METRICS "Google Cloud, Cloud NAT documentation, \"Logs and metrics\" " \
+	"(https://cloud.google.com/nat/docs/monitoring), metric compute.googleapis.com/nat/"
+
 #define CT_TIMEOUT_KERNEL \
 	"tcp_packet (net/netfilter/nf_conntrack_proto_tcp.c) arms the entry's timeout from tcp_timeouts[] of the " \
 	"state the packet moved it to, after each packet"
@@ -575,9 +582,11 @@ static const lore table[] = {
 	SETTING("nat.kind",
 		"What the [nat] box is: netfilter (a Linux box: conntrack and MASQUERADE/SNAT, the default) or "
 		"aws-nat-gateway (an AWS NAT Gateway: its own flow table, no conntrack, the nat.connections_per_destination, "
-		"nat.idle_timeout and nat.close_hold settings, counters under AWS's CloudWatch metric names).",
-		"models/natgw_aws.h lists the documents the gateway is built from and what is assumed.", NULL,
-		"experiments/aws-natgw.ini"),
+		"nat.idle_timeout and nat.close_hold settings, counters under AWS's CloudWatch metric names) or "
+		"gcp-cloud-nat (a Google Cloud NAT gateway: ports per VM, nat.min_ports_per_vm and the other settings "
+		"under Google's names, counters under its nat/ metric names).",
+		"models/natgw_aws.h and models/natgw_gcp.h list the documents each gateway is built from and what is "
+		"assumed.", NULL, "experiments/aws-natgw.ini, experiments/gcp-cloud-nat.ini"),
 	SETTING("nat.connections_per_destination",
 		"aws-nat-gateway: simultaneous connections each gateway address carries to one unique destination "
 		"(destination address, port, protocol); one more SYN to it fails and counts ErrorPortAllocation.  "
@@ -598,6 +607,96 @@ static const lore table[] = {
 		"its port before the same destination may have it again.  An assumption: AWS documents no TIME_WAIT "
 		"of the gateway's own; the default 0 frees the port at once.",
 		"none (assumed)", NULL, NULL),
+	SETTING("nat.min_ports_per_vm",
+		"gcp-cloud-nat: the ports each VM (each client address behind the gateway) is given on one NAT "
+		"address, rounded up to a power of 2.  A NAT address and port carry one connection to each "
+		"destination (address, port, protocol), so a VM has at most this many connections open or in "
+		"TIME_WAIT to one destination; its next SYN is dropped (dropped_sent_packets_count, OUT_OF_RESOURCES).  "
+		"One NAT address serves floor(64,512 / ports) VMs; a VM beyond gets none (nat_allocation_failed).  "
+		"Default 64; 32 with dynamic allocation, where it must be a power of 2 of at least 32.",
+		GCP_PORTS ": 64,512 ports per NAT address, 64 per VM by default; " GCP_API
+		": minPortsPerVm \"is rounded up to the nearest power of 2\".",
+		"64 ports per VM is not 64 connections per VM: it is 64 per destination; but with TIME_WAIT at 120 s a "
+		"VM opening short connections to one API endpoint gets only 64 / (life + 120 s) per second, about "
+		"0.5/s.", "experiments/gcp-cloud-nat.ini"),
+	SETTING("nat.max_ports_per_vm",
+		"gcp-cloud-nat, with dynamic port allocation: the most ports a VM's allocation doubles up to (a power "
+		"of 2 above min_ports_per_vm; default 65536).  Refused without enable_dynamic_port_allocation.",
+		GCP_API ": \"If maxPortsPerVm is not set, a maximum of 65536 ports will be allocated to a VM\".", NULL,
+		"experiments/gcp-cloud-nat.ini"),
+	SETTING("nat.enable_dynamic_port_allocation",
+		"gcp-cloud-nat: a VM starts with min_ports_per_vm; a SYN that finds no free port doubles the VM's "
+		"ports (a new block, from the address of its first if it has room) up to max_ports_per_vm; the block "
+		"added last goes back once none of its ports holds a connection (connsim's assumption: at once).  If "
+		"no address has room the SYN is dropped and nat_allocation_failed is set.  Cannot be combined with "
+		"endpoint-independent mapping.",
+		GCP_PORTS " (dynamic port allocation); " GCP_API ": enableDynamicPortAllocation.", NULL,
+		"experiments/gcp-cloud-nat.ini"),
+	SETTING("nat.enable_endpoint_independent_mapping",
+		"gcp-cloud-nat: a VM's internal address and port keep one NAT address and port for every "
+		"destination, and that NAT port serves no other internal port of the VM while any of its "
+		"connections (or their TIME_WAIT) lasts.  Off, a NAT port is shared by the VM's connections to "
+		"different destinations; on, each internal port costs a NAT port whatever the destination, so a VM "
+		"has at most min_ports_per_vm connections in all.",
+		GCP_PORTS " (endpoint-independent mapping); " GCP_API ": enableEndpointIndependentMapping.",
+		"EIM does not add ports: it takes away the reuse across destinations.", NULL),
+	SETTING("nat.tcp_established_idle_timeout_sec",
+		"gcp-cloud-nat: an established connection (the destination has answered, no FIN or RST yet) with no "
+		"segment for this many seconds is removed, its tuple free at once (closed_connections_count).",
+		GCP_API ": tcpEstablishedIdleTimeoutSec \"Defaults to 1200s if not set\".", NULL, NULL),
+	SETTING("nat.tcp_transitory_idle_timeout_sec",
+		"gcp-cloud-nat: a connection not yet answered, or closing (a FIN seen), with no segment for this many "
+		"seconds is removed.",
+		GCP_API ": tcpTransitoryIdleTimeoutSec \"Defaults to 30s if not set\".", NULL, NULL),
+	SETTING("nat.tcp_time_wait_timeout_sec",
+		"gcp-cloud-nat: after a connection closes (the ACK that follows FINs both ways, or an RST: connsim's "
+		"reading) its NAT tuple is not used again for the same destination for this many seconds.  It is the "
+		"gateway's own TIME_WAIT, twice Linux's 60 s, and it is what limits short connections to one "
+		"destination.",
+		GCP_API ": tcpTimeWaitTimeoutSec \"Defaults to 120s if not set\".",
+		"The VM's TIME_WAIT (60 s) is not the gateway's: the gateway holds the tuple for its own 120 s.",
+		"experiments/gcp-cloud-nat.ini"),
+	COUNTER("dropped_sent_packets_count", NULL,
+		"SYNs from a VM the Cloud NAT gateway dropped because the VM had no NAT port free for the destination "
+		"(reason OUT_OF_RESOURCES; connsim models no other reason).  The client retransmits; each attempt "
+		"counts.",
+		"none: a Google Cloud NAT metric", NULL, NULL, "experiments/gcp-cloud-nat.ini", GCP_METRICS
+		"dropped_sent_packets_count; models/natgw_gcp.c", NULL, NULL, NULL, "nat.dropped_sent_packets_count"),
+	COUNTER("new_connections_count", NULL, "Connections the Cloud NAT gateway gave a NAT tuple.",
+		"none: a Google Cloud NAT metric", NULL, NULL, NULL, GCP_METRICS "new_connections_count", NULL, NULL,
+		NULL, "nat.new_connections_count"),
+	COUNTER("closed_connections_count", NULL,
+		"Cloud NAT connections closed (entering TIME_WAIT after FINs both ways or an RST) or removed by an "
+		"idle timeout.",
+		"none: a Google Cloud NAT metric", NULL, NULL, NULL, GCP_METRICS "closed_connections_count", NULL, NULL,
+		NULL, "nat.closed_connections_count"),
+	COUNTER("dropped_received_packets_count", NULL,
+		"Segments from a destination to a Cloud NAT address and port that no connection holds (after an idle "
+		"timeout, say): dropped.",
+		"none: a Google Cloud NAT metric", NULL, NULL, NULL, GCP_METRICS "dropped_received_packets_count",
+		NULL, NULL, NULL, "nat.dropped_received_packets_count"),
+	COUNTER("dropped_unmapped", NULL,
+		"Segments other than a SYN from a VM behind a Cloud NAT gateway on no connection it knows (after an "
+		"idle timeout): dropped.",
+		"none: connsim's own count (Google's drop reasons are OUT_OF_RESOURCES and "
+		"ENDPOINT_INDEPENDENT_CONFLICT)", NULL, NULL, NULL, "models/natgw_gcp.c", NULL, NULL, NULL,
+		"nat.dropped_unmapped"),
+	COUNTER("nat_allocation_failed", NULL,
+		"A gauge: the VMs whose last port allocation failed (no NAT address had room for their ports, or "
+		"for the doubling of dynamic allocation).  Google's metric is the same flag per VM.",
+		"none: a Google Cloud NAT metric", NULL, NULL, "experiments/gcp-cloud-nat.ini",
+		GCP_METRICS "nat_allocation_failed", NULL, NULL, NULL, "nat.nat_allocation_failed.mean, .peak"),
+	COUNTER("port_usage", NULL,
+		"A gauge: the most NAT tuples (open connections and TIME_WAITs) one VM holds to one destination; its "
+		"peak against the VM's ports is what the verdict compares.",
+		"none: a Google Cloud NAT metric", NULL, NULL, "experiments/gcp-cloud-nat.ini",
+		GCP_METRICS "port_usage", NULL, NULL, NULL, "nat.port_usage.mean, .peak"),
+	COUNTER("allocated_ports", NULL, "A gauge: the NAT ports given to VMs, over all VMs.",
+		"none: a Google Cloud NAT metric", NULL, NULL, NULL, GCP_METRICS "allocated_ports", NULL, NULL, NULL,
+		"nat.allocated_ports.mean, .peak"),
+	COUNTER("open_connections", NULL, "A gauge: Cloud NAT connections not closed (not in TIME_WAIT).",
+		"none: a Google Cloud NAT metric", NULL, NULL, NULL, GCP_METRICS "open_connections", NULL, NULL, NULL,
+		"nat.open_connections.mean, .peak"),
 	COUNTER("ErrorPortAllocation", NULL,
 		"SYNs of new connections for which the gateway found no free port: every address already carries "
 		"nat.connections_per_destination connections to the destination.  The SYN is dropped (assumed) and "

@@ -81,14 +81,31 @@ static const cfg_key keys[] = {
 	{ "nat", "persistent", CFG_BOOL, 0, 0, NULL, "false", "--persistent" },
 	{ "nat", "clients", CFG_INT, 0, 1000000, NULL, "0",
 	  "client hosts behind the NAT, from the first; the others reach the server directly (0: all)" },
-	{ "nat", "kind", CFG_ENUM, 0, 0, "netfilter|aws-nat-gateway", "netfilter",
-	  "what the box is: a Linux conntrack + SNAT box, or an AWS NAT Gateway (models/natgw_aws.h)" },
+	{ "nat", "kind", CFG_ENUM, 0, 0, "netfilter|aws-nat-gateway|gcp-cloud-nat", "netfilter",
+	  "what the box is: a Linux conntrack + SNAT box, an AWS NAT Gateway (models/natgw_aws.h) or a Google Cloud "
+	  "NAT gateway (models/natgw_gcp.h)" },
 	{ "nat", "connections_per_destination", CFG_INT, 1, 55000, NULL, "55000",
 	  "aws-nat-gateway: simultaneous connections per address to one destination ip:port (AWS: 55,000)" },
 	{ "nat", "idle_timeout", CFG_TIME, 1e-6, 0, NULL, "350s",
 	  "aws-nat-gateway: an open connection idle this long times out (AWS: 350 s)" },
 	{ "nat", "close_hold", CFG_TIME, 0, 0, NULL, "0s",
 	  "aws-nat-gateway: a closed connection keeps its port this long (assumed; AWS documents none)" },
+	{ "nat", "min_ports_per_vm", CFG_INT, 1, 32768, NULL, "64",
+	  "gcp-cloud-nat: ports each VM is given, rounded up to a power of 2 (Google: 64; 32 with dynamic allocation)" },
+	{ "nat", "max_ports_per_vm", CFG_INT, 64, 65536, NULL, "65536",
+	  "gcp-cloud-nat: with dynamic allocation, the most ports a VM doubles up to (a power of 2; Google: 65536)" },
+	{ "nat", "enable_dynamic_port_allocation", CFG_BOOL, 0, 0, NULL, "false",
+	  "gcp-cloud-nat: a VM that used all its ports gets twice as many, up to max_ports_per_vm" },
+	{ "nat", "enable_endpoint_independent_mapping", CFG_BOOL, 0, 0, NULL, "false",
+	  "gcp-cloud-nat: a VM's internal ip:port keeps one NAT ip:port for every destination (no reuse of it by other "
+	  "internal ports)" },
+	{ "nat", "tcp_established_idle_timeout_sec", CFG_INT, 1, 2147483647, NULL, "1200",
+	  "gcp-cloud-nat: an established connection idle this many seconds is removed (Google: 1200)" },
+	{ "nat", "tcp_transitory_idle_timeout_sec", CFG_INT, 1, 2147483647, NULL, "30",
+	  "gcp-cloud-nat: a connection opening or closing, idle this many seconds, is removed (Google: 30)" },
+	{ "nat", "tcp_time_wait_timeout_sec", CFG_INT, 1, 2147483647, NULL, "120",
+	  "gcp-cloud-nat: a closed connection's NAT tuple is not reused to the same destination for this many seconds "
+	  "(Google: 120)" },
 	{ "workload", "arrival", CFG_ENUM, 0, 0, WL_CHOICES(WL_ARRIVALS), "poisson",
 	  "arrival process (onoff: Poisson during on periods only; diurnal: Poisson at rate x (1 + amplitude "
 	  "x sin(2 pi t / period)))" },
@@ -1119,7 +1136,7 @@ static bool is_client_addr(const scn_path *p, uint32_t a)
 }
 
 /* The [nat] kinds, in the order of the schema's choices (SCN_NAT_*). */
-static const char *const nat_kind_names[] = { "netfilter", "aws-nat-gateway" };
+static const char *const nat_kind_names[] = { "netfilter", "aws-nat-gateway", "gcp-cloud-nat" };
 
 /* [nat] keys that only some kinds read (a bit per SCN_NAT_* kind): set for
  * another kind, they are refused rather than ignored. */
@@ -1134,6 +1151,13 @@ static const struct {
 	{ "connections_per_destination", K(AWS) },
 	{ "idle_timeout", K(AWS) },
 	{ "close_hold", K(AWS) },
+	{ "min_ports_per_vm", K(GCP) },
+	{ "max_ports_per_vm", K(GCP) },
+	{ "enable_dynamic_port_allocation", K(GCP) },
+	{ "enable_endpoint_independent_mapping", K(GCP) },
+	{ "tcp_established_idle_timeout_sec", K(GCP) },
+	{ "tcp_transitory_idle_timeout_sec", K(GCP) },
+	{ "tcp_time_wait_timeout_sec", K(GCP) },
 };
 #undef K
 
@@ -1341,6 +1365,57 @@ static bool own_resolve(scenario *s, const cfg *c, scn_box *b, GError **err)
 	return true;
 }
 
+static bool is_pow2(int64_t v)
+{
+	return v > 0 && !(v & (v - 1));
+}
+
+/* [nat] kind = gcp-cloud-nat: the settings and the rules Google's Compute
+ * API reference (RouterNat) gives them (models/natgw_gcp.h cites it). */
+static bool gcp_resolve(scn_nat *n, const cfg *c, GError **err)
+{
+	n->gcp.dynamic = cfg_bool(c, "nat", "enable_dynamic_port_allocation");
+	n->gcp.eim = cfg_bool(c, "nat", "enable_endpoint_independent_mapping");
+	int64_t min = cfg_int(c, "nat", "min_ports_per_vm"), max = cfg_int(c, "nat", "max_ports_per_vm");
+	if (n->naddrs > 256) {
+		/* models/natgw_gcp.c numbers the addresses in a byte; an assumption, not Google's limit */
+		cfg_error(c, "nat", "addresses", err, "connsim's Cloud NAT model takes at most 256 addresses, not %u",
+			  n->naddrs);
+		return false;
+	}
+	if (n->gcp.dynamic) {
+		/* RouterNat: 32 and 65536 when not set; powers of two, min >= 32, max > min; and
+		 * "enableEndpointIndependentMapping cannot be set to true" */
+		if (!cfg_has(c, "nat", "min_ports_per_vm"))
+			min = 32;
+		if (n->gcp.eim) {
+			cfg_error(c, "nat", "enable_endpoint_independent_mapping", err,
+				  "dynamic port allocation and endpoint-independent mapping cannot both be on");
+			return false;
+		}
+		if (!is_pow2(min) || min < 32) {
+			cfg_error(c, "nat", "min_ports_per_vm", err,
+				  "with dynamic port allocation it is a power of 2 of at least 32, not %lld", (long long)min);
+			return false;
+		}
+		if (!is_pow2(max) || max <= min) {
+			cfg_error(c, "nat", "max_ports_per_vm", err,
+				  "with dynamic port allocation it is a power of 2 above min_ports_per_vm (%lld), not %lld",
+				  (long long)min, (long long)max);
+			return false;
+		}
+	} else if (cfg_has(c, "nat", "max_ports_per_vm")) {
+		cfg_error(c, "nat", "max_ports_per_vm", err, "needs enable_dynamic_port_allocation = true");
+		return false;
+	}
+	n->gcp.min_ports_per_vm = (uint32_t)min;
+	n->gcp.max_ports_per_vm = (uint32_t)max;
+	n->gcp.established_idle = cfg_int(c, "nat", "tcp_established_idle_timeout_sec") * EV_SEC;
+	n->gcp.transitory_idle = cfg_int(c, "nat", "tcp_transitory_idle_timeout_sec") * EV_SEC;
+	n->gcp.time_wait = cfg_int(c, "nat", "tcp_time_wait_timeout_sec") * EV_SEC;
+	return true;
+}
+
 static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **err)
 {
 	scn_box *b = &s->boxes[s->nboxes];
@@ -1413,6 +1488,8 @@ static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **er
 				  kinds_str(nat_kind_keys[i].kinds), nat_kind_names[n->kind]);
 			return false;
 		}
+	if (n->kind == SCN_NAT_GCP && !gcp_resolve(n, c, err))
+		return false;
 	b->clients = (unsigned)cfg_int(c, "nat", "clients");
 	if (b->clients > s->path.nclients) {
 		cfg_error(c, "nat", "clients", err, "%u client hosts behind the NAT, but client.count is %u", b->clients,

@@ -45,8 +45,13 @@ typedef struct scn_nat {
 	unsigned kind;             /* SCN_NAT_NETFILTER or SCN_NAT_AWS ([nat] kind) */
 	uint32_t per_dest;         /* aws: connections_per_destination */
 	ev_time idle_timeout, close_hold;  /* aws */
+	struct {
+		uint32_t min_ports_per_vm, max_ports_per_vm;
+		bool dynamic, eim;
+		ev_time established_idle, transitory_idle, time_wait;
+	} gcp;                     /* gcp-cloud-nat (models/natgw_gcp.h) */
 } scn_nat;
-enum { SCN_NAT_NETFILTER, SCN_NAT_AWS };
+enum { SCN_NAT_NETFILTER, SCN_NAT_AWS, SCN_NAT_GCP };
 
 /* A middlebox on the path (conntrack, and SNAT for "nat"). */
 typedef struct scn_box {

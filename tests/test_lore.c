@@ -69,7 +69,10 @@ static void test_every_setting_entry_is_in_the_schema(void **state)
 			assert_non_null(all[i].kernel);  /* its source */
 		}
 	static const char *const keys[] = { "nat.kind", "nat.connections_per_destination", "nat.idle_timeout",
-					    "nat.close_hold" };
+					    "nat.close_hold", "nat.min_ports_per_vm", "nat.max_ports_per_vm",
+					    "nat.enable_dynamic_port_allocation", "nat.enable_endpoint_independent_mapping",
+					    "nat.tcp_established_idle_timeout_sec", "nat.tcp_transitory_idle_timeout_sec",
+					    "nat.tcp_time_wait_timeout_sec" };
 	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
 		const lore *l = lore_find(keys[i]);
 		if (!l || l->kind != LORE_SETTING)
@@ -119,11 +122,14 @@ static void test_every_registered_counter_has_an_entry(void **state)
 	check_counters_of(with_fw, seen);
 	check_counters_of(plain, seen);
 	check_counters_of(with_aws, seen);
+	const char *const with_gcp[] = { "nat.addresses=203.0.113.1", "nat.kind=gcp-cloud-nat", NULL };
+	check_counters_of(with_gcp, seen);
 	/* The worlds did include every model that registers counters. */
 	static const char *const must[] = { "client.TcpExtTW", "server.TcpExtPAWSPassive", "nat.ct.insert_failed",
 					    "firewall.ct.ignore", "nat.snat.searches", "conn.EADDRINUSE",
 					    "conn.hit.ct_drop", "conn.timedout.unexplained", "firewall.unseen_teardowns",
-					    "nat.ErrorPortAllocation", "nat.IdleTimeoutCount" };
+					    "nat.ErrorPortAllocation", "nat.IdleTimeoutCount",
+					    "nat.dropped_sent_packets_count", "nat.closed_connections_count" };
 	for (size_t i = 0; i < G_N_ELEMENTS(must); i++)
 		if (!g_hash_table_contains(seen, must[i]))
 			fail_msg("no world registered %s", must[i]);
