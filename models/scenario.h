@@ -45,8 +45,14 @@ typedef struct scn_nat {
 	unsigned kind;             /* SCN_NAT_NETFILTER or SCN_NAT_AWS ([nat] kind) */
 	uint32_t per_dest;         /* aws: connections_per_destination */
 	ev_time idle_timeout, close_hold;  /* aws */
+	struct {                   /* cilium (models/cilium.h) */
+		uint32_t ct_max, nat_max;
+		ev_time t_tcp, t_fin, t_syn, gc_interval, gc_max_interval, gc_pass;
+		uint16_t port_min, port_max;  /* from node-port-range: its end + 1 .. 65535 */
+		unsigned retries;
+	} cil;
 } scn_nat;
-enum { SCN_NAT_NETFILTER, SCN_NAT_AWS };
+enum { SCN_NAT_NETFILTER, SCN_NAT_AWS, SCN_NAT_CILIUM };
 
 /* A middlebox on the path (conntrack, and SNAT for "nat"). */
 typedef struct scn_box {
