@@ -106,7 +106,7 @@ static const cfg_key keys[] = {
 	{ "nat", "node-port-range", CFG_RANGE, 1, 65535, NULL, "30000 32767",
 	  "cilium: NodePort range, low high (Cilium: 30000,32767); BPF masquerading uses the ports above it, to 65535" },
 	{ "nat", "snat-collision-retries", CFG_INT, 1, 128, NULL, "32",
-	  "cilium: SNAT port search tries (SNAT_COLLISION_RETRIES, compiled in: 32; 128 before Cilium 1.18)" },
+	  "cilium: SNAT port search tries (SNAT_COLLISION_RETRIES, compiled in: 32; 128 before cilium/cilium#37389, 2025)" },
 	{ "nat", "gc_pass_time", CFG_TIME, 0, 3600, NULL, "1s",
 	  "cilium: NAT fill-up signals are muted this long after a garbage collector pass (assumed)" },
 	{ "workload", "arrival", CFG_ENUM, 0, 0, WL_CHOICES(WL_ARRIVALS), "poisson",
