@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "models/cilium.h"
 #include "models/natgw_aws.h"
 #include "models/natgw_gcp.h"
 #include "sim/bug.h"
@@ -32,6 +33,17 @@ static void gcp_free(void *g)
 }
 
 static const gw_ops gcp_ops = { "Google Cloud NAT", gcp_hop, gcp_free };
+static bool cil_hop_op(void *g, tcp_hop_pkt *p, ev_time now)
+{
+	return cil_hop(g, p, now);
+}
+
+static void cil_free_op(void *g)
+{
+	cil_free(g);
+}
+
+static const gw_ops cil_ops = { "Cilium eBPF masquerading", cil_hop_op, cil_free_op };
 
 bool gw_make(const scn_nat *n, unsigned nclients, probe_set *ps, const char *prefix, gsl_rng *rng, gw *out)
 {
@@ -56,6 +68,13 @@ bool gw_make(const scn_nat *n, unsigned nclients, probe_set *ps, const char *pre
 				 n->gcp.transitory_idle,
 				 n->gcp.time_wait };
 		*out = (gw){ &gcp_ops, gcpnat_new(&c, ps, prefix) };
+		return true;
+	}
+	case SCN_NAT_CILIUM: {
+		cil_cfg c = { n->addrs[0], n->cil.ct_max, n->cil.nat_max, n->cil.t_tcp, n->cil.t_fin, n->cil.t_syn,
+			      n->cil.gc_interval, n->cil.gc_max_interval, n->cil.gc_pass, n->cil.port_min,
+			      n->cil.port_max, n->cil.retries };
+		*out = (gw){ &cil_ops, cil_new(&c, rng, ps, prefix) };
 		return true;
 	}
 	}
@@ -119,6 +138,30 @@ void gw_limit_of(const scn_nat *n, unsigned nclients, unsigned dests, double hol
 	case SCN_NAT_GCP:
 		gcp_limit(n, nclients, dests, hold_s, out);
 		return;
+	case SCN_NAT_CILIUM: {
+		/* models/cilium.h: a connection holds its NAT port (its RevSNAT
+		 * entry) for its life, the fin timeout after the close, then
+		 * until the next GC pass: half an interval on average when the
+		 * interval is fixed; a dynamic one is taken at its 10 s floor
+		 * (fill-up signals drive it there near the limit), so the
+		 * ceiling is then an upper bound */
+		const scn_nat *x = n;
+		double ports = (double)x->cil.port_max - x->cil.port_min + 1;
+		snprintf(out->what, sizeof out->what, "Cilium NAT ports per destination");
+		snprintf(out->settings, sizeof out->settings, "[nat] node-port-range, conntrack-gc-interval");
+		out->limit = ports;
+		snprintf(out->peak_probe, sizeof out->peak_probe, "ports_held");
+		out->per = dests;
+		snprintf(out->fail_probe, sizeof out->fail_probe, "drop_nat_no_mapping");
+		snprintf(out->fail_how, sizeof out->fail_how, "port searches failed (DROP_NAT_NO_MAPPING)");
+		double gc = (double)(x->cil.gc_interval ? x->cil.gc_interval : CIL_GC_MIN) / 1e9;
+		double hold = hold_s + (double)x->cil.t_fin / 1e9 + gc / 2;
+		out->has_ceiling = true;
+		out->ceiling = dests * ports / hold;
+		snprintf(out->ceiling_how, sizeof out->ceiling_how, "%u x ports / (life + fin + gc/2) = %u x %.0f / %.4g s",
+			 dests, dests, ports, hold);
+		return;
+	}
 	default:
 		BUG("no limit for this [nat] kind");
 	}

@@ -30,6 +30,12 @@
 #define AWS_TROUBLE "AWS, Amazon VPC User Guide, \"Troubleshoot NAT gateways\", and the Knowledge Center page " \
 	"\"How do I troubleshoot connectivity issues when I use a NAT gateway on my private Amazon VPC?\" " \
 	"(https://repost.aws/knowledge-center/vpc-troubleshoot-nat-gateway-connection)"
+#define CIL_CMDREF "Cilium, cilium-agent command reference (https://docs.cilium.io/en/latest/cmdref/cilium-agent/)"
+#define CIL_GC "Cilium source, pkg/maps/ctmap/gc/gc.go (getIntervalWithConfig, calculateIntervalWithConfig) and " \
+	"pkg/defaults/defaults.go (ConntrackGCStartingInterval 5m, ConntrackGCMinInterval 10s, " \
+	"ConntrackGCMaxLRUInterval 12h); models/cilium.c"
+#define CIL_NAT "Cilium source, bpf/lib/nat.h (snat_v4_new_mapping, __snat_try_keep_port, " \
+	"__snat_clamp_port_range); models/cilium.c"
 #define AWS_METRICS "AWS, Amazon VPC User Guide, \"Monitor NAT gateways with Amazon CloudWatch\" " \
 	"(namespace AWS/NATGateway); models/natgw_aws.c"
 
@@ -582,11 +588,14 @@ static const lore table[] = {
 	SETTING("nat.kind",
 		"What the [nat] box is: netfilter (a Linux box: conntrack and MASQUERADE/SNAT, the default) or "
 		"aws-nat-gateway (an AWS NAT Gateway: its own flow table, no conntrack, the nat.connections_per_destination, "
-		"nat.idle_timeout and nat.close_hold settings, counters under AWS's CloudWatch metric names) or "
+		"nat.idle_timeout and nat.close_hold settings, counters under AWS's CloudWatch metric names), "
 		"gcp-cloud-nat (a Google Cloud NAT gateway: ports per VM, nat.min_ports_per_vm and the other settings "
-		"under Google's names, counters under its nat/ metric names).",
-		"models/natgw_aws.h and models/natgw_gcp.h list the documents each gateway is built from and what is "
-		"assumed.", NULL, "experiments/aws-natgw.ini, experiments/gcp-cloud-nat.ini"),
+		"under Google's names, counters under its nat/ metric names) or cilium (a Kubernetes node's Cilium eBPF "
+		"datapath with BPF masquerading: LRU conntrack and NAT maps freed only by the agent's garbage collector, "
+		"the settings under Cilium's flag names, nat.bpf-ct-global-tcp-max ...).",
+		"models/natgw_aws.h, models/natgw_gcp.h and models/cilium.h list the documents and source each is built "
+		"from and what is assumed.", NULL,
+		"experiments/aws-natgw.ini, experiments/gcp-cloud-nat.ini, experiments/cilium-snat.ini"),
 	SETTING("nat.connections_per_destination",
 		"aws-nat-gateway: simultaneous connections each gateway address carries to one unique destination "
 		"(destination address, port, protocol); one more SYN to it fails and counts ErrorPortAllocation.  "
@@ -712,6 +721,101 @@ static const lore table[] = {
 		"and retransmissions of those that failed).",
 		"none: an AWS NAT Gateway metric", NULL, NULL, NULL, AWS_METRICS, NULL, NULL, NULL,
 		"nat.ConnectionAttemptCount"),
+	SETTING("nat.bpf-ct-global-tcp-max",
+		"cilium: entries of the TCP conntrack map (cilium_ct4_global).  The map is an LRU hash map: when full, a "
+		"new connection's entry evicts the least recently used one (nat.ct_lru_evictions) instead of being "
+		"refused; the evicted connection's later segments make a new entry.",
+		CIL_CMDREF ": \"Maximum number of entries in TCP CT table (default 524288)\"; bpf/lib/conntrack_map.h "
+		"(BPF_MAP_TYPE_LRU_HASH).",
+		"\"eBPF Maps\" (docs.cilium.io) says insertion beyond the limit fails; for these LRU maps it evicts.",
+		"experiments/cilium-snat.ini"),
+	SETTING("nat.bpf-nat-global-max",
+		"cilium: entries of the NAT map (cilium_snat_v4_external).  Each masqueraded connection takes two: the "
+		"SNAT entry (pod tuple -> node address and port) and the RevSNAT entry (the reply's tuple -> the pod).  "
+		"An LRU hash map: full, it evicts; a reply whose RevSNAT entry was evicted and not yet restored is "
+		"dropped (nat.drop_nat_no_mapping_ingress).",
+		CIL_CMDREF " and \"eBPF Maps\" (https://docs.cilium.io/en/latest/network/ebpf/maps/): NAT 512k; "
+		"bpf/lib/nat.h (BPF_MAP_TYPE_LRU_HASH).",
+		"524288 NAT entries are 262144 connections, not 524288.", "experiments/cilium-snat.ini"),
+	SETTING("nat.bpf-ct-timeout-regular-tcp",
+		"cilium: the lifetime every segment of a live connection gives its conntrack entry once a non-SYN was "
+		"seen.  The entry (and its NAT port) is only deleted by a GC pass after the lifetime has passed.  An RST "
+		"after the handshake closes only its own direction, so the entry lives out this timeout.",
+		CIL_CMDREF ": \"Timeout for established entries in TCP CT table (default 6h0m0s)\"; bpf/lib/conntrack.h "
+		"ct_update_timeout, __ct_lookup (ACTION_CLOSE).", NULL, NULL),
+	SETTING("nat.bpf-ct-timeout-regular-tcp-fin",
+		"cilium: the lifetime of a conntrack entry once both directions have closed (a FIN each way, or an RST "
+		"before both SYNs were seen).  A closed connection's NAT port stays taken this long and then until the "
+		"next GC pass.",
+		CIL_CMDREF ": \"Teardown timeout for entries in TCP CT table (default 10s)\"; bpf/lib/conntrack.h "
+		"(CT_CLOSE_TIMEOUT).", NULL, "experiments/cilium-snat.ini"),
+	SETTING("nat.bpf-ct-timeout-regular-tcp-syn",
+		"cilium: the lifetime of a conntrack entry that has seen only SYNs (an unanswered or refused connect).",
+		CIL_CMDREF ": \"Establishment timeout for entries in TCP CT table (default 1m0s)\"; bpf/lib/conntrack.h "
+		"(CT_SYN_TIMEOUT).", NULL, NULL),
+	SETTING("nat.conntrack-gc-interval",
+		"cilium: the agent's garbage collector interval; 0 (the default) is dynamic: 5 min at first, then after "
+		"each pass, with r = entries deleted / map size (scaled by expected / actual interval when a NAT fill-up "
+		"signal cut it short): r > 25 %: interval x (1 - min(r, 90 %)), not below 10 s; r < 5 %: x 1.5, not above "
+		"12 h; else unchanged.  A port search that needs more than half its retries signals the agent, which "
+		"runs a pass at once (muted for nat.gc_pass_time after a pass).",
+		CIL_CMDREF " (--conntrack-gc-interval); " CIL_GC,
+		"A closed connection's port is free after its fin timeout: it is free at the next pass after that.",
+		"experiments/cilium-snat.ini"),
+	SETTING("nat.conntrack-gc-max-interval",
+		"cilium: caps the dynamic interval (0: none, the 12 h of LRU maps applies).",
+		CIL_CMDREF " (--conntrack-gc-max-interval); " CIL_GC, NULL, NULL),
+	SETTING("nat.node-port-range",
+		"cilium: the NodePort range (low high); BPF masquerading takes source ports above it, to 65535: "
+		"32768-65535 with the default 30000-32767.  Each destination (address, port) has that many ports.",
+		CIL_CMDREF " (--node-port-range, default [30000,32767]); the NAT target's min_port "
+		"NODEPORT_PORT_MAX_NAT + 1 (bpf/lib/nodeport.h; cilium/cilium#23604).", NULL,
+		"experiments/cilium-snat.ini"),
+	SETTING("nat.snat-collision-retries",
+		"cilium: tries of the SNAT port search: the pod's own port if it is in the range, else a random one; "
+		"on a collision one more random port, then clamp(port + 1) on each retry, where clamp maps a 16-bit "
+		"value onto the range (start + v x size / 65536): each retry goes half-way to 65535, so every "
+		"connection's retries walk the same ports near the top of the range, and no free port is found when "
+		"the two random tries miss, long before the range is full.  More than half the tries: a fill-up signal "
+		"to the agent's GC.",
+		CIL_NAT "; SNAT_COLLISION_RETRIES is compiled in: 32 since cilium/cilium#37389 (128 before).",
+		"Failures start when the 32768 ports are all taken: they start with about half taken (two random "
+		"tries miss half the time then).",
+		"experiments/cilium-snat.ini"),
+	SETTING("nat.gc_pass_time",
+		"cilium: how long NAT fill-up signals stay muted after a GC pass (the agent mutes them while a pass "
+		"runs).  An assumption: connsim's passes take no time; the default 1 s stands for a pass over a map of "
+		"10^5 entries.",
+		"none (assumed); pkg/maps/ctmap/gc/gc.go MuteSignals / UnmuteSignals", NULL, NULL),
+	COUNTER("drop_nat_no_mapping", NULL,
+		"cilium: segments from pods for which the SNAT port search found no free port in "
+		"nat.snat-collision-retries tries (drop reason DROP_NAT_NO_MAPPING, \"No mapping for NAT masquerade\", "
+		"egress).  A SYN is dropped and retransmitted by the pod; each attempt counts.",
+		"none: a Cilium drop reason (cilium_drop_count_total{reason=\"No mapping for NAT masquerade\"}, "
+		"bpf/lib/common.h, pkg/monitor/api/drop.go)", NULL,
+		"It counts only when the port range is full: it starts with about half the ports free, when both "
+		"random tries of the search miss.",
+		"experiments/cilium-snat.ini", CIL_NAT, NULL, NULL, NULL, "nat.drop_nat_no_mapping"),
+	COUNTER("drop_nat_no_mapping_ingress", NULL,
+		"cilium: replies to the node address with no RevSNAT entry (DROP_NAT_NO_MAPPING, ingress): the mapping "
+		"was evicted from the full LRU map or deleted by the GC.",
+		"none: a Cilium drop reason", NULL, NULL, NULL, CIL_NAT, NULL, NULL, NULL,
+		"nat.drop_nat_no_mapping_ingress"),
+	COUNTER("ct_lru_evictions", NULL,
+		"cilium: conntrack entries the full LRU conntrack map evicted for a new one (nat.bpf-ct-global-tcp-max).",
+		"connsim's count; the kernel's htab_lru_map_update_elem evicts silently (Cilium exports the map's "
+		"pressure, cilium_bpf_map_pressure)", NULL, NULL, NULL, "bpf/lib/conntrack_map.h; models/cilium.c", NULL,
+		NULL, NULL, "nat.ct_lru_evictions"),
+	COUNTER("nat_lru_evictions", NULL,
+		"cilium: NAT entries the full LRU NAT map evicted for a new one (nat.bpf-nat-global-max).",
+		"connsim's count; the kernel evicts silently", NULL, NULL, NULL, "bpf/lib/nat.h; models/cilium.c", NULL,
+		NULL, NULL, "nat.nat_lru_evictions"),
+	COUNTER("conntrack_gc_runs", NULL,
+		"cilium: passes of the agent's conntrack garbage collector, periodic or woken by a NAT fill-up signal; "
+		"the gauges conntrack_gc_entries_alive, conntrack_gc_entries_deleted and conntrack_gc_interval_s give "
+		"each pass's result.",
+		"none: cilium_datapath_conntrack_gc_runs_total, cilium_datapath_conntrack_gc_entries{status}", NULL,
+		NULL, "experiments/cilium-snat.ini", CIL_GC, NULL, NULL, NULL, "nat.conntrack_gc_runs"),
 	COUNTER("PacketsDropCount", NULL,
 		"Segments the gateway dropped: SYNs with no free port, and segments of no connection it knows.",
 		"none: an AWS NAT Gateway metric", NULL, NULL, NULL, AWS_METRICS, NULL, NULL, NULL,

@@ -81,9 +81,9 @@ static const cfg_key keys[] = {
 	{ "nat", "persistent", CFG_BOOL, 0, 0, NULL, "false", "--persistent" },
 	{ "nat", "clients", CFG_INT, 0, 1000000, NULL, "0",
 	  "client hosts behind the NAT, from the first; the others reach the server directly (0: all)" },
-	{ "nat", "kind", CFG_ENUM, 0, 0, "netfilter|aws-nat-gateway|gcp-cloud-nat", "netfilter",
-	  "what the box is: a Linux conntrack + SNAT box, an AWS NAT Gateway (models/natgw_aws.h) or a Google Cloud "
-	  "NAT gateway (models/natgw_gcp.h)" },
+	{ "nat", "kind", CFG_ENUM, 0, 0, "netfilter|aws-nat-gateway|gcp-cloud-nat|cilium", "netfilter",
+	  "what the box is: a Linux conntrack + SNAT box, an AWS NAT Gateway (models/natgw_aws.h), a Google Cloud "
+	  "NAT gateway (models/natgw_gcp.h), or a node's Cilium eBPF datapath with BPF masquerading (models/cilium.h)" },
 	{ "nat", "connections_per_destination", CFG_INT, 1, 55000, NULL, "55000",
 	  "aws-nat-gateway: simultaneous connections per address to one destination ip:port (AWS: 55,000)" },
 	{ "nat", "idle_timeout", CFG_TIME, 1e-6, 0, NULL, "350s",
@@ -106,6 +106,26 @@ static const cfg_key keys[] = {
 	{ "nat", "tcp_time_wait_timeout_sec", CFG_INT, 1, 2147483647, NULL, "120",
 	  "gcp-cloud-nat: a closed connection's NAT tuple is not reused to the same destination for this many seconds "
 	  "(Google: 120)" },
+	{ "nat", "bpf-ct-global-tcp-max", CFG_INT, 1, 1 << 24, NULL, "524288",
+	  "cilium: entries of the TCP conntrack map (an LRU map: full, it evicts)" },
+	{ "nat", "bpf-nat-global-max", CFG_INT, 2, 1 << 24, NULL, "524288",
+	  "cilium: entries of the NAT map, two per connection (an LRU map: full, it evicts)" },
+	{ "nat", "bpf-ct-timeout-regular-tcp", CFG_TIME, 1, 0, NULL, "6h",
+	  "cilium: lifetime a segment gives an established conntrack entry" },
+	{ "nat", "bpf-ct-timeout-regular-tcp-fin", CFG_TIME, 1, 0, NULL, "10s",
+	  "cilium: lifetime of a conntrack entry closed both ways (FIN, RST)" },
+	{ "nat", "bpf-ct-timeout-regular-tcp-syn", CFG_TIME, 1, 0, NULL, "60s",
+	  "cilium: lifetime of a conntrack entry that has seen only SYNs" },
+	{ "nat", "conntrack-gc-interval", CFG_TIME, 0, 0, NULL, "0s",
+	  "cilium: garbage collector interval (0: dynamic, from 5 min by the share of entries each pass deletes)" },
+	{ "nat", "conntrack-gc-max-interval", CFG_TIME, 0, 0, NULL, "0s",
+	  "cilium: the longest dynamic garbage collector interval (0: 12 h)" },
+	{ "nat", "node-port-range", CFG_RANGE, 1, 65535, NULL, "30000 32767",
+	  "cilium: NodePort range, low high (Cilium: 30000,32767); BPF masquerading uses the ports above it, to 65535" },
+	{ "nat", "snat-collision-retries", CFG_INT, 1, 128, NULL, "32",
+	  "cilium: SNAT port search tries (SNAT_COLLISION_RETRIES, compiled in: 32; 128 before cilium/cilium#37389, 2025)" },
+	{ "nat", "gc_pass_time", CFG_TIME, 0, 3600, NULL, "1s",
+	  "cilium: NAT fill-up signals are muted this long after a garbage collector pass (assumed)" },
 	{ "workload", "arrival", CFG_ENUM, 0, 0, WL_CHOICES(WL_ARRIVALS), "poisson",
 	  "arrival process (onoff: Poisson during on periods only; diurnal: Poisson at rate x (1 + amplitude "
 	  "x sin(2 pi t / period)))" },
@@ -1136,7 +1156,7 @@ static bool is_client_addr(const scn_path *p, uint32_t a)
 }
 
 /* The [nat] kinds, in the order of the schema's choices (SCN_NAT_*). */
-static const char *const nat_kind_names[] = { "netfilter", "aws-nat-gateway", "gcp-cloud-nat" };
+static const char *const nat_kind_names[] = { "netfilter", "aws-nat-gateway", "gcp-cloud-nat", "cilium" };
 
 /* [nat] keys that only some kinds read (a bit per SCN_NAT_* kind): set for
  * another kind, they are refused rather than ignored. */
@@ -1158,6 +1178,16 @@ static const struct {
 	{ "tcp_established_idle_timeout_sec", K(GCP) },
 	{ "tcp_transitory_idle_timeout_sec", K(GCP) },
 	{ "tcp_time_wait_timeout_sec", K(GCP) },
+	{ "bpf-ct-global-tcp-max", K(CILIUM) },
+	{ "bpf-nat-global-max", K(CILIUM) },
+	{ "bpf-ct-timeout-regular-tcp", K(CILIUM) },
+	{ "bpf-ct-timeout-regular-tcp-fin", K(CILIUM) },
+	{ "bpf-ct-timeout-regular-tcp-syn", K(CILIUM) },
+	{ "conntrack-gc-interval", K(CILIUM) },
+	{ "conntrack-gc-max-interval", K(CILIUM) },
+	{ "node-port-range", K(CILIUM) },
+	{ "snat-collision-retries", K(CILIUM) },
+	{ "gc_pass_time", K(CILIUM) },
 };
 #undef K
 
@@ -1416,6 +1446,39 @@ static bool gcp_resolve(scn_nat *n, const cfg *c, GError **err)
 	return true;
 }
 
+/* [nat] kind = cilium's settings (models/cilium.h). */
+static bool cilium_resolve(scn_nat *n, const cfg *c, GError **err)
+{
+	if (n->naddrs != 1) {
+		/* BPF masquerading rewrites to the node's address on the device */
+		cfg_error(c, "nat", "addresses", err, "Cilium masquerades to the node's one address, not %u", n->naddrs);
+		return false;
+	}
+	n->cil.ct_max = (uint32_t)cfg_int(c, "nat", "bpf-ct-global-tcp-max");
+	n->cil.nat_max = (uint32_t)cfg_int(c, "nat", "bpf-nat-global-max");
+	n->cil.t_tcp = cfg_time(c, "nat", "bpf-ct-timeout-regular-tcp");
+	n->cil.t_fin = cfg_time(c, "nat", "bpf-ct-timeout-regular-tcp-fin");
+	n->cil.t_syn = cfg_time(c, "nat", "bpf-ct-timeout-regular-tcp-syn");
+	n->cil.gc_interval = cfg_time(c, "nat", "conntrack-gc-interval");
+	n->cil.gc_max_interval = cfg_time(c, "nat", "conntrack-gc-max-interval");
+	n->cil.gc_pass = cfg_time(c, "nat", "gc_pass_time");
+	n->cil.retries = (unsigned)cfg_int(c, "nat", "snat-collision-retries");
+	int64_t lo, hi;
+	cfg_range(c, "nat", "node-port-range", &lo, &hi);
+	if (hi >= 65535) {
+		cfg_error(c, "nat", "node-port-range", err, "leaves no port above it for masquerading (it ends at %lld)",
+			  (long long)hi);
+		return false;
+	}
+	n->cil.port_min = (uint16_t)(hi + 1);
+	n->cil.port_max = 65535;
+	if (n->cil.gc_interval && n->cil.gc_interval < EV_SEC) {
+		cfg_error(c, "nat", "conntrack-gc-interval", err, "is below 1s (0 is dynamic)");
+		return false;
+	}
+	return true;
+}
+
 static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **err)
 {
 	scn_box *b = &s->boxes[s->nboxes];
@@ -1482,6 +1545,8 @@ static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **er
 		cfg_error(c, "nat", "addresses", err, "an AWS NAT Gateway has at most 8 addresses, not %u", n->naddrs);
 		return false;
 	}
+	if (n->kind == SCN_NAT_CILIUM && !cilium_resolve(n, c, err))
+		return false;
 	for (unsigned i = 0; i < G_N_ELEMENTS(nat_kind_keys); i++)
 		if (!(nat_kind_keys[i].kinds & 1u << n->kind) && cfg_has(c, "nat", nat_kind_keys[i].key)) {
 			cfg_error(c, "nat", nat_kind_keys[i].key, err, "belongs to [nat] kind = %s; this box is kind = %s",

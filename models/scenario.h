@@ -50,8 +50,14 @@ typedef struct scn_nat {
 		bool dynamic, eim;
 		ev_time established_idle, transitory_idle, time_wait;
 	} gcp;                     /* gcp-cloud-nat (models/natgw_gcp.h) */
+	struct {                   /* cilium (models/cilium.h) */
+		uint32_t ct_max, nat_max;
+		ev_time t_tcp, t_fin, t_syn, gc_interval, gc_max_interval, gc_pass;
+		uint16_t port_min, port_max;  /* from node-port-range: its end + 1 .. 65535 */
+		unsigned retries;
+	} cil;
 } scn_nat;
-enum { SCN_NAT_NETFILTER, SCN_NAT_AWS, SCN_NAT_GCP };
+enum { SCN_NAT_NETFILTER, SCN_NAT_AWS, SCN_NAT_GCP, SCN_NAT_CILIUM };
 
 /* A middlebox on the path (conntrack, and SNAT for "nat"). */
 typedef struct scn_box {

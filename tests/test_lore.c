@@ -53,7 +53,7 @@ static void test_every_sysctl_entry_is_in_the_schema(void **state)
 
 /* Worlds with every model that registers counters: TCP hosts, the
  * workload, a NAT box and a firewall, bind(0) and SNAT in use. */
-/* Every setting entry names a schema key, and every aws-nat-gateway key
+/* Every setting entry names a schema key, and every aws-nat-gateway and cilium key
  * has an entry. */
 static void test_every_setting_entry_is_in_the_schema(void **state)
 {
@@ -72,7 +72,12 @@ static void test_every_setting_entry_is_in_the_schema(void **state)
 					    "nat.close_hold", "nat.min_ports_per_vm", "nat.max_ports_per_vm",
 					    "nat.enable_dynamic_port_allocation", "nat.enable_endpoint_independent_mapping",
 					    "nat.tcp_established_idle_timeout_sec", "nat.tcp_transitory_idle_timeout_sec",
-					    "nat.tcp_time_wait_timeout_sec" };
+					    "nat.tcp_time_wait_timeout_sec",
+					    "nat.bpf-ct-global-tcp-max", "nat.bpf-nat-global-max",
+					    "nat.bpf-ct-timeout-regular-tcp", "nat.bpf-ct-timeout-regular-tcp-fin",
+					    "nat.bpf-ct-timeout-regular-tcp-syn", "nat.conntrack-gc-interval",
+					    "nat.conntrack-gc-max-interval", "nat.node-port-range",
+					    "nat.snat-collision-retries", "nat.gc_pass_time" };
 	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
 		const lore *l = lore_find(keys[i]);
 		if (!l || l->kind != LORE_SETTING)
@@ -117,6 +122,7 @@ static void test_every_registered_counter_has_an_entry(void **state)
 					"workload.bind=port0", NULL };
 	const char *const plain[] = { "workload.rate=10", NULL };
 	const char *const with_aws[] = { "nat.addresses=203.0.113.1", "nat.kind=aws-nat-gateway", NULL };
+	const char *const with_cilium[] = { "nat.addresses=203.0.113.1", "nat.kind=cilium", NULL };
 	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	check_counters_of(with_nat, seen);
 	check_counters_of(with_fw, seen);
@@ -124,12 +130,15 @@ static void test_every_registered_counter_has_an_entry(void **state)
 	check_counters_of(with_aws, seen);
 	const char *const with_gcp[] = { "nat.addresses=203.0.113.1", "nat.kind=gcp-cloud-nat", NULL };
 	check_counters_of(with_gcp, seen);
+	check_counters_of(with_cilium, seen);
 	/* The worlds did include every model that registers counters. */
 	static const char *const must[] = { "client.TcpExtTW", "server.TcpExtPAWSPassive", "nat.ct.insert_failed",
 					    "firewall.ct.ignore", "nat.snat.searches", "conn.EADDRINUSE",
 					    "conn.hit.ct_drop", "conn.timedout.unexplained", "firewall.unseen_teardowns",
 					    "nat.ErrorPortAllocation", "nat.IdleTimeoutCount",
-					    "nat.dropped_sent_packets_count", "nat.closed_connections_count" };
+					    "nat.dropped_sent_packets_count", "nat.closed_connections_count",
+					    "nat.drop_nat_no_mapping",
+					    "nat.conntrack_gc_runs" };
 	for (size_t i = 0; i < G_N_ELEMENTS(must); i++)
 		if (!g_hash_table_contains(seen, must[i]))
 			fail_msg("no world registered %s", must[i]);
