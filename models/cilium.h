@@ -32,7 +32,9 @@
  *    after the random one walk towards 65535 (and from there, 65535 + 1
  *    wrapping to 0, from the bottom again) along the same ports for every
  *    connection.  PR cilium/cilium#37389 ("Reduce SNAT_COLLISION_RETRIES to
- *    32") observed that no port is found after about 25 retries;
+ *    32") observed that no port is found after about 25 retries.  (Older
+ *    releases computed the clamp as (v % (end - start)) + start, which steps
+ *    one port per retry; they are not modelled.);
  *  - the masquerade port range: NODEPORT_PORT_MAX_NAT + 1 .. 65535 with
  *    node-port-range 30000-32767 (the default): 32768-65535 (issue
  *    cilium/cilium#23604; the NAT target's min_port/max_port in
