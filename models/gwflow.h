@@ -30,7 +30,7 @@ typedef struct gwflow {
 	ev_time deadline;  /* when it expires from queue q */
 	uint32_t who;      /* the gateway's: e.g. which client host */
 	uint8_t ai;        /* the gateway's: which of its addresses */
-	uint8_t fins;      /* the gateway's: 1 FIN from behind seen, 2 from the destination */
+	uint8_t flags;     /* the gateway's: e.g. which FINs it has seen */
 	uint8_t state;     /* the gateway's: e.g. closed */
 	uint8_t q;         /* the queue of its live deadline */
 	uint32_t nq_;      /* private: queue entries naming it */

@@ -191,13 +191,13 @@ bool awsgw_hop(awsgw *g, tcp_hop_pkt *p, ev_time now)
 		orig = true;
 	}
 	if (!f->state) {
-		if (f->fins == 3 && !(p->flags & (TCP_HOP_FIN | TCP_HOP_RST)))
+		if (f->flags == 3 && !(p->flags & (TCP_HOP_FIN | TCP_HOP_RST)))
 			close_flow(g, f, now);
 		else if (p->flags & TCP_HOP_RST)
 			close_flow(g, f, now);
 		else {
 			if (p->flags & TCP_HOP_FIN)
-				f->fins |= orig ? 1 : 2;
+				f->flags |= orig ? 1 : 2;
 			gwflow_arm(g->flows, f, Q_IDLE, now + g->c.idle_timeout);
 		}
 	}
