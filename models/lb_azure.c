@@ -203,9 +203,11 @@ bool azlb_hop(azlb *g, tcp_hop_pkt *p, ev_time now)
 	bool orig;
 	gwflow *f = gwflow_find(g->flows, &k, &orig);
 	if (f && orig && syn && f->state == ST_CLOSED) {
-		/* the instance reuses the 4-tuple of a closed flow: a new one */
-		remove_flow(g, f, now);
-		f = NULL;
+		/* the instance reuses the 4-tuple of a flow whose port is not
+		 * yet released (assumed: the flow is still known and opens
+		 * again on its port; its release timer no longer runs) */
+		f->state = ST_OPEN;
+		(*g->cnt[C_OK])++;
 	}
 	if (!f) {
 		if (!syn) {

@@ -42,7 +42,9 @@
  *    destination from a rover;
  *  - the release timers start at the first FIN or RST either way (the
  *    connection's later segments still cross until the release); a SYN on
- *    the 4-tuple of a closed connection is a new connection;
+ *    the 4-tuple of a flow not yet released opens it again on its port
+ *    (Linux clients free a port 60 s after their FIN, TIME_WAIT, and may
+ *    reuse the 4-tuple within the 240 s);
  *  - enableTcpReset is not modelled: the reset it sends at the idle timeout
  *    is a segment a hop cannot send; without it "the default behavior ...
  *    is to drop the flow silently", which is what this box does;

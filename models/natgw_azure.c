@@ -208,6 +208,16 @@ static void close_flow(azgw *g, gwflow *f, unsigned q, ev_time hold, ev_time now
 	gwflow_arm(g->flows, f, q, now + hold);
 }
 
+/* A SYN that found no port: "A failed connection volume greater than zero
+ * may indicate SNAT port exhaustion". */
+static bool fail(azgw *g, tcp_hop_pkt *p)
+{
+	(*g->cnt[C_FAIL])++;
+	(*g->cnt[C_DROP])++;
+	p->why = TCP_HIT_NAT_FAIL;
+	return false;
+}
+
 bool azgw_hop(azgw *g, tcp_hop_pkt *p, ev_time now)
 {
 	reap(g, now);
@@ -216,9 +226,19 @@ bool azgw_hop(azgw *g, tcp_hop_pkt *p, ev_time now)
 	bool orig;
 	gwflow *f = gwflow_find(g->flows, &k, &orig);
 	if (f && orig && syn && f->state == ST_CLOSED) {
-		/* the client reuses the 4-tuple of a closed connection: a new one */
-		remove_flow(g, f, now);
-		f = NULL;
+		/* the client reuses the 4-tuple of a connection whose port is
+		 * in its hold-down (assumed: the flow is still known, and the
+		 * new connection opens on its port, the same source ip:port to
+		 * the same destination) */
+		(*g->cnt[C_ATTEMPT])++;
+		dest *d = dest_of(g, f->orig.b, f->orig.q);
+		if (d->open[f->ai] >= g->c.per_dest)
+			return fail(g, p);
+		d->open[f->ai]++;
+		if (g->total)
+			probe_gauge_add(g->total, 1, now);
+		f->state = ST_HALF;
+		f->flags = 0;
 	}
 	if (!f) {
 		if (!syn) {
@@ -229,14 +249,8 @@ bool azgw_hop(azgw *g, tcp_hop_pkt *p, ev_time now)
 		}
 		(*g->cnt[C_ATTEMPT])++;
 		f = allocate(g, &k, now);
-		if (!f) {
-			/* "A failed connection volume greater than zero may
-			 * indicate SNAT port exhaustion" */
-			(*g->cnt[C_FAIL])++;
-			(*g->cnt[C_DROP])++;
-			p->why = TCP_HIT_NAT_FAIL;
-			return false;
-		}
+		if (!f)
+			return fail(g, p);
 		orig = true;
 	}
 	if (f->state != ST_CLOSED) {

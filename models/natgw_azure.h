@@ -46,8 +46,9 @@
  *    (the handshake's ACK); until then the half-open timer applies, and
  *    each segment restarts it;
  *  - an idle timeout frees the port at once (no hold-down is documented
- *    for it); a SYN from behind on the 4-tuple of a closed connection is a
- *    new connection (the old one's hold-down ends);
+ *    for it); a SYN from behind on the 4-tuple of a connection in its
+ *    port's hold-down opens a new connection on that same port (the flow
+ *    is still known; its hold-down ends);
  *  - a segment of no known connection is dropped: Azure answers it with a
  *    TCP reset, which a hop cannot send.
  *

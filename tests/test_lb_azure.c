@@ -126,6 +126,22 @@ static void test_release(void **state)
 	azlb_free(g);
 }
 
+/* An instance reusing the 4-tuple of a flow not yet released (its
+ * TIME_WAIT of 60 s is over, the 240 s are not): it opens again on its
+ * port, and the release timer no longer runs. */
+static void test_tuple_reuse(void **state)
+{
+	(void)state;
+	azlb *g = mk(1, 1, 8, 64000);
+	tcp_hop_pkt a, b;
+	assert_true(send(g, 0, 0, 443, TCP_HOP_SYN, 0, &a));
+	assert_true(send(g, 0, 0, 443, TCP_HOP_FIN | TCP_HOP_ACK, EV_SEC, NULL));
+	assert_true(send(g, 0, 0, 443, TCP_HOP_SYN, 62 * EV_SEC, &b));
+	assert_int_equal(b.sport, a.sport);
+	assert_int_equal(azlb_ports_held(g, EV_SEC + AZLB_RELEASE_FIN), 1);
+	azlb_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -133,6 +149,7 @@ int main(void)
 		cmocka_unit_test(test_per_instance),
 		cmocka_unit_test(test_frontends_in_turn),
 		cmocka_unit_test(test_release),
+		cmocka_unit_test(test_tuple_reuse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

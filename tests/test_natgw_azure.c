@@ -148,6 +148,22 @@ static void test_reuse_timers(void **state)
 	azgw_free(g);
 }
 
+/* A client reusing the 4-tuple of a connection in its hold-down (its
+ * TIME_WAIT over): the new connection opens on the same port. */
+static void test_tuple_reuse(void **state)
+{
+	(void)state;
+	azgw *g = mk(1, 1, AZGW_PER_DEST);
+	tcp_hop_pkt t = handshake(g, 0, 443, 0);
+	assert_true(send(g, 0, 443, TCP_HOP_FIN | TCP_HOP_ACK, EV_SEC, NULL));
+	tcp_hop_pkt u = handshake(g, 0, 443, 62 * EV_SEC);
+	assert_int_equal(u.sport, t.sport);
+	assert_int_equal(azgw_failed(g), 0);
+	/* open again: its port is not freed when the old hold-down would end */
+	assert_false(send(g, 1, 443, TCP_HOP_SYN, EV_SEC + AZGW_REUSE_FIN, NULL));
+	azgw_free(g);
+}
+
 /* Half open: a SYN never answered closes 30 s after its last segment (a
  * retransmission restarts the timer), and the port is free at once. */
 static void test_half_open(void **state)
@@ -209,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_ports_per_destination),
 		cmocka_unit_test(test_open_per_destination),
 		cmocka_unit_test(test_reuse_timers),
+		cmocka_unit_test(test_tuple_reuse),
 		cmocka_unit_test(test_half_open),
 		cmocka_unit_test(test_idle_timeout),
 		cmocka_unit_test(test_second_ip),
