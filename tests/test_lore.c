@@ -69,7 +69,10 @@ static void test_every_setting_entry_is_in_the_schema(void **state)
 			assert_non_null(all[i].kernel);  /* its source */
 		}
 	static const char *const keys[] = { "nat.kind", "nat.connections_per_destination", "nat.idle_timeout",
-					    "nat.close_hold" };
+					    "nat.close_hold", "nat.idle_timeout_in_minutes", "nat.snat_ports_per_ip",
+					    "nat.concurrent_connections_per_destination", "nat.port_reuse_timer_fin",
+					    "nat.port_reuse_timer_rst", "nat.half_open_timer", "nat.allocatedOutboundPorts",
+					    "nat.idleTimeoutInMinutes", "nat.port_release_fin", "nat.port_release_rst" };
 	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
 		const lore *l = lore_find(keys[i]);
 		if (!l || l->kind != LORE_SETTING)
@@ -114,16 +117,21 @@ static void test_every_registered_counter_has_an_entry(void **state)
 					"workload.bind=port0", NULL };
 	const char *const plain[] = { "workload.rate=10", NULL };
 	const char *const with_aws[] = { "nat.addresses=203.0.113.1", "nat.kind=aws-nat-gateway", NULL };
+	const char *const with_azgw[] = { "nat.addresses=203.0.113.1", "nat.kind=azure-nat-gateway", NULL };
+	const char *const with_azlb[] = { "nat.addresses=203.0.113.1", "nat.kind=azure-lb-outbound", NULL };
 	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	check_counters_of(with_nat, seen);
 	check_counters_of(with_fw, seen);
 	check_counters_of(plain, seen);
 	check_counters_of(with_aws, seen);
+	check_counters_of(with_azgw, seen);
+	check_counters_of(with_azlb, seen);
 	/* The worlds did include every model that registers counters. */
 	static const char *const must[] = { "client.TcpExtTW", "server.TcpExtPAWSPassive", "nat.ct.insert_failed",
 					    "firewall.ct.ignore", "nat.snat.searches", "conn.EADDRINUSE",
 					    "conn.hit.ct_drop", "conn.timedout.unexplained", "firewall.unseen_teardowns",
-					    "nat.ErrorPortAllocation", "nat.IdleTimeoutCount" };
+					    "nat.ErrorPortAllocation", "nat.IdleTimeoutCount",
+					    "nat.SNATConnectionCount.Failed", "nat.SnatConnectionCount.Failed" };
 	for (size_t i = 0; i < G_N_ELEMENTS(must); i++)
 		if (!g_hash_table_contains(seen, must[i]))
 			fail_msg("no world registered %s", must[i]);
