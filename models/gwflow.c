@@ -143,3 +143,37 @@ void gwflow_remove(gwflow_tab *t, gwflow *f)
 	if (!f->nq_)
 		g_free(f);
 }
+
+void gwflow_translate(const gwflow *f, bool orig, tcp_hop_pkt *p)
+{
+	if (orig) {
+		p->saddr = f->reply.b;
+		p->sport = f->reply.q;
+	} else {
+		p->daddr = f->orig.a;
+		p->dport = f->orig.p;
+	}
+}
+
+void gwflow_counters(probe_set *ps, const char *prefix, const char *const (*names)[2], unsigned n, uint64_t *local,
+		     uint64_t **cnt)
+{
+	for (unsigned i = 0; i < n; i++) {
+		cnt[i] = &local[i];
+		if (ps) {
+			char *name = g_strdup_printf("%s%s", prefix, names[i][0]);
+			cnt[i] = probe_counter(ps, name, names[i][1]);
+			g_free(name);
+		}
+	}
+}
+
+probe_gauge *gwflow_gauge(probe_set *ps, const char *prefix, const char *name, const char *help)
+{
+	if (!ps)
+		return NULL;
+	char *n = g_strdup_printf("%s%s", prefix, name);
+	probe_gauge *g = probe_gauge_get(ps, n, help);
+	g_free(n);
+	return g;
+}

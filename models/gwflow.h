@@ -16,7 +16,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "models/tcp.h"
 #include "sim/ev.h"
+#include "sim/probe.h"
 
 /* An address pair and port pair, in the direction the segment travels. */
 typedef struct gwflow_key {
@@ -60,5 +62,17 @@ void gwflow_arm(gwflow_tab *t, gwflow *f, unsigned q, ev_time deadline);
 gwflow *gwflow_due(gwflow_tab *t, ev_time now, unsigned *q);
 /* Out of the table; f is not to be used after. */
 void gwflow_remove(gwflow_tab *t, gwflow *f);
+
+/* p rewritten as f translates it: from behind (orig) the source becomes
+ * the gateway's address and port, from the destination the destination
+ * becomes the client's. */
+void gwflow_translate(const gwflow *f, bool orig, tcp_hop_pkt *p);
+
+/* A gateway's counters: cnt[i] is the probe "PREFIXnames[i][0]" (help
+ * names[i][1]), or local[i] when ps is NULL.  Its gauge "PREFIXname", or
+ * NULL when ps is NULL. */
+void gwflow_counters(probe_set *ps, const char *prefix, const char *const (*names)[2], unsigned n, uint64_t *local,
+		     uint64_t **cnt);
+probe_gauge *gwflow_gauge(probe_set *ps, const char *prefix, const char *name, const char *help);
 
 #endif

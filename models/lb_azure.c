@@ -65,31 +65,23 @@ azlb *azlb_new(const azlb_cfg *cfg, probe_set *ps, const char *prefix)
 	/* "Standard Load Balancer diagnostics": SNAT Connection Count
 	 * (successful and failed), Allocated and Used SNAT Ports */
 	static const char *const names[NCOUNT][2] = {
-		[C_OK] = { "SnatConnectionCount.Successful", "SYNs of new flows that got a SNAT port (SNAT Connection Count, successful)" },
-		[C_FAIL] = { "SnatConnectionCount.Failed", "SYNs whose instance had no SNAT port free for the destination (SNAT Connection Count, failed)" },
-		[C_IDLE] = { "IdleTimeouts", "flows dropped silently at the outbound idle timeout (connsim's; no Azure metric)" },
+		[C_OK] = { "SnatConnectionCount.Successful",
+			  "SYNs of new flows that got a SNAT port (SNAT Connection Count, successful)" },
+		[C_FAIL] = { "SnatConnectionCount.Failed",
+			  "SYNs whose instance had no SNAT port free for the destination (SNAT Connection Count, failed)" },
+		[C_IDLE] = { "IdleTimeouts",
+			  "flows dropped silently at the outbound idle timeout (connsim's; no Azure metric)" },
 		[C_DROP] = { "PacketsDropped", "segments dropped: no port, or no flow (connsim's; no Azure metric)" },
 	};
-	for (int i = 0; i < NCOUNT; i++) {
-		g->cnt[i] = &g->local[i];
-		if (ps) {
-			char *n = g_strdup_printf("%s%s", prefix, names[i][0]);
-			g->cnt[i] = probe_counter(ps, n, names[i][1]);
-			g_free(n);
-		}
-	}
-	if (ps) {
-		char *n = g_strdup_printf("%sAllocatedSnatPorts", prefix);
-		probe_gauge *a = probe_gauge_get(ps, n, "SNAT ports preallocated to the instances (Allocated SNAT Ports)");
+	gwflow_counters(ps, prefix, names, NCOUNT, g->local, g->cnt);
+	probe_gauge *a = gwflow_gauge(ps, prefix, "AllocatedSnatPorts",
+				"SNAT ports preallocated to the instances (Allocated SNAT Ports)");
+	if (a)
 		probe_gauge_add(a, (int64_t)cfg->per_inst * cfg->ninst, 0);
-		g_free(n);
-		n = g_strdup_printf("%sUsedSnatPorts", prefix);
-		g->used = probe_gauge_get(ps, n, "instances' SNAT ports in use for at least one destination (Used SNAT Ports)");
-		g_free(n);
-		n = g_strdup_printf("%sports_held", prefix);
-		g->ports = probe_gauge_get(ps, n, "flows holding a SNAT port: open, or closed and not yet released");
-		g_free(n);
-	}
+	g->used = gwflow_gauge(ps, prefix, "UsedSnatPorts",
+				"instances' SNAT ports in use for at least one destination (Used SNAT Ports)");
+	g->ports = gwflow_gauge(ps, prefix, "ports_held",
+				"flows holding a SNAT port: open, or closed and not yet released");
 	return g;
 }
 
@@ -236,13 +228,7 @@ bool azlb_hop(azlb *g, tcp_hop_pkt *p, ev_time now)
 		else
 			gwflow_arm(g->flows, f, Q_IDLE, now + g->c.idle_timeout);
 	}
-	if (orig) {
-		p->saddr = f->reply.b;
-		p->sport = f->reply.q;
-	} else {
-		p->daddr = f->orig.a;
-		p->dport = f->orig.p;
-	}
+	gwflow_translate(f, orig, p);
 	return true;
 }
 

@@ -47,26 +47,17 @@ awsgw *awsgw_new(const awsgw_cfg *cfg, probe_set *ps, const char *prefix)
 	g->dests = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
 	static const char *const names[NCOUNT][2] = {
 		[C_ERR] = { "ErrorPortAllocation", "SYNs for which no source port was free (AWS/NATGateway metric)" },
-		[C_IDLE] = { "IdleTimeoutCount", "connections timed out after idle_timeout without traffic (AWS/NATGateway)" },
+		[C_IDLE] = { "IdleTimeoutCount",
+			  "connections timed out after idle_timeout without traffic (AWS/NATGateway)" },
 		[C_ATTEMPT] = { "ConnectionAttemptCount", "SYNs of new connections (AWS/NATGateway metric)" },
-		[C_DROP] = { "PacketsDropCount", "segments dropped: no port, or no connection (AWS/NATGateway metric)" },
+		[C_DROP] = { "PacketsDropCount",
+			  "segments dropped: no port, or no connection (AWS/NATGateway metric)" },
 	};
-	for (int i = 0; i < NCOUNT; i++) {
-		g->cnt[i] = &g->local[i];
-		if (ps) {
-			char *n = g_strdup_printf("%s%s", prefix, names[i][0]);
-			g->cnt[i] = probe_counter(ps, n, names[i][1]);
-			g_free(n);
-		}
-	}
-	if (ps) {
-		char *n = g_strdup_printf("%sActiveConnectionCount", prefix);
-		g->active = probe_gauge_get(ps, n, "open connections through the gateway (AWS/NATGateway metric)");
-		g_free(n);
-		n = g_strdup_printf("%sports_held", prefix);
-		g->ports = probe_gauge_get(ps, n, "gateway ports taken: open connections and closed ones within close_hold");
-		g_free(n);
-	}
+	gwflow_counters(ps, prefix, names, NCOUNT, g->local, g->cnt);
+	g->active = gwflow_gauge(ps, prefix, "ActiveConnectionCount",
+				"open connections through the gateway (AWS/NATGateway metric)");
+	g->ports = gwflow_gauge(ps, prefix, "ports_held",
+				"gateway ports taken: open connections and closed ones within close_hold");
 	return g;
 }
 
@@ -201,13 +192,7 @@ bool awsgw_hop(awsgw *g, tcp_hop_pkt *p, ev_time now)
 			gwflow_arm(g->flows, f, Q_IDLE, now + g->c.idle_timeout);
 		}
 	}
-	if (orig) {
-		p->saddr = f->reply.b;
-		p->sport = f->reply.q;
-	} else {
-		p->daddr = f->orig.a;
-		p->dport = f->orig.p;
-	}
+	gwflow_translate(f, orig, p);
 	return true;
 }
 

@@ -77,29 +77,23 @@ azgw *azgw_new(const azgw_cfg *cfg, probe_set *ps, const char *prefix, gsl_rng *
 	/* "Azure NAT Gateway metrics and alerts": SNAT Connection Count by
 	 * Connection State, Dropped packets */
 	static const char *const names[NCOUNT][2] = {
-		[C_ATTEMPT] = { "SNATConnectionCount.Attempted", "SYNs of new connections (SNAT Connection Count, Attempted)" },
-		[C_EST] = { "SNATConnectionCount.Established", "connections that completed their handshake (SNAT Connection Count, Established)" },
-		[C_FAIL] = { "SNATConnectionCount.Failed", "SYNs for which no SNAT port was free (SNAT Connection Count, Failed)" },
-		[C_CLOSED] = { "SNATConnectionCount.Closed", "connections closed by a FIN or RST (SNAT Connection Count, Closed)" },
-		[C_TIMEOUT] = { "SNATConnectionCount.TimedOut", "connections closed by the idle or half-open timer (SNAT Connection Count, Timed Out)" },
+		[C_ATTEMPT] = { "SNATConnectionCount.Attempted",
+			  "SYNs of new connections (SNAT Connection Count, Attempted)" },
+		[C_EST] = { "SNATConnectionCount.Established",
+			  "connections that completed their handshake (SNAT Connection Count, Established)" },
+		[C_FAIL] = { "SNATConnectionCount.Failed",
+			  "SYNs for which no SNAT port was free (SNAT Connection Count, Failed)" },
+		[C_CLOSED] = { "SNATConnectionCount.Closed",
+			  "connections closed by a FIN or RST (SNAT Connection Count, Closed)" },
+		[C_TIMEOUT] = { "SNATConnectionCount.TimedOut",
+			  "connections closed by the idle or half-open timer (SNAT Connection Count, Timed Out)" },
 		[C_DROP] = { "PacketDropCount", "segments dropped: no port, or no connection (Dropped packets)" },
 	};
-	for (int i = 0; i < NCOUNT; i++) {
-		g->cnt[i] = &g->local[i];
-		if (ps) {
-			char *n = g_strdup_printf("%s%s", prefix, names[i][0]);
-			g->cnt[i] = probe_counter(ps, n, names[i][1]);
-			g_free(n);
-		}
-	}
-	if (ps) {
-		char *n = g_strdup_printf("%sTotalConnectionCount", prefix);
-		g->total = probe_gauge_get(ps, n, "connections not closed (Total SNAT connection count)");
-		g_free(n);
-		n = g_strdup_printf("%sports_held", prefix);
-		g->ports = probe_gauge_get(ps, n, "SNAT ports taken for a destination: open connections and closed ones in their hold-down");
-		g_free(n);
-	}
+	gwflow_counters(ps, prefix, names, NCOUNT, g->local, g->cnt);
+	g->total = gwflow_gauge(ps, prefix, "TotalConnectionCount",
+				"connections not closed (Total SNAT connection count)");
+	g->ports = gwflow_gauge(ps, prefix, "ports_held",
+				"SNAT ports taken for a destination: open connections and closed ones in their hold-down");
 	return g;
 }
 
@@ -272,13 +266,7 @@ bool azgw_hop(azgw *g, tcp_hop_pkt *p, ev_time now)
 				gwflow_arm(g->flows, f, Q_HALF, now + g->c.half_open);
 		}
 	}
-	if (orig) {
-		p->saddr = f->reply.b;
-		p->sport = f->reply.q;
-	} else {
-		p->daddr = f->orig.a;
-		p->dport = f->orig.p;
-	}
+	gwflow_translate(f, orig, p);
 	return true;
 }
 
