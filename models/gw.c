@@ -109,15 +109,17 @@ void gw_limit_of(const scn_nat *n, unsigned nclients, unsigned dests, double hol
 		snprintf(out->peak_probe, sizeof out->peak_probe, "ports_held");
 		out->per = dests;
 		snprintf(out->fail_probe, sizeof out->fail_probe, "SNATConnectionCount.Failed");
-		snprintf(out->fail_how, sizeof out->fail_how, "SYNs without a SNAT port (SNAT Connection Count, Failed)");
+		snprintf(out->fail_how, sizeof out->fail_how,
+			 "SYNs without a SNAT port (SNAT Connection Count, Failed)");
 		double hold = hold_s + (double)n->azgw.reuse_fin / 1e9;
 		double by_ports = n->azgw.ports_per_ip / hold;
 		double by_open = hold_s > 0 ? n->azgw.per_dest / hold_s : by_ports;
 		out->has_ceiling = true;
 		out->ceiling = (double)dests * n->naddrs * (by_ports < by_open ? by_ports : by_open);
 		if (by_ports <= by_open)
-			snprintf(out->ceiling_how, sizeof out->ceiling_how, "%u dest x %u IP x %u ports / %.3g s (life + FIN reuse timer)",
-				 dests, n->naddrs, n->azgw.ports_per_ip, hold);
+			snprintf(out->ceiling_how, sizeof out->ceiling_how,
+				 "%u dest x %u IP x %u ports / %.3g s (life + FIN reuse timer)", dests, n->naddrs,
+				 n->azgw.ports_per_ip, hold);
 		else
 			snprintf(out->ceiling_how, sizeof out->ceiling_how, "%u dest x %u IP x %u open / %.3g s (life)",
 				 dests, n->naddrs, n->azgw.per_dest, hold_s);
@@ -135,12 +137,13 @@ void gw_limit_of(const scn_nat *n, unsigned nclients, unsigned dests, double hol
 		snprintf(out->peak_probe, sizeof out->peak_probe, "ports_held");
 		out->per = (double)nclients * dests;
 		snprintf(out->fail_probe, sizeof out->fail_probe, "SnatConnectionCount.Failed");
-		snprintf(out->fail_how, sizeof out->fail_how, "SYNs without a SNAT port (SNAT Connection Count, failed)");
+		snprintf(out->fail_how, sizeof out->fail_how,
+			 "SYNs without a SNAT port (SNAT Connection Count, failed)");
 		double hold = hold_s + (double)n->azlb.release_fin / 1e9;
 		out->has_ceiling = true;
 		out->ceiling = (double)nclients * dests * per / hold;
-		snprintf(out->ceiling_how, sizeof out->ceiling_how, "%u inst x %u dest x %u ports / %.3g s (life + FIN release)",
-			 nclients, dests, per, hold);
+		snprintf(out->ceiling_how, sizeof out->ceiling_how,
+			 "%u inst x %u dest x %u ports / %.3g s (life + FIN release)", nclients, dests, per, hold);
 		return;
 	}
 	default:

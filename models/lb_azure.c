@@ -68,7 +68,7 @@ azlb *azlb_new(const azlb_cfg *cfg, probe_set *ps, const char *prefix)
 		[C_OK] = { "SnatConnectionCount.Successful",
 			  "SYNs of new flows that got a SNAT port (SNAT Connection Count, successful)" },
 		[C_FAIL] = { "SnatConnectionCount.Failed",
-			  "SYNs whose instance had no SNAT port free for the destination (SNAT Connection Count, failed)" },
+			  "SYNs whose instance had no SNAT port free for the destination (SNAT Connection Count)" },
 		[C_IDLE] = { "IdleTimeouts",
 			  "flows dropped silently at the outbound idle timeout (connsim's; no Azure metric)" },
 		[C_DROP] = { "PacketsDropped", "segments dropped: no port, or no flow (connsim's; no Azure metric)" },

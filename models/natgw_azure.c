@@ -93,7 +93,7 @@ azgw *azgw_new(const azgw_cfg *cfg, probe_set *ps, const char *prefix, gsl_rng *
 	g->total = gwflow_gauge(ps, prefix, "TotalConnectionCount",
 				"connections not closed (Total SNAT connection count)");
 	g->ports = gwflow_gauge(ps, prefix, "ports_held",
-				"SNAT ports taken for a destination: open connections and closed ones in their hold-down");
+				"SNAT ports taken for a destination: open connections, closed ones in their hold-down");
 	return g;
 }
 

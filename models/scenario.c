@@ -1141,7 +1141,8 @@ static bool is_client_addr(const scn_path *p, uint32_t a)
 }
 
 /* The [nat] kinds, in the order of the schema's choices (SCN_NAT_*). */
-static const char *const nat_kind_names[] = { "netfilter", "aws-nat-gateway", "azure-nat-gateway", "azure-lb-outbound" };
+static const char *const nat_kind_names[] = { "netfilter", "aws-nat-gateway", "azure-nat-gateway",
+					       "azure-lb-outbound" };
 
 /* [nat] keys that only some kinds read (a bit per SCN_NAT_* kind): set for
  * another kind, they are refused rather than ignored. */
@@ -1340,7 +1341,8 @@ static bool azure_resolve(const scenario *s, const cfg *c, scn_nat *n, GError **
 	n->azlb.release_rst = cfg_time(c, "nat", "port_release_rst");
 	if (n->kind == SCN_NAT_AZURE_GW && n->naddrs > AZGW_MAX_IPS) {
 		/* "Azure NAT Gateway resource": "up to a total of 16 IP addresses" */
-		cfg_error(c, "nat", "addresses", err, "an Azure NAT Gateway has at most 16 public IPs, not %u", n->naddrs);
+		cfg_error(c, "nat", "addresses", err, "an Azure NAT Gateway has at most 16 public IPs, not %u",
+			  n->naddrs);
 		return false;
 	}
 	if (n->kind != SCN_NAT_AZURE_LB)
@@ -1353,25 +1355,28 @@ static bool azure_resolve(const scenario *s, const cfg *c, scn_nat *n, GError **
 	if (s->path.addrs_per_client > 1) {
 		/* "Outbound rules": "can only be applied to primary IPv4 configuration of a NIC" */
 		cfg_error(c, "client", "addresses_per_host", err,
-			  "azure-lb-outbound translates only a backend's primary IP configuration: one address per host");
+			  "azure-lb-outbound translates only a backend's primary IP configuration: one address per "
+			  "host");
 		return false;
 	}
 	if (n->azlb.allocated % 8) {
-		/* "Outbound rules": "If you provide a value not divisible by 8, the configuration operation is rejected" */
+		/* "Outbound rules": "If you provide a value not divisible by 8,
+		 * the configuration operation is rejected" */
 		cfg_error(c, "nat", "allocatedOutboundPorts", err, "%u is not a multiple of 8 (Azure rejects it)",
 			  n->azlb.allocated);
 		return false;
 	}
 	if (!n->azlb.allocated && !azlb_default_ports(pool)) {
 		cfg_error(c, "nat", "allocatedOutboundPorts", err,
-			  "the default allocation table covers pools of 1 to 1,000 instances, not %u: set the ports per instance",
-			  pool);
+			  "the default allocation table covers pools of 1 to 1,000 instances, not %u: set the ports "
+			  "per instance", pool);
 		return false;
 	}
 	if ((uint64_t)n->azlb.allocated * pool > (uint64_t)AZLB_PORTS_PER_IP * n->naddrs) {
 		/* "Outbound rules": giving out more ports than the frontends have "is rejected" */
 		cfg_error(c, "nat", "allocatedOutboundPorts", err,
-			  "%u ports x %u instances exceed 64,000 x %u frontend IP(s)", n->azlb.allocated, pool, n->naddrs);
+			  "%u ports x %u instances exceed 64,000 x %u frontend IP(s)", n->azlb.allocated, pool,
+			  n->naddrs);
 		return false;
 	}
 	return true;

@@ -42,7 +42,7 @@ typedef struct scn_nat {
 	unsigned naddrs;
 	uint16_t port_lo, port_hi; /* --to-ports; 0, 0: the kernel's port classes */
 	bool random, random_fully, persistent;
-	unsigned kind;             /* SCN_NAT_NETFILTER or SCN_NAT_AWS ([nat] kind) */
+	unsigned kind;             /* SCN_NAT_* ([nat] kind) */
 	uint32_t per_dest;         /* aws: connections_per_destination */
 	ev_time idle_timeout, close_hold;  /* aws */
 	struct {
