@@ -221,7 +221,7 @@ $(call run-par,$(TEST_BIN),)
 endef
 
 # The command-line tests, each a shell script against the real binary.
-CLI_TESTS := tests/cli.sh tests/explain.sh tests/robust.sh tests/verdict.sh tests/compare.sh tests/hostfiles.sh tests/shard.sh tests/limits.sh tests/plots.sh tests/snat_tsoffset.sh tests/validate.sh tests/trace.sh tests/connlog.sh tests/check.sh tests/netns.sh tests/mixed.sh tests/runpcap.sh tests/natgw_aws.sh tests/hostfw.sh tests/natgw_gcp.sh tests/cilium.sh
+CLI_TESTS := tests/cli.sh tests/explain.sh tests/robust.sh tests/verdict.sh tests/compare.sh tests/hostfiles.sh tests/shard.sh tests/limits.sh tests/plots.sh tests/snat_tsoffset.sh tests/validate.sh tests/trace.sh tests/connlog.sh tests/check.sh tests/netns.sh tests/mixed.sh tests/runpcap.sh tests/natgw_aws.sh tests/hostfw.sh tests/natgw_gcp.sh tests/cilium.sh tests/natgw_azure.sh tests/lb_azure.sh
 
 define run-cli
 $(call run-par,$(CLI_TESTS),CONNSIM=./$(BIN) CSVLOAD=$(CSVLOAD) sh)

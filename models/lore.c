@@ -38,6 +38,16 @@
 	"__snat_clamp_port_range); models/cilium.c"
 #define AWS_METRICS "AWS, Amazon VPC User Guide, \"Monitor NAT gateways with Amazon CloudWatch\" " \
 	"(namespace AWS/NATGateway); models/natgw_aws.c"
+#define AZGW_RESOURCE "Microsoft Learn, \"Azure NAT Gateway resource\" " \
+	"(https://learn.microsoft.com/azure/nat-gateway/nat-gateway-resource)"
+#define AZGW_METRICS "Microsoft Learn, \"Azure NAT Gateway metrics and alerts\" " \
+	"(https://learn.microsoft.com/azure/nat-gateway/nat-metrics); models/natgw_azure.c"
+#define AZLB_SNAT "Microsoft Learn, \"Source Network Address Translation (SNAT) for outbound connections\" " \
+	"(https://learn.microsoft.com/azure/load-balancer/load-balancer-outbound-connections)"
+#define AZLB_RULES "Microsoft Learn, \"Outbound rules Azure Load Balancer\" " \
+	"(https://learn.microsoft.com/azure/load-balancer/outbound-rules)"
+#define AZLB_METRICS "Microsoft Learn, \"Standard Load Balancer diagnostics with metrics, alerts, and resource " \
+	"health\" (https://learn.microsoft.com/azure/load-balancer/load-balancer-standard-diagnostics); models/lb_azure.c"
 
 #define GCP_PORTS "Google Cloud, Cloud NAT documentation, \"IP addresses and ports\" " \
 	"(https://cloud.google.com/nat/docs/ports-and-addresses)"
@@ -590,12 +600,16 @@ static const lore table[] = {
 		"aws-nat-gateway (an AWS NAT Gateway: its own flow table, no conntrack, the nat.connections_per_destination, "
 		"nat.idle_timeout and nat.close_hold settings, counters under AWS's CloudWatch metric names), "
 		"gcp-cloud-nat (a Google Cloud NAT gateway: ports per VM, nat.min_ports_per_vm and the other settings "
-		"under Google's names, counters under its nat/ metric names) or cilium (a Kubernetes node's Cilium eBPF "
+		"under Google's names, counters under its nat/ metric names), cilium (a Kubernetes node's Cilium eBPF "
 		"datapath with BPF masquerading: LRU conntrack and NAT maps freed only by the agent's garbage collector, "
-		"the settings under Cilium's flag names, nat.bpf-ct-global-tcp-max ...).",
-		"models/natgw_aws.h, models/natgw_gcp.h and models/cilium.h list the documents and source each is built "
-		"from and what is assumed.", NULL,
-		"experiments/aws-natgw.ini, experiments/gcp-cloud-nat.ini, experiments/cilium-snat.ini"),
+		"the settings under Cilium's flag names, nat.bpf-ct-global-tcp-max ...), azure-nat-gateway (an Azure NAT "
+		"Gateway: 64,512 SNAT ports per public IP shared on demand, port reuse timers, counters under Azure "
+		"Monitor's names) or azure-lb-outbound (an Azure load balancer's outbound SNAT: ports preallocated per "
+		"backend instance).",
+		"models/natgw_aws.h, models/natgw_gcp.h, models/cilium.h, models/natgw_azure.h and models/lb_azure.h list "
+		"the documents and source each is built from and what is assumed.", NULL,
+		"experiments/aws-natgw.ini, experiments/gcp-cloud-nat.ini, experiments/cilium-snat.ini, "
+		"experiments/azure-natgw.ini, experiments/azure-lb-outbound.ini"),
 	SETTING("nat.connections_per_destination",
 		"aws-nat-gateway: simultaneous connections each gateway address carries to one unique destination "
 		"(destination address, port, protocol); one more SYN to it fails and counts ErrorPortAllocation.  "
@@ -820,6 +834,109 @@ static const lore table[] = {
 		"Segments the gateway dropped: SYNs with no free port, and segments of no connection it knows.",
 		"none: an AWS NAT Gateway metric", NULL, NULL, NULL, AWS_METRICS, NULL, NULL, NULL,
 		"nat.PacketsDropCount"),
+	SETTING("nat.idle_timeout_in_minutes",
+		"azure-nat-gateway: a TCP connection with no segment either way for this many minutes is closed and its "
+		"SNAT port is free at once (SNAT Connection Count, Timed Out); its later segments are dropped (Azure "
+		"answers them with a TCP reset; a hop in connsim cannot).",
+		AZGW_RESOURCE ": \"A timer can be configured from 4 minutes (default) to 120 minutes\"; \"Traffic on the "
+		"flow resets the idle timeout timer.\"",
+		"Raising it holds idle connections' ports longer; Microsoft advises against going past 4 minutes and "
+		"for TCP keepalives instead.",
+		NULL),
+	SETTING("nat.snat_ports_per_ip",
+		"azure-nat-gateway: the SNAT port inventory of each public IP ([nat] addresses, up to 16).  A port is "
+		"taken per destination (address, port): it serves other destinations at the same time, not a second "
+		"connection to the same one.  Lower it only to scale an experiment down.",
+		AZGW_RESOURCE ": \"Each NAT gateway public IP address provides 64,512 SNAT ports\"; up to 16 IP "
+		"addresses.",
+		"64,512 ports are not 64,512 connections: they are per destination, and a closed connection's port is "
+		"held down 65 s (FIN) before the same destination may have it again: one IP carries at most "
+		"64,512 / (life + 65 s) new connections a second to one destination.",
+		"experiments/azure-natgw.ini"),
+	SETTING("nat.concurrent_connections_per_destination",
+		"azure-nat-gateway: connections not yet closed that one public IP carries to one destination; one more "
+		"SYN to it fails (SNAT Connection Count, Failed) even with ports free.  With a 65 s hold-down it binds "
+		"only for connections longer than about 224 s.",
+		AZGW_RESOURCE ", Performance: \"up to 50,000 concurrent connections per public IP address to the same "
+		"destination endpoint\".",
+		NULL, NULL),
+	SETTING("nat.port_reuse_timer_fin",
+		"azure-nat-gateway: after a FIN (the first, either way) the connection's SNAT port is held down this long "
+		"for its destination; the connection's last segments still cross meanwhile.",
+		AZGW_RESOURCE ", Port reuse timers: TCP FIN, 65 seconds (\"subject to change\").",
+		"A client's own TIME_WAIT (60 s) is shorter: the gateway, not the client, is what holds the port "
+		"longest after a close.",
+		"experiments/azure-natgw.ini"),
+	SETTING("nat.port_reuse_timer_rst",
+		"azure-nat-gateway: after a RST either way the connection's SNAT port is held down this long for its "
+		"destination.",
+		AZGW_RESOURCE ", Port reuse timers: TCP RST, 16 seconds (\"subject to change\").", NULL, NULL),
+	SETTING("nat.half_open_timer",
+		"azure-nat-gateway: a connection not yet established (no ACK from behind after the destination's "
+		"answer) closes after this long without a segment, and its port is free at once; each segment (a SYN "
+		"retransmission) restarts it.",
+		AZGW_RESOURCE ", Port reuse timers: TCP half open, 30 seconds.", NULL, NULL),
+	SETTING("nat.allocatedOutboundPorts",
+		"azure-lb-outbound: SNAT ports preallocated to each backend instance (a multiple of 8); 0 takes the "
+		"default table by pool size ([nat] clients, else client.count): 1-50 instances 1,024, 51-100 512, "
+		"101-200 256, 201-400 128, 401-800 64, 801-1,000 32.  Instances x ports may not pass 64,000 x frontend "
+		"IPs ([nat] addresses), taken one frontend after the other.  A port is taken per destination (address, "
+		"port), so an instance holds at most this many flows to one destination; another instance's free "
+		"ports do not help it.",
+		AZLB_SNAT ": the default port allocation table, 64,000 ports per frontend IP, \"consumed one at a "
+		"time\"; " AZLB_RULES ": \"Load balancer gives SNAT ports in multiples of 8\", over-allocation \"is "
+		"rejected\", 0 reverts to the default.",
+		"A second frontend IP adds no port to the default table's allocation: it helps only with "
+		"allocatedOutboundPorts raised to use it.\nOne instance exhausting its ports while the load balancer "
+		"has free ones is the preallocation, not a bug.",
+		"experiments/azure-lb-outbound.ini"),
+	SETTING("nat.idleTimeoutInMinutes",
+		"azure-lb-outbound: an outbound flow with no segment for this many minutes is dropped silently and its "
+		"port released.  enableTcpReset (a RST both ways at the timeout) is not modelled: a hop in connsim "
+		"cannot send segments.",
+		AZLB_RULES ": \"Outbound idle timeouts default to 4 minutes\", range 4 to 120 minutes; \"The default "
+		"behavior of load balancer is to drop the flow silently when the outbound idle timeout has been "
+		"reached.\"",
+		NULL, NULL),
+	SETTING("nat.port_release_fin",
+		"azure-lb-outbound: after a FIN either way the flow's SNAT port is released this much later (the "
+		"flow's last segments still cross).",
+		AZLB_SNAT ", TCP SNAT port release (revisions to 2022; also \"Troubleshoot outbound connections\"): "
+		"\"If either server/client sends FINACK, SNAT port will be released after 240 seconds.\"",
+		"Linux clients end TIME_WAIT after 60 s and may open the same 4-tuple while the load balancer still "
+		"holds it: connsim then opens the held flow again on its port (assumed).",
+		"experiments/azure-lb-outbound.ini"),
+	SETTING("nat.port_release_rst",
+		"azure-lb-outbound: after a RST either way the flow's SNAT port is released this much later.",
+		AZLB_SNAT ", TCP SNAT port release: \"If a RST is seen, SNAT port will be released after 15 seconds.\"",
+		NULL, NULL),
+	COUNTER("SNATConnectionCount.STATE", "SNATConnectionCount.*",
+		"The Azure NAT Gateway's connections by state: Attempted (SYNs of new connections, and retransmissions "
+		"of those that failed), Established (handshake completed), Failed (SYNs for which no SNAT port was "
+		"free: SNAT exhaustion to that destination), Closed (by FIN or RST), TimedOut (idle or half-open "
+		"timer).",
+		"none: an Azure NAT Gateway metric (SNAT Connection Count, dimension Connection State)", NULL,
+		"\"A failed connection volume greater than zero may indicate SNAT port exhaustion\": here it always is.",
+		"experiments/azure-natgw.ini", AZGW_METRICS, NULL, NULL, NULL, "nat.SNATConnectionCount.STATE"),
+	COUNTER("PacketDropCount", NULL,
+		"Segments the Azure NAT Gateway dropped: SYNs with no SNAT port, and segments of no connection it "
+		"knows.",
+		"none: an Azure NAT Gateway metric (Dropped packets)", NULL, NULL, NULL, AZGW_METRICS, NULL, NULL, NULL,
+		"nat.PacketDropCount"),
+	COUNTER("SnatConnectionCount.STATE", "SnatConnectionCount.*",
+		"The Azure load balancer's outbound flows: Successful (a SYN that got a SNAT port of its instance) and "
+		"Failed (a SYN whose instance had none free for the destination: SNAT exhaustion).",
+		"none: an Azure Load Balancer metric (SNAT Connection Count, dimension Connection State)", NULL,
+		"Failed with Used SNAT Ports below Allocated: one instance is out of ports while others are not.",
+		"experiments/azure-lb-outbound.ini", AZLB_METRICS, NULL, NULL, NULL, "nat.SnatConnectionCount.STATE"),
+	COUNTER("IdleTimeouts", NULL,
+		"Outbound flows the Azure load balancer dropped at nat.idleTimeoutInMinutes.",
+		"none: connsim's count (Azure publishes no metric for it)", NULL, NULL, NULL, AZLB_METRICS, NULL, NULL,
+		NULL, "nat.IdleTimeouts"),
+	COUNTER("PacketsDropped", NULL,
+		"Segments the Azure load balancer dropped: SYNs with no SNAT port, and segments of no flow it knows.",
+		"none: connsim's count (Azure publishes no metric for it)", NULL, NULL, NULL, AZLB_METRICS, NULL, NULL,
+		NULL, "nat.PacketsDropped"),
 };
 
 #define NLORE (sizeof(table) / sizeof(table[0]))

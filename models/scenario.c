@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "models/budget.h"
+#include "models/lb_azure.h"
+#include "models/natgw_azure.h"
 #include "sim/bug.h"
 
 /* ---- schema ------------------------------------------------------------ */
@@ -81,9 +83,11 @@ static const cfg_key keys[] = {
 	{ "nat", "persistent", CFG_BOOL, 0, 0, NULL, "false", "--persistent" },
 	{ "nat", "clients", CFG_INT, 0, 1000000, NULL, "0",
 	  "client hosts behind the NAT, from the first; the others reach the server directly (0: all)" },
-	{ "nat", "kind", CFG_ENUM, 0, 0, "netfilter|aws-nat-gateway|gcp-cloud-nat|cilium", "netfilter",
+	{ "nat", "kind", CFG_ENUM, 0, 0,
+	  "netfilter|aws-nat-gateway|gcp-cloud-nat|cilium|azure-nat-gateway|azure-lb-outbound", "netfilter",
 	  "what the box is: a Linux conntrack + SNAT box, an AWS NAT Gateway (models/natgw_aws.h), a Google Cloud "
-	  "NAT gateway (models/natgw_gcp.h), or a node's Cilium eBPF datapath with BPF masquerading (models/cilium.h)" },
+	  "NAT gateway (models/natgw_gcp.h), a node's Cilium eBPF datapath with BPF masquerading (models/cilium.h), "
+	  "an Azure NAT Gateway (models/natgw_azure.h) or an Azure load balancer's outbound SNAT (models/lb_azure.h)" },
 	{ "nat", "connections_per_destination", CFG_INT, 1, 55000, NULL, "55000",
 	  "aws-nat-gateway: simultaneous connections per address to one destination ip:port (AWS: 55,000)" },
 	{ "nat", "idle_timeout", CFG_TIME, 1e-6, 0, NULL, "350s",
@@ -126,6 +130,26 @@ static const cfg_key keys[] = {
 	  "cilium: SNAT port search tries (SNAT_COLLISION_RETRIES, compiled in: 32; 128 before cilium/cilium#37389, 2025)" },
 	{ "nat", "gc_pass_time", CFG_TIME, 0, 3600, NULL, "1s",
 	  "cilium: NAT fill-up signals are muted this long after a garbage collector pass (assumed)" },
+	{ "nat", "idle_timeout_in_minutes", CFG_INT, 4, 120, NULL, "4",
+	  "azure-nat-gateway: TCP idle timeout in minutes (Azure: 4 to 120, default 4)" },
+	{ "nat", "snat_ports_per_ip", CFG_INT, 1, 64512, NULL, "64512",
+	  "azure-nat-gateway: SNAT ports per public IP (Azure: 64,512)" },
+	{ "nat", "concurrent_connections_per_destination", CFG_INT, 1, 64512, NULL, "50000",
+	  "azure-nat-gateway: concurrent connections per public IP to one destination ip:port (Azure: 50,000)" },
+	{ "nat", "port_reuse_timer_fin", CFG_TIME, 0, 0, NULL, "65s",
+	  "azure-nat-gateway: a port closed by a FIN is held down this long for its destination (Azure: 65 s)" },
+	{ "nat", "port_reuse_timer_rst", CFG_TIME, 0, 0, NULL, "16s",
+	  "azure-nat-gateway: a port closed by a RST is held down this long for its destination (Azure: 16 s)" },
+	{ "nat", "half_open_timer", CFG_TIME, 1e-6, 0, NULL, "30s",
+	  "azure-nat-gateway: a connection not yet established closes after this long without traffic (Azure: 30 s)" },
+	{ "nat", "allocatedOutboundPorts", CFG_INT, 0, 64000, NULL, "0",
+	  "azure-lb-outbound: SNAT ports per backend instance, a multiple of 8 (0: the default table by pool size)" },
+	{ "nat", "idleTimeoutInMinutes", CFG_INT, 4, 120, NULL, "4",
+	  "azure-lb-outbound: outbound flow idle timeout in minutes (Azure: 4 to 120, default 4)" },
+	{ "nat", "port_release_fin", CFG_TIME, 0, 0, NULL, "240s",
+	  "azure-lb-outbound: after a FIN either way the SNAT port is released this much later (Azure: 240 s)" },
+	{ "nat", "port_release_rst", CFG_TIME, 0, 0, NULL, "15s",
+	  "azure-lb-outbound: after a RST the SNAT port is released this much later (Azure: 15 s)" },
 	{ "workload", "arrival", CFG_ENUM, 0, 0, WL_CHOICES(WL_ARRIVALS), "poisson",
 	  "arrival process (onoff: Poisson during on periods only; diurnal: Poisson at rate x (1 + amplitude "
 	  "x sin(2 pi t / period)))" },
@@ -1156,7 +1180,8 @@ static bool is_client_addr(const scn_path *p, uint32_t a)
 }
 
 /* The [nat] kinds, in the order of the schema's choices (SCN_NAT_*). */
-static const char *const nat_kind_names[] = { "netfilter", "aws-nat-gateway", "gcp-cloud-nat", "cilium" };
+static const char *const nat_kind_names[] = { "netfilter", "aws-nat-gateway", "gcp-cloud-nat", "cilium",
+					       "azure-nat-gateway", "azure-lb-outbound" };
 
 /* [nat] keys that only some kinds read (a bit per SCN_NAT_* kind): set for
  * another kind, they are refused rather than ignored. */
@@ -1188,6 +1213,16 @@ static const struct {
 	{ "node-port-range", K(CILIUM) },
 	{ "snat-collision-retries", K(CILIUM) },
 	{ "gc_pass_time", K(CILIUM) },
+	{ "idle_timeout_in_minutes", K(AZURE_GW) },
+	{ "snat_ports_per_ip", K(AZURE_GW) },
+	{ "concurrent_connections_per_destination", K(AZURE_GW) },
+	{ "port_reuse_timer_fin", K(AZURE_GW) },
+	{ "port_reuse_timer_rst", K(AZURE_GW) },
+	{ "half_open_timer", K(AZURE_GW) },
+	{ "allocatedOutboundPorts", K(AZURE_LB) },
+	{ "idleTimeoutInMinutes", K(AZURE_LB) },
+	{ "port_release_fin", K(AZURE_LB) },
+	{ "port_release_rst", K(AZURE_LB) },
 };
 #undef K
 
@@ -1479,6 +1514,63 @@ static bool cilium_resolve(scn_nat *n, const cfg *c, GError **err)
 	return true;
 }
 
+/* The Azure kinds' [nat] keys, with the limits Azure's pages set (cited
+ * in models/natgw_azure.h and models/lb_azure.h). */
+static bool azure_resolve(const scenario *s, const cfg *c, scn_nat *n, GError **err)
+{
+	n->azgw.ports_per_ip = (uint32_t)cfg_int(c, "nat", "snat_ports_per_ip");
+	n->azgw.per_dest = (uint32_t)cfg_int(c, "nat", "concurrent_connections_per_destination");
+	n->azgw.idle_timeout = cfg_int(c, "nat", "idle_timeout_in_minutes") * 60 * EV_SEC;
+	n->azgw.reuse_fin = cfg_time(c, "nat", "port_reuse_timer_fin");
+	n->azgw.reuse_rst = cfg_time(c, "nat", "port_reuse_timer_rst");
+	n->azgw.half_open = cfg_time(c, "nat", "half_open_timer");
+	n->azlb.allocated = (uint32_t)cfg_int(c, "nat", "allocatedOutboundPorts");
+	n->azlb.idle_timeout = cfg_int(c, "nat", "idleTimeoutInMinutes") * 60 * EV_SEC;
+	n->azlb.release_fin = cfg_time(c, "nat", "port_release_fin");
+	n->azlb.release_rst = cfg_time(c, "nat", "port_release_rst");
+	if (n->kind == SCN_NAT_AZURE_GW && n->naddrs > AZGW_MAX_IPS) {
+		/* "Azure NAT Gateway resource": "up to a total of 16 IP addresses" */
+		cfg_error(c, "nat", "addresses", err, "an Azure NAT Gateway has at most 16 public IPs, not %u",
+			  n->naddrs);
+		return false;
+	}
+	if (n->kind != SCN_NAT_AZURE_LB)
+		return true;
+	unsigned pool = cfg_int(c, "nat", "clients") ? (unsigned)cfg_int(c, "nat", "clients") : s->path.nclients;
+	if (n->naddrs > AZLB_MAX_FRONTENDS) {
+		cfg_error(c, "nat", "addresses", err, "at most %u frontend IPs, not %u", AZLB_MAX_FRONTENDS, n->naddrs);
+		return false;
+	}
+	if (s->path.addrs_per_client > 1) {
+		/* "Outbound rules": "can only be applied to primary IPv4 configuration of a NIC" */
+		cfg_error(c, "client", "addresses_per_host", err,
+			  "azure-lb-outbound translates only a backend's primary IP configuration: one address per "
+			  "host");
+		return false;
+	}
+	if (n->azlb.allocated % 8) {
+		/* "Outbound rules": "If you provide a value not divisible by 8,
+		 * the configuration operation is rejected" */
+		cfg_error(c, "nat", "allocatedOutboundPorts", err, "%u is not a multiple of 8 (Azure rejects it)",
+			  n->azlb.allocated);
+		return false;
+	}
+	if (!n->azlb.allocated && !azlb_default_ports(pool)) {
+		cfg_error(c, "nat", "allocatedOutboundPorts", err,
+			  "the default allocation table covers pools of 1 to 1,000 instances, not %u: set the ports "
+			  "per instance", pool);
+		return false;
+	}
+	if ((uint64_t)n->azlb.allocated * pool > (uint64_t)AZLB_PORTS_PER_IP * n->naddrs) {
+		/* "Outbound rules": giving out more ports than the frontends have "is rejected" */
+		cfg_error(c, "nat", "allocatedOutboundPorts", err,
+			  "%u ports x %u instances exceed 64,000 x %u frontend IP(s)", n->azlb.allocated, pool,
+			  n->naddrs);
+		return false;
+	}
+	return true;
+}
+
 static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **err)
 {
 	scn_box *b = &s->boxes[s->nboxes];
@@ -1546,6 +1638,8 @@ static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **er
 		return false;
 	}
 	if (n->kind == SCN_NAT_CILIUM && !cilium_resolve(n, c, err))
+		return false;
+	if (!azure_resolve(s, c, n, err))
 		return false;
 	for (unsigned i = 0; i < G_N_ELEMENTS(nat_kind_keys); i++)
 		if (!(nat_kind_keys[i].kinds & 1u << n->kind) && cfg_has(c, "nat", nat_kind_keys[i].key)) {

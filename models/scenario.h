@@ -42,7 +42,7 @@ typedef struct scn_nat {
 	unsigned naddrs;
 	uint16_t port_lo, port_hi; /* --to-ports; 0, 0: the kernel's port classes */
 	bool random, random_fully, persistent;
-	unsigned kind;             /* SCN_NAT_NETFILTER or SCN_NAT_AWS ([nat] kind) */
+	unsigned kind;             /* SCN_NAT_* ([nat] kind) */
 	uint32_t per_dest;         /* aws: connections_per_destination */
 	ev_time idle_timeout, close_hold;  /* aws */
 	struct {
@@ -56,8 +56,18 @@ typedef struct scn_nat {
 		uint16_t port_min, port_max;  /* from node-port-range: its end + 1 .. 65535 */
 		unsigned retries;
 	} cil;
+	struct {
+		uint32_t ports_per_ip, per_dest;  /* snat_ports_per_ip, concurrent_connections_per_destination */
+		ev_time idle_timeout;             /* idle_timeout_in_minutes */
+		ev_time reuse_fin, reuse_rst, half_open;
+	} azgw;                            /* azure-nat-gateway (models/natgw_azure.h) */
+	struct {
+		uint32_t allocated;               /* allocatedOutboundPorts; 0: the default table */
+		ev_time idle_timeout;             /* idleTimeoutInMinutes */
+		ev_time release_fin, release_rst;
+	} azlb;                            /* azure-lb-outbound (models/lb_azure.h) */
 } scn_nat;
-enum { SCN_NAT_NETFILTER, SCN_NAT_AWS, SCN_NAT_GCP, SCN_NAT_CILIUM };
+enum { SCN_NAT_NETFILTER, SCN_NAT_AWS, SCN_NAT_GCP, SCN_NAT_CILIUM, SCN_NAT_AZURE_GW, SCN_NAT_AZURE_LB };
 
 /* A middlebox on the path (conntrack, and SNAT for "nat"). */
 typedef struct scn_box {

@@ -77,7 +77,11 @@ static void test_every_setting_entry_is_in_the_schema(void **state)
 					    "nat.bpf-ct-timeout-regular-tcp", "nat.bpf-ct-timeout-regular-tcp-fin",
 					    "nat.bpf-ct-timeout-regular-tcp-syn", "nat.conntrack-gc-interval",
 					    "nat.conntrack-gc-max-interval", "nat.node-port-range",
-					    "nat.snat-collision-retries", "nat.gc_pass_time" };
+					    "nat.snat-collision-retries", "nat.gc_pass_time",
+					    "nat.idle_timeout_in_minutes", "nat.snat_ports_per_ip",
+					    "nat.concurrent_connections_per_destination", "nat.port_reuse_timer_fin",
+					    "nat.port_reuse_timer_rst", "nat.half_open_timer", "nat.allocatedOutboundPorts",
+					    "nat.idleTimeoutInMinutes", "nat.port_release_fin", "nat.port_release_rst" };
 	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
 		const lore *l = lore_find(keys[i]);
 		if (!l || l->kind != LORE_SETTING)
@@ -123,6 +127,8 @@ static void test_every_registered_counter_has_an_entry(void **state)
 	const char *const plain[] = { "workload.rate=10", NULL };
 	const char *const with_aws[] = { "nat.addresses=203.0.113.1", "nat.kind=aws-nat-gateway", NULL };
 	const char *const with_cilium[] = { "nat.addresses=203.0.113.1", "nat.kind=cilium", NULL };
+	const char *const with_azgw[] = { "nat.addresses=203.0.113.1", "nat.kind=azure-nat-gateway", NULL };
+	const char *const with_azlb[] = { "nat.addresses=203.0.113.1", "nat.kind=azure-lb-outbound", NULL };
 	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	check_counters_of(with_nat, seen);
 	check_counters_of(with_fw, seen);
@@ -131,6 +137,8 @@ static void test_every_registered_counter_has_an_entry(void **state)
 	const char *const with_gcp[] = { "nat.addresses=203.0.113.1", "nat.kind=gcp-cloud-nat", NULL };
 	check_counters_of(with_gcp, seen);
 	check_counters_of(with_cilium, seen);
+	check_counters_of(with_azgw, seen);
+	check_counters_of(with_azlb, seen);
 	/* The worlds did include every model that registers counters. */
 	static const char *const must[] = { "client.TcpExtTW", "server.TcpExtPAWSPassive", "nat.ct.insert_failed",
 					    "firewall.ct.ignore", "nat.snat.searches", "conn.EADDRINUSE",
@@ -138,7 +146,8 @@ static void test_every_registered_counter_has_an_entry(void **state)
 					    "nat.ErrorPortAllocation", "nat.IdleTimeoutCount",
 					    "nat.dropped_sent_packets_count", "nat.closed_connections_count",
 					    "nat.drop_nat_no_mapping",
-					    "nat.conntrack_gc_runs" };
+					    "nat.conntrack_gc_runs",
+					    "nat.SNATConnectionCount.Failed", "nat.SnatConnectionCount.Failed" };
 	for (size_t i = 0; i < G_N_ELEMENTS(must); i++)
 		if (!g_hash_table_contains(seen, must[i]))
 			fail_msg("no world registered %s", must[i]);
