@@ -352,8 +352,10 @@ static inline int candidate(const port_table *t, uint32_t port, port_check_fn ch
 		return CAND_NEXT;
 	if (!has_bucket(t, port))
 		return CAND_UNIQUE;
-	const port_bucket *b = &t->b[port];
-	if (b->fastreuse >= 0)
+	/* a bucket made by bind() (fastreuse >= 0): its skip bit says so
+	 * (sync_skip), without reading the bucket, a cache miss at a random
+	 * port of the host's table */
+	if (t->skip[port >> 6] >> (port & 63) & 1)
 		return CAND_NEXT;
 	port_check r = check(ctx, (uint16_t)port);
 	switch (r) {
