@@ -217,6 +217,16 @@ uint32_t ehash_prefetch(const ehash *h, const tuple4 *t)
 	return b;
 }
 
+void ehash_prefetch_head(const ehash *h, uint32_t bucket)
+{
+	uint32_t first = h->heads[bucket];
+	if (first != EH_NIL) {
+		const char *p = (const char *)node(h, first);
+		__builtin_prefetch(p);
+		__builtin_prefetch(p + 64);  /* a socket's state lies past its first line */
+	}
+}
+
 void ehash_prefetch_chain(const ehash *h, uint32_t ref)
 {
 	uint32_t first = h->heads[bucket(h, &node(h, ref)->t)];

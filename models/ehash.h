@@ -64,6 +64,9 @@ uint32_t ehash_lookup_at(const ehash *h, uint32_t bucket, const tuple4 *t);
 /* For ehash_remove(ref) to come: brings in the first node of ref's chain when
  * that is not ref itself (the head should be in cache, from ehash_prefetch). */
 void ehash_prefetch_chain(const ehash *h, uint32_t ref);
+/* Start fetching the first entry of a bucket from ehash_prefetch (its head
+ * should be in cache by now): the socket a segment will most likely find. */
+void ehash_prefetch_head(const ehash *h, uint32_t bucket);
 
 /*
  * Destination tracking, for port_connect_dest: a bitmap of 65536 bits of the

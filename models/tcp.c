@@ -951,9 +951,21 @@ static G_GNUC_NO_INLINE __attribute__((cold)) void tap_recv(tcp_net *n, uint32_t
 	tap_seg(n->tap, TAP_RECV, now(n), dst, -1, i, NULL, 0);
 }
 
+/* How far behind on the segments' lane on_seg fetches ahead. */
+#define SEG_PEEK 3
+
 static void on_seg(void *ctx, uint32_t i, uint32_t arg)
 {
 	tcp_net *n = ctx;
+	/* The segments behind this one on its lane arrive a few events from
+	 * now: start fetching the socket the one SEG_PEEK places behind will
+	 * find (its bucket's head was fetched when it was sent). */
+	uint32_t j;
+	if (ev_peek_same_lane(n->L, SEG_PEEK, n->k_seg, &j)) {
+		const seg *x = pool_at(&n->segs, j);
+		if (x->bucket != EH_NIL)
+			ehash_prefetch_head(n->hosts[x->dst].eh, x->bucket);
+	}
 	seg s = *(seg *)pool_at(&n->segs, i);
 	pool_free(&n->segs, i);
 	/* TCP_MIB_INSEGS: tcp_v4_rcv counts every segment that reaches TCP

@@ -121,6 +121,7 @@ struct ev_loop {
 	unsigned nkinds;
 
 	uint64_t run, cancelled, pending, lane_fallbacks;
+	uint32_t cur_lane;  /* the lane of the event being run; UINT32_MAX: the queue's */
 };
 
 ev_loop *ev_loop_new(const evq_ops *sched)
@@ -128,6 +129,7 @@ ev_loop *ev_loop_new(const evq_ops *sched)
 	ev_loop *L = g_new0(ev_loop, 1);
 	L->q_ops = sched ? sched : &evq_calendar;
 	L->q = L->q_ops->create();
+	L->cur_lane = UINT32_MAX;
 	return L;
 }
 
@@ -435,6 +437,20 @@ bool ev_lane_peek(const ev_loop *L, ev_lane ln, uint32_t ahead, uint32_t *obj)
 	return true;
 }
 
+bool ev_peek_same_lane(const ev_loop *L, uint32_t ahead, ev_kind k, uint32_t *obj)
+{
+	if (L->cur_lane == UINT32_MAX)
+		return false;
+	const lane *la = &L->lanes[L->cur_lane];
+	if (ahead >= la->n)
+		return false;
+	const lane_ent *e = &la->ring[(la->head + ahead) & (la->cap - 1)];
+	if ((e->seqk & LANE_DEAD) != k)  /* another kind, or cancelled */
+		return false;
+	*obj = e->obj;
+	return true;
+}
+
 /* The pending lane entry of a lane id, or NULL. */
 static inline lane_ent *live_lane_ent(const ev_loop *L, ev_id id)
 {
@@ -530,7 +546,8 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 		if (lk && (!qh || lk->time < qh->time || (lk->time == qh->time && lk->seq < qh->seq))) {
 			if (lk->time > until)
 				break;
-			lane *la = &L->lanes[lk->lane];
+			const uint32_t ln = lk->lane;
+			lane *la = &L->lanes[ln];
 			lane_ent le = la->ring[la->head];
 			/* A lane's entries were written long ago (a 60 s timer)
 			 * and are cold: fetch the one LANE_PREFETCH places behind
@@ -565,7 +582,9 @@ uint64_t ev_run(ev_loop *L, ev_time until)
 				continue;
 			L->now = le.time;
 			ran++;
+			L->cur_lane = ln;
 			dispatch(L, k, le.obj, le.arg);
+			L->cur_lane = UINT32_MAX;
 			continue;
 		} else if (qh) {
 			e = *qh;

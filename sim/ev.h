@@ -103,6 +103,11 @@ ev_id ev_lane_at(ev_loop *L, ev_lane lane, ev_time when, ev_kind k, uint32_t obj
  * run), when that entry exists and is pending: a model whose lane events are
  * cold (armed 60 s ago) can prefetch what they will touch. */
 bool ev_lane_peek(const ev_loop *L, ev_lane lane, uint32_t ahead, uint32_t *obj);
+/* ev_lane_peek on the lane of the event whose handler is running, for an
+ * event of kind k (false when the handler's event came from the priority
+ * queue, or that entry is of another kind or cancelled): a handler can
+ * fetch what the events coming behind it on its lane will touch. */
+bool ev_peek_same_lane(const ev_loop *L, uint32_t ahead, ev_kind k, uint32_t *obj);
 
 bool ev__cancel(ev_loop *L, ev_id id);
 /* Returns true when the event was pending and is now cancelled.  Inline for

@@ -1314,12 +1314,61 @@ static void test_fixed_lanes_overflow(void **state)
 	g_array_free(ref, TRUE);
 }
 
+/* ev_peek_same_lane: from a lane event's handler, the pending events behind
+ * it on its lane, of the kind asked; nothing for another kind, a cancelled
+ * one, or a handler run from the priority queue. */
+typedef struct peek_run {
+	ev_loop *L;
+	ev_kind k, other;
+	GArray *seen;  /* per run: obj, then what peek 0 and 1 gave (or 999) */
+} peek_run;
+
+static void peek_fire(void *ctx, uint32_t obj, uint32_t arg)
+{
+	peek_run *p = ctx;
+	(void)arg;
+	uint32_t r[3] = { obj, 999, 999 };
+	uint32_t o;
+	if (ev_peek_same_lane(p->L, 0, p->k, &o))
+		r[1] = o;
+	if (ev_peek_same_lane(p->L, 1, p->k, &o))
+		r[2] = o;
+	g_array_append_vals(p->seen, r, 3);
+}
+
+static void test_peek_same_lane(void **state)
+{
+	(void)state;
+	peek_run p = { make_calendar(), 0, 0, g_array_new(FALSE, FALSE, sizeof(uint32_t)) };
+	p.k = ev_kind_register(p.L, "seg", peek_fire, &p);
+	p.other = ev_kind_register(p.L, "other", peek_fire, &p);
+	ev_lane ln = ev_lane_new(p.L, "lane", 100);
+	ev_lane_at(p.L, ln, 10, p.k, 1, 0);
+	ev_id c = ev_lane_at(p.L, ln, 20, p.k, 2, 0);
+	ev_lane_at(p.L, ln, 30, p.other, 3, 0);
+	ev_lane_at(p.L, ln, 40, p.k, 4, 0);
+	ev_at(p.L, 35, p.k, 5, 0);  /* from the queue: peeks nothing */
+	ev_cancel(p.L, c);
+	ev_run(p.L, EV_FOREVER);
+	const uint32_t want[] = {
+		1, 999, 4,    /* behind it: 2 cancelled (dropped at once), 3 of another kind, 4 */
+		3, 4, 999,    /* "other" peeking for k: 4 is next */
+		5, 999, 999,  /* the queue's event */
+		4, 999, 999,
+	};
+	assert_int_equal(p.seen->len, G_N_ELEMENTS(want));
+	assert_memory_equal(p.seen->data, want, sizeof want);
+	g_array_free(p.seen, TRUE);
+	ev_loop_free(p.L);
+}
+
 int main(void)
 {
 	const struct CMUnitTest more[] = {
 		cmocka_unit_test(test_ids_and_stats),
 		cmocka_unit_test(test_lane_ids),
 		cmocka_unit_test(test_fixed_lanes_overflow),
+		cmocka_unit_test(test_peek_same_lane),
 		cmocka_unit_test(test_self_rescheduling),
 		cmocka_unit_test(test_timing),
 		cmocka_unit_test(test_schedule_in_past_aborts),
