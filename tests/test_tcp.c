@@ -312,7 +312,7 @@ static void test_reuseaddr_connect_owner(void **state)
 		kc_init(&k, "current");
 		pair(f, &k, &k);
 		f->cli_close = 0;
-		tcp_connect_opts o = { bind_addr ? CADDR : 0, false, true };
+		tcp_connect_opts o = { .saddr = bind_addr ? CADDR : 0, .bind_port0 = false, .reuseaddr = true };
 		uint32_t sk;
 		for (int i = 0; i < 8; i++)
 			assert_int_equal(tcp_connect(f->n, f->cli, SADDR, DPORT, &o, &sk), 0);
