@@ -24,7 +24,9 @@ metrics2 = system("echo '".hdr("plot_y2")."' | tr ',' ' '")
 y2lab = hdr("y2_label")
 cap_s = hdr("capacity")
 cap = strlen(cap_s) > 0 ? real(cap_s) : 0
-question = hdr("question")
+# a long question is folded onto several title lines, not cut at the edges
+question = system("sed -n 's/^# question: //p' ".csv." | head -1 | fold -s -w 100 | sed 's/ *$//'")
+qlines = int(system("sed -n 's/^# question: //p' ".csv." | head -1 | fold -s -w 100 | wc -l"))
 xlab = hdr("x_label")
 ylab = hdr("y_label")
 variants = hdr("variants")
@@ -108,11 +110,15 @@ if (hdr("y_log") ne "1") {
     eval "plot ".cmd
     unset table
     ytop = GPVAL_Y_MAX
+    # near the right edge the capacity's label goes on the line's left
+    if (cap > 0 && cap > GPVAL_X_MIN + 0.75 * (GPVAL_X_MAX - GPVAL_X_MIN)) {
+        set label 1 sprintf("capacity %.0f", cap) at cap, graph 0.95 right offset -1,0
+    }
     set yrange [-0.03 * ytop:1.03 * ytop]
     if (words(metrics2) > 0) { y2top = GPVAL_Y2_MAX; set y2range [-0.03 * y2top:1.03 * y2top] }
 }
 do for [fmt in "png svg"] {
-    h = 560 + 22 * ((ncurves + 1) / 2)
+    h = 560 + 22 * ((ncurves + 1) / 2) + 16 * (qlines > 1 ? qlines - 1 : 0)
     if (fmt eq "png") { set terminal pngcairo noenhanced size 1000,h font ",11" } else { set terminal svg noenhanced size 1000,h font ",11" dynamic }
     set output outdir."/curve.".fmt
     set title question."\npoints: means over the replications; bars: 95 % confidence intervals"

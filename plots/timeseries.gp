@@ -104,7 +104,7 @@ if (last("conn.EADDRINUSE") > 0) { R = R.fail("conn.EADDRINUSE", "bind() failed:
 if (last("conn.ETIMEDOUT") > 0) { R = R.fail("conn.ETIMEDOUT", "connects timed out (every SYN lost)", 15, "#ff7f0e"); nfail = nfail + 1 }
 
 npanels = 2 + (nboxes > 0 ? 1 : 0)
-question = system("sed -n 's/^# question: //p' ".csv." | head -1")
+question = system("sed -n 's/^# question: //p' ".csv." | head -1 | fold -s -w 100 | sed 's/ *$//'")
 set grid
 set xlabel "simulated time (s)"
 set format y "%.0f"
