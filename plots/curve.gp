@@ -85,7 +85,7 @@ if (words(metrics2) > 0 && hdr("y_log") eq "1") set logscale y2
 # labels run off the figure
 set ylabel (strlen(ylab) > 0 ? ylab : label(word(metrics, 1)))
 if (cap > 0) { set arrow 1 from cap, graph 0 to cap, graph 1 nohead dt 2 lw 2 lc "black"; \
-               set label 1 sprintf("capacity %.0f", cap) at cap, graph 0.95 offset 1,0 }
+               set label 1 sprintf("capacity %g", cap) at cap, graph 0.95 offset 1,0 }
 # a point belongs to curve i when its variant column holds variant i
 sel(i, v) = (strcol(1) eq V[i]) ? v : NaN
 # The plot command, one clause per curve (gnuplot's plot-for does not skip
@@ -112,7 +112,7 @@ if (hdr("y_log") ne "1") {
     ytop = GPVAL_Y_MAX
     # near the right edge the capacity's label goes on the line's left
     if (cap > 0 && cap > GPVAL_X_MIN + 0.75 * (GPVAL_X_MAX - GPVAL_X_MIN)) {
-        set label 1 sprintf("capacity %.0f", cap) at cap, graph 0.95 right offset -1,0
+        set label 1 sprintf("capacity %g", cap) at cap, graph 0.95 right offset -1,0
     }
     set yrange [-0.03 * ytop:1.03 * ytop]
     if (words(metrics2) > 0) { y2top = GPVAL_Y2_MAX; set y2range [-0.03 * y2top:1.03 * y2top] }
