@@ -19,6 +19,7 @@ struct gwflow_tab {
 	GHashTable *by_orig, *by_reply;  /* key -> flow */
 	GQueue q[GWFLOW_MAXQ];
 	unsigned nq;
+	probe_gauge *count;  /* gwflow_count_gauge, or NULL */
 };
 
 static guint key_hash(gconstpointer v)
@@ -88,7 +89,18 @@ bool gwflow_reply_taken(const gwflow_tab *t, const gwflow_key *k)
 	return g_hash_table_contains(t->by_reply, k);
 }
 
-gwflow *gwflow_add(gwflow_tab *t, const gwflow_key *orig, const gwflow_key *reply)
+void gwflow_count_gauge(gwflow_tab *t, probe_gauge *g)
+{
+	BUG_ON(g_hash_table_size(t->by_orig));
+	t->count = g;
+}
+
+uint32_t gwflow_count(const gwflow_tab *t)
+{
+	return g_hash_table_size(t->by_orig);
+}
+
+gwflow *gwflow_add(gwflow_tab *t, const gwflow_key *orig, const gwflow_key *reply, ev_time now)
 {
 	BUG_ON(g_hash_table_contains(t->by_orig, orig) || g_hash_table_contains(t->by_reply, reply));
 	gwflow *f = g_new0(gwflow, 1);
@@ -96,6 +108,8 @@ gwflow *gwflow_add(gwflow_tab *t, const gwflow_key *orig, const gwflow_key *repl
 	f->reply = *reply;
 	g_hash_table_insert(t->by_orig, &f->orig, f);
 	g_hash_table_insert(t->by_reply, &f->reply, f);
+	if (t->count)
+		probe_gauge_add(t->count, 1, now);
 	return f;
 }
 
@@ -134,9 +148,11 @@ gwflow *gwflow_due(gwflow_tab *t, ev_time now, unsigned *q)
 	return NULL;
 }
 
-void gwflow_remove(gwflow_tab *t, gwflow *f)
+void gwflow_remove(gwflow_tab *t, gwflow *f, ev_time now)
 {
 	BUG_ON(f->dead_);
+	if (t->count)
+		probe_gauge_add(t->count, -1, now);
 	g_hash_table_remove(t->by_orig, &f->orig);
 	g_hash_table_remove(t->by_reply, &f->reply);
 	f->dead_ = true;

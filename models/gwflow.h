@@ -51,17 +51,22 @@ void gwflow_free(gwflow_tab *t);
 gwflow *gwflow_find(const gwflow_tab *t, const gwflow_key *k, bool *is_orig);
 /* Whether a flow's reply key is k (the translated 4-tuple is taken). */
 bool gwflow_reply_taken(const gwflow_tab *t, const gwflow_key *k);
-/* A new flow, zeroed but for its keys (neither may be in the table), in no
- * queue until gwflow_arm. */
-gwflow *gwflow_add(gwflow_tab *t, const gwflow_key *orig, const gwflow_key *reply);
+/* A new flow at now, zeroed but for its keys (neither may be in the table),
+ * in no queue until gwflow_arm. */
+gwflow *gwflow_add(gwflow_tab *t, const gwflow_key *orig, const gwflow_key *reply, ev_time now);
 /* f now expires at deadline from queue q: deadline must be no earlier than
  * any other pushed on q (one fixed delay per queue, pushed at now). */
 void gwflow_arm(gwflow_tab *t, gwflow *f, unsigned q, ev_time deadline);
 /* The next flow due at now (queues in order 0, 1, ...), *q its queue; the
  * caller removes it (or re-arms it) before asking again.  NULL: none due. */
 gwflow *gwflow_due(gwflow_tab *t, ev_time now, unsigned *q);
-/* Out of the table; f is not to be used after. */
-void gwflow_remove(gwflow_tab *t, gwflow *f);
+/* Out of the table at now; f is not to be used after. */
+void gwflow_remove(gwflow_tab *t, gwflow *f, ev_time now);
+/* Flows in the table: each holds its gateway port (open, or closed and held
+ * down), so this is the gateways' ports_held. */
+uint32_t gwflow_count(const gwflow_tab *t);
+/* g (may be NULL) follows gwflow_count over time.  Before any flow. */
+void gwflow_count_gauge(gwflow_tab *t, probe_gauge *g);
 
 /* p rewritten as f translates it: from behind (orig) the source becomes
  * the gateway's address and port, from the destination the destination

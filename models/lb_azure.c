@@ -25,10 +25,9 @@ struct azlb {
 	GHashTable *count;      /* (instance << 48 | daddr << 16 | dport) -> flows holding a port */
 	uint32_t *use;          /* per port index: flows using it (any destination) */
 	uint32_t *rover;        /* per instance: where the next search starts in its block */
-	uint32_t held;
 	uint64_t local[NCOUNT];
 	uint64_t *cnt[NCOUNT];
-	probe_gauge *used, *ports;
+	probe_gauge *used;
 };
 
 /* Assumed: the 64,000 SNAT ports of a frontend IP are 1024-65023. */
@@ -80,8 +79,8 @@ azlb *azlb_new(const azlb_cfg *cfg, probe_set *ps, const char *prefix)
 		probe_gauge_add(a, (int64_t)cfg->per_inst * cfg->ninst, 0);
 	g->used = gwflow_gauge(ps, prefix, "UsedSnatPorts",
 				"instances' SNAT ports in use for at least one destination (Used SNAT Ports)");
-	g->ports = gwflow_gauge(ps, prefix, "ports_held",
-				"flows holding a SNAT port: open, or closed and not yet released");
+	gwflow_count_gauge(g->flows, gwflow_gauge(ps, prefix, "ports_held",
+				"flows holding a SNAT port: open, or closed and not yet released"));
 	return g;
 }
 
@@ -119,10 +118,7 @@ static void remove_flow(azlb *g, gwflow *f, ev_time now)
 	(*c)--;
 	if (--g->use[f->who] == 0 && g->used)
 		probe_gauge_add(g->used, -1, now);
-	g->held--;
-	if (g->ports)
-		probe_gauge_add(g->ports, -1, now);
-	gwflow_remove(g->flows, f);
+	gwflow_remove(g->flows, f, now);
 }
 
 /* Expire what is due: an idle flow is dropped and its port released at
@@ -167,15 +163,12 @@ static gwflow *allocate(azlb *g, const gwflow_key *orig, ev_time now)
 			break;
 		}
 	}
-	gwflow *f = gwflow_add(g->flows, orig, &r);
+	gwflow *f = gwflow_add(g->flows, orig, &r, now);
 	f->who = gi;
 	f->state = ST_OPEN;
 	(*c)++;
 	if (g->use[gi]++ == 0 && g->used)
 		probe_gauge_add(g->used, 1, now);
-	g->held++;
-	if (g->ports)
-		probe_gauge_add(g->ports, 1, now);
 	return f;
 }
 
@@ -235,7 +228,7 @@ bool azlb_hop(azlb *g, tcp_hop_pkt *p, ev_time now)
 uint32_t azlb_ports_held(azlb *g, ev_time now)
 {
 	reap(g, now);
-	return g->held;
+	return gwflow_count(g->flows);
 }
 
 uint64_t azlb_failed(const azlb *g)

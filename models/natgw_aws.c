@@ -24,10 +24,9 @@ struct awsgw {
 	uint32_t addrs[AWSGW_MAX_ADDRS];
 	gwflow_tab *flows;               /* queues Q_IDLE, Q_HOLD */
 	GHashTable *dests;               /* (daddr << 16 | dport) -> dest */
-	uint32_t held;
 	uint64_t local[NCOUNT];
 	uint64_t *cnt[NCOUNT];
-	probe_gauge *active, *ports;
+	probe_gauge *active;
 };
 
 /* Ports a gateway address hands out: "ephemeral port range (1024-65535)"
@@ -56,8 +55,8 @@ awsgw *awsgw_new(const awsgw_cfg *cfg, probe_set *ps, const char *prefix)
 	gwflow_counters(ps, prefix, names, NCOUNT, g->local, g->cnt);
 	g->active = gwflow_gauge(ps, prefix, "ActiveConnectionCount",
 				"open connections through the gateway (AWS/NATGateway metric)");
-	g->ports = gwflow_gauge(ps, prefix, "ports_held",
-				"gateway ports taken: open connections and closed ones within close_hold");
+	gwflow_count_gauge(g->flows, gwflow_gauge(ps, prefix, "ports_held",
+				"gateway ports taken: open connections and closed ones within close_hold"));
 	return g;
 }
 
@@ -88,12 +87,9 @@ static void remove_flow(awsgw *g, gwflow *f, ev_time now)
 	dest *d = dest_of(g, f->orig.b, f->orig.q, false);
 	BUG_ON(!d || !d->count[f->ai]);
 	d->count[f->ai]--;
-	g->held--;
-	if (g->ports)
-		probe_gauge_add(g->ports, -1, now);
 	if (!f->state && g->active)
 		probe_gauge_add(g->active, -1, now);
-	gwflow_remove(g->flows, f);
+	gwflow_remove(g->flows, f, now);
 }
 
 /* Expire what is due at now: idle (still open, no packet since it was
@@ -130,12 +126,9 @@ static gwflow *allocate(awsgw *g, const gwflow_key *orig, ev_time now)
 		if (!gwflow_reply_taken(g->flows, &r))
 			break;
 	}
-	gwflow *f = gwflow_add(g->flows, orig, &r);
+	gwflow *f = gwflow_add(g->flows, orig, &r, now);
 	f->ai = (uint8_t)best;
 	d->count[best]++;
-	g->held++;
-	if (g->ports)
-		probe_gauge_add(g->ports, 1, now);
 	if (g->active)
 		probe_gauge_add(g->active, 1, now);
 	return f;
@@ -199,7 +192,7 @@ bool awsgw_hop(awsgw *g, tcp_hop_pkt *p, ev_time now)
 uint32_t awsgw_ports_held(awsgw *g, ev_time now)
 {
 	reap(g, now);
-	return g->held;
+	return gwflow_count(g->flows);
 }
 
 uint64_t awsgw_error_port_allocation(const awsgw *g)

@@ -29,10 +29,9 @@ struct azgw {
 	gsl_rng *rng;
 	gwflow_tab *flows;
 	GHashTable *dests;  /* (daddr << 16 | dport) -> dest */
-	uint32_t held;
 	uint64_t local[NCOUNT];
 	uint64_t *cnt[NCOUNT];
-	probe_gauge *total, *ports;
+	probe_gauge *total;
 };
 
 /* Assumed: the 64,512 ports of an IP are 1024-65535 (65,536 - 1,024). */
@@ -92,8 +91,8 @@ azgw *azgw_new(const azgw_cfg *cfg, probe_set *ps, const char *prefix, gsl_rng *
 	gwflow_counters(ps, prefix, names, NCOUNT, g->local, g->cnt);
 	g->total = gwflow_gauge(ps, prefix, "TotalConnectionCount",
 				"connections not closed (Total SNAT connection count)");
-	g->ports = gwflow_gauge(ps, prefix, "ports_held",
-				"SNAT ports taken for a destination: open connections, closed ones in their hold-down");
+	gwflow_count_gauge(g->flows, gwflow_gauge(ps, prefix, "ports_held",
+				"SNAT ports taken for a destination: open connections, closed ones in their hold-down"));
 	return g;
 }
 
@@ -138,10 +137,7 @@ static void remove_flow(azgw *g, gwflow *f, ev_time now)
 	d->held[f->ai]--;
 	uint32_t pi = f->reply.q - PORT_LO;
 	d->taken[f->ai][pi / 64] &= ~(1ull << (pi % 64));
-	g->held--;
-	if (g->ports)
-		probe_gauge_add(g->ports, -1, now);
-	gwflow_remove(g->flows, f);
+	gwflow_remove(g->flows, f, now);
 }
 
 /* Expire what is due at now.  Idle and half-open timers close the
@@ -179,14 +175,11 @@ static gwflow *allocate(azgw *g, const gwflow_key *orig, ev_time now)
 	uint32_t pi = next_free(d->taken[ai], g->c.ports_per_ip, start);
 	d->taken[ai][pi / 64] |= 1ull << (pi % 64);
 	gwflow_key r = { orig->b, g->addrs[ai], orig->q, (uint16_t)(PORT_LO + pi) };
-	gwflow *f = gwflow_add(g->flows, orig, &r);
+	gwflow *f = gwflow_add(g->flows, orig, &r, now);
 	f->ai = (uint8_t)ai;
 	f->state = ST_HALF;
 	d->open[ai]++;
 	d->held[ai]++;
-	g->held++;
-	if (g->ports)
-		probe_gauge_add(g->ports, 1, now);
 	if (g->total)
 		probe_gauge_add(g->total, 1, now);
 	return f;
@@ -273,7 +266,7 @@ bool azgw_hop(azgw *g, tcp_hop_pkt *p, ev_time now)
 uint32_t azgw_ports_held(azgw *g, ev_time now)
 {
 	reap(g, now);
-	return g->held;
+	return gwflow_count(g->flows);
 }
 
 uint64_t azgw_failed(const azgw *g)
