@@ -394,7 +394,14 @@ void verdict_text(const verdict *v, GString *o)
 			       v->hz, v->profile, v->tw_s);
 	g_string_append_printf(o, "offered: %.1f connect()/s in the window; %.2f %% failed\n\n", v->rate,
 			       100 * v->fail_fraction);
-	g_string_append_printf(o, "  %-46s %9s %9s %5s  %-9s  %9s\n", "limit (sysctl)", "limit", "peak", "use",
+	/* the limit's column: 46 wide, wider for a gateway's longer name */
+	int w = 46;
+	for (unsigned i = 0; i < v->nres; i++) {
+		int len = (int)strlen(v->res[i].what) + ((int)i == v->binding ? 2 : 0);
+		if (len > w)
+			w = len;
+	}
+	g_string_append_printf(o, "  %-*s %9s %9s %5s  %-9s  %9s\n", w, "limit (sysctl)", "limit", "peak", "use",
 			       "ran out", "ceiling");
 	for (unsigned i = 0; i < v->nres; i++) {
 		const verdict_res *r = &v->res[i];
@@ -412,9 +419,9 @@ void verdict_text(const verdict *v, GString *o)
 		else
 			snprintf(ceil, sizeof ceil, "-");
 		snprintf(name, sizeof name, "%s%s", r->what, (int)i == v->binding ? " *" : "");
-		g_string_append_printf(o, "  %-46s %9s %9s %4.0f%%  %-9s  %9s\n", name, lim, peak,
+		g_string_append_printf(o, "  %-*s %9s %9s %4.0f%%  %-9s  %9s\n", w, name, lim, peak,
 				       r->limit > 0 ? 100 * r->peak / r->limit : 0, out, ceil);
-		g_string_append_printf(o, "    %-44s", r->sysctl);
+		g_string_append_printf(o, "    %-*s", w - 2, r->sysctl);
 		if (r->has_ceiling)
 			g_string_append_printf(o, " ceiling %s", r->ceiling_how);
 		g_string_append_c(o, '\n');
