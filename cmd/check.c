@@ -342,7 +342,10 @@ static scenario *at_rate(const side *s, double rate, GError **err)
 {
 	char v[64];
 	g_snprintf(v, sizeof v, "%.17g", rate);
-	if (!cfg_set(s->c, "workload", "rate", v, "connsim check (rate search)", err))
+	/* rate is the total over the clients (the scenario's workload.rate):
+	 * a file's rate_per_client would multiply it by their count again */
+	if (!cfg_set(s->c, "workload", "rate", v, "connsim check (rate search)", err) ||
+	    !cfg_set(s->c, "workload", "rate_per_client", "false", "connsim check (rate search)", err))
 		return NULL;
 	return scn_new(s->c, err);
 }

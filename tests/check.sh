@@ -183,4 +183,25 @@ grep -q 'Exit status: 0 every limit holds' "$T/h.txt" && grep -q '3 x the longes
 	grep -q 'connsim check --sysctl' "$T/h.txt"
 check "--help: examples, exit status and the run length" $? "$T/h.txt"
 
+# ---- a file whose rate is per client: the search's rates are totals, so it
+# brackets the same rate as the file written with the total (it searched at
+# the client count times each rate before)
+cat >"$T/perclient.ini" <<'INI'
+[client]
+count = 2
+[client.sysctl]
+net.ipv4.ip_local_port_range = 1024 1087
+[workload]
+rate = 1.26
+rate_per_client = true
+life = fixed
+life_mean = 100ms
+close = client
+INI
+sed -e 's/^rate = 1.26/rate = 2.52/' -e 's/^rate_per_client = true/rate_per_client = false/' "$T/perclient.ini" >"$T/total.ini"
+"$BIN" check "$T/perclient.ini" -q --json 2>/dev/null | grep -o '"runs_out_[a-z]*": [0-9.a-z]*' >"$T/pc.txt"
+"$BIN" check "$T/total.ini" -q --json 2>/dev/null | grep -o '"runs_out_[a-z]*": [0-9.a-z]*' >"$T/tot.txt"
+[ -s "$T/pc.txt" ] && cmp -s "$T/pc.txt" "$T/tot.txt"
+check "rate_per_client: the search brackets the same total rate as the file with the total ($(head -2 "$T/pc.txt" | tr '\n' ' '))" $? "$T/pc.txt"
+
 summary check
