@@ -32,6 +32,8 @@ has(c) = strstrt(",".header.",", ",".c.",") > 0
 # a "# " line of the CSV's provenance, and a number the verdict wrote
 hdr(pat) = system("sed -n 's/^#   ".pat."/\\1/p' ".csv." | head -1")
 jlim(id) = system('test -f '.json.' && sed -n ''/"id": "'.id.'"/,/}/s/.*"limit": \([0-9.e+]*\).*/\1/p'' '.json.' | head -1')
+jpeak(id) = system('test -f '.json.' && sed -n ''/"id": "'.id.'"/,/}/s/.*"peak": \([0-9.e+]*\).*/\1/p'' '.json.' | head -1')
+jwhat(id) = system('test -f '.json.' && sed -n ''/"id": "'.id.'"/,/}/s/.*"what": "\(.*\)".*/\1/p'' '.json.' | head -1')
 num(s, dflt) = strlen(s) > 0 ? real(s) : dflt
 
 # client hosts x destinations (address, port): ports are per pair
@@ -48,8 +50,17 @@ if (pool == 0 && system("test -f ".outdir."/summary.csv && echo y") eq "y") {
 }
 
 # boxes: a [firewall] and/or a [nat], each with its own conntrack table
-boxes = (has("firewall.ct.count") ? "firewall " : "").(has("nat.ct.count") ? "nat" : "")
+# a gateway ([nat] kind other than netfilter) has no conntrack table: its
+# panel shows its ports held against the limit the verdict reports, per
+# the verdict's scope (a destination, a VM and destination)
+gw = has("nat.ports_held")
+boxes = (has("firewall.ct.count") ? "firewall " : "").(has("nat.ct.count") && !gw ? "nat" : "")
 nboxes = words(boxes)
+gwlim = gw ? num(jlim("nat.nat"), 0) : 0
+gwpeak = gw ? num(jpeak("nat.nat"), 0) : 0
+gwwhat = gw ? jwhat("nat.nat") : ""
+gwper = 1
+if (gw) { stats csv using (column("nat.ports_held")) nooutput; gwper = (gwpeak > 0 && STATS_max > 0) ? STATS_max / gwpeak : 1 }
 array CTMAX[2]
 do for [i=1:nboxes] {
     b = word(boxes, i)
@@ -103,7 +114,7 @@ if (last("conn.EADDRNOTAVAIL") > 0) { R = R.fail("conn.EADDRNOTAVAIL", "connects
 if (last("conn.EADDRINUSE") > 0) { R = R.fail("conn.EADDRINUSE", "bind() failed: no free port", 13, "#17becf"); nfail = nfail + 1 }
 if (last("conn.ETIMEDOUT") > 0) { R = R.fail("conn.ETIMEDOUT", "connects timed out (every SYN lost)", 15, "#ff7f0e"); nfail = nfail + 1 }
 
-npanels = 2 + (nboxes > 0 ? 1 : 0)
+npanels = 2 + (nboxes > 0 ? 1 : 0) + (gw ? 1 : 0)
 question = system("sed -n 's/^# question: //p' ".csv." | head -1 | fold -s -w 100 | sed 's/ *$//'")
 set grid
 set xlabel "simulated time (s)"
@@ -142,6 +153,20 @@ do for [fmt in "png svg"] {
         }
         prev_t = 0; prev_v = 0
         eval "plot ".P.D
+        unset y2tics; unset y2label; set ytics mirror
+    }
+    if (gw) {
+        set title sprintf("%s: peak %.0f of %.0f%s", strlen(gwwhat) > 0 ? gwwhat : "gateway ports", gwpeak, gwlim, pct(gwpeak, gwlim))
+        set ylabel "ports held"
+        P = sprintf("csv using 1:(column('nat.ports_held') / %g) with lines lw 3 lc rgb '#9467bd' title 'gateway ports held'", gwper)
+        if (gwlim > 0) { P = P.sprintf(", %g with lines dt 4 lw 2 lc rgb '#9467bd' title 'limit: %.0f'", gwlim, gwlim) }
+        if (last("conn.hit.nat_fail") > 0) {
+            set y2tics; set ytics nomirror; set y2range [0:*]
+            set y2label "per second"
+            P = P.drop("conn.hit.nat_fail", "connections that lost a SYN: no gateway port", 9, "#e377c2")
+        }
+        prev_t = 0; prev_v = 0
+        eval "plot ".P
         unset y2tics; unset y2label; set ytics mirror
     }
     set title sprintf("client ports: peak %.0f of %.0f per %s%s", portpeak, pool, pairs > 1 ? "client host and destination" : "destination", pct(portpeak, pool))

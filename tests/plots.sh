@@ -1,7 +1,7 @@
 #!/bin/sh
 # The figures: plots/timeseries.gp picks its panels from the run's columns
 # (a conntrack panel against nf_conntrack_max when a box exists, NAT tuples
-# when a NAT exists, ports always; a failure curve only for a cause that
+# when a NAT exists, a gateway's ports against its limit instead of conntrack, ports always; a failure curve only for a cause that
 # occurred) and names what it plots in words; plots/curve.gp names metrics
 # in words and puts its legend below the plot.  Each check reads the SVG the
 # script wrote (its texts are the legends, titles and axis labels), and every
@@ -79,6 +79,16 @@ if draw snat-k8s nat --duration 20s --warmup 10s; then
 	check nat "a conntrack panel for the NAT box" yes "conntrack entries, nat"
 	check nat "NAT mappings are drawn" yes "NAT mappings per destination"
 	check nat "against the NAT's tuples" yes "NAT tuples per destination: 64512"
+fi
+
+# A gateway ([nat] kind = aws-nat-gateway): no conntrack table, so no
+# conntrack panel; its ports held against the verdict's limit instead, and
+# the SYNs it dropped on the right axis.
+if draw aws-natgw gw --duration 80s --warmup 40s --set nat.connections_per_destination=1000; then
+	if hasre gw "conntrack entries"; then bad "gw: no conntrack panel for a gateway" "$T/gw.txt"; else ok "gw: no conntrack panel for a gateway"; fi
+	check gw "the gateway's panel against its limit" yes "AWS NAT Gateway ports per destination (nat): peak 1000 of 1000 (100 %)"
+	check gw "its limit line" yes "limit: 1000"
+	check gw "its dropped SYNs, in words" yes "connections that lost a SYN: no gateway port"
 fi
 
 # tw_recycle behind a NAT: the server's PAWS drops have their curve (a label
