@@ -424,14 +424,18 @@ ev_id ev_lane_arm(ev_loop *L, ev_lane ln, ev_kind k, uint32_t obj, uint32_t arg)
 	return ev_lane_at(L, ln, L->now + L->lanes[ln].length, k, obj, arg);
 }
 
+/* The lane's entry ahead places behind its head, or NULL past its end. */
+static inline const lane_ent *peek_ent(const ev_loop *L, uint32_t ln, uint32_t ahead)
+{
+	const lane *la = &L->lanes[ln];
+	return ahead < la->n ? &la->ring[(la->head + ahead) & (la->cap - 1)] : NULL;
+}
+
 bool ev_lane_peek(const ev_loop *L, ev_lane ln, uint32_t ahead, uint32_t *obj)
 {
 	BUG_ON(ln >= L->nlanes);  /* an unknown lane */
-	const lane *la = &L->lanes[ln];
-	if (ahead >= la->n)
-		return false;
-	const lane_ent *e = &la->ring[(la->head + ahead) & (la->cap - 1)];
-	if ((e->seqk & LANE_DEAD) == LANE_DEAD)
+	const lane_ent *e = peek_ent(L, ln, ahead);
+	if (!e || (e->seqk & LANE_DEAD) == LANE_DEAD)
 		return false;
 	*obj = e->obj;
 	return true;
@@ -439,13 +443,8 @@ bool ev_lane_peek(const ev_loop *L, ev_lane ln, uint32_t ahead, uint32_t *obj)
 
 bool ev_peek_same_lane(const ev_loop *L, uint32_t ahead, ev_kind k, uint32_t *obj)
 {
-	if (L->cur_lane == UINT32_MAX)
-		return false;
-	const lane *la = &L->lanes[L->cur_lane];
-	if (ahead >= la->n)
-		return false;
-	const lane_ent *e = &la->ring[(la->head + ahead) & (la->cap - 1)];
-	if ((e->seqk & LANE_DEAD) != k)  /* another kind, or cancelled */
+	const lane_ent *e = L->cur_lane != UINT32_MAX ? peek_ent(L, L->cur_lane, ahead) : NULL;
+	if (!e || (e->seqk & LANE_DEAD) != k)  /* another kind, or cancelled */
 		return false;
 	*obj = e->obj;
 	return true;
