@@ -1639,7 +1639,7 @@ static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **er
 	}
 	if (n->kind == SCN_NAT_CILIUM && !cilium_resolve(n, c, err))
 		return false;
-	if (!azure_resolve(s, c, n, err))
+	if ((n->kind == SCN_NAT_AZURE_GW || n->kind == SCN_NAT_AZURE_LB) && !azure_resolve(s, c, n, err))
 		return false;
 	for (unsigned i = 0; i < G_N_ELEMENTS(nat_kind_keys); i++)
 		if (!(nat_kind_keys[i].kinds & 1u << n->kind) && cfg_has(c, "nat", nat_kind_keys[i].key)) {
