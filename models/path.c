@@ -6,6 +6,12 @@
  * added with tcp_add_hop, in order from the sender's side, one event per box
  * so that each sees the segment when it gets there, and is then delivered to
  * whichever host has its (possibly translated) destination.
+ *
+ * Timing: the sender's link delay, each box's delay, the receiver's link
+ * delay.  A box that is a host's own conntrack (tcp_hop_own) is not on the
+ * wire but at that host's hooks: a segment reaches it after crossing the
+ * host's link when the host receives it, and leaves it to cross the link
+ * when the host sends it.
  */
 #include "models/tcp_int.h"
 
@@ -18,12 +24,39 @@ void tcp_add_hop(tcp_net *n, tcp_hop_fn fn, tcp_hop_prefetch_fn prefetch, void *
 		 gsl_rng *loss_rng)
 {
 	BUG_ON(n->nhops == G_N_ELEMENTS(n->hops));
-	n->hops[n->nhops++] = (tcp_hop){ fn, prefetch, ctx, delay, loss, loss_rng };
+	n->hops[n->nhops++] = (tcp_hop){ fn, prefetch, ctx, delay, loss, loss_rng, -1 };
 }
 
 void tcp_hops_self(tcp_net *n)
 {
 	n->hops_self = true;
+}
+
+void tcp_hop_own(tcp_net *n, unsigned k, int host)
+{
+	BUG_ON(k >= n->nhops || host < 0 || (unsigned)host >= n->nhosts);
+	n->hops[k].own = host;
+}
+
+/* The host on side whose own conntrack hop is, or NULL. */
+static inline const tcp_host *own_on(const tcp_net *n, const tcp_hop *hop, unsigned side)
+{
+	if (hop->own < 0 || n->hops_self)
+		return NULL;
+	const tcp_host *o = &n->hosts[hop->own];
+	return o->side == side ? o : NULL;
+}
+
+/* To box `to` from the sender (from NULL) or box `from`, for a segment
+ * crossing from side tx. */
+static ev_time hop_delay(const tcp_net *n, const tcp_host *sender, const tcp_hop *from, const tcp_hop *to,
+			 unsigned tx)
+{
+	/* the sender's link: past its own hooks, before any other box */
+	const tcp_host *out = sender ? (own_on(n, to, tx) ? NULL : sender) : own_on(n, from, tx);
+	/* the receiver's link: before its own hooks */
+	const tcp_host *in = own_on(n, to, !tx);
+	return to->delay + (out ? out->link_delay : 0) + (in ? in->link_delay : 0);
 }
 
 static inline uint8_t hop_flags(const seg *s)
@@ -49,10 +82,11 @@ void tcp__path_enter(tcp_net *n, const tcp_host *h, uint32_t i, ev_time extra)
 	s->from_server = h->side;
 	s->hop = h->side ? (uint8_t)(n->nhops - 1) : 0;
 	hop_prefetch(n, s);
+	ev_time d = hop_delay(n, h, NULL, &n->hops[s->hop], h->side);
 	if (G_UNLIKELY(extra))  /* a fault the tap staged */
-		ev_after(n->L, h->link_delay + n->hops[s->hop].delay + extra, n->k_hop, i, 0);
+		ev_after(n->L, d + extra, n->k_hop, i, 0);
 	else
-		ev_after_fixed(n->L, h->link_delay + n->hops[s->hop].delay, n->k_hop, i, 0);
+		ev_after_fixed(n->L, d, n->k_hop, i, 0);
 }
 
 /* For the tap: segment i leaves box s->hop (translated). */
@@ -71,10 +105,13 @@ static G_GNUC_NO_INLINE __attribute__((cold)) void tap_drop(tcp_net *n, uint32_t
 }
 
 /* Past the last box: to the host with the destination, through its link
- * (and its loss); nobody has the address: lost. */
+ * (and its loss) unless the box was its own hooks; nobody has the address:
+ * lost. */
 static void deliver(tcp_net *n, uint32_t i)
 {
 	seg *s = pool_at(&n->segs, i);
+	const tcp_hop *last = &n->hops[s->hop];
+	const tcp_host *tx = own_on(n, last, s->from_server);
 	int dst = tcp__route(n, s->daddr);
 	if (dst < 0) {
 		if (G_UNLIKELY(n->tap))
@@ -83,9 +120,10 @@ static void deliver(tcp_net *n, uint32_t i)
 		return;
 	}
 	tcp_host *d = &n->hosts[dst];
+	bool mine = own_on(n, last, !s->from_server) == d;  /* crossed d's link already */
 	/* (on a loopback path the receiver is the sender, whose link loss
 	 * tcp__send drew once, as for a direct segment) */
-	if (d->loss > 0 && !n->hops_self && gsl_rng_uniform(d->loss_rng) < d->loss) {
+	if (!mine && d->loss > 0 && !n->hops_self && gsl_rng_uniform(d->loss_rng) < d->loss) {
 		if (G_UNLIKELY(n->tap))
 			tap_drop(n, i, -1, TAP_WHY_LOSS);
 		pool_free(&n->segs, i);
@@ -97,7 +135,7 @@ static void deliver(tcp_net *n, uint32_t i)
 	 * its ehash bucket now. */
 	tuple4 rt = { s->daddr, s->saddr, s->dport, s->sport };
 	ehash_prefetch(d->eh, &rt);
-	ev_after_fixed(n->L, d->link_delay, n->k_seg, i, 0);
+	ev_after_fixed(n->L, (tx ? tx->link_delay : 0) + (mine ? 0 : d->link_delay), n->k_seg, i, 0);
 }
 
 /* A segment reaches middlebox s->hop. */
@@ -109,6 +147,14 @@ void tcp__on_hop(void *ctx, uint32_t i, uint32_t arg)
 	if (hop->loss > 0 && gsl_rng_uniform(hop->loss_rng) < hop->loss) {
 		if (G_UNLIKELY(n->tap))
 			tap_drop(n, i, s->hop, TAP_WHY_BOX_LOSS);
+		pool_free(&n->segs, i);
+		return;
+	}
+	/* the host whose own hooks these are received it over its link */
+	const tcp_host *rx = own_on(n, hop, !s->from_server);
+	if (rx && rx->loss > 0 && gsl_rng_uniform(rx->loss_rng) < rx->loss) {
+		if (G_UNLIKELY(n->tap))
+			tap_drop(n, i, -1, TAP_WHY_LOSS);
 		pool_free(&n->segs, i);
 		return;
 	}
@@ -135,5 +181,5 @@ void tcp__on_hop(void *ctx, uint32_t i, uint32_t arg)
 	}
 	s->hop = (uint8_t)(s->from_server ? s->hop - 1 : s->hop + 1);
 	hop_prefetch(n, s);
-	ev_after_fixed(n->L, n->hops[s->hop].delay, n->k_hop, i, 0);
+	ev_after_fixed(n->L, hop_delay(n, NULL, hop, &n->hops[s->hop], s->from_server), n->k_hop, i, 0);
 }

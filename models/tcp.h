@@ -139,6 +139,12 @@ void tcp_add_hop(tcp_net *n, tcp_hop_fn fn, tcp_hop_prefetch_fn prefetch, void *
  * segment comes back in through lo with its entry attached, so
  * PRE_ROUTING's nf_conntrack_in returns at once, nf_conntrack_core.c). */
 void tcp_hops_self(tcp_net *n);
+/* Hop k (the k-th tcp_add_hop, from 0) is host's own conntrack, its input and
+ * output hooks, not another machine on the wire: it sees a segment when the
+ * segment reaches host or leaves it, so host's link (its delay and loss)
+ * lies on the far side of it.  (On a loopback path, tcp_hops_self, the link
+ * is the host's own on both sides; this changes nothing there.) */
+void tcp_hop_own(tcp_net *n, unsigned k, int host);
 
 /* Occupancy, for probes and tests. */
 typedef struct tcp_host_stats {

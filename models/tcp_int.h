@@ -140,6 +140,7 @@ typedef struct tcp_hop {
 	ev_time delay;
 	double loss;
 	gsl_rng *loss_rng;
+	int own;   /* tcp_hop_own: the host whose own conntrack this is, or -1 */
 } tcp_hop;
 
 struct tcp_net {

@@ -116,6 +116,10 @@ world *world_new(const scenario *sc, ev_loop *L, probe_set *ps, uint64_t seed, u
 		add_box(W, &sc->boxes[i], ps, seed, rep);
 	if (sc->path.loopback && sc->nboxes)
 		tcp_hops_self(W->tcp);  /* the host's own firewall sees its loopback segments */
+	else
+		for (unsigned i = 0; i < sc->nboxes; i++)
+			if (sc->boxes[i].own)  /* host = server or client: at its hooks, past its link */
+				tcp_hop_own(W->tcp, i, sc->boxes[i].on_host ? W->server : W->clients[0]);
 	/* mixed populations: the client hosts after the NAT's bypass it */
 	for (unsigned i = 0; i < W->nboxes; i++)
 		if (sc->boxes[i].clients && sc->boxes[i].clients < sc->path.nclients) {

@@ -1444,6 +1444,67 @@ static void test_deathrow(void **state)
 
 /* ---- determinism ----------------------------------------------------------- */
 
+
+/* ---- a host's own conntrack on the path (tcp_hop_own) ------------------- */
+
+typedef struct hop_seen {
+	ev_loop *L;
+	ev_time at[8];
+	uint8_t flags[8];
+	unsigned n;
+} hop_seen;
+
+static bool seen_hop(void *ctx, tcp_hop_pkt *p)
+{
+	hop_seen *h = ctx;
+	if (h->n < G_N_ELEMENTS(h->at)) {
+		h->at[h->n] = ev_now(h->L);
+		h->flags[h->n] = p->flags;
+	}
+	h->n++;
+	return true;
+}
+
+/* Client link 1 ms, server link 3 ms.  A box on the wire (5 ms) sees the
+ * SYN after the client's link and its own delay, the SYN-ACK after the
+ * server's link and its delay: the handshake takes 1 + 5 + 3 each way.  The
+ * server's own conntrack is at the server's hooks: it sees the SYN when it
+ * reaches the server (1 + 3 ms) and the SYN-ACK as it leaves, and adds
+ * nothing.  With the server's link losing everything, the box on the wire
+ * still sees the SYN; the server's own hooks never do. */
+static void test_own_hop(void **state)
+{
+	(void)state;
+	for (int lossy = 0; lossy < 2; lossy++)
+		for (int own = 0; own < 2; own++) {
+			fx *f = fx_new(SEED);
+			kconf k;
+			kc_init(&k, "current");
+			f->cli = add_host(f, "client", &k, CADDR, 1 * MS, 0);
+			f->srv = add_host(f, "server", &k, SADDR, 3 * MS, lossy ? 1.0 : 0);
+			assert_int_equal(tcp_listen(f->n, f->srv, DPORT), 0);
+			hop_seen h = { .L = f->L };
+			tcp_add_hop(f->n, seen_hop, NULL, &h, own ? 0 : 5 * MS, 0, NULL);
+			if (own)
+				tcp_hop_own(f->n, 0, f->srv);
+			assert_int_equal(conn(f), 0);
+			run_to(f, 50 * MS);
+			if (lossy) {
+				assert_int_equal(f->connected, 0);
+				assert_int_equal(h.n, own ? 0 : 1);  /* the first SYN; its retry is at 1 s */
+				fx_free(f);
+				continue;
+			}
+			assert_int_equal(f->connected, 1);
+			assert_true(h.n >= 3);  /* SYN, SYN-ACK, ACK */
+			assert_int_equal(h.flags[0], TCP_HOP_SYN);
+			assert_int_equal(h.flags[1], TCP_HOP_SYN | TCP_HOP_ACK);
+			assert_true(h.at[0] == (own ? 4 : 6) * MS);
+			assert_true(h.at[1] == (own ? 4 : 17) * MS);
+			assert_true(f->connected_at == (own ? 8 : 18) * MS);
+			fx_free(f);
+		}
+}
 /* A busy script with loss on both links: every close style, reuse, SYN
  * retransmissions.  Returns the trace and every counter. */
 static char *busy_run(uint64_t seed)
@@ -1516,6 +1577,7 @@ int main(void)
 		cmocka_unit_test(test_tw_recycle_overflow),
 		cmocka_unit_test(test_tw_recycle_restart),
 		cmocka_unit_test(test_deathrow),
+		cmocka_unit_test(test_own_hop),
 		cmocka_unit_test(test_determinism),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
