@@ -38,9 +38,17 @@ void ladder_free(ladder *l)
 
 unsigned ladder_lane_add(ladder *l, const char *name, uint32_t addr, bool box)
 {
-	ladder_lane ln = { g_strdup(name), addr, box };
+	ladder_lane ln = { g_strdup(name), addr, box, -1 };
 	g_array_append_val(l->lanes, ln);
 	return l->lanes->len - 1;
+}
+
+void ladder_lane_own(ladder *l, unsigned box, unsigned host)
+{
+	BUG_ON(box >= l->lanes->len || host >= l->lanes->len);
+	ladder_lane *b = &g_array_index(l->lanes, ladder_lane, box);
+	BUG_ON(!b->box);
+	b->own_of = (int)host;
 }
 
 unsigned ladder_seg_add(ladder *l, const ladder_seg *s)
@@ -48,6 +56,7 @@ unsigned ladder_seg_add(ladder *l, const ladder_seg *s)
 	BUG_ON(s->from >= l->lanes->len || s->to >= l->lanes->len);
 	ladder_seg c = *s;
 	c.drop_why = g_strdup(s->drop_why);
+	c.step = l->step;
 	g_array_append_val(l->segs, c);
 	return l->segs->len - 1;
 }
@@ -57,7 +66,7 @@ void ladder_note_add(ladder *l, ladder_note_kind kind, unsigned lane, int64_t t,
 {
 	BUG_ON(lane >= l->lanes->len);
 	ladder_note n = { .kind = kind, .lane = lane, .t = t, .t_end = t_end, .conn = conn, .text = g_strdup(text),
-			  .func = g_strdup(func), .t_stop = -1 };
+			  .func = g_strdup(func), .t_stop = -1, .step = l->step };
 	g_array_append_val(l->notes, n);
 }
 

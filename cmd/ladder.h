@@ -27,6 +27,8 @@ typedef struct ladder_lane {
 	char *name;      /* "client", "nat", "server" */
 	uint32_t addr;   /* host byte order; 0 for a box with no address of its own */
 	bool box;        /* a middlebox (forwards), not an end host */
+	int own_of;      /* a box that is a host's own conntrack (at its hooks,
+			  * not on a wire): that host's lane; else -1 */
 } ladder_lane;
 
 typedef struct ladder_seg {
@@ -40,6 +42,7 @@ typedef struct ladder_seg {
 	bool has_ts;
 	uint32_t tsval, tsecr;
 	unsigned conn;               /* which traced connection, from 0 */
+	uint64_t step;               /* set by ladder_seg_add from the ladder's step */
 } ladder_seg;
 
 typedef enum ladder_note_kind {
@@ -63,6 +66,7 @@ typedef struct ladder_note {
 	 * else cancelled (the socket went away: taken over, killed). */
 	int64_t t_stop;
 	bool restarted;
+	uint64_t step;               /* as ladder_seg's */
 } ladder_note;
 
 typedef struct ladder {
@@ -70,12 +74,18 @@ typedef struct ladder {
 	GArray *lanes;   /* ladder_lane */
 	GArray *segs;    /* ladder_seg */
 	GArray *notes;   /* ladder_note */
+	/* The recorder's step (an engine event) that the segments and notes
+	 * added now belong to: at one instant, one step's notes come before
+	 * its segments, and earlier steps before later ones. */
+	uint64_t step;
 } ladder;
 
 ladder *ladder_new(const char *title);
 void ladder_free(ladder *l);
 /* Returns the new lane's index. */
 unsigned ladder_lane_add(ladder *l, const char *name, uint32_t addr, bool box);
+/* Box lane `box` is host lane `host`'s own conntrack. */
+void ladder_lane_own(ladder *l, unsigned box, unsigned host);
 /* Copies s (and its drop_why); returns the segment's index. */
 unsigned ladder_seg_add(ladder *l, const ladder_seg *s);
 /* Copies text and func (either may be NULL for func). */

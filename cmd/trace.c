@@ -138,6 +138,7 @@ static unsigned conn_of(trace *T, int host, const tap_tuple *t)
 static void note(trace *T, ladder_note_kind kind, unsigned lane, int64_t t, int64_t t_end, unsigned conn,
 		 const char *text, const char *func)
 {
+	T->lad->step = ev_dispatched(T->L);
 	ladder_note_add(T->lad, kind, lane, t, t_end, conn, text, func);
 }
 
@@ -167,6 +168,7 @@ static void leg_start(trace *T, uint32_t seg, unsigned from, unsigned to, int64_
 {
 	ladder_seg s = seg_of(p, from, to, t, conn);
 	leg *l = g_new(leg, 1);
+	T->lad->step = ev_dispatched(T->L);
 	l->idx = ladder_seg_add(T->lad, &s);
 	l->conn = conn;
 	l->from_server = from_server;
@@ -288,6 +290,7 @@ static tap_verdict on_tap(void *ctx, tap_rec *r)
 			unsigned from = lane_of_host(T, r->host), conn = conn_of(T, r->host, &r->pkt.t);
 			ladder_seg s = seg_of(&r->pkt, from, next_lane(T, fs, -1, &r->pkt), r->t, conn);
 			s.drop_why = (char *)tap_why_text(r->why);
+			T->lad->step = ev_dispatched(T->L);
 			ladder_seg_add(T->lad, &s);
 			break;
 		}
@@ -527,6 +530,9 @@ static ladder *trace_run(const tscn *ts, uint64_t seed, GError **err)
 		ladder_lane_add(T.lad, sb->name, sb->has_nat ? sb->nat.addrs[0] : 0, true);
 	}
 	ladder_lane_add(T.lad, "server", p->daddrs[0], false);
+	for (unsigned b = 0; b < T.nboxes; b++)
+		if (sc->boxes[b].own)  /* host = server or client: no wire between them */
+			ladder_lane_own(T.lad, lane_of_box(&T, (int)b), sc->boxes[b].on_host ? T.nclients + T.nboxes : 0);
 	T.conns = g_array_new(FALSE, TRUE, sizeof(tconn));
 	T.tuples = g_array_new(FALSE, TRUE, sizeof(tuple_conn));
 	T.legs = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);

@@ -201,11 +201,13 @@ static void seg_label(GString *o, const ladder *l, const ladder_seg *s)
 }
 
 /* One line of the diagram, in time order: a segment at t_sent, a note at t.
- * At one instant, as in the SVG: first the application's calls, then the
- * states, entries, rules and timers (what was decided on what arrived, or
- * on the call), then the segments that leave (arrive, decide, answer). */
+ * At one instant, one step (engine event) after another (ladder.h), and in
+ * one step, as in the SVG: first the application's calls, then the states,
+ * entries, rules and timers (what was decided on what arrived, or on the
+ * call), then the segments that leave (arrive, decide, answer). */
 typedef struct mm_ev {
 	int64_t t;
+	uint64_t step;
 	int rank;        /* 0 app call, 1 other note, 2 segment */
 	guint idx;       /* in segs or notes */
 } mm_ev;
@@ -215,6 +217,8 @@ static gint mm_cmp(gconstpointer a, gconstpointer b)
 	const mm_ev *x = a, *y = b;
 	if (x->t != y->t)
 		return x->t < y->t ? -1 : 1;
+	if (x->step != y->step)
+		return x->step < y->step ? -1 : 1;
 	if (x->rank != y->rank)
 		return x->rank - y->rank;
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
@@ -225,12 +229,13 @@ static GArray *mm_events(const ladder *l)
 {
 	GArray *ev = g_array_new(FALSE, FALSE, sizeof(mm_ev));
 	for (guint i = 0; i < l->segs->len; i++) {
-		mm_ev e = { g_array_index(l->segs, ladder_seg, i).t_sent, 2, i };
+		const ladder_seg *s = &g_array_index(l->segs, ladder_seg, i);
+		mm_ev e = { s->t_sent, s->step, 2, i };
 		g_array_append_val(ev, e);
 	}
 	for (guint i = 0; i < l->notes->len; i++) {
 		const ladder_note *n = &g_array_index(l->notes, ladder_note, i);
-		mm_ev e = { n->t, n->kind == LADDER_APP ? 0 : 1, i + l->segs->len };
+		mm_ev e = { n->t, n->step, n->kind == LADDER_APP ? 0 : 1, i + l->segs->len };
 		g_array_append_val(ev, e);
 	}
 	/* g_array_sort is not stable; idx breaks every tie, so it need not be */

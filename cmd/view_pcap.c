@@ -7,9 +7,13 @@
  * wire's copy of a packet (from one lane to the next, addresses and ports as
  * on that wire, after any NAT before it), so a packet crossing a NAT appears
  * twice, once per wire, with the NAT's rewrite visible between them, as two
- * tcpdumps would show it.  Each copy is stamped t_sent (nanoseconds since the
- * trace began, counted from the epoch) and is written even when it was
- * dropped later on its way: the sender did put it on the wire.
+ * tcpdumps would show it.  A box that is a host's own conntrack is at the
+ * host's hooks, not on a wire: of a packet's two legs through it, the one
+ * into it is the wire's copy and the one out of it is not written (run
+ * --pcap does the same).  Each copy is stamped
+ * t_sent (nanoseconds since the trace began, counted from the epoch) and is
+ * written even when it was dropped later on its way: the sender did put it
+ * on the wire.
  *
  * The packets themselves are pcapw's (cmd/pcapw.h), shared with run --pcap.
  */
@@ -50,6 +54,8 @@ GBytes *view_pcap(const ladder *l)
 
 	for (guint k = 0; k < n; k++) {
 		const ladder_seg *s = &g_array_index(l->segs, ladder_seg, order[k]);
+		if (g_array_index(l->lanes, ladder_lane, s->from).own_of >= 0)
+			continue;  /* leaves the host's own hooks: no wire */
 		/* LADDER_* and TAP_F_* are both the header's flag bits. */
 		tap_pkt p = { .t = { s->saddr, s->daddr, s->sport, s->dport }, .flags = s->flags,
 			      .has_ts = s->has_ts, .seq = s->seq, .ack = s->ack, .tsval = s->tsval, .tsecr = s->tsecr };

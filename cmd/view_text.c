@@ -1,8 +1,11 @@
 /*
  * view_text: the terminal ladder (view_text.h).  Segments are listed at the
- * instant they were sent, notes at theirs; at one instant the notes come
- * first (the state a segment leaves behind, then the segment), then the
- * segments, each in the order recorded.  Sequence and acknowledgment
+ * instant they were sent, notes at theirs; at one instant, what one event
+ * recorded comes before what later ones did, and of one event's records the
+ * notes come first (the state a segment leaves behind, then the segment),
+ * then the segments, each in the order recorded.  (A box that is a host's
+ * own conntrack passes a segment on at the instant it sees it: the
+ * receiver's records follow the box's.)  Sequence and acknowledgment
  * numbers are relative to the first SYN each end of the connection sent,
  * as Wireshark shows them; timestamps are as on the wire.
  */
@@ -162,7 +165,7 @@ void view_text(const ladder *l, bool color, GString *o)
 	while (si < l->segs->len || ni < l->notes->len) {
 		const ladder_seg *s = si < l->segs->len ? &g_array_index(l->segs, ladder_seg, si) : NULL;
 		const ladder_note *n = ni < l->notes->len ? &g_array_index(l->notes, ladder_note, ni) : NULL;
-		if (n && (!s || n->t <= s->t_sent)) {
+		if (n && (!s || n->t < s->t_sent || (n->t == s->t_sent && n->step <= s->step))) {
 			put_note(l, n, color, many, o);
 			ni++;
 		} else {

@@ -649,6 +649,14 @@ uint64_t ev_kind_count(const ev_loop *L, ev_kind k)
 	return k < L->nkinds ? L->kinds[k].count : 0;
 }
 
+uint64_t ev_dispatched(const ev_loop *L)
+{
+	uint64_t n = 0;
+	for (unsigned k = 0; k < L->nkinds; k++)
+		n += L->kinds[k].count;
+	return n;
+}
+
 void ev_set_timing(ev_loop *L, bool on)
 {
 	L->timing = on;

@@ -138,6 +138,10 @@ void ev_get_stats(const ev_loop *L, ev_stats *out);
 size_t ev_slot_bytes(void);
 size_t ev_lane_entry_bytes(void);
 uint64_t ev_kind_count(const ev_loop *L, ev_kind k);  /* events run of a kind */
+/* Events dispatched so far, the one whose handler is running included: two
+ * calls from one handler agree, calls from different events differ (for
+ * recorders that need to know which records one event made). */
+uint64_t ev_dispatched(const ev_loop *L);
 /*
  * Where a run's time goes.  With timing on, ev_run reads a clock around every
  * handler and adds the difference to the handler's kind; the rest of a run's

@@ -150,4 +150,28 @@ then
 else
 	bad "server firewall, other kernel: rc $rc" "$T/err"
 fi
+# host = server in a trace: the server's conntrack sees a segment when it
+# reaches the server (both 50 us links), passes it on at that instant, and
+# --pcap writes one copy per packet: the file is the one without the
+# firewall, byte for byte.
+printf 'title own\nset firewall.host=server\nat 0 client connect\nat 100ms client close\n' >"$T/own.trace"
+printf 'title none\nat 0 client connect\nat 100ms client close\n' >"$T/none.trace"
+"$BIN" trace --no-color "$T/own.trace" --pcap "$T/own.pcap" >"$T/own.txt" 2>"$T/err" || bad "trace, own firewall" "$T/err"
+"$BIN" trace --no-color "$T/none.trace" --pcap "$T/none.pcap" >/dev/null 2>"$T/err" || bad "trace, none" "$T/err"
+if cmp -s "$T/own.pcap" "$T/none.pcap"; then
+	ok "trace --pcap with the server's own firewall: one copy per packet, as without it"
+else
+	bad "trace --pcap with the server's own firewall differs from the one without ($(wc -c <"$T/own.pcap") vs $(wc -c <"$T/none.pcap") bytes)"
+fi
+# the lines of the SYN at 100 us, in this order
+if awk '/^ *0\.000100 +firewall +conntrack SYN_SENT/ { a = NR }
+	/^ *0\.000100 +firewall -> server +SYN .*\(at 0\.000100\)/ { b = NR }
+	/^ *0\.000100 +server +state SYN_RECV/ { c = NR }
+	/^ *0\.000100 +server +-> firewall SYN\+ACK .*\(at 0\.000100\)/ { d = NR }
+	END { exit !(a && a < b && b < c && c < d) }' "$T/own.txt"; then
+	ok "trace: the server's own conntrack sees the SYN at 100 us, then the server answers at that instant"
+else
+	bad "trace with the server's own firewall" "$T/own.txt"
+fi
+
 summary hostfw
