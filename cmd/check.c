@@ -786,23 +786,28 @@ static unsigned remedies_for(const check *K, const outcome *o, remedy *ms)
 				remedy_set(m, g_strdup_printf("%s.sysctl.net.netfilter.nf_conntrack_buckets=%" PRIu64, bname,
 							      (uint64_t)x->k.ct_buckets * f));
 			}
-			if (sc->unseen_teardown > 0 && x->k.ct_timeout[KCONF_CT_ESTABLISHED] > 3600) {
+			/* a gateway kind has no conntrack table: its timeouts are not sysctls */
+			bool gateway = x->has_nat && x->nat.kind != SCN_NAT_NETFILTER;
+			if (!gateway && sc->unseen_teardown > 0 && x->k.ct_timeout[KCONF_CT_ESTABLISHED] > 3600) {
 				remedy *m = remedy_add(ms, &n, "", "net.netfilter.nf_conntrack_tcp_timeout_established", NULL);
 				g_snprintf(m->name, sizeof m->name, "a 1 h established timeout (%s)", bname);
 				remedy_set(m, g_strdup_printf(
 						      "%s.sysctl.net.netfilter.nf_conntrack_tcp_timeout_established=3600", bname));
-			} else if (x->k.ct_timeout[KCONF_CT_TIME_WAIT] > 30) {
+			} else if (!gateway && x->k.ct_timeout[KCONF_CT_TIME_WAIT] > 30) {
 				remedy *m = remedy_add(ms, &n, "", "net.netfilter.nf_conntrack_tcp_timeout_time_wait", NULL);
 				g_snprintf(m->name, sizeof m->name, "a 30 s conntrack time_wait timeout (%s)", bname);
 				remedy_set(m, g_strdup_printf("%s.sysctl.net.netfilter.nf_conntrack_tcp_timeout_time_wait=30",
 							      bname));
 			}
-			if (g_str_has_prefix(a->id, "nat.") && x->has_nat && x->nat.naddrs * f <= 64) {
+			/* f times the addresses, or as many as the kind takes */
+			unsigned most = scn_nat_max_addrs(x->nat.kind) ? scn_nat_max_addrs(x->nat.kind) : 64;
+			unsigned k = MIN(x->nat.naddrs * f, most);
+			if (g_str_has_prefix(a->id, "nat.") && x->has_nat && k > x->nat.naddrs) {
 				remedy *m = remedy_add(ms, &n, "", NULL,
 						       "the addresses must be routed back to the NAT box; peers see more "
 						       "source addresses");
-				unsigned k = x->nat.naddrs * f;
-				g_snprintf(m->name, sizeof m->name, "%u NAT addresses", k);
+				g_snprintf(m->name, sizeof m->name, "%u NAT addresses%s", k,
+					   k < x->nat.naddrs * f ? " (the most it takes)" : "");
 				GString *l = g_string_new("nat.addresses=");
 				uint32_t a0 = x->nat.addrs[0];
 				for (unsigned j = 0; j < k; j++)

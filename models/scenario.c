@@ -1435,6 +1435,22 @@ static bool is_pow2(int64_t v)
 	return v > 0 && !(v & (v - 1));
 }
 
+unsigned scn_nat_max_addrs(int kind)
+{
+	switch (kind) {
+	case SCN_NAT_AWS:
+		return 8;  /* "NAT gateway basics": one primary and up to seven secondary IPv4 addresses */
+	case SCN_NAT_AZURE_GW:
+		return AZGW_MAX_IPS;  /* "Azure NAT Gateway resource": "up to a total of 16 IP addresses" */
+	case SCN_NAT_AZURE_LB:
+		return AZLB_MAX_FRONTENDS;
+	case SCN_NAT_GCP:
+		return 256;  /* models/natgw_gcp.c numbers the addresses in a byte; an assumption, not Google's limit */
+	default:
+		return 0;
+	}
+}
+
 /* [nat] kind = gcp-cloud-nat: the settings and the rules Google's Compute
  * API reference (RouterNat) gives them (models/natgw_gcp.h cites it). */
 static bool gcp_resolve(scn_nat *n, const cfg *c, GError **err)
@@ -1442,10 +1458,9 @@ static bool gcp_resolve(scn_nat *n, const cfg *c, GError **err)
 	n->gcp.dynamic = cfg_bool(c, "nat", "enable_dynamic_port_allocation");
 	n->gcp.eim = cfg_bool(c, "nat", "enable_endpoint_independent_mapping");
 	int64_t min = cfg_int(c, "nat", "min_ports_per_vm"), max = cfg_int(c, "nat", "max_ports_per_vm");
-	if (n->naddrs > 256) {
-		/* models/natgw_gcp.c numbers the addresses in a byte; an assumption, not Google's limit */
-		cfg_error(c, "nat", "addresses", err, "connsim's Cloud NAT model takes at most 256 addresses, not %u",
-			  n->naddrs);
+	if (n->naddrs > scn_nat_max_addrs(SCN_NAT_GCP)) {
+		cfg_error(c, "nat", "addresses", err, "connsim's Cloud NAT model takes at most %u addresses, not %u",
+			  scn_nat_max_addrs(SCN_NAT_GCP), n->naddrs);
 		return false;
 	}
 	if (n->gcp.dynamic) {
@@ -1528,17 +1543,17 @@ static bool azure_resolve(const scenario *s, const cfg *c, scn_nat *n, GError **
 	n->azlb.idle_timeout = cfg_int(c, "nat", "idleTimeoutInMinutes") * 60 * EV_SEC;
 	n->azlb.release_fin = cfg_time(c, "nat", "port_release_fin");
 	n->azlb.release_rst = cfg_time(c, "nat", "port_release_rst");
-	if (n->kind == SCN_NAT_AZURE_GW && n->naddrs > AZGW_MAX_IPS) {
-		/* "Azure NAT Gateway resource": "up to a total of 16 IP addresses" */
-		cfg_error(c, "nat", "addresses", err, "an Azure NAT Gateway has at most 16 public IPs, not %u",
-			  n->naddrs);
+	if (n->kind == SCN_NAT_AZURE_GW && n->naddrs > scn_nat_max_addrs(SCN_NAT_AZURE_GW)) {
+		cfg_error(c, "nat", "addresses", err, "an Azure NAT Gateway has at most %u public IPs, not %u",
+			  scn_nat_max_addrs(SCN_NAT_AZURE_GW), n->naddrs);
 		return false;
 	}
 	if (n->kind != SCN_NAT_AZURE_LB)
 		return true;
 	unsigned pool = cfg_int(c, "nat", "clients") ? (unsigned)cfg_int(c, "nat", "clients") : s->path.nclients;
-	if (n->naddrs > AZLB_MAX_FRONTENDS) {
-		cfg_error(c, "nat", "addresses", err, "at most %u frontend IPs, not %u", AZLB_MAX_FRONTENDS, n->naddrs);
+	if (n->naddrs > scn_nat_max_addrs(SCN_NAT_AZURE_LB)) {
+		cfg_error(c, "nat", "addresses", err, "at most %u frontend IPs, not %u", scn_nat_max_addrs(SCN_NAT_AZURE_LB),
+			  n->naddrs);
 		return false;
 	}
 	if (s->path.addrs_per_client > 1) {
@@ -1632,9 +1647,9 @@ static bool box_resolve(scenario *s, const cfg *c, const char *name, GError **er
 	n->per_dest = (uint32_t)cfg_int(c, "nat", "connections_per_destination");
 	n->idle_timeout = cfg_time(c, "nat", "idle_timeout");
 	n->close_hold = cfg_time(c, "nat", "close_hold");
-	if (n->kind == SCN_NAT_AWS && n->naddrs > 8) {
-		/* "NAT gateway basics": one primary and up to seven secondary IPv4 addresses */
-		cfg_error(c, "nat", "addresses", err, "an AWS NAT Gateway has at most 8 addresses, not %u", n->naddrs);
+	if (n->kind == SCN_NAT_AWS && n->naddrs > scn_nat_max_addrs(SCN_NAT_AWS)) {
+		cfg_error(c, "nat", "addresses", err, "an AWS NAT Gateway has at most %u addresses, not %u",
+			  scn_nat_max_addrs(SCN_NAT_AWS), n->naddrs);
 		return false;
 	}
 	if (n->kind == SCN_NAT_CILIUM && !cilium_resolve(n, c, err))

@@ -68,6 +68,9 @@ typedef struct scn_nat {
 	} azlb;                            /* azure-lb-outbound (models/lb_azure.h) */
 } scn_nat;
 enum { SCN_NAT_NETFILTER, SCN_NAT_AWS, SCN_NAT_GCP, SCN_NAT_CILIUM, SCN_NAT_AZURE_GW, SCN_NAT_AZURE_LB };
+/* The most [nat] addresses a kind takes (its provider's limit, or the
+ * model's); 0: no limit. */
+unsigned scn_nat_max_addrs(int kind);
 
 /* A middlebox on the path (conntrack, and SNAT for "nat"). */
 typedef struct scn_box {

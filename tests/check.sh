@@ -204,4 +204,13 @@ sed -e 's/^rate = 1.26/rate = 2.52/' -e 's/^rate_per_client = true/rate_per_clie
 [ -s "$T/pc.txt" ] && cmp -s "$T/pc.txt" "$T/tot.txt"
 check "rate_per_client: the search brackets the same total rate as the file with the total ($(head -2 "$T/pc.txt" | tr '\n' ' '))" $? "$T/pc.txt"
 
+# ---- --suggest on a gateway: 4 x 3 addresses would be 12, an AWS NAT
+# Gateway takes 8 (a setting the scenario refuses was left out before); and
+# no conntrack sysctl, which a gateway does not have
+"$BIN" check experiments/aws-natgw.ini --rate 300 -s nat.addresses=203.0.113.1,203.0.113.2,203.0.113.3 \
+	-s nat.connections_per_destination=1000 --suggest --reps 2 -q >"$T/gw.txt" 2>&1
+grep -q '^  1  8 NAT addresses (the most it takes) ' "$T/gw.txt" &&
+	grep -q -- '--set nat.addresses=203.0.113.1,.*,203.0.113.8$' "$T/gw.txt" && ! grep -q 'conntrack' "$T/gw.txt"
+check "--suggest on an AWS NAT Gateway: 8 addresses, its most; no conntrack remedy" $? "$T/gw.txt"
+
 summary check
