@@ -8,6 +8,8 @@
  * "[client.sysctl]" sections falling back to "[sysctl]", the sysctl.conf
  * grammar, bare sysctl names in --set, legacy names, --sysctl files and
  * --profile.  The world is wired from a scenario and checks nothing.
+ * (scn_load.c loads an experiment and its sysctl files; scenario.c holds
+ * the schema and turns what was loaded into a scenario.)
  *
  * Loading order (a later layer overrides an earlier one, whatever the order
  * of the calls): sysctl files named by the experiment < the experiment file
