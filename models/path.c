@@ -76,6 +76,11 @@ static void hop_prefetch(const tcp_net *n, const seg *s)
 	hop->prefetch(hop->ctx, &p);
 }
 
+bool tcp__path_own_first(const tcp_net *n, const tcp_host *h)
+{
+	return own_on(n, &n->hops[h->side ? n->nhops - 1 : 0], h->side) == h;
+}
+
 void tcp__path_enter(tcp_net *n, const tcp_host *h, uint32_t i, ev_time extra)
 {
 	seg *s = pool_at(&n->segs, i);
@@ -104,6 +109,17 @@ static G_GNUC_NO_INLINE __attribute__((cold)) void tap_drop(tcp_net *n, uint32_t
 	tap_seg(n->tap, TAP_DROP, ev_now(n->L), -1, box, i, &p, why);
 }
 
+/* Segment i is lost on host h's link (h may be NULL: no link here): freed. */
+static bool link_loses(tcp_net *n, uint32_t i, const tcp_host *h)
+{
+	if (!h || h->loss <= 0 || gsl_rng_uniform(h->loss_rng) >= h->loss)
+		return false;
+	if (G_UNLIKELY(n->tap))
+		tap_drop(n, i, -1, TAP_WHY_LOSS);
+	pool_free(&n->segs, i);
+	return true;
+}
+
 /* Past the last box: to the host with the destination, through its link
  * (and its loss) unless the box was its own hooks; nobody has the address:
  * lost. */
@@ -123,12 +139,8 @@ static void deliver(tcp_net *n, uint32_t i)
 	bool mine = own_on(n, last, !s->from_server) == d;  /* crossed d's link already */
 	/* (on a loopback path the receiver is the sender, whose link loss
 	 * tcp__send drew once, as for a direct segment) */
-	if (!mine && d->loss > 0 && !n->hops_self && gsl_rng_uniform(d->loss_rng) < d->loss) {
-		if (G_UNLIKELY(n->tap))
-			tap_drop(n, i, -1, TAP_WHY_LOSS);
-		pool_free(&n->segs, i);
+	if (link_loses(n, i, mine || n->hops_self ? NULL : d))
 		return;
-	}
 	s->dst = (uint16_t)dst;
 	/* As tcp__send does for a direct segment: the receiver looks the
 	 * (translated) 4-tuple up one link delay from now, so start fetching
@@ -151,13 +163,8 @@ void tcp__on_hop(void *ctx, uint32_t i, uint32_t arg)
 		return;
 	}
 	/* the host whose own hooks these are received it over its link */
-	const tcp_host *rx = own_on(n, hop, !s->from_server);
-	if (rx && rx->loss > 0 && gsl_rng_uniform(rx->loss_rng) < rx->loss) {
-		if (G_UNLIKELY(n->tap))
-			tap_drop(n, i, -1, TAP_WHY_LOSS);
-		pool_free(&n->segs, i);
+	if (link_loses(n, i, own_on(n, hop, !s->from_server)))
 		return;
-	}
 	tcp_hop_pkt p = { s->saddr, s->daddr, s->sport, s->dport, hop_flags(s), 0, s->seq, s->ack };
 	if (!hop->fn(hop->ctx, &p)) {
 		if (p.why)
@@ -174,6 +181,9 @@ void tcp__on_hop(void *ctx, uint32_t i, uint32_t arg)
 	s->dport = p.dport;
 	if (G_UNLIKELY(n->tap))
 		tap_hop(n, i);
+	/* past the sender's own hooks: its link (tcp__send left its loss) */
+	if (link_loses(n, i, own_on(n, hop, s->from_server)))
+		return;
 	bool last = s->from_server ? s->hop == 0 : s->hop + 1u == n->nhops;
 	if (last) {
 		deliver(n, i);

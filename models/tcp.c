@@ -228,7 +228,7 @@ uint32_t tcp__send(tcp_net *n, tcp_host *h, const tuple4 *t, uint8_t flags, uint
 	bool via = n->nhops && (dst < 0 || n->hosts[dst].side != h->side || n->hops_self);
 	if (dst < 0 && !via)
 		return UINT32_MAX;
-	if (h->loss > 0 && gsl_rng_uniform(h->loss_rng) < h->loss)
+	if (h->loss > 0 && !(via && tcp__path_own_first(n, h)) && gsl_rng_uniform(h->loss_rng) < h->loss)
 		return tap_lost(n, h, t, flags, seq, ack);
 	tcp_host *d = via ? NULL : &n->hosts[dst];
 	if (d && d != h && d->loss > 0 && gsl_rng_uniform(d->loss_rng) < d->loss)

@@ -191,6 +191,9 @@ uint64_t tcp__ms_to_jiffies(const tcp_host *h, uint32_t ms);
 /* path.c */
 /* Segment i, sent by h, goes through the middleboxes. */
 void tcp__path_enter(tcp_net *n, const tcp_host *h, uint32_t i, ev_time extra);
+/* The first box on h's way out is h's own conntrack (tcp_hop_own): h's link,
+ * and its loss, come after it (path.c draws the loss). */
+bool tcp__path_own_first(const tcp_net *n, const tcp_host *h);
 void tcp__on_hop(void *ctx, uint32_t i, uint32_t arg);
 
 /* For the tap (tap.h): a segment and a 4-tuple as its records have them. */
