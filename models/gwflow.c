@@ -193,3 +193,21 @@ probe_gauge *gwflow_gauge(probe_set *ps, const char *prefix, const char *name, c
 	g_free(n);
 	return g;
 }
+
+GHashTable *gwflow_records_new(GDestroyNotify free_record)
+{
+	return g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, free_record);
+}
+
+void *gwflow_record(GHashTable *t, uint64_t key, size_t size)
+{
+	gint64 k = (gint64)key;
+	void *r = g_hash_table_lookup(t, &k);
+	if (!r) {
+		gint64 *kp = g_new(gint64, 1);
+		*kp = k;
+		r = g_malloc0(size);
+		g_hash_table_insert(t, kp, r);
+	}
+	return r;
+}

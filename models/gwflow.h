@@ -80,4 +80,10 @@ void gwflow_counters(probe_set *ps, const char *prefix, const char *const (*name
 		     uint64_t **cnt);
 probe_gauge *gwflow_gauge(probe_set *ps, const char *prefix, const char *name, const char *help);
 
+/* A gateway's records by a 64-bit key (per destination, per VM and
+ * destination), each freed by free_record: gwflow_record returns key's,
+ * made zeroed (size bytes) on first use. */
+GHashTable *gwflow_records_new(GDestroyNotify free_record);
+void *gwflow_record(GHashTable *t, uint64_t key, size_t size);
+
 #endif

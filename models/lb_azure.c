@@ -58,7 +58,7 @@ azlb *azlb_new(const azlb_cfg *cfg, probe_set *ps, const char *prefix)
 	g->c.addrs = g->addrs;
 	g->flows = gwflow_new(NQ);
 	g->inst = g_hash_table_new(g_direct_hash, g_direct_equal);
-	g->count = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+	g->count = gwflow_records_new(g_free);
 	g->use = g_new0(uint32_t, (size_t)cfg->per_inst * cfg->ninst);
 	g->rover = g_new0(uint32_t, cfg->ninst);
 	/* "Standard Load Balancer diagnostics": SNAT Connection Count
@@ -99,15 +99,7 @@ void azlb_free(azlb *g)
 /* Flows instance i holds to daddr:dport. */
 static uint32_t *count_of(azlb *g, uint32_t i, uint32_t daddr, uint16_t dport)
 {
-	gint64 k = (gint64)((uint64_t)i << 48 | (uint64_t)daddr << 16 | dport);
-	uint32_t *c = g_hash_table_lookup(g->count, &k);
-	if (!c) {
-		gint64 *kp = g_new(gint64, 1);
-		*kp = k;
-		c = g_new0(uint32_t, 1);
-		g_hash_table_insert(g->count, kp, c);
-	}
-	return c;
+	return gwflow_record(g->count, (uint64_t)i << 48 | (uint64_t)daddr << 16 | dport, sizeof(uint32_t));
 }
 
 static void remove_flow(azlb *g, gwflow *f, ev_time now)

@@ -43,7 +43,7 @@ awsgw *awsgw_new(const awsgw_cfg *cfg, probe_set *ps, const char *prefix)
 		g->addrs[i] = cfg->addrs[i];
 	g->c.addrs = g->addrs;
 	g->flows = gwflow_new(2);
-	g->dests = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+	g->dests = gwflow_records_new(g_free);
 	static const char *const names[NCOUNT][2] = {
 		[C_ERR] = { "ErrorPortAllocation", "SYNs for which no source port was free (AWS/NATGateway metric)" },
 		[C_IDLE] = { "IdleTimeoutCount",
@@ -69,22 +69,14 @@ void awsgw_free(awsgw *g)
 	g_free(g);
 }
 
-static dest *dest_of(awsgw *g, uint32_t daddr, uint16_t dport, bool create)
+static dest *dest_of(awsgw *g, uint32_t daddr, uint16_t dport)
 {
-	gint64 k = (gint64)((uint64_t)daddr << 16 | dport);
-	dest *d = g_hash_table_lookup(g->dests, &k);
-	if (!d && create) {
-		gint64 *kp = g_new(gint64, 1);
-		*kp = k;
-		d = g_new0(dest, 1);
-		g_hash_table_insert(g->dests, kp, d);
-	}
-	return d;
+	return gwflow_record(g->dests, (uint64_t)daddr << 16 | dport, sizeof(dest));
 }
 
 static void remove_flow(awsgw *g, gwflow *f, ev_time now)
 {
-	dest *d = dest_of(g, f->orig.b, f->orig.q, false);
+	dest *d = dest_of(g, f->orig.b, f->orig.q);
 	BUG_ON(!d || !d->count[f->ai]);
 	d->count[f->ai]--;
 	if (!f->state && g->active)
@@ -110,7 +102,7 @@ static void reap(awsgw *g, ev_time now)
  * spreads connections over its addresses), then the next free port there. */
 static gwflow *allocate(awsgw *g, const gwflow_key *orig, ev_time now)
 {
-	dest *d = dest_of(g, orig->b, orig->q, true);
+	dest *d = dest_of(g, orig->b, orig->q);
 	unsigned best = AWSGW_MAX_ADDRS;
 	for (unsigned i = 0; i < g->c.naddrs; i++)
 		if (d->count[i] < g->c.per_dest && (best == AWSGW_MAX_ADDRS || d->count[i] < d->count[best]))

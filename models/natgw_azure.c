@@ -72,7 +72,7 @@ azgw *azgw_new(const azgw_cfg *cfg, probe_set *ps, const char *prefix, gsl_rng *
 	g->c.addrs = g->addrs;
 	g->rng = rng;
 	g->flows = gwflow_new(NQ);
-	g->dests = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, dest_free);
+	g->dests = gwflow_records_new(dest_free);
 	/* "Azure NAT Gateway metrics and alerts": SNAT Connection Count by
 	 * Connection State, Dropped packets */
 	static const char *const names[NCOUNT][2] = {
@@ -107,15 +107,7 @@ void azgw_free(azgw *g)
 
 static dest *dest_of(azgw *g, uint32_t daddr, uint16_t dport)
 {
-	gint64 k = (gint64)((uint64_t)daddr << 16 | dport);
-	dest *d = g_hash_table_lookup(g->dests, &k);
-	if (!d) {
-		gint64 *kp = g_new(gint64, 1);
-		*kp = k;
-		d = g_new0(dest, 1);
-		g_hash_table_insert(g->dests, kp, d);
-	}
-	return d;
+	return gwflow_record(g->dests, (uint64_t)daddr << 16 | dport, sizeof(dest));
 }
 
 /* No longer open: the 50,000 no longer counts it (the port still may). */
