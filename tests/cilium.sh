@@ -11,11 +11,6 @@
 set -u
 . tests/lib.sh
 
-col() { # col DIR NAME: a column of DIR/summary.csv
-	awk -F, -v n="$2" '/^#/ { next } !h { for (i = 1; i <= NF; i++) if ($i == n) c = i; h = 1; next } { print $c }' \
-		"$1/summary.csv"
-}
-
 # 20 pods, 300 new connections a second to one ip:port, each 1.5 s, closed
 # by the pod; GC every 20 s and the fill-up signal muted (gc_pass_time =
 # the interval).  Hold = 1.5 + 10 + 20 / 2 = 21.5 s: 6450 ports of 32768.
@@ -52,15 +47,13 @@ for seed in 1 2 3 4 5; do
 	# hold time = mean ports held / arrival rate over the 100 s window
 	echo "$held $att" | awk '{ printf "%.6f\n", $1 / ($2 / 100) }' >>"$T/holds"
 done
-# mean and 99 % half-width over 5 replications: t(0.995, 4 dof) = 4.604
-res=$(awk '{ s += $1; q += $1 * $1; n++ } END { m = s / n; sd = sqrt((q - n * m * m) / (n - 1));
-	hw = 4.604 * sd / sqrt(n); f = 1.5 + 10 + 20 / 2;
-	printf "%s %.3f %.3f %.3f\n", (m - f <= hw && f - m <= hw) ? "ok" : "bad", m, hw, f }' "$T/holds")
-set -- $res
-if [ "$1" = ok ]; then
-	ok "ports held / rate = $2 s +- $3 (99 %), formula life + fin + gc/2 = $4 s"
+# against life + fin timeout + half the gc interval (the values are exact
+# quotients: no resolution to add)
+f=$(awk 'BEGIN { print 1.5 + 10 + 20 / 2 }')
+if res=$(within99 1 "$f" 0 <"$T/holds"); then
+	ok "ports held / rate = $res s (99 %, 5 replications), formula life + fin + gc/2 = $f s"
 else
-	bad "hold time $2 s +- $3, formula $4 s" "$T/holds"
+	bad "hold time $res s, formula $f s" "$T/holds"
 fi
 
 # Four masquerade ports (NodePort range up to 65531): six pods open one

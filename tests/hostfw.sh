@@ -34,11 +34,6 @@ life_mean = 2s
 INI
 RATE=20 LIFE=2
 
-col() { # col DIR NAME: a column of DIR/summary.csv
-	awk -F, -v n="$2" '/^#/ { next } !h { for (i = 1; i <= NF; i++) if ($i == n) c = i; h = 1; next } { print $c }' \
-		"$1/summary.csv"
-}
-
 "$BIN" run -q "$T/lo.ini" -o "$T/lo" >/dev/null 2>"$T/err" || bad "loopback firewall run" "$T/err"
 live=$(col "$T/lo" firewall.ct.assured.mean)
 count=$(col "$T/lo" firewall.ct.count.mean)

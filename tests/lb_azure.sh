@@ -13,11 +13,6 @@
 set -u
 . tests/lib.sh
 
-col() { # col DIR NAME: a column of DIR/summary.csv
-	awk -F, -v n="$2" '/^#/ { next } !h { for (i = 1; i <= NF; i++) if ($i == n) c = i; h = 1; next } { print $c }' \
-		"$1/summary.csv"
-}
-
 # 2 VMs open 18 connections of 20 s to one destination between them, one
 # every 0.1 s: all open at once, more than the 2 x 8 ports.
 cat >"$T/lb.ini" <<'INI'
@@ -95,23 +90,12 @@ life = fixed
 life_mean = 5s
 close = client
 INI
+f=$(awk 'BEGIN { printf "%.4f", 4 * 64 / 55 }')
 for s in 1 2 3 4 5 6; do
 	"$BIN" run -q "$T/ss.ini" -o "$T/ss-$s" --seed $s >/dev/null 2>"$T/err" || bad "steady run seed $s" "$T/err"
 	col "$T/ss-$s" nat.SnatConnectionCount.Successful
-done | awk '
-	{ x[NR] = $1 / 220; s += x[NR] }
-	END {
-		n = NR; m = s / n
-		for (i = 1; i <= n; i++) v += (x[i] - m) ^ 2
-		sd = sqrt(v / (n - 1))
-		# t(0.995, 5) = 4.032: the 99 % interval of the mean of 6;
-		# the counts are integers, so 1/220 s of resolution besides
-		hw = 4.032 * sd / sqrt(n) + 1 / 220
-		f = 4 * 64 / 55
-		printf "carried %.4f/s +- %.4f, formula 4 x 64 / 55 s = %.4f/s\n", m, hw, f
-		exit (m - f > hw || f - m > hw)
-	}' >"$T/ss"
-if [ $? -eq 0 ]; then ok "$(cat "$T/ss")"; else bad "$(cat "$T/ss")"; fi
+done | within99 220 "$f" >"$T/ss"
+if [ $? -eq 0 ]; then ok "carried $(cat "$T/ss") /s, formula 4 x 64 / 55 s = $f/s"; else bad "carried $(cat "$T/ss") /s, formula $f/s"; fi
 
 # Bad settings: one message naming the key, exit 2, no output.
 badset() { # badset WHAT PATTERN --set...

@@ -38,11 +38,6 @@ life_mean = 200ms
 close = server
 INI
 
-col() { # col DIR NAME: a column of DIR/summary.csv
-	awk -F, -v n="$2" '/^#/ { next } !h { for (i = 1; i <= NF; i++) if ($i == n) c = i; h = 1; next } { print $c }' \
-		"$1/summary.csv"
-}
-
 "$BIN" run -q "$T/mix.ini" -o "$T/mix" --connections="$T/conn.csv" >/dev/null 2>"$T/err" || bad "mixed run" "$T/err"
 # per population: connects, failed ones (hosts .10-.17 are behind the NAT)
 awk -F, '/^#/ || $1 == "conn" { next }

@@ -9,10 +9,6 @@
 set -u
 . tests/lib.sh
 
-col() { # col DIR NAME: a column of DIR/summary.csv
-	awk -F, -v n="$2" '/^#/ { next } !h { for (i = 1; i <= NF; i++) if ($i == n) c = i; h = 1; next } { print $c }' \
-		"$1/summary.csv"
-}
 same() { # same FILE1 FILE2: equal but for the header (it records the command and its --set)
 	grep -v '^#' "$1" >"$T/a" && grep -v '^#' "$2" >"$T/b" && cmp -s "$T/a" "$T/b"
 }

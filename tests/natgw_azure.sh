@@ -11,11 +11,6 @@
 set -u
 . tests/lib.sh
 
-col() { # col DIR NAME: a column of DIR/summary.csv
-	awk -F, -v n="$2" '/^#/ { next } !h { for (i = 1; i <= NF; i++) if ($i == n) c = i; h = 1; next } { print $c }' \
-		"$1/summary.csv"
-}
-
 # One connection a second from 0 s to 3 s, each held 10 s: 4 at once to
 # one destination by 3 s.
 cat >"$T/gw.ini" <<'INI'
@@ -93,23 +88,16 @@ life_mean = 5s
 close = client
 INI
 steady() { # steady NAME IPS RATE: carried rate per seed against the formula
-	for s in 1 2 3 4 5 6; do
+	ips=$(echo "$2" | tr ',' '\n' | wc -l)
+	f=$(awk -v i="$ips" 'BEGIN { printf "%.4f", 640 * i / 70 }')
+	out=$(for s in 1 2 3 4 5 6; do
 		"$BIN" run -q "$T/ss.ini" -o "$T/$1-$s" --seed $s -s workload.rate="$3" -s nat.addresses="$2" \
-			>/dev/null 2>"$T/err" || bad "steady run $1 seed $s" "$T/err"
+			>/dev/null 2>"$T/err" || bad "steady run $1 seed $s" "$T/err" >&2
 		col "$T/$1-$s" nat.SNATConnectionCount.Established
-	done | awk -v ips="$(echo "$2" | tr ',' '\n' | wc -l)" -v name="$1" '
-		{ x[NR] = $1 / 280; s += x[NR] }
-		END {
-			n = NR; m = s / n
-			for (i = 1; i <= n; i++) v += (x[i] - m) ^ 2
-			sd = sqrt(v / (n - 1))
-			# t(0.995, 5) = 4.032: the 99 % interval of the mean of 6;
-			# the counts are integers, so 1/280 s of resolution besides
-			hw = 4.032 * sd / sqrt(n) + 1 / 280
-			f = 640 * ips / 70
-			printf "%s: carried %.4f/s +- %.4f, formula 640 x %d / 70 s = %.4f/s\n", name, m, hw, ips, f
-			exit (m - f > hw || f - m > hw)
-		}'
+	done | within99 280 "$f")
+	rc=$?
+	echo "$1: carried $out /s, formula 640 x $ips / 70 s = $f/s"
+	return $rc
 }
 if steady one 192.0.2.10 12 >"$T/one"; then ok "$(cat "$T/one")"; else bad "$(cat "$T/one")"; fi
 if steady two 192.0.2.10,192.0.2.11 24 >"$T/two"; then ok "$(cat "$T/two")"; else bad "$(cat "$T/two")"; fi

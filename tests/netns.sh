@@ -29,11 +29,6 @@ net.netfilter.nf_conntrack_tcp_timeout_time_wait = 10
 rate = 20
 INI
 
-col() { # col DIR NAME: a column of DIR/summary.csv
-	awk -F, -v n="$2" '/^#/ { next } !h { for (i = 1; i <= NF; i++) if ($i == n) c = i; h = 1; next } { print $c }' \
-		"$1/summary.csv"
-}
-
 "$BIN" run -q "$T/ns.ini" -o "$T/alone" >/dev/null 2>"$T/err" || bad "alone run" "$T/err"
 "$BIN" run -q "$T/ns.ini" -o "$T/shared" -s nat.host=node1 -s firewall.host=node1 >/dev/null 2>"$T/err" ||
 	bad "shared run" "$T/err"

@@ -1465,6 +1465,27 @@ static bool seen_hop(void *ctx, tcp_hop_pkt *p)
 	return true;
 }
 
+/* Client link 1 ms, server link 3 ms, a box (5 ms) seen through h, or with
+ * own the box at the hooks of host `side` (0 client, 1 server, no delay);
+ * that host's link loses everything when lossy.  One connect() at 0, run to
+ * 50 ms. */
+static fx *own_hop_run(hop_seen *h, bool own, int side, bool lossy)
+{
+	fx *f = fx_new(SEED);
+	kconf k;
+	kc_init(&k, "current");
+	f->cli = add_host(f, "client", &k, CADDR, 1 * MS, lossy && side == 0 ? 1.0 : 0);
+	f->srv = add_host(f, "server", &k, SADDR, 3 * MS, lossy && side == 1 ? 1.0 : 0);
+	assert_int_equal(tcp_listen(f->n, f->srv, DPORT), 0);
+	*h = (hop_seen){ .L = f->L };
+	tcp_add_hop(f->n, seen_hop, NULL, h, own ? 0 : 5 * MS, 0, NULL);
+	if (own)
+		tcp_hop_own(f->n, 0, side ? f->srv : f->cli);
+	assert_int_equal(conn(f), 0);
+	run_to(f, 50 * MS);
+	return f;
+}
+
 /* Client link 1 ms, server link 3 ms.  A box on the wire (5 ms) sees the
  * SYN after the client's link and its own delay, the SYN-ACK after the
  * server's link and its delay: the handshake takes 1 + 5 + 3 each way.  The
@@ -1477,18 +1498,8 @@ static void test_own_hop(void **state)
 	(void)state;
 	for (int lossy = 0; lossy < 2; lossy++)
 		for (int own = 0; own < 2; own++) {
-			fx *f = fx_new(SEED);
-			kconf k;
-			kc_init(&k, "current");
-			f->cli = add_host(f, "client", &k, CADDR, 1 * MS, 0);
-			f->srv = add_host(f, "server", &k, SADDR, 3 * MS, lossy ? 1.0 : 0);
-			assert_int_equal(tcp_listen(f->n, f->srv, DPORT), 0);
-			hop_seen h = { .L = f->L };
-			tcp_add_hop(f->n, seen_hop, NULL, &h, own ? 0 : 5 * MS, 0, NULL);
-			if (own)
-				tcp_hop_own(f->n, 0, f->srv);
-			assert_int_equal(conn(f), 0);
-			run_to(f, 50 * MS);
+			hop_seen h;
+			fx *f = own_hop_run(&h, own, 1, lossy);
 			if (lossy) {
 				assert_int_equal(f->connected, 0);
 				assert_int_equal(h.n, own ? 0 : 1);  /* the first SYN; its retry is at 1 s */
@@ -1515,18 +1526,8 @@ static void test_own_hop_client(void **state)
 	(void)state;
 	for (int lossy = 0; lossy < 2; lossy++)
 		for (int own = 0; own < 2; own++) {
-			fx *f = fx_new(SEED);
-			kconf k;
-			kc_init(&k, "current");
-			f->cli = add_host(f, "client", &k, CADDR, 1 * MS, lossy ? 1.0 : 0);
-			f->srv = add_host(f, "server", &k, SADDR, 3 * MS, 0);
-			assert_int_equal(tcp_listen(f->n, f->srv, DPORT), 0);
-			hop_seen h = { .L = f->L };
-			tcp_add_hop(f->n, seen_hop, NULL, &h, own ? 0 : 5 * MS, 0, NULL);
-			if (own)
-				tcp_hop_own(f->n, 0, f->cli);
-			assert_int_equal(conn(f), 0);
-			run_to(f, 50 * MS);
+			hop_seen h;
+			fx *f = own_hop_run(&h, own, 0, lossy);
 			if (lossy) {
 				assert_int_equal(f->connected, 0);
 				assert_int_equal(ctr(f, "server.TcpInSegs"), 0);  /* nothing reached it */
