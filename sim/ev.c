@@ -372,16 +372,23 @@ static inline unsigned fixed_slot(const ev_loop *L, ev_time delay)
 	return i;
 }
 
+/* A lane for key in its free slot i; false when the lanes are all taken. */
+static bool fixed_lane_add(ev_loop *L, unsigned i, ev_time key)
+{
+	if (L->nfixed == EV_FIXED_LANES)
+		return false;
+	L->fixed_delay[i] = key;
+	L->fixed_lane[i] = (ev_lane)(ev_lane_new(L, "fixed delay", key) + 1);
+	L->nfixed++;
+	return true;
+}
+
 /* ev_after_fixed with a delay not seen before. */
 G_GNUC_NO_INLINE static ev_id after_new_delay(ev_loop *L, ev_time delay, ev_kind k, uint32_t obj,
 					      uint32_t arg)
 {
-	if (L->nfixed == EV_FIXED_LANES)
+	if (!fixed_lane_add(L, fixed_slot(L, delay), delay))
 		return ev_after(L, delay, k, obj, arg);
-	unsigned i = fixed_slot(L, delay);
-	L->fixed_delay[i] = delay;
-	L->fixed_lane[i] = (ev_lane)(ev_lane_new(L, "fixed delay", delay) + 1);
-	L->nfixed++;
 	return ev_after_fixed(L, delay, k, obj, arg);
 }
 
@@ -390,13 +397,8 @@ ev_id ev_at_fixed(ev_loop *L, ev_time key, ev_time when, ev_kind k, uint32_t obj
 	if (L->lanes_off)
 		return ev_at(L, when, k, obj, arg);
 	unsigned i = fixed_slot(L, key);
-	if (!L->fixed_lane[i]) {
-		if (L->nfixed == EV_FIXED_LANES)
-			return ev_at(L, when, k, obj, arg);
-		L->fixed_delay[i] = key;
-		L->fixed_lane[i] = (ev_lane)(ev_lane_new(L, "fixed delay", key) + 1);
-		L->nfixed++;
-	}
+	if (!L->fixed_lane[i] && !fixed_lane_add(L, i, key))
+		return ev_at(L, when, k, obj, arg);
 	return ev_lane_at(L, (ev_lane)(L->fixed_lane[i] - 1), when, k, obj, arg);
 }
 
