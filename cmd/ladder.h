@@ -43,6 +43,7 @@ typedef struct ladder_seg {
 	uint32_t tsval, tsecr;
 	unsigned conn;               /* which traced connection, from 0 */
 	uint64_t step;               /* set by ladder_seg_add from the ladder's step */
+	uint64_t step_recv;          /* the recorder's step at t_recv */
 } ladder_seg;
 
 typedef enum ladder_note_kind {

@@ -266,6 +266,7 @@ static tap_verdict on_tap(void *ctx, tap_rec *r)
 		if (!l)
 			break;
 		leg_seg(T, l)->t_recv = r->t;
+		leg_seg(T, l)->step_recv = ev_dispatched(T->L);
 		{
 			unsigned conn = l->conn;
 			bool fs = l->from_server;
@@ -278,6 +279,7 @@ static tap_verdict on_tap(void *ctx, tap_rec *r)
 		l = g_hash_table_lookup(T->legs, GUINT_TO_POINTER(r->seg));
 		if (l) {
 			leg_seg(T, l)->t_recv = r->t;
+			leg_seg(T, l)->step_recv = ev_dispatched(T->L);
 			g_hash_table_remove(T->legs, GUINT_TO_POINTER(r->seg));
 		}
 		break;

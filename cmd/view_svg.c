@@ -24,6 +24,10 @@
  * lanes, dashed and labelled with the time skipped, as a broken axis in a
  * printed figure.  The real time of every instant is on the axis on the
  * left.  Labels run along their arrow, flags above it, timestamps below.
+ * A segment that reaches the next lane at the instant it leaves (a host's
+ * own conntrack passes it on at once) cuts its instant in two after the
+ * step (engine event) that sent it: what the later steps record stands in
+ * a band below, PART_STEP down, so that the arrow goes down to it.
  */
 #include "cmd/view.h"
 
@@ -42,6 +46,7 @@ enum {
 	BOX_H = 17,           /* a state, conntrack or call box, with its gap */
 	RULE_H = 13,          /* a line of the rule column */
 	MIN_STEP = 22,        /* between two instants: room for an arrow's label */
+	PART_STEP = 40,       /* between two parts of one instant: its label clear of the boxes it reaches */
 	BREAK_H = 52,         /* the band that stands for a cut-out gap */
 	DEPART_PAD = 10,      /* below an instant's notes, before what leaves */
 	LOST_DROP = 20,       /* how far a dropped segment's line falls */
@@ -95,41 +100,89 @@ static void addr_str(uint32_t a, char buf[16])
 
 /* ---- the time axis ---- */
 
+/* A band of the axis: instant t, or its part-th part when it is cut. */
+typedef struct moment {
+	int64_t t;
+	uint32_t part;
+} moment;
+
 typedef struct axis {
-	GArray *t;       /* int64_t: the instants, ascending, distinct */
-	GArray *y;       /* double pairs: each instant's band, top and bottom */
+	GArray *m;       /* moment: ascending, distinct */
+	GArray *y;       /* double pairs: each moment's band, top and bottom */
 	GArray *brk;     /* double pairs: y where a cut-out band starts, its gap in ns */
+	GArray *cuts;    /* cut: where instants are cut */
 } axis;
 
-static gint cmp_i64(gconstpointer a, gconstpointer b)
+/* Instant t is cut after step: a segment sent then reached the next lane
+ * at t. */
+typedef struct cut {
+	int64_t t;
+	uint64_t step;
+} cut;
+
+static gint cmp_moment(gconstpointer a, gconstpointer b)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
+	const moment *x = a, *y = b;
+	if (x->t != y->t)
+		return (x->t > y->t) - (x->t < y->t);
+	return (x->part > y->part) - (x->part < y->part);
 }
 
-static guint instant_index(const axis *ax, int64_t t)
+/* The part of instant t that a record of step belongs to: how many of t's
+ * cuts come before it. */
+static uint32_t part_of(const axis *ax, int64_t t, uint64_t step)
 {
-	guint lo = 0, hi = ax->t->len;
+	uint32_t p = 0;
+	for (guint i = 0; i < ax->cuts->len; i++) {
+		const cut *c = &g_array_index(ax->cuts, cut, i);
+		p += c->t == t && c->step < step;
+	}
+	return p;
+}
+
+static moment seg_sent(const axis *ax, const ladder_seg *s)
+{
+	return (moment){ s->t_sent, part_of(ax, s->t_sent, s->step) };
+}
+
+static moment seg_recv(const axis *ax, const ladder_seg *s)
+{
+	return (moment){ s->t_recv, part_of(ax, s->t_recv, s->step_recv) };
+}
+
+static moment note_at(const axis *ax, const ladder_note *n)
+{
+	return (moment){ n->t, part_of(ax, n->t, n->step) };
+}
+
+static bool same(moment a, moment b)
+{
+	return a.t == b.t && a.part == b.part;
+}
+
+static guint moment_index(const axis *ax, moment m)
+{
+	guint lo = 0, hi = ax->m->len;
 	while (lo < hi) {
 		guint mid = (lo + hi) / 2;
-		if (g_array_index(ax->t, int64_t, mid) < t)
+		if (cmp_moment(&g_array_index(ax->m, moment, mid), &m) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	BUG_ON(lo >= ax->t->len || g_array_index(ax->t, int64_t, lo) != t);
+	BUG_ON(lo >= ax->m->len || !same(g_array_index(ax->m, moment, lo), m));
 	return lo;
 }
 
-/* Where segments arrive at t, and where they leave. */
-static double y_top(const axis *ax, int64_t t)
+/* Where segments arrive at m, and where they leave. */
+static double y_top(const axis *ax, moment m)
 {
-	return g_array_index(ax->y, double, 2 * instant_index(ax, t));
+	return g_array_index(ax->y, double, 2 * moment_index(ax, m));
 }
 
-static double y_bot(const axis *ax, int64_t t)
+static double y_bot(const axis *ax, moment m)
 {
-	return g_array_index(ax->y, double, 2 * instant_index(ax, t) + 1);
+	return g_array_index(ax->y, double, 2 * moment_index(ax, m) + 1);
 }
 
 /* Boxes (states, conntrack entries, calls) are drawn on their lane. */
@@ -138,16 +191,16 @@ static bool is_box(ladder_note_kind k)
 	return k == LADDER_STATE || k == LADDER_CT || k == LADDER_APP;
 }
 
-/* The height of instant t's band: its boxes stacked on the busiest lane,
- * its rules stacked in the column; 0 when it has neither. */
-static double room_below(const ladder *l, int64_t t)
+/* The height of m's band: its boxes stacked on the busiest lane, its rules
+ * stacked in the column; 0 when it has neither. */
+static double room_below(const ladder *l, const axis *ax, moment m)
 {
 	unsigned nl = l->lanes->len;
 	unsigned *boxes = g_new0(unsigned, nl ? nl : 1);
 	unsigned rules = 0, most = 0;
 	for (guint i = 0; i < l->notes->len; i++) {
 		const ladder_note *n = &g_array_index(l->notes, ladder_note, i);
-		if (n->t != t)
+		if (!same(note_at(ax, n), m))
 			continue;
 		if (is_box(n->kind) && ++boxes[n->lane] > most)
 			most = boxes[n->lane];
@@ -158,79 +211,92 @@ static double room_below(const ladder *l, int64_t t)
 	return a > b ? a : b;
 }
 
-static bool drop_departs_at(const ladder *l, int64_t t)
+/* A segment leaves at m (only dropped ones: lost). */
+static bool departs_at(const ladder *l, const axis *ax, moment m, bool lost)
 {
 	for (guint i = 0; i < l->segs->len; i++) {
 		const ladder_seg *s = &g_array_index(l->segs, ladder_seg, i);
-		if (s->t_sent == t && s->t_recv < 0)
+		if (same(seg_sent(ax, s), m) && (!lost || s->t_recv < 0))
 			return true;
 	}
-	return false;
-}
-
-static bool departs_at(const ladder *l, int64_t t)
-{
-	for (guint i = 0; i < l->segs->len; i++)
-		if (g_array_index(l->segs, ladder_seg, i).t_sent == t)
-			return true;
 	return false;
 }
 
 static axis axis_build(const ladder *l)
 {
-	axis ax = { g_array_new(FALSE, FALSE, sizeof(int64_t)), g_array_new(FALSE, FALSE, sizeof(double)),
-		    g_array_new(FALSE, FALSE, sizeof(double)) };
+	axis ax = { g_array_new(FALSE, FALSE, sizeof(moment)), g_array_new(FALSE, FALSE, sizeof(double)),
+		    g_array_new(FALSE, FALSE, sizeof(double)), g_array_new(FALSE, FALSE, sizeof(moment)) };
 	for (guint i = 0; i < l->segs->len; i++) {
 		const ladder_seg *s = &g_array_index(l->segs, ladder_seg, i);
-		g_array_append_val(ax.t, s->t_sent);
-		if (s->t_recv >= 0)
-			g_array_append_val(ax.t, s->t_recv);
+		if (s->t_recv == s->t_sent) {
+			cut c = { s->t_sent, s->step };
+			bool known = false;
+			for (guint j = 0; j < ax.cuts->len && !known; j++) {
+				const cut *d = &g_array_index(ax.cuts, cut, j);
+				known = d->t == c.t && d->step == c.step;
+			}
+			if (!known)
+				g_array_append_val(ax.cuts, c);
+		}
+	}
+	for (guint i = 0; i < l->segs->len; i++) {
+		const ladder_seg *s = &g_array_index(l->segs, ladder_seg, i);
+		moment m = seg_sent(&ax, s);
+		g_array_append_val(ax.m, m);
+		if (s->t_recv >= 0) {
+			m = seg_recv(&ax, s);
+			g_array_append_val(ax.m, m);
+		}
 	}
 	for (guint i = 0; i < l->notes->len; i++) {
 		const ladder_note *n = &g_array_index(l->notes, ladder_note, i);
-		g_array_append_val(ax.t, n->t);
+		moment m = note_at(&ax, n);
+		g_array_append_val(ax.m, m);
 		if (n->kind == LADDER_TIMER) {
-			int64_t e = n->t_stop >= 0 ? n->t_stop : n->t_end;
-			g_array_append_val(ax.t, e);
+			moment e = { n->t_stop >= 0 ? n->t_stop : n->t_end, 0 };
+			g_array_append_val(ax.m, e);
 		}
 	}
-	g_array_sort(ax.t, cmp_i64);
+	g_array_sort(ax.m, cmp_moment);
 	guint w = 0;
-	for (guint i = 0; i < ax.t->len; i++)
-		if (w == 0 || g_array_index(ax.t, int64_t, i) != g_array_index(ax.t, int64_t, w - 1))
-			g_array_index(ax.t, int64_t, w++) = g_array_index(ax.t, int64_t, i);
-	g_array_set_size(ax.t, w);
+	for (guint i = 0; i < ax.m->len; i++)
+		if (w == 0 || !same(g_array_index(ax.m, moment, i), g_array_index(ax.m, moment, w - 1)))
+			g_array_index(ax.m, moment, w++) = g_array_index(ax.m, moment, i);
+	g_array_set_size(ax.m, w);
 
 	double y = TOP + 30;
 	for (guint i = 0; i < w; i++) {
-		int64_t t = g_array_index(ax.t, int64_t, i);
+		moment m = g_array_index(ax.m, moment, i);
 		if (i > 0) {
-			int64_t dt = t - g_array_index(ax.t, int64_t, i - 1);
+			int64_t dt = m.t - g_array_index(ax.m, moment, i - 1).t;
 			if (dt > BREAK_NS) {
 				double gap[2] = { y, (double)dt };
 				g_array_append_vals(ax.brk, gap, 2);
 				y += BREAK_H;
+			} else if (dt == 0) {
+				y += PART_STEP;
 			} else {
 				double step = 10 + 24 * log10(1 + dt / 1e4);
 				y += step > MIN_STEP ? step : MIN_STEP;
 			}
 		}
-		double room = room_below(l, t);
-		/* what leaves at t leaves below the notes, its label clear of them */
-		if (room > 0 && departs_at(l, t))
+		double room = room_below(l, &ax, m);
+		/* what leaves at m leaves below the notes, its label clear of them */
+		if (room > 0 && departs_at(l, &ax, m, false))
 			room += DEPART_PAD;
 		double band[2] = { y, y + room };
 		g_array_append_vals(ax.y, band, 2);
 		/* a dropped segment is drawn below where it leaves (its cross
-		 * and labels): room for it before the next instant */
-		y = band[1] + (drop_departs_at(l, t) ? LOST_H : 0);
+		 * and labels): room for it before the next moment */
+		y = band[1] + (departs_at(l, &ax, m, true) ? LOST_H : 0);
 	}
 	return ax;
 }
 
 static void axis_free(axis *ax)
 {
-	g_array_free(ax->t, TRUE);
+	g_array_free(ax->m, TRUE);
+	g_array_free(ax->cuts, TRUE);
 	g_array_free(ax->y, TRUE);
 	g_array_free(ax->brk, TRUE);
 }
@@ -298,13 +364,15 @@ static void draw_axis(GString *o, const axis *ax)
 {
 	char tb[32];
 	double last = -1e9;
-	for (guint i = 0; i < ax->t->len; i++) {
+	for (guint i = 0; i < ax->m->len; i++) {
 		double y = g_array_index(ax->y, double, 2 * i);
-		if (y - last < 12)
+		const moment *m = &g_array_index(ax->m, moment, i);
+		/* one tick per instant, at its first part */
+		if (y - last < 12 || (i > 0 && g_array_index(ax->m, moment, i - 1).t == m->t))
 			continue;
 		last = y;
 		g_string_append_printf(o, "<text x=\"%d\" y=\"%.1f\" class=\"tick\">%s</text>\n", AXIS_W - 8, y + 4,
-				       view_time_str(g_array_index(ax->t, int64_t, i), tb));
+				       view_time_str(m->t, tb));
 	}
 }
 
@@ -324,7 +392,7 @@ static void draw_timers(GString *o, const ladder *l, const axis *ax)
 		/* A stopped timer's bracket ends where it stopped, its text says
 		 * how long it ran and what became of it. */
 		int64_t end = n->t_stop >= 0 ? n->t_stop : n->t_end;
-		double y1 = y_top(ax, n->t), y2 = y_top(ax, end);
+		double y1 = y_top(ax, note_at(ax, n)), y2 = y_top(ax, (moment){ end, 0 });
 		unsigned depth = 0;
 		for (;; depth++) {
 			guint slot = depth * nl + n->lane;
@@ -357,18 +425,19 @@ static void draw_boxes(GString *o, const ladder *l, const axis *ax)
 		const ladder_note *n = &g_array_index(l->notes, ladder_note, i);
 		if (!is_box(n->kind))
 			continue;
-		/* the k-th box of this lane and instant, in ladder order, stacks
+		/* the k-th box of this lane and moment, in ladder order, stacks
 		 * k rows down (room_below made room for them) */
+		moment at = note_at(ax, n);
 		unsigned k = 0;
 		for (guint j = 0; j < i; j++) {
 			const ladder_note *m = &g_array_index(l->notes, ladder_note, j);
-			k += is_box(m->kind) && m->t == n->t && m->lane == n->lane;
+			k += is_box(m->kind) && m->lane == n->lane && same(note_at(ax, m), at);
 		}
 		const char *cls = n->kind == LADDER_STATE ? "state" : n->kind == LADDER_CT ? "ct" : "app";
 		GString *txt = g_string_new(n->kind == LADDER_CT ? "ct: " : "");
 		g_string_append(txt, n->text ? n->text : "");
 		double w = text_w(txt->str, n->kind == LADDER_APP ? FONT * 1.05 : FONT) + 12;
-		double x = lane_x(n->lane), y = y_top(ax, n->t) + 2 + k * BOX_H;
+		double x = lane_x(n->lane), y = y_top(ax, at) + 2 + k * BOX_H;
 		g_string_append_printf(o, "<g class=\"%s\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" rx=\"3\"/>"
 				       "<text x=\"%.1f\" y=\"%.1f\">", cls, x - w / 2, y, w, BOX_H - 3, x, y + BOX_H - 7);
 		esc(o, txt->str);
@@ -383,12 +452,13 @@ static void draw_rules(GString *o, const ladder *l, const axis *ax, double col_x
 		const ladder_note *n = &g_array_index(l->notes, ladder_note, i);
 		if (n->kind != LADDER_RULE)
 			continue;
+		moment at = note_at(ax, n);
 		unsigned k = 0;
 		for (guint j = 0; j < i; j++) {
 			const ladder_note *m = &g_array_index(l->notes, ladder_note, j);
-			k += m->kind == LADDER_RULE && m->t == n->t;
+			k += m->kind == LADDER_RULE && same(note_at(ax, m), at);
 		}
-		double y = y_top(ax, n->t) + 10 + k * RULE_H;
+		double y = y_top(ax, at) + 10 + k * RULE_H;
 		const ladder_lane *ln = &g_array_index(l->lanes, ladder_lane, n->lane);
 		g_string_append_printf(o, "<g class=\"rule\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"leader\"/>"
 				       "<text x=\"%.1f\" y=\"%.1f\"><tspan class=\"rlane\">",
@@ -411,11 +481,11 @@ static void draw_segs(GString *o, const ladder *l, const axis *ax)
 	for (guint i = 0; i < l->segs->len; i++) {
 		const ladder_seg *s = &g_array_index(l->segs, ladder_seg, i);
 		double x1 = lane_x(s->from), x2 = lane_x(s->to);
-		double y1 = y_bot(ax, s->t_sent);
+		double y1 = y_bot(ax, seg_sent(ax, s));
 		bool lost = s->t_recv < 0;
 		double dir = x2 > x1 ? 1 : -1;
 		/* a lost segment ends 55% of the way across, a little lower */
-		double ex = lost ? x1 + (x2 - x1) * 0.55 : x2 - dir * 2, ey = lost ? y1 + LOST_DROP : y_top(ax, s->t_recv);
+		double ex = lost ? x1 + (x2 - x1) * 0.55 : x2 - dir * 2, ey = lost ? y1 + LOST_DROP : y_top(ax, seg_recv(ax, s));
 		g_string_append_printf(o, "<g class=\"seg%s\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"%s/>",
 				       lost ? " lost" : "", x1, y1, ex, ey, lost ? "" : " marker-end=\"url(#ah)\"");
 		if (lost) {

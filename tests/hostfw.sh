@@ -151,12 +151,21 @@ fi
 # firewall, byte for byte.
 printf 'title own\nset firewall.host=server\nat 0 client connect\nat 100ms client close\n' >"$T/own.trace"
 printf 'title none\nat 0 client connect\nat 100ms client close\n' >"$T/none.trace"
-"$BIN" trace --no-color "$T/own.trace" --pcap "$T/own.pcap" >"$T/own.txt" 2>"$T/err" || bad "trace, own firewall" "$T/err"
+"$BIN" trace --no-color "$T/own.trace" --pcap "$T/own.pcap" --svg "$T/own.svg" >"$T/own.txt" 2>"$T/err" ||
+	bad "trace, own firewall" "$T/err"
 "$BIN" trace --no-color "$T/none.trace" --pcap "$T/none.pcap" >/dev/null 2>"$T/err" || bad "trace, none" "$T/err"
 if cmp -s "$T/own.pcap" "$T/none.pcap"; then
 	ok "trace --pcap with the server's own firewall: one copy per packet, as without it"
 else
 	bad "trace --pcap with the server's own firewall differs from the one without ($(wc -c <"$T/own.pcap") vs $(wc -c <"$T/none.pcap") bytes)"
+fi
+# the SVG: every arrow goes down the time axis, the legs into and out of the
+# server's own hooks too (they take no time: the instant is drawn in parts)
+if grep -o '<g class="seg"><line x1="[0-9.]*" y1="[0-9.]*" x2="[0-9.]*" y2="[0-9.]*"' "$T/own.svg" |
+	awk -F'"' '{ n++; if ($10 + 0 <= $6 + 0) up++ } END { exit !(n == 12 && !up) }'; then
+	ok "trace --svg with the server's own firewall: every arrow goes down"
+else
+	bad "trace --svg: an arrow goes up, or too few arrows" "$T/own.svg"
 fi
 # the lines of the SYN at 100 us, in this order
 if awk '/^ *0\.000100 +firewall +conntrack SYN_SENT/ { a = NR }
