@@ -12,6 +12,7 @@
 #include "models/scenario.h"
 #include "models/lore.h"
 #include "models/prof.h"
+#include "sim/cfg.h"
 
 #define WIDTH 78
 #define INDENT "  "
@@ -189,41 +190,14 @@ static void list_all(void)
 	       "under their column names (client.TcpExtTW, nat.ct.insert_failed) and /proc names (TW).\n");
 }
 
-/* Levenshtein distance, case-insensitive. */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t *row = g_new(size_t, lb + 1);
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t cost = g_ascii_tolower(a[i - 1]) != g_ascii_tolower(b[j - 1]);
-			size_t best = diag + cost;
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	size_t d = row[lb];
-	g_free(row);
-	return d;
-}
-
 /* The distance from name to an entry: to its full name, or to its last
  * dotted component (so "tcp_tw_reus" is near net.ipv4.tcp_tw_reuse). */
 static size_t entry_distance(const char *name, const lore *l)
 {
-	size_t d = distance(name, l->name);
+	size_t d = cfg_edit_distance(name, l->name);
 	const char *dot = strrchr(l->name, '.');
 	if (dot && l->kind == LORE_SYSCTL) {
-		size_t d2 = distance(name, dot + 1);
+		size_t d2 = cfg_edit_distance(name, dot + 1);
 		if (d2 < d)
 			d = d2;
 	}

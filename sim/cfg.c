@@ -532,25 +532,30 @@ static void note_section(cfg *c, const char *section)
 	g_ptr_array_add(c->sections, g_strdup(section));
 }
 
-static unsigned edit_distance(const char *a, const char *b)
+static bool same_ci(char x, char y)
 {
-	size_t n = strlen(a), m = strlen(b);
-	unsigned *row = g_new(unsigned, m + 1);
-	for (size_t j = 0; j <= m; j++)
-		row[j] = (unsigned)j;
-	for (size_t i = 1; i <= n; i++) {
-		unsigned diag = row[0];
-		row[0] = (unsigned)i;
-		for (size_t j = 1; j <= m; j++) {
-			unsigned up = row[j];
-			unsigned best = MIN(row[j] + 1, row[j - 1] + 1);
-			row[j] = MIN(best, diag + (a[i - 1] != b[j - 1]));
-			diag = up;
+	return g_ascii_tolower(x) == g_ascii_tolower(y);
+}
+
+unsigned cfg_edit_distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b), w = m + 1;
+	unsigned *d = g_new(unsigned, (n + 1) * w);
+	for (size_t i = 0; i <= n; i++)
+		for (size_t j = 0; j <= m; j++) {
+			if (!i || !j) {
+				d[i * w + j] = (unsigned)(i + j);
+				continue;
+			}
+			unsigned best = MIN(d[(i - 1) * w + j] + 1, d[i * w + j - 1] + 1);
+			best = MIN(best, d[(i - 1) * w + j - 1] + !same_ci(a[i - 1], b[j - 1]));
+			if (i > 1 && j > 1 && same_ci(a[i - 1], b[j - 2]) && same_ci(a[i - 2], b[j - 1]))
+				best = MIN(best, d[(i - 2) * w + j - 2] + 1);
+			d[i * w + j] = best;
 		}
-	}
-	unsigned d = row[m];
-	g_free(row);
-	return d;
+	unsigned r = d[n * w + m];
+	g_free(d);
+	return r;
 }
 
 static char *suggest_key(const cfg *c, const char *section, const char *key)
@@ -560,7 +565,7 @@ static char *suggest_key(const cfg *c, const char *section, const char *key)
 	for (const cfg_key *k = c->keys; k->name; k++) {
 		if (!section_matches(k->section, s))
 			continue;
-		unsigned d = edit_distance(k->name, key);
+		unsigned d = cfg_edit_distance(k->name, key);
 		if (d < bd) {
 			bd = d;
 			best = k->name;

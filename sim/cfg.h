@@ -128,6 +128,11 @@ void cfg_error(const cfg *c, const char *section, const char *key, GError **err,
 void cfg_dump(const cfg *c, GString *out, const char *prefix);
 
 const cfg_key *cfg_schema_find(const cfg *c, const char *section, const char *key);
+/* Optimal string alignment distance, ignoring ASCII case: insertions,
+ * deletions, substitutions and swaps of two neighbours each cost 1 (a swap
+ * is the commonest typo: "hots" is one from "host", two from "loss").  What
+ * the "did you mean" hints rank by. */
+unsigned cfg_edit_distance(const char *a, const char *b);
 /* For help text: the schema. */
 const cfg_key *cfg_schema(const cfg *c);
 

@@ -492,6 +492,8 @@ static void test_err_unknown_key_hint(void **state)
 	load_fails("[experiment]\nname = x\n[workload]\nrtae = 5\n", 4, "unknown key 'rtae'", "[workload]",
 		   "did you mean 'rate'?", NULL);
 	load_fails("[server]\ncuont = 5\n", 2, "unknown key 'cuont'", "[server]", "did you mean 'count'?", NULL);
+	/* two neighbours swapped cost one: 'note', not 'name' (two substitutions) */
+	load_fails("[experiment]\nntoe = x\n", 2, "unknown key 'ntoe'", "[experiment]", "did you mean 'note'?", NULL);
 	load_fails("[sysctl]\nnet.ipv4.tcp_fin_timout = 10\n", 2, "unknown key 'net.ipv4.tcp_fin_timout'",
 		   "[sysctl]", "did you mean 'net.ipv4.tcp_fin_timeout'?", NULL);
 	/* nothing close: no hint */
